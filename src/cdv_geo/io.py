@@ -375,7 +375,9 @@ def read_qpv(
                 toks.add(normalize_token(part))
             return bool(toks & wanted_c)
 
-        df = df[df.apply(_matches, axis=1)] if len(df) else df
+        # keep every feature of a QPV touching one of the communes: the QPV is the unit
+        hit = set(df.loc[df.apply(_matches, axis=1), "_code"]) if len(df) else set()
+        df = df[df["_code"].isin(hit)]
     if df.empty:
         found = sorted(
             set(raw[ccode].astype(str)) if ccode else set(raw[cname].astype(str)) if cname else []
