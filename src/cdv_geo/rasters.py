@@ -1,0 +1,508 @@
+"""Exact-fraction zonal statistics and raster checks.
+
+A 10 m raster is coarse next to the objects of a contrat de ville: a 2,000 m² school yard covers
+about 20 pixels, a third of them cut by its edge. Counting the pixels whose centre falls in the
+polygon (``rasterio.features.geometry_mask``, ``rasterstats``' default) then errs by 10–20 %.
+:func:`zonal_stats` weights each pixel by the **fraction of its area the polygon covers**, with
+`exactextract <https://isciences.github.io/exactextract/>`_ as the engine (Baston 2022), so the
+measure does not depend on where the pixel grid happens to fall.
+
+Rasters are read in their own CRS: the polygons are reprojected to the raster, never the raster
+to the polygons (resampling would change the values being measured).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from pyproj import CRS
+
+from cdv_geo._crs import require_crs
+from cdv_geo._errors import DataValidationError, Problem, RasterError
+
+__all__ = ["RasterLike", "raster_info", "zonal_stats"]
+
+#: What the raster functions accept: a path (also ``/vsicurl/...`` URLs of Cloud-Optimized
+#: GeoTIFFs) or a dataset opened with :func:`rasterio.open`.
+RasterLike: TypeAlias = str | os.PathLike[str] | rasterio.io.DatasetReader
+
+#: Statistics :func:`zonal_stats` computes, and whether each follows the values' `scale`
+#: (``1``: multiplied by it, ``2``: by its square, ``0``: unit-less).
+_STATS: dict[str, int] = {
+    "mean": 1,
+    "sum": 1,
+    "count": 0,
+    "nodata_share": 0,
+    "outside_share": 0,
+    "min": 1,
+    "max": 1,
+    "median": 1,
+    "stdev": 1,
+    "variance": 2,
+    "majority": 1,
+    "minority": 1,
+    "variety": 0,
+}
+_OWN_STATS = {"nodata_share", "outside_share"}
+_WEIGHTS = {"coverage": "fraction", "all_touched": "none"}
+
+REASON_EMPTY = "empty geometry"
+REASON_OUTSIDE = "outside the raster"
+REASON_NODATA = "only nodata cells"
+
+
+@dataclass(frozen=True)
+class _Opened:
+    ds: rasterio.io.DatasetReader
+    name: str
+
+
+def _raster_name(raster: Any) -> str:
+    if isinstance(raster, rasterio.io.DatasetReader):
+        return str(raster.name)
+    return str(raster)
+
+
+@contextlib.contextmanager
+def _open_raster(raster: RasterLike) -> Iterator[_Opened]:
+    """Yield an open dataset; close it afterwards only if it was opened here."""
+    if isinstance(raster, rasterio.io.DatasetReader):
+        if raster.closed:
+            raise RasterError(
+                f"raster {raster.name} is closed; pass its path, or use it inside its "
+                "`with rasterio.open(...)` block"
+            )
+        yield _Opened(raster, str(raster.name))
+        return
+    if not isinstance(raster, str | os.PathLike):
+        raise RasterError(
+            f"cannot read a raster from a {type(raster).__name__}; pass a file path or a "
+            "dataset opened with rasterio.open(path)"
+        )
+    name = str(raster)
+    remote = name.startswith("/vsi") or "://" in name
+    if not remote and not Path(name).exists():
+        raise RasterError(
+            f"raster {name} does not exist; check the path (paths in project.toml are relative "
+            "to the project file)"
+        )
+    try:
+        ds = rasterio.open(name)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RasterError(
+            f"raster {name} cannot be opened ({exc}); expected a GeoTIFF (or another format "
+            "GDAL reads)"
+        ) from exc
+    try:
+        yield _Opened(ds, name)
+    finally:
+        ds.close()
+
+
+def _check_dataset(op: _Opened, band: int) -> CRS:
+    """Check CRS, band and grid orientation; return the raster CRS."""
+    ds, name = op.ds, op.name
+    if ds.crs is None:
+        raise RasterError(
+            f"raster {name} has no coordinate reference system. Assign one (QGIS: Raster > "
+            "Projections > Assign Projection; GDAL: gdal_edit.py -a_srs EPSG:2154 FILE) "
+            "before measuring polygons on it"
+        )
+    if not isinstance(band, int | np.integer) or not 1 <= int(band) <= ds.count:
+        raise RasterError(
+            f"raster {name} has no band {band!r}: it has {ds.count} band"
+            f"{'s' if ds.count != 1 else ''} (numbered from 1); pass band=1"
+            + (f" to {ds.count}" if ds.count > 1 else "")
+        )
+    t = ds.transform
+    if t.b != 0 or t.d != 0:
+        raise RasterError(
+            f"raster {name} has a rotated grid, which zonal statistics cannot use; warp it to a "
+            "north-up grid first (gdalwarp FILE OUT.tif)"
+        )
+    return CRS.from_user_input(ds.crs.to_wkt())
+
+
+def raster_info(raster: RasterLike, *, band: int = 1) -> dict[str, Any]:
+    """Check a raster and describe it.
+
+    Parameters
+    ----------
+    raster : str, path-like or rasterio dataset
+        The raster (GeoTIFF, Cloud-Optimized GeoTIFF...).
+    band : int, default 1
+        The band to check.
+
+    Returns
+    -------
+    dict
+        ``path``, ``crs`` (``"EPSG:2154"``...), ``width``, ``height``, ``bands``, ``res``
+        (pixel size in CRS units), ``bounds``, ``dtype``, ``nodata``, ``tiled`` (block size
+        smaller than the image), ``overviews`` (overview factors of `band`).
+
+    Raises
+    ------
+    RasterError
+        If the raster is missing, unreadable, has no CRS, no such band, or a rotated grid.
+
+    Examples
+    --------
+    >>> import numpy as np, rasterio, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=1,
+    ...                    dtype="uint8", crs="EPSG:2154", nodata=255,
+    ...                    transform=from_origin(700000, 6900020, 10, 10)) as dst:
+    ...     dst.write(np.zeros((2, 3), dtype="uint8"), 1)
+    >>> info = raster_info(path)
+    >>> info["crs"], info["res"], info["dtype"], info["nodata"], info["bounds"]
+    ('EPSG:2154', (10.0, 10.0), 'uint8', 255.0, (700000.0, 6900000.0, 700030.0, 6900020.0))
+    """
+    with _open_raster(raster) as op:
+        crs = _check_dataset(op, band)
+        ds = op.ds
+        epsg = crs.to_epsg()
+        block_h, block_w = ds.block_shapes[band - 1]
+        return {
+            "path": op.name,
+            "crs": f"EPSG:{epsg}" if epsg else crs.to_wkt(),
+            "width": ds.width,
+            "height": ds.height,
+            "bands": ds.count,
+            "res": (float(ds.res[0]), float(ds.res[1])),
+            "bounds": tuple(float(v) for v in ds.bounds),
+            "dtype": ds.dtypes[band - 1],
+            "nodata": None if ds.nodata is None else float(ds.nodata),
+            "tiled": block_w < ds.width or block_h < ds.height,
+            "overviews": list(ds.overviews(band)),
+        }
+
+
+def _raster_source(ds: rasterio.io.DatasetReader, band: int, extra: Sequence[float]) -> Any:
+    """Return the exactextract raster source for `band`, with every nodata cell recognisable.
+
+    exactextract drops the mask of a masked array whenever the polygon's grid is cropped from
+    the window read (isciences/exactextract#193), so nodata cells must be marked *in the
+    values*: kept as the declared nodata value, or NaN in a float copy. exactextract's own
+    rasterio source is used when it is enough (a declared nodata value, no mask band, no band
+    scale/offset, no extra nodata values) because it avoids a copy.
+    """
+    from exactextract.raster import RasterioRasterSource
+    from rasterio.enums import MaskFlags
+    from rasterio.windows import Window
+
+    flags = set(ds.mask_flag_enums[band - 1])
+    declared = ds.nodata
+    scaled = ds.scales[band - 1] != 1.0 or ds.offsets[band - 1] != 0.0
+    has_value = declared is not None and not np.isnan(declared)
+    if not extra and not scaled and has_value and flags <= {MaskFlags.nodata}:
+        return RasterioRasterSource(ds, band)
+    if not extra and not scaled and flags == {MaskFlags.all_valid}:
+        return RasterioRasterSource(ds, band)
+    values = np.asarray(list(extra), dtype=float)
+    # Keep the stored type when the declared nodata value can mark the cells, else use NaN.
+    use_float = scaled or not has_value
+
+    class _Source(RasterioRasterSource):
+        def nodata_value(self) -> float | int:
+            if use_float:
+                return float("nan")
+            return float(declared) if self.isfloat else int(declared)
+
+        def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
+            arr = self.ds.read(self.band_idx, window=Window(x0, y0, nx, ny), masked=True)
+            mask = np.ma.getmaskarray(arr)
+            if len(values):
+                mask = mask | np.isin(arr.data, values)
+            if use_float:
+                data = arr.data.astype(np.float64)
+                if scaled:
+                    data = data * self.scale + self.offset
+                data[mask] = np.nan
+                return data
+            data = np.array(arr.data, copy=True)
+            data[mask] = declared
+            return data
+
+    return _Source(ds, band)
+
+
+def _ids_of(polygons: gpd.GeoDataFrame, id_column: str, source: str | None) -> pd.Index:
+    if id_column in polygons.columns:
+        ids = pd.Index(polygons[id_column].astype(str), name=id_column)
+    else:
+        ids = pd.Index(polygons.index, name=polygons.index.name or id_column)
+    if ids.has_duplicates:
+        dup = sorted({str(v) for v in ids[ids.duplicated()]})
+        raise DataValidationError(
+            [
+                Problem(
+                    f"id {d!r} is used by several polygons; ids must be unique so results can be "
+                    "joined back",
+                    file=source,
+                    feature=d,
+                    field=id_column,
+                )
+                for d in dup
+            ]
+        )
+    return ids
+
+
+def _check_polygons(geoms: np.ndarray, ids: pd.Index, source: str | None) -> np.ndarray:
+    """Return a mask of usable polygons; raise on non-polygonal geometries."""
+    types = shapely.get_type_id(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
+    bad = ~missing & ~polygonal
+    if bad.any():
+        raise DataValidationError(
+            [
+                Problem(
+                    f"geometry is a {g.geom_type}; zonal statistics "
+                    "need polygons (buffer points or lines first, e.g. gdf.buffer(250))",
+                    file=source,
+                    feature=str(fid),
+                )
+                for fid, g in zip(ids[bad], geoms[bad], strict=True)
+            ]
+        )
+    return ~missing
+
+
+def zonal_stats(
+    polygons: gpd.GeoDataFrame,
+    raster: RasterLike,
+    *,
+    stats: Sequence[str] = ("mean", "sum", "count", "nodata_share"),
+    band: int = 1,
+    nodata: float | Sequence[float] | None = None,
+    scale: float = 1.0,
+    weights: Literal["coverage", "all_touched"] = "coverage",
+    id_column: str = "id",
+    strategy: Literal["feature-sequential", "raster-sequential"] = "feature-sequential",
+) -> pd.DataFrame:
+    r"""Coverage-weighted statistics of a raster band inside each polygon.
+
+    Each pixel enters with weight :math:`c_i`, the fraction of its area inside the polygon
+    (exactextract). With :math:`v_i` the stored value and :math:`s` the `scale`:
+
+    .. math::
+
+        \text{mean} = s\,\frac{\sum_i c_i v_i}{\sum_i c_i}, \quad
+        \text{sum} = s \sum_i c_i v_i, \quad \text{count} = \sum_i c_i
+
+    over the valid (not nodata) pixels; ``count`` is in pixels (multiply by the pixel area for
+    m²). ``nodata_share`` is :math:`\sum_{\text{nodata}} c_i / \sum_{\text{all}} c_i`, the
+    coverage-weighted share of the polygon's cells that are nodata; ``outside_share`` is the
+    share of the polygon's area beyond the raster's extent. ``min``, ``max``, ``median``,
+    ``stdev``, ``variance``, ``majority``, ``minority`` and ``variety`` are the coverage-weighted
+    versions exactextract computes.
+
+    Parameters
+    ----------
+    polygons : geopandas.GeoDataFrame
+        Polygons or multipolygons with a CRS (holes are honoured). Reprojected to the raster's
+        CRS inside; the input is not modified.
+    raster : str, path-like or rasterio dataset
+        A GeoTIFF or Cloud-Optimized GeoTIFF path (``/vsicurl/https://...`` works), or an open
+        :func:`rasterio.open` dataset (left open).
+    stats : sequence of str, default ("mean", "sum", "count", "nodata_share")
+        Any of ``mean``, ``sum``, ``count``, ``nodata_share``, ``outside_share``, ``min``,
+        ``max``, ``median``, ``stdev``, ``variance``, ``majority``, ``minority``, ``variety``.
+    band : int, default 1
+        Band number, from 1.
+    nodata : number or sequence of numbers, optional
+        Stored values to treat as nodata **in addition** to the raster's own nodata value and
+        mask (e.g. ``(254, 255)`` for Copernicus imperviousness, where 254 means
+        "unclassifiable" and 255 "outside area").
+    scale : float, default 1.0
+        Multiplies the values (after any scale/offset the file itself declares), e.g. ``0.01``
+        to turn 0–100 % into a fraction.
+    weights : {"coverage", "all_touched"}, default "coverage"
+        ``coverage`` weights pixels by covered fraction; ``all_touched`` gives every touched
+        pixel weight 1 (for comparison with ``rasterstats(all_touched=True)``).
+    id_column : str, default "id"
+        Column naming the polygons in the result (the index is used when it is absent).
+    strategy : {"feature-sequential", "raster-sequential"}
+        exactextract's processing strategy; ``raster-sequential`` can be faster for many
+        polygons over a compressed raster.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by polygon id, one column per statistic plus ``reason``: empty when the
+        polygon was measured in full; ``"partly outside the raster (…)"`` when only its inner
+        part was; and for rows whose statistics are NaN, ``"empty geometry"``, ``"outside the
+        raster"`` or ``"only nodata cells"`` (``count`` is then 0, never a fake 0 mean).
+
+    Raises
+    ------
+    RasterError
+        Missing or unreadable raster, no CRS, no such band, rotated grid, invalid `scale`,
+        or a raster that overlaps none of the polygons.
+    DataValidationError
+        Non-polygonal geometries or duplicate ids.
+
+    References
+    ----------
+    Baston, D. (2022). *exactextract: fast and accurate raster zonal statistics*.
+    https://github.com/isciences/exactextract
+
+    Examples
+    --------
+    A 2×2 raster of 10 m pixels holding 0, 20, 40 and 255 (nodata); a polygon covering the
+    left half of the top-left pixel and the whole top-right pixel:
+
+    >>> import numpy as np, rasterio, geopandas as gpd, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> from shapely import box
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1,
+    ...                    dtype="uint8", crs="EPSG:2154", nodata=255,
+    ...                    transform=from_origin(700000, 6900020, 10, 10)) as dst:
+    ...     dst.write(np.array([[0, 20], [40, 255]], dtype="uint8"), 1)
+    >>> polys = gpd.GeoDataFrame({"id": ["yard", "gap", "far"]}, crs=2154, geometry=[
+    ...     box(700005, 6900010, 700020, 6900020),
+    ...     box(700012, 6900002, 700018, 6900008),
+    ...     box(0, 0, 10, 10)])
+    >>> zonal_stats(polys, path, scale=0.01)
+              mean  sum  count  nodata_share              reason
+    id
+    yard  0.133333  0.2   1.50           0.0
+    gap        NaN  NaN   0.00           1.0   only nodata cells
+    far        NaN  NaN   0.00           NaN  outside the raster
+
+    The top-left pixel (0) counts for half, the top-right one (20) in full:
+    mean = 0.01 × (0.5 × 0 + 1 × 20) / 1.5.
+    """
+    if not (isinstance(scale, int | float | np.number) and np.isfinite(scale) and scale != 0):
+        raise RasterError(
+            f"scale={scale!r} is not a finite, non-zero number; use 0.01 for a raster stored "
+            "in percent (0–100), 1.0 for values already in the unit wanted"
+        )
+    unknown = [s for s in stats if s not in _STATS]
+    if unknown or not stats:
+        raise RasterError(
+            f"unknown statistic(s) {unknown}; choose among {', '.join(_STATS)}"
+            if unknown
+            else f"no statistic asked for; choose among {', '.join(_STATS)}"
+        )
+    if weights not in _WEIGHTS:
+        raise RasterError(f"weights={weights!r}; expected 'coverage' or 'all_touched'")
+    source = polygons.attrs.get("source") if hasattr(polygons, "attrs") else None
+    src_crs = require_crs(polygons, source)
+    ids = _ids_of(polygons, id_column, source)
+    stats = list(dict.fromkeys(stats))
+    extra_nodata = [] if nodata is None else list(np.atleast_1d(np.asarray(nodata, dtype=float)))
+
+    with _open_raster(raster) as op:
+        rcrs = _check_dataset(op, int(band))
+        geoms = np.asarray(polygons.geometry.array, dtype=object)
+        usable = _check_polygons(geoms, ids, source)
+        if not src_crs.equals(rcrs):
+            geoms = np.asarray(gpd.GeoSeries(geoms, crs=src_crs).to_crs(rcrs).array, dtype=object)
+        extent = shapely.box(*op.ds.bounds)
+        inside_area = np.zeros(len(geoms))
+        area = np.zeros(len(geoms))
+        if usable.any():
+            area[usable] = shapely.area(geoms[usable])
+            inside_area[usable] = shapely.area(shapely.intersection(geoms[usable], extent))
+        touches = usable & (inside_area > 0)
+        if usable.any() and not touches.any():
+            b = op.ds.bounds
+            pb = shapely.total_bounds(geoms[usable])
+            raise RasterError(
+                f"raster {op.name} does not overlap any of the {int(usable.sum())} polygons: "
+                f"raster bounds ({b.left:.0f}, {b.bottom:.0f}, {b.right:.0f}, {b.top:.0f}), "
+                f"polygon bounds in the raster CRS ({pb[0]:.0f}, {pb[1]:.0f}, {pb[2]:.0f}, "
+                f"{pb[3]:.0f}). Check that the raster covers the territory and that both layers "
+                "declare the right CRS"
+            )
+        raw = _run_exactextract(
+            op, int(band), geoms, touches, stats, extra_nodata, weights, strategy
+        )
+
+    n = len(geoms)
+    out: dict[str, np.ndarray] = {}
+    valid = raw["count"]
+    total = raw["_total"]
+    for s in stats:
+        if s == "nodata_share":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                col = np.where(total > 0, 1.0 - valid / np.where(total > 0, total, 1.0), np.nan)
+            out[s] = np.clip(col, 0.0, 1.0)
+        elif s == "outside_share":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                col = np.where(area > 0, 1.0 - inside_area / np.where(area > 0, area, 1.0), np.nan)
+            out[s] = np.clip(col, 0.0, 1.0)
+        elif s == "count":
+            out[s] = np.where(usable, valid, np.nan)
+        else:
+            col = raw[s].astype(float)
+            factor = float(scale) ** _STATS[s]
+            out[s] = np.where(valid > 0, col * factor, np.nan)
+    reason = np.full(n, "", dtype=object)
+    outside = 1.0 - np.divide(inside_area, area, out=np.ones(n), where=area > 0)
+    partly = usable & (outside > 1e-9) & touches
+    for i in np.flatnonzero(partly):
+        reason[i] = f"partly outside the raster ({outside[i]:.0%} of its area)"
+    reason[usable & ~touches] = REASON_OUTSIDE
+    reason[touches & (valid <= 0)] = REASON_NODATA
+    reason[~usable] = REASON_EMPTY
+    result = pd.DataFrame(out, index=ids)
+    result["reason"] = reason
+    result.index.name = "id"
+    return result
+
+
+def _run_exactextract(
+    op: _Opened,
+    band: int,
+    geoms: np.ndarray,
+    touches: np.ndarray,
+    stats: list[str],
+    extra_nodata: list[float],
+    weights: str,
+    strategy: str,
+) -> dict[str, np.ndarray]:
+    """Call exactextract once on the polygons that touch the raster; align results by row."""
+    from exactextract import exact_extract
+
+    cw = _WEIGHTS[weights]
+    ops = [f"count(coverage_weight={cw})", f"_total=count(coverage_weight={cw},default_value=0)"]
+    ops += [f"{s}(coverage_weight={cw})" for s in stats if s not in _OWN_STATS and s != "count"]
+    n = len(geoms)
+    names = ["count", "_total", *[s for s in stats if s not in _OWN_STATS and s != "count"]]
+    res = {k: np.zeros(n) for k in names}
+    rows = np.flatnonzero(touches)
+    if len(rows) == 0:
+        return res
+    # Only a row number travels with the features: exactextract would otherwise serialise
+    # every attribute to GeoJSON, and its GeoPandas reader replaces an `id` column by the index.
+    feats = gpd.GeoDataFrame({"_row": rows}, geometry=list(geoms[rows]), crs=op.ds.crs.to_wkt())
+    rast = _raster_source(op.ds, band, extra_nodata)
+    with warnings.catch_warnings():
+        # exactextract compares CRS by WKT text; ours are equal by construction
+        warnings.filterwarnings("ignore", "Spatial reference system of input features")
+        try:
+            df = exact_extract(
+                rast, feats, ops, include_cols=["_row"], output="pandas", strategy=strategy
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise RasterError(f"raster {op.name}: exactextract failed: {exc}") from exc
+    pos = df["_row"].to_numpy(dtype=int)
+    for k in names:
+        res[k][pos] = df[k].to_numpy(dtype=float)
+    return res
