@@ -137,6 +137,18 @@ def renewal_links(
     1        Q1           location         Q1          on_site
     2        Q1  compensates field         Q2  off_site_in_qpv
     """
+    return _links(renewal_sites, quartiers, qpv=qpv, crs=crs, stacklevel=3)
+
+
+def _links(
+    renewal_sites: gpd.GeoDataFrame,
+    quartiers: gpd.GeoDataFrame,
+    *,
+    qpv: gpd.GeoDataFrame | None,
+    crs: Any,
+    stacklevel: int,
+) -> pd.DataFrame:
+    """Body of :func:`renewal_links`; `stacklevel` points warnings at the user's call."""
     sites = _validated(renewal_sites, "renewal_sites")
     quart = _validated(quartiers, "quartiers")
     target = choose_metric_crs(quart, crs)
@@ -195,14 +207,14 @@ def renewal_links(
             f"attributed to the nearest quartier: {'; '.join(guessed)}. Fill `compensates` "
             "(quartier_compense) with the code of the quartier whose demolitions they replace.",
             CdvGeoWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     if outside:
         warnings.warn(
             f"renewal_sites: {len(outside)} operation(s) lie outside every quartier and are "
             f"attributed to the nearest one: {'; '.join(outside)}. Check their geometry.",
             CdvGeoWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     out = pd.DataFrame(
         {
@@ -372,7 +384,7 @@ def renewal_balance(
     """
     quart = _validated(quartiers, "quartiers")
     by_fields = _check_by(by)
-    links = renewal_links(renewal_sites, quart, qpv=qpv, crs=crs)
+    links = _links(renewal_sites, quart, qpv=qpv, crs=crs, stacklevel=4)
     links = links[_year_mask(links["year"], links.index, links["name"], year)]
     target = choose_metric_crs(quart, crs)
     area_ha = quart.to_crs(target).geometry.area.to_numpy() / _M2_PER_HA
@@ -681,7 +693,7 @@ def renewal_progress(
     )
     keys = [by]
     if quartiers is not None:
-        links = renewal_links(renewal_sites, quartiers)
+        links = _links(renewal_sites, quartiers, qpv=None, crs=None, stacklevel=4)
         table["quartier"] = links.loc[sites["id"].to_numpy(), "quartier"].to_numpy()
         keys = ["quartier", by]
     out = table.pivot_table(
@@ -760,7 +772,8 @@ def renewal_timeline(
     )
     keys = [by]
     if quartiers is not None:
-        table["quartier"] = renewal_links(sites, quartiers)["quartier"].to_numpy()
+        links = _links(sites, quartiers, qpv=None, crs=None, stacklevel=4)
+        table["quartier"] = links["quartier"].to_numpy()
         keys = ["quartier", by]
     if statuses is not None:
         wanted = list(statuses)
