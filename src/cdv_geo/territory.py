@@ -349,7 +349,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
         names = list(q["name"])
         rows = {}
         for kind, gdf in self.layers().items():
-            if kind == "quartiers":
+            if kind in ("quartiers", "communes"):
                 continue
             pts = gdf.to_crs(q.crs).geometry.representative_point()
             joined = gpd.sjoin(
