@@ -1064,6 +1064,7 @@ class Town:
         """Place collective blocks or houses in one street block."""
         inner = block.buffer(-SETBACK)
         self._recent: list[dict[str, Any]] = []
+        self._block_no = getattr(self, "_block_no", 0) + 1
         if kind == "collective":
             ang = block_frame(block)
             minx, miny, maxx, maxy = block.buffer(-12).bounds
@@ -1102,7 +1103,9 @@ class Town:
         self._recent = []
 
     def _add_building(self, fp: Polygon, htype: str, code: str | None, rows: int = 1) -> None:
-        b = dict(geometry=fp, housing_type=htype, quartier=code, dwellings=rows)
+        b = dict(
+            geometry=fp, housing_type=htype, quartier=code, dwellings=rows, block=self._block_no
+        )
         self.buildings.append(b)
         self._recent.append(b)
 
@@ -1168,8 +1171,15 @@ class Town:
                 ),
                 key=lambda b: b["geometry"].distance(c),
             )[skip:]
-            first = colls[0]
-            rest = sorted(colls[1:], key=lambda b: b["geometry"].distance(first["geometry"]))
+            # one residence = neighbouring buildings of one block, so the site does not
+            # straddle a street
+            for first in colls:
+                rest = [b for b in colls if b["block"] == first["block"] and b is not first]
+                if len(rest) >= n - 1:
+                    break
+            else:
+                raise RuntimeError(f"no block of {code} holds {n} collective buildings")
+            rest.sort(key=lambda b: b["geometry"].distance(first["geometry"]))
             chosen = [first, *rest[: n - 1]]
             for b in chosen:
                 b["fixed"] = True
