@@ -1,0 +1,1095 @@
+"""The walking network: an undirected street graph in a metric CRS, snapping and routing.
+
+:class:`WalkNetwork` holds the graph as plain arrays (node coordinates, edge endpoints, edge
+lengths in metres, edge geometries) and a :mod:`scipy.sparse` CSR matrix on which
+:func:`scipy.sparse.csgraph.dijkstra` runs. It is built from street centre lines
+(:meth:`WalkNetwork.from_lines`, what the Soissons demo uses), from an OpenStreetMap XML extract
+(:meth:`~WalkNetwork.from_osm_xml`), from an osmnx graph or GraphML file
+(:meth:`~WalkNetwork.from_graph`, :meth:`~WalkNetwork.from_graphml`) or downloaded from
+OpenStreetMap (:meth:`~WalkNetwork.from_place`, :meth:`~WalkNetwork.from_polygon`).
+
+Points are attached to the **nearest point of the nearest edge** (not to the nearest node):
+:meth:`WalkNetwork.snap` returns, for each point, the edge, the distance along it from the
+edge's first node and the straight-line snap distance. A point farther than ``max_snap_m`` from
+every street is *unreachable* (edge ``-1``, NaN distances), never silently attached to a
+far-away street.
+
+The snapping index is a uniform grid of cells, each listing the segments that can be nearest to
+a point of the cell (lists pruned with the bound of the cell's half-diagonal); it answers a
+point in a few vectorised numpy operations. Points farther than the grid's margin from every
+segment fall back on a :class:`shapely.STRtree` nearest query, so the answer is always exact.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import os
+import re
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from cdv_geo._crs import check_metric_crs, choose_metric_crs, require_crs
+from cdv_geo._errors import CdvGeoWarning, CRSError, NetworkError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["DroppedParts", "WalkNetwork", "is_walkable", "metric_crs_for"]
+
+# --- the osmnx "walk" filter, applied to OSM XML ways ------------------------------------------
+#
+# osmnx.graph_from_xml takes no network_type: it keeps every way with a highway tag. The walking
+# filter osmnx sends to Overpass for network_type="walk" (osmnx._overpass._get_network_filter) is
+# reproduced here with the same (unanchored, Overpass-style) regular expressions, so a network
+# read from a file equals the one osmnx would download.
+_WALK_EXCLUDE: dict[str, str] = {
+    "area": "yes",
+    "access": "private",
+    "highway": (
+        "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|"
+        "raceway|razed|rest_area|services"
+    ),
+    "foot": "no",
+    "service": "private",
+    "sidewalk": "separate",
+    "sidewalk:both": "separate",
+    "sidewalk:left": "separate",
+    "sidewalk:right": "separate",
+}
+_WALK_EXCLUDE_RE = {k: re.compile(v) for k, v in _WALK_EXCLUDE.items()}
+
+
+def is_walkable(tags: dict[str, str]) -> bool:
+    """Tell whether an OSM way with these tags belongs to the walking network.
+
+    The rule is osmnx's ``network_type="walk"`` filter: a ``highway`` tag is required, and
+    motorways, cycleways, construction sites, areas, private access and ``foot=no`` are excluded
+    (a street whose sidewalks are mapped separately is excluded too: the sidewalks are walked).
+
+    Parameters
+    ----------
+    tags : dict
+        The way's OSM tags.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_walkable({"highway": "residential"}), is_walkable({"highway": "motorway_link"})
+    (True, False)
+    >>> is_walkable({"highway": "service", "access": "private"})
+    False
+    """
+    if "highway" not in tags:
+        return False
+    return not any(rx.search(tags[key]) for key, rx in _WALK_EXCLUDE_RE.items() if key in tags)
+
+
+@dataclass(frozen=True)
+class DroppedParts:
+    """What was removed when only the largest connected part of a network was kept.
+
+    Attributes
+    ----------
+    n_parts : int
+        Number of connected parts of the input network (1: nothing was dropped).
+    nodes, edges : int
+        Nodes and edges dropped.
+    length_m : float
+        Street length dropped, in metres.
+    """
+
+    n_parts: int = 1
+    nodes: int = 0
+    edges: int = 0
+    length_m: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.edges > 0 or self.nodes > 0
+
+
+# --- snapping index ----------------------------------------------------------------------------
+
+
+class _SegmentGrid:
+    """Exact nearest-segment queries on a uniform grid (see the module docstring)."""
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        coords, gi = shapely.get_coordinates(geoms, return_index=True)
+        same = gi[1:] == gi[:-1]
+        a = coords[:-1][same]
+        b = coords[1:][same]
+        self.seg_edge = gi[:-1][same].astype(np.int64)
+        seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+        # along-edge offset of each segment's start: cumulative length within its edge
+        csum = np.cumsum(seg_len)
+        first = np.r_[True, self.seg_edge[1:] != self.seg_edge[:-1]]
+        start_csum = np.where(first, csum - seg_len, 0.0)
+        self.seg_off = csum - seg_len - np.maximum.accumulate(start_csum)
+        self.ax, self.ay = a[:, 0].copy(), a[:, 1].copy()
+        self.dx, self.dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        self.len2 = np.maximum(self.dx * self.dx + self.dy * self.dy, 1e-300)
+        self.geoms = geoms
+        nseg = len(seg_len)
+        minx = float(min(a[:, 0].min(), b[:, 0].min()))
+        miny = float(min(a[:, 1].min(), b[:, 1].min()))
+        maxx = float(max(a[:, 0].max(), b[:, 0].max()))
+        maxy = float(max(a[:, 1].max(), b[:, 1].max()))
+        # about one cell per segment; the margin decides which points need the slow fallback
+        area = max((maxx - minx) * (maxy - miny), 1.0)
+        g = float(np.clip(np.sqrt(area / max(nseg, 1)), 5.0, 200.0))
+        g = max(g, float(np.median(seg_len)) / 4 if nseg else g)
+        m = max(g, 25.0)
+        self.g, self.margin = g, m
+        self.x0, self.y0 = minx - m, miny - m
+        self.nx = int(np.floor((maxx + m - self.x0) / g)) + 1
+        self.ny = int(np.floor((maxy + m - self.y0) / g)) + 1
+        bx, by = b[:, 0], b[:, 1]
+        cx0 = np.floor((np.minimum(self.ax, bx) - m - self.x0) / g).astype(np.int64)
+        cx1 = np.floor((np.maximum(self.ax, bx) + m - self.x0) / g).astype(np.int64)
+        cy0 = np.floor((np.minimum(self.ay, by) - m - self.y0) / g).astype(np.int64)
+        cy1 = np.floor((np.maximum(self.ay, by) + m - self.y0) / g).astype(np.int64)
+        wy = cy1 - cy0 + 1
+        cnt = (cx1 - cx0 + 1) * wy
+        seg = np.repeat(np.arange(nseg, dtype=np.int64), cnt)
+        k = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        ci = cx0[seg] + k // wy[seg]
+        cj = cy0[seg] + k % wy[seg]
+        cell = ci * self.ny + cj
+        # prune: a segment farther from the cell centre than (nearest + 2 half-diagonals)
+        # cannot be the nearest segment of any point of the cell
+        ox = self.x0 + (ci + 0.5) * g
+        oy = self.y0 + (cj + 0.5) * g
+        d = np.sqrt(self._d2(seg, ox, oy)[0])
+        order = np.lexsort((d, cell))
+        cell, seg, d = cell[order], seg[order], d[order]
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        counts = np.diff(np.r_[starts, len(cell)])
+        dmin = np.repeat(d[starts], counts)
+        keep = d <= dmin + g * np.sqrt(2.0) + 1e-9
+        cell, seg = cell[keep], seg[keep]
+        self.cell_seg = seg.astype(np.int32 if nseg < 2**31 else np.int64)
+        self.indptr = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cell, minlength=self.nx * self.ny), out=self.indptr[1:])
+
+    def _d2(self, seg: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Squared distance from points to segments, and the position (0-1) on the segment."""
+        sax = self.ax[seg]
+        say = self.ay[seg]
+        dx = self.dx[seg]
+        dy = self.dy[seg]
+        t = ((px - sax) * dx + (py - say) * dy) / self.len2[seg]
+        np.clip(t, 0.0, 1.0, out=t)
+        ex = sax + t * dx - px
+        ey = say + t * dy - py
+        return ex * ex + ey * ey, t
+
+    @cached_property
+    def strtree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.geoms)
+
+    def nearest(
+        self, xy: np.ndarray, max_distance: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (edge, along, distance) of each point; edge -1 beyond `max_distance`."""
+        n = len(xy)
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        dist = np.full(n, np.nan)
+        if n == 0:
+            return edge, along, dist
+        px, py = xy[:, 0], xy[:, 1]
+        ci = np.floor((px - self.x0) / self.g)
+        cj = np.floor((py - self.y0) / self.g)
+        inside = (ci >= 0) & (ci < self.nx) & (cj >= 0) & (cj < self.ny)
+        cid = np.where(inside, ci * self.ny + cj, 0).astype(np.int64)
+        s0 = self.indptr[cid]
+        nc = np.where(inside, self.indptr[cid + 1] - s0, 0)
+        have = np.flatnonzero(nc > 0)
+        exact = np.zeros(n, dtype=bool)
+        if len(have):
+            ncs = nc[have]
+            starts = np.cumsum(ncs) - ncs
+            pid = np.repeat(have, ncs)
+            pos = np.arange(int(ncs.sum()), dtype=np.int64) - np.repeat(starts - s0[have], ncs)
+            sid = self.cell_seg[pos].astype(np.int64)
+            d2, t = self._d2(sid, px[pid], py[pid])
+            mn = np.minimum.reduceat(d2, starts)
+            hit = np.flatnonzero(d2 == np.repeat(mn, ncs))
+            first = hit[np.r_[True, pid[hit[1:]] != pid[hit[:-1]]]]
+            best = sid[first]
+            dbest = np.sqrt(mn)
+            # exact when the nearest candidate lies within the margin used to register segments
+            ok = dbest <= self.margin
+            pts = have[ok]
+            b = best[ok]
+            exact[pts] = True
+            edge[pts] = self.seg_edge[b]
+            along[pts] = self.seg_off[b] + t[first[ok]] * np.sqrt(self.len2[b])
+            dist[pts] = dbest[ok]
+        rest = np.flatnonzero(~exact)
+        if len(rest):
+            pts_geom = np.asarray(shapely.points(xy[rest]), dtype=object)
+            idx, dd = self.strtree.query_nearest(
+                pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
+            )
+            r = rest[idx[0]]
+            edge[r] = idx[1]
+            dist[r] = dd
+            along[r] = shapely.line_locate_point(self.geoms[idx[1]], pts_geom[idx[0]])
+        far = dist > max_distance
+        edge[far] = -1
+        along[far] = np.nan
+        dist[far] = np.nan
+        return edge, along, dist
+
+
+# --- the network -------------------------------------------------------------------------------
+
+
+class WalkNetwork:
+    """An undirected walking network in a metric CRS, held as arrays.
+
+    Build it with one of the constructors (:meth:`from_lines`, :meth:`from_osm_xml`,
+    :meth:`from_graphml`, :meth:`from_graph`, :meth:`from_place`, :meth:`from_polygon`) or
+    directly from arrays with this class.
+
+    Parameters
+    ----------
+    node_xy : array of shape (n, 2)
+        Node coordinates in `crs`.
+    edge_u, edge_v : array of int
+        Edge end nodes (positions in `node_xy`).
+    edge_geometry : array of shapely.LineString, optional
+        Edge geometries; straight lines between the end nodes when omitted. They are oriented
+        from ``u`` to ``v`` (reversed where needed). Edge lengths are their lengths in `crs`.
+    crs : str, int or pyproj.CRS
+        A projected CRS in metres (geographic coordinates are refused: use a constructor, which
+        projects them).
+    node_ids : array, optional
+        Node identifiers of the source (OSM ids...); positions by default.
+    edge_data : pandas.DataFrame, optional
+        Attributes of the edges (``name``, ``highway``...), one row per edge, kept in
+        :meth:`to_lines`.
+    largest_component : bool, default True
+        Keep only the largest connected part (by number of nodes). What is dropped is recorded
+        in :attr:`dropped` and reported by a :class:`~cdv_geo.CdvGeoWarning`.
+    source : str, optional
+        Where the network comes from, for messages.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+    node_xy : numpy.ndarray
+    node_ids : numpy.ndarray
+    edge_u, edge_v : numpy.ndarray
+    edge_length : numpy.ndarray
+        Metres, from the geometries.
+    edge_geometry : numpy.ndarray of shapely.LineString
+    edge_data : pandas.DataFrame or None
+    dropped : DroppedParts
+        What :paramref:`largest_component` removed.
+
+    Raises
+    ------
+    NetworkError
+        If there is no edge, or the arrays are inconsistent.
+    CRSError
+        If `crs` is not projected in metres.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = WalkNetwork(np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 50.0]]),
+    ...                   [0, 1], [1, 2], crs="EPSG:2154")
+    >>> net
+    WalkNetwork(3 nodes, 2 edges, 0.15 km of streets, EPSG:2154)
+    >>> net.edge_length.tolist()
+    [100.0, 50.0]
+    """
+
+    def __init__(
+        self,
+        node_xy: Any,
+        edge_u: Any,
+        edge_v: Any,
+        edge_geometry: Any = None,
+        *,
+        crs: Any,
+        node_ids: Any = None,
+        edge_data: pd.DataFrame | None = None,
+        largest_component: bool = True,
+        source: str | None = None,
+    ) -> None:
+        self.source = source
+        where = f" ({source})" if source else ""
+        self.crs: CRS = check_metric_crs(crs, what=f"network CRS{where}")
+        xy = np.asarray(node_xy, dtype=float).reshape(-1, 2)
+        u = np.asarray(edge_u, dtype=np.int64).ravel()
+        v = np.asarray(edge_v, dtype=np.int64).ravel()
+        if len(u) == 0:
+            raise NetworkError(
+                f"the walking network{where} has no edges (no street to walk on). Check that "
+                "the street layer or extract covers the territory and holds walkable ways."
+            )
+        if len(u) != len(v):
+            raise NetworkError(f"edge_u and edge_v differ in length ({len(u)} and {len(v)})")
+        if u.min() < 0 or v.min() < 0 or max(u.max(), v.max()) >= len(xy):
+            raise NetworkError(
+                f"edge end nodes{where} must be positions in node_xy (0 to {len(xy) - 1})"
+            )
+        if not np.isfinite(xy).all():
+            raise NetworkError(f"node coordinates{where} contain NaN or infinite values")
+        if edge_geometry is None:
+            geoms = np.asarray(shapely.linestrings(np.stack([xy[u], xy[v]], axis=1)), dtype=object)
+        else:
+            geoms = np.asarray(edge_geometry, dtype=object).ravel()
+            if len(geoms) != len(u):
+                raise NetworkError(
+                    f"edge_geometry has {len(geoms)} items for {len(u)} edges{where}"
+                )
+            bad = ~(shapely.get_type_id(geoms) == 1) | shapely.is_empty(geoms)
+            if bad.any():
+                raise NetworkError(
+                    f"{int(bad.sum())} edge geometr{'y is' if bad.sum() == 1 else 'ies are'} "
+                    f"not a non-empty LineString{where} (first: edge {int(np.flatnonzero(bad)[0])})"
+                    "; explode multi-part lines first (gdf.explode())"
+                )
+            geoms = _orient(geoms, xy[u], xy[v])
+        ids = np.arange(len(xy)) if node_ids is None else np.asarray(node_ids).ravel()
+        if len(ids) != len(xy):
+            raise NetworkError(f"node_ids has {len(ids)} items for {len(xy)} nodes{where}")
+        data = None if edge_data is None else edge_data.reset_index(drop=True)
+        if data is not None and len(data) != len(u):
+            raise NetworkError(f"edge_data has {len(data)} rows for {len(u)} edges{where}")
+
+        # drop nodes that carry no edge: they are not streets
+        used = np.zeros(len(xy), dtype=bool)
+        used[u] = True
+        used[v] = True
+        n_comp, labels = connected_components(
+            _adjacency(len(xy), u, v, np.ones(len(u))), directed=False
+        )
+        labels = np.where(used, labels, -1)
+        self.dropped = DroppedParts()
+        keep_node = used
+        keep_edge = np.ones(len(u), dtype=bool)
+        counts = np.bincount(labels[used], minlength=n_comp)
+        n_parts = int((counts > 0).sum())
+        if largest_component and n_parts > 1:
+            main = int(np.argmax(counts))
+            keep_node = labels == main
+            keep_edge = keep_node[u]
+            lengths = np.asarray(shapely.length(geoms), dtype=float)
+            self.dropped = DroppedParts(
+                n_parts=n_parts,
+                nodes=int(used.sum() - keep_node.sum()),
+                edges=int((~keep_edge).sum()),
+                length_m=float(lengths[~keep_edge].sum()),
+            )
+            warnings.warn(
+                f"walking network{where}: kept the largest connected part "
+                f"({int(keep_node.sum())} nodes, {int(keep_edge.sum())} edges) and dropped "
+                f"{n_parts - 1} smaller part{'s' if n_parts > 2 else ''} "
+                f"({self.dropped.nodes} nodes, {self.dropped.edges} edge"
+                f"{'s' if self.dropped.edges != 1 else ''}, "
+                f"{self.dropped.length_m / 1000:.2f} km of streets) that cannot be reached from "
+                "it. Check for streets that should meet (gaps, missing crossings); pass "
+                "largest_component=False to keep every part (see WalkNetwork.dropped).",
+                CdvGeoWarning,
+                stacklevel=3,
+            )
+        elif n_parts > 1:
+            self.dropped = DroppedParts(n_parts=n_parts)
+        new_pos = np.cumsum(keep_node) - 1
+        self.node_xy: np.ndarray = xy[keep_node]
+        self.node_ids: np.ndarray = ids[keep_node]
+        self.edge_u: np.ndarray = new_pos[u[keep_edge]]
+        self.edge_v: np.ndarray = new_pos[v[keep_edge]]
+        self.edge_geometry: np.ndarray = geoms[keep_edge]
+        self.edge_length: np.ndarray = shapely.length(self.edge_geometry)
+        self.edge_data: pd.DataFrame | None = (
+            None if data is None else data.loc[keep_edge].reset_index(drop=True)
+        )
+        self._grid = _SegmentGrid(self.edge_geometry)
+
+    # --- constructors --------------------------------------------------------------------------
+
+    @classmethod
+    def from_lines(
+        cls,
+        lines: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        crs: Any = None,
+        largest_component: bool = True,
+        walkable_only: bool = True,
+    ) -> WalkNetwork:
+        """Build the network from street centre lines, noded where they meet or cross.
+
+        Lines are split at every intersection and shared endpoint (with
+        :func:`shapely.union_all`, which also merges overlapping duplicates), and every split
+        point becomes a node. Bridges and tunnels therefore get a crossing where they overlap a
+        street in plan: use an OSM extract or a graph when that matters.
+
+        Parameters
+        ----------
+        lines : geopandas.GeoDataFrame or GeoSeries
+            (Multi)LineString street centre lines, with a CRS.
+        crs : optional
+            Metric CRS of the network; chosen from the data when omitted (EPSG:2154 in
+            metropolitan France).
+        largest_component : bool, default True
+            Keep only the largest connected part (see :class:`WalkNetwork`).
+        walkable_only : bool, default True
+            When the layer has a ``highway`` column (OSM road classes), drop the ways osmnx's
+            walking filter excludes (motorways, cycleways, ...).
+
+        Raises
+        ------
+        CRSError
+            If the layer has no CRS.
+        NetworkError
+            If there is no line to build a network from.
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely import LineString
+        >>> streets = gpd.GeoDataFrame(
+        ...     {"name": ["rue A", "rue B"]},
+        ...     geometry=[LineString([(0, 0), (200, 0)]), LineString([(100, -100), (100, 100)])],
+        ...     crs="EPSG:2154")
+        >>> WalkNetwork.from_lines(streets)
+        WalkNetwork(5 nodes, 4 edges, 0.40 km of streets, EPSG:2154)
+        """
+        source = lines.attrs.get("source") if hasattr(lines, "attrs") else None
+        name = f"street layer {source}" if source else "street layer"
+        if isinstance(lines, gpd.GeoSeries):
+            lines = gpd.GeoDataFrame(geometry=lines)
+        require_crs(lines, name)
+        if len(lines) == 0:
+            raise NetworkError(
+                f"the {name} is empty: the walking network needs street lines. Add the streets "
+                "(e.g. from BD TOPO or OpenStreetMap) or build it with WalkNetwork.from_osm_xml."
+            )
+        target = metric_crs_for(lines, crs)
+        gdf = lines.to_crs(target) if not CRS.from_user_input(lines.crs).equals(target) else lines
+        if walkable_only and "highway" in gdf.columns:
+            walk = np.array(
+                [not isinstance(h, str) or is_walkable({"highway": h}) for h in gdf["highway"]]
+            )
+            gdf = gdf.loc[walk]
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        linear = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
+        if not linear.all():
+            types = sorted({g.geom_type for g in geoms[~linear]})
+            raise NetworkError(
+                f"the {name} holds {int((~linear).sum())} non-linear geometries "
+                f"({', '.join(types)}); keep only (Multi)LineString street centre lines"
+            )
+        if len(geoms) == 0:
+            raise NetworkError(
+                f"the {name} has no walkable street line (after dropping motorways and empty "
+                "geometries); check its content"
+            )
+        merged = shapely.union_all(geoms)
+        parts = shapely.get_parts(merged)
+        parts = parts[(shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 0)]
+        return cls._from_segments(parts, target, largest_component, source=name)
+
+    @classmethod
+    def _from_segments(
+        cls, parts: np.ndarray, crs: CRS, largest_component: bool, source: str | None
+    ) -> WalkNetwork:
+        """Network whose nodes are the (rounded) end points of already-noded lines."""
+        if len(parts) == 0:
+            raise NetworkError(f"the {source or 'input'} yields no edge")
+        first = shapely.get_coordinates(shapely.get_point(parts, 0))
+        last = shapely.get_coordinates(shapely.get_point(parts, -1))
+        # noding computes one intersection point for both lines; millimetre rounding only
+        # absorbs floating-point noise of the reprojection
+        ends = np.round(np.vstack([first, last]), 3)
+        uniq, inv = np.unique(ends, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        n = len(parts)
+        return cls(
+            uniq,
+            inv[:n],
+            inv[n:],
+            parts,
+            crs=crs,
+            largest_component=largest_component,
+            source=source,
+        )
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: nx.Graph,
+        *,
+        crs: Any = None,
+        largest_component: bool = True,
+        source: str | None = None,
+    ) -> WalkNetwork:
+        """Build the network from an osmnx graph (a networkx graph with node ``x``/``y``).
+
+        Directed edges become undirected streets: a two-way street, stored by osmnx as two
+        opposite edges with the same geometry, gives one edge. Unprojected graphs are projected
+        to the metric CRS; lengths always come from the projected geometry (osmnx's ``length``
+        attribute is not used).
+
+        Parameters
+        ----------
+        graph : networkx.MultiDiGraph (or any networkx graph)
+            Nodes need ``x`` and ``y``; ``graph.graph["crs"]`` gives their CRS (EPSG:4326 when
+            missing, as in osmnx). Edges may carry a ``geometry`` (a LineString in the same CRS).
+        crs : optional
+            Metric CRS; chosen from the data when omitted.
+        largest_component : bool, default True
+            Keep only the largest connected part.
+        source : str, optional
+            Name used in messages.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> graph = nx.MultiDiGraph(crs="EPSG:2154")
+        >>> graph.add_node(1, x=0.0, y=0.0); graph.add_node(2, x=300.0, y=400.0)
+        >>> _ = graph.add_edge(1, 2); _ = graph.add_edge(2, 1)
+        >>> WalkNetwork.from_graph(graph).edge_length.tolist()
+        [500.0]
+        """
+        where = source or "graph"
+        if graph.number_of_nodes() == 0 or graph.number_of_edges() == 0:
+            raise NetworkError(
+                f"the {where} has no edges; build it from an extract that covers the territory"
+            )
+        graph_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+        nodes = list(graph.nodes)
+        try:
+            xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes], dtype=float)
+        except KeyError as exc:
+            raise NetworkError(
+                f"the {where} has nodes without {exc.args[0]!r} coordinates; an osmnx graph "
+                "(osmnx.graph_from_xml / graph_from_place) has them"
+            ) from None
+        node_pts = gpd.GeoSeries(shapely.points(xy), crs=graph_crs)
+        target = metric_crs_for(gpd.GeoDataFrame(geometry=node_pts), crs)
+        if not graph_crs.equals(target):
+            node_pts = node_pts.to_crs(target)
+            xy = shapely.get_coordinates(node_pts.values)
+        pos = {n: i for i, n in enumerate(nodes)}
+        multi = graph.is_multigraph()
+        edges = graph.edges(keys=True, data=True) if multi else graph.edges(data=True)
+        rows_u: list[int] = []
+        rows_v: list[int] = []
+        rows_g: list[Any] = []
+        rows_d: list[dict[str, Any]] = []
+        seen: set[tuple[int, int, bytes]] = set()
+        for e in edges:
+            a, b, data = e[0], e[1], e[-1]
+            iu, iv = pos[a], pos[b]
+            geom = data.get("geometry")
+            if geom is not None and isinstance(geom, str):
+                geom = shapely.from_wkt(geom)
+            coords = np.array([xy[iu], xy[iv]]) if geom is None else shapely.get_coordinates(geom)
+            # one edge per street: an osmnx two-way street is stored in both directions
+            lo, hi = (iu, iv) if iu <= iv else (iv, iu)
+            canon = coords if iu <= iv else coords[::-1]
+            key = (lo, hi, np.round(canon, 6).tobytes())
+            if key in seen:
+                continue
+            seen.add(key)
+            rows_u.append(iu)
+            rows_v.append(iv)
+            rows_g.append(geom)
+            rows_d.append({k: _flat(data.get(k)) for k in ("osmid", "name", "highway")})
+        geoms = np.empty(len(rows_g), dtype=object)
+        has = np.array([g is not None for g in rows_g], dtype=bool)
+        u = np.array(rows_u, dtype=np.int64)
+        v = np.array(rows_v, dtype=np.int64)
+        if has.any():
+            gs = gpd.GeoSeries(np.array(rows_g, dtype=object)[has], crs=graph_crs)
+            if not graph_crs.equals(target):
+                gs = gs.to_crs(target)
+            geoms[has] = gs.values
+        if (~has).any():
+            geoms[~has] = shapely.linestrings(np.stack([xy[u[~has]], xy[v[~has]]], axis=1))
+        data_df = pd.DataFrame(rows_d)
+        data_df = data_df.loc[:, data_df.notna().any()] if len(data_df) else data_df
+        return cls(
+            xy,
+            u,
+            v,
+            geoms,
+            crs=target,
+            node_ids=np.array(nodes, dtype=object),
+            edge_data=data_df if len(data_df.columns) else None,
+            largest_component=largest_component,
+            source=where,
+        )
+
+    @classmethod
+    def from_graphml(
+        cls, path: str | os.PathLike[str], *, crs: Any = None, largest_component: bool = True
+    ) -> WalkNetwork:
+        """Build the network from a GraphML file saved by :func:`osmnx.save_graphml`.
+
+        Examples
+        --------
+        >>> import networkx as nx, osmnx as ox, tempfile, os
+        >>> graph = nx.MultiDiGraph(crs="EPSG:2154")
+        >>> graph.add_node(1, x=0.0, y=0.0); graph.add_node(2, x=0.0, y=120.0)
+        >>> _ = graph.add_edge(1, 2, osmid=7, length=120.0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "walk.graphml")
+        >>> ox.save_graphml(graph, path)
+        >>> WalkNetwork.from_graphml(path).n_edges
+        1
+        """
+        import osmnx as ox
+
+        p = Path(path)
+        if not p.is_file():
+            raise NetworkError(f"GraphML file {p} not found; check the path")
+        try:
+            graph = ox.load_graphml(p)
+        except Exception as exc:
+            raise NetworkError(
+                f"cannot read {p} as an osmnx GraphML file ({exc}); save it with "
+                "osmnx.save_graphml, or read an OSM extract with WalkNetwork.from_osm_xml"
+            ) from exc
+        return cls.from_graph(graph, crs=crs, largest_component=largest_component, source=str(p))
+
+    @classmethod
+    def from_osm_xml(
+        cls, path: str | os.PathLike[str], *, crs: Any = None, largest_component: bool = True
+    ) -> WalkNetwork:
+        """Build the network from an OpenStreetMap XML extract (``.osm``, ``.osm.bz2``, ``.gz``).
+
+        Ways are filtered with osmnx's walking filter (:func:`is_walkable`: no motorways,
+        cycleways, private ways or ``foot=no``), then parsed and simplified by
+        :func:`osmnx.graph_from_xml` (one-way streets are walked both ways) and projected.
+
+        Parameters
+        ----------
+        path : path
+            The extract (e.g. exported from openstreetmap.org or cut with osmium).
+        crs : optional
+            Metric CRS; EPSG:2154 in metropolitan France, else the UTM zone.
+        largest_component : bool, default True
+            Keep only the largest connected part.
+
+        Raises
+        ------
+        NetworkError
+            If the file is missing, is not OSM XML, or holds no walkable way.
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> osm = Path(tempfile.mkdtemp()) / "tiny.osm"
+        >>> _ = osm.write_text('''<osm version="0.6">
+        ...  <node id="1" lat="49.3800" lon="3.3200"/><node id="2" lat="49.3810" lon="3.3200"/>
+        ...  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+        ... </osm>''')
+        >>> net = WalkNetwork.from_osm_xml(osm)
+        >>> net.crs.to_epsg(), round(float(net.edge_length[0]), 1)
+        (2154, 111.3)
+        """
+        import osmnx as ox
+
+        p = Path(path)
+        if not p.is_file():
+            raise NetworkError(f"OSM file {p} not found; check the path")
+        opener: Any = bz2.open if p.suffix == ".bz2" else gzip.open if p.suffix == ".gz" else open
+        try:
+            with opener(p, "rb") as fh:
+                root = ET.parse(fh).getroot()
+        except (ET.ParseError, OSError, EOFError) as exc:
+            raise NetworkError(
+                f"cannot read {p} as OSM XML ({exc}); export the area from openstreetmap.org "
+                "(Export > .osm) or cut it from a Geofabrik extract with osmium"
+            ) from exc
+        ways = root.findall("way")
+        walk_ways = [
+            w
+            for w in ways
+            if is_walkable({t.get("k", ""): t.get("v", "") for t in w.findall("tag")})
+        ]
+        if not walk_ways:
+            highways = sorted(
+                {t.get("v", "") for w in ways for t in w.findall("tag") if t.get("k") == "highway"}
+            )
+            found = (
+                f"highway values found: {', '.join(highways)}"
+                if highways
+                else ("no way has a highway tag")
+            )
+            raise NetworkError(
+                f"OSM file {p} has no walkable way ({len(ways)} ways; {found}). Export an area "
+                "with streets or footpaths (highway=residential, footway, ...)."
+            )
+        for w in ways:
+            if w not in walk_ways:
+                root.remove(w)
+        for rel in root.findall("relation"):
+            root.remove(rel)
+        with tempfile.TemporaryDirectory() as tmp:
+            filtered = Path(tmp) / "walk.osm"
+            ET.ElementTree(root).write(filtered, encoding="utf-8", xml_declaration=True)
+            try:
+                graph = ox.graph_from_xml(
+                    filtered, bidirectional=True, simplify=True, retain_all=True
+                )
+            except Exception as exc:
+                raise NetworkError(
+                    f"osmnx could not build a graph from {p}: {exc}. Check that the ways' nodes "
+                    "are in the extract (export with complete ways)."
+                ) from exc
+        return cls.from_graph(graph, crs=crs, largest_component=largest_component, source=str(p))
+
+    @classmethod
+    def from_place(
+        cls, query: str | dict[str, str], *, crs: Any = None, largest_component: bool = True
+    ) -> WalkNetwork:  # pragma: no cover - needs the internet
+        """Download the walking network of a place from OpenStreetMap (needs the internet).
+
+        Uses :func:`osmnx.graph_from_place` with ``network_type="walk"``; osmnx caches the
+        answers (``osmnx.settings.use_cache``), so a second call works offline. Save the result
+        with ``osmnx.save_graphml`` for reproducible runs.
+
+        Examples
+        --------
+        >>> net = WalkNetwork.from_place("Soissons, Aisne, France")  # doctest: +SKIP
+        """
+        import osmnx as ox
+
+        try:
+            graph = ox.graph_from_place(query, network_type="walk", retain_all=True)
+        except Exception as exc:
+            raise NetworkError(
+                f"could not download the walking network of {query!r} ({exc}); check the place "
+                "name on nominatim.openstreetmap.org and the internet connection, or use "
+                "from_osm_xml with a downloaded extract"
+            ) from exc
+        return cls.from_graph(
+            graph, crs=crs, largest_component=largest_component, source=str(query)
+        )
+
+    @classmethod
+    def from_polygon(
+        cls, polygon: Any, *, crs: Any = None, largest_component: bool = True
+    ) -> WalkNetwork:  # pragma: no cover - needs the internet
+        """Download the walking network inside a polygon from OpenStreetMap (internet needed).
+
+        Parameters
+        ----------
+        polygon : shapely Polygon/MultiPolygon in EPSG:4326, or a GeoDataFrame/GeoSeries with a
+            CRS (its union is used, reprojected to EPSG:4326).
+
+        Examples
+        --------
+        >>> net = WalkNetwork.from_polygon(quartiers.buffer(500))  # doctest: +SKIP
+        """
+        import osmnx as ox
+
+        if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
+            require_crs(gpd.GeoDataFrame(geometry=polygon.geometry), "polygon")
+            polygon = shapely.union_all(polygon.to_crs("EPSG:4326").geometry.values)
+        try:
+            graph = ox.graph_from_polygon(polygon, network_type="walk", retain_all=True)
+        except Exception as exc:
+            raise NetworkError(
+                f"could not download the walking network ({exc}); check the internet "
+                "connection, or use from_osm_xml with a downloaded extract"
+            ) from exc
+        return cls.from_graph(graph, crs=crs, largest_component=largest_component, source="polygon")
+
+    # --- description ---------------------------------------------------------------------------
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of (undirected) edges."""
+        return len(self.edge_u)
+
+    @property
+    def total_length_m(self) -> float:
+        """Total street length, in metres."""
+        return float(self.edge_length.sum())
+
+    def __repr__(self) -> str:
+        epsg = self.crs.to_epsg()
+        crs = f"EPSG:{epsg}" if epsg else self.crs.name
+        d = self.dropped
+        parts = d.n_parts - 1
+        dropped = (
+            f", dropped {parts} detached part{'s' if parts > 1 else ''} "
+            f"({d.edges} edge{'s' if d.edges != 1 else ''})"
+            if d
+            else ""
+        )
+        return (
+            f"WalkNetwork({self.n_nodes} nodes, {self.n_edges} edges, "
+            f"{self.total_length_m / 1000:.2f} km of streets, {crs}{dropped})"
+        )
+
+    def to_lines(self) -> gpd.GeoDataFrame:
+        """Return the edges as a GeoDataFrame (``u``, ``v``, ``length_m``, attributes, geometry).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = WalkNetwork(np.array([[0.0, 0.0], [30.0, 40.0]]), [0], [1], crs=2154)
+        >>> net.to_lines()[["u", "v", "length_m"]]
+           u  v  length_m
+        0  0  1      50.0
+        """
+        cols: dict[str, Any] = {
+            "u": self.node_ids[self.edge_u],
+            "v": self.node_ids[self.edge_v],
+            "length_m": self.edge_length,
+        }
+        if self.edge_data is not None:
+            for c in self.edge_data.columns:
+                cols[str(c)] = self.edge_data[c].to_numpy()
+        return gpd.GeoDataFrame(cols, geometry=list(self.edge_geometry), crs=self.crs)
+
+    # --- graph ---------------------------------------------------------------------------------
+
+    @cached_property
+    def csr(self) -> csr_matrix:
+        """Symmetric adjacency matrix (n × n, metres; shortest of parallel edges)."""
+        return _adjacency(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """Connected-part label of each node."""
+        return connected_components(self.csr, directed=False)[1]
+
+    # --- snapping ------------------------------------------------------------------------------
+
+    def snap(self, points: Any, *, max_snap_m: float = 200.0) -> pd.DataFrame:
+        """Attach points to the nearest point of the nearest edge.
+
+        Parameters
+        ----------
+        points : GeoDataFrame, GeoSeries or array of (x, y)
+            Points (a GeoDataFrame/GeoSeries is reprojected to the network CRS; polygons use
+            their representative point). Arrays are taken in the network CRS.
+        max_snap_m : float, default 200
+            Points farther than this from every edge get edge ``-1`` and NaN distances.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``edge`` (position, -1 when unreachable), ``along_m`` (distance along the edge from
+            its ``u`` end), ``snap_distance_m``, and ``x``/``y`` of the attachment point.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = WalkNetwork(np.array([[0.0, 0.0], [100.0, 0.0]]), [0], [1], crs=2154)
+        >>> net.snap(np.array([[30.0, 4.0], [50.0, 900.0]]))
+           edge  along_m  snap_distance_m     x    y
+        0     0     30.0              4.0  30.0  0.0
+        1    -1      NaN              NaN   NaN  NaN
+        """
+        xy = self._points_xy(points)
+        edge, along, dist = self._snap_xy(xy, max_snap_m)
+        pt = np.full((len(xy), 2), np.nan)
+        ok = edge >= 0
+        if ok.any():
+            pt[ok] = shapely.get_coordinates(
+                shapely.line_interpolate_point(self.edge_geometry[edge[ok]], along[ok])
+            )
+        index = points.index if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries) else None
+        return pd.DataFrame(
+            {"edge": edge, "along_m": along, "snap_distance_m": dist, "x": pt[:, 0], "y": pt[:, 1]},
+            index=index,
+        )
+
+    def _points_xy(self, points: Any) -> np.ndarray:
+        if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+            gs = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+            if gs.crs is None:
+                raise CRSError(
+                    "points have no coordinate reference system; set one with "
+                    "gdf.set_crs('EPSG:2154') (or the CRS they are in)"
+                )
+            if not CRS.from_user_input(gs.crs).equals(self.crs):
+                gs = gs.to_crs(self.crs)
+            geoms = np.asarray(gs.values, dtype=object)
+            poly = ~np.isin(shapely.get_type_id(geoms), (0,))
+            if poly.any():
+                geoms = geoms.copy()
+                geoms[poly] = shapely.point_on_surface(geoms[poly])
+            xy = np.full((len(geoms), 2), np.nan)
+            ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            xy[ok] = shapely.get_coordinates(geoms[ok])
+            return xy
+        return np.asarray(points, dtype=float).reshape(-1, 2)
+
+    def _snap_xy(
+        self, xy: np.ndarray, max_snap_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(edge, along, snap distance) of each (x, y); NaN coordinates are unreachable."""
+        if not max_snap_m >= 0:
+            raise NetworkError(f"max_snap_m must be a distance >= 0 in metres, not {max_snap_m}")
+        finite = np.isfinite(xy).all(axis=1)
+        edge = np.full(len(xy), -1, dtype=np.int64)
+        along = np.full(len(xy), np.nan)
+        dist = np.full(len(xy), np.nan)
+        if finite.any():
+            e, a, d = self._grid.nearest(xy[finite], float(max_snap_m))
+            edge[finite], along[finite], dist[finite] = e, a, d
+        ok = edge >= 0
+        along[ok] = np.clip(along[ok], 0.0, self.edge_length[edge[ok]])
+        return edge, along, dist
+
+    # --- routing -------------------------------------------------------------------------------
+
+    def _route(
+        self,
+        seed_edge: np.ndarray,
+        seed_along: np.ndarray,
+        seed_offset: np.ndarray,
+        *,
+        limit: float = np.inf,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One multi-source Dijkstra from points on edges.
+
+        Each seed (a point at `seed_along` on `seed_edge`, reached after `seed_offset` metres)
+        becomes a virtual node linked to both ends of its edge; one call of
+        ``scipy.sparse.csgraph.dijkstra(min_only=True)`` then gives every node its distance to
+        the nearest seed and which seed it is.
+
+        Returns
+        -------
+        dist : array (n_nodes,)
+            Distance to the nearest seed (inf when unreachable or beyond `limit`).
+        seed : array (n_nodes,)
+            Index of that seed (-1 when unreachable).
+        """
+        n = self.n_nodes
+        k = len(seed_edge)
+        if k == 0:
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        u = self.edge_u[seed_edge]
+        v = self.edge_v[seed_edge]
+        length = self.edge_length[seed_edge]
+        wu = seed_offset + seed_along
+        wv = seed_offset + (length - seed_along)
+        base = self.csr
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1)])
+        indices = np.concatenate([base.indices, np.stack([u, v], axis=1).ravel()])
+        data = np.concatenate([base.data, np.stack([wu, wv], axis=1).ravel()])
+        aug = csr_matrix((data, indices.astype(base.indices.dtype), indptr), shape=(n + k, n + k))
+        dist, _, src = dijkstra(
+            aug,
+            directed=True,
+            indices=np.arange(n, n + k),
+            min_only=True,
+            return_predecessors=True,
+            limit=limit,
+        )
+        seed = np.where(src[:n] >= 0, src[:n] - n, -1).astype(np.int64)
+        return dist[:n], seed
+
+    def _point_distance(
+        self,
+        dist: np.ndarray,
+        seed: np.ndarray,
+        edge: np.ndarray,
+        along: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from node distances to points on edges (via either end) and its seed."""
+        du = dist[self.edge_u[edge]] + along
+        dv = dist[self.edge_v[edge]] + (self.edge_length[edge] - along)
+        via_u = du <= dv
+        d = np.where(via_u, du, dv)
+        s = np.where(via_u, seed[self.edge_u[edge]], seed[self.edge_v[edge]])
+        return d, s
+
+
+def metric_crs_for(gdf: gpd.GeoDataFrame, crs: Any = None) -> CRS:
+    """Metric CRS of a computation on `gdf`: `crs` if given, else the layer's own if metric.
+
+    A layer already in a CRS projected in metres (and conformal enough: not a Mercator,
+    whose scale is 1.5 at the latitude of Soissons) is kept as it is; otherwise
+    :func:`cdv_geo._crs.choose_metric_crs` decides (EPSG:2154 in metropolitan France).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> metric_crs_for(gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=32631)).to_epsg()
+    32631
+    >>> metric_crs_for(gpd.GeoDataFrame(geometry=[Point(3.3, 49.4)], crs=4326)).to_epsg()
+    2154
+    """
+    if crs is not None:
+        return check_metric_crs(crs)
+    own = require_crs(gdf)
+    method = own.coordinate_operation.method_name if own.coordinate_operation else ""
+    if own.is_projected and ("Mercator" not in method or "Transverse" in method):
+        try:
+            return check_metric_crs(own)
+        except CRSError:
+            pass
+    return choose_metric_crs(gdf)
+
+
+def _flat(value: Any) -> Any:
+    """Flatten the lists in which osmnx stores merged attributes into text."""
+    if isinstance(value, list):
+        return ";".join(str(x) for x in value)
+    return value
+
+
+def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> csr_matrix:
+    """Symmetric CSR adjacency with the minimum weight over parallel edges."""
+    rows = np.concatenate([u, v])
+    cols = np.concatenate([v, u])
+    data = np.concatenate([w, w]).astype(float)
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+    rows, cols, data = rows[first], cols[first], data[first]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    idx_dtype = np.int32 if n < 2**31 - 1 else np.int64
+    return csr_matrix((data, cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n, n))
+
+
+def _orient(geoms: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Reverse the lines whose first vertex is nearer to node b than to node a."""
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    da = np.hypot(*(start - a).T)
+    db = np.hypot(*(start - b).T)
+    flip = db < da
+    if flip.any():
+        geoms = geoms.copy()
+        geoms[flip] = shapely.reverse(geoms[flip])
+    return geoms
