@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely import Point, Polygon, box
 
-# Lambert-93 coordinates near Soissons town centre
+# Lambert-93 coordinates in the Soissons area (a few km east of the town centre)
 X0, Y0 = 728400.0, 6920700.0
 
 

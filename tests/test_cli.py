@@ -54,7 +54,7 @@ def test_validate_lists_every_problem_without_traceback(
     assert "Traceback" not in out
     assert "4 problems in project" in out
     assert "'zoo'" in out and "id 'f1' is used by 2 features" in out
-    assert "layer quartiers, feature 1: geometry is invalid" in out and "repair=True" in out
+    assert "layer quartiers, feature QA: geometry is invalid" in out and "repair=True" in out
     assert "arbres.shp has no coordinate reference system" in out
 
 

@@ -75,7 +75,7 @@ def test_shapefile_without_prj_is_a_crs_error(tmp_path: Path) -> None:
 def test_self_intersecting_quartier_refused_then_repaired(tmp_path: Path, bowtie: Polygon) -> None:
     raw = gpd.GeoDataFrame({"code": ["Q1"], "nom": ["Bow"]}, geometry=[bowtie], crs=2154)
     path = write(raw, tmp_path / "q.geojson")
-    with pytest.raises(DataValidationError, match=r"feature 1: geometry is invalid.*repair=True"):
+    with pytest.raises(DataValidationError, match=r"feature Q1: geometry is invalid.*repair=True"):
         read_layer(path, "quartiers")
     with pytest.warns(CdvGeoWarning, match="repaired 1 invalid geometry"):
         q = read_layer(path, "quartiers", repair=True)

@@ -125,15 +125,15 @@ def test_french_decimal_comma_accepted() -> None:
 def test_invalid_geometry_refused_then_repaired(bowtie: Polygon) -> None:
     raw = gpd.GeoDataFrame({"code": ["Q1"], "name": ["Q"]}, geometry=[bowtie], crs=2154)
     msgs = problems_of(raw, "quartiers")
-    assert "feature 1" in msgs[0] and "invalid (Self-intersection" in msgs[0]
+    assert "feature Q1" in msgs[0] and "invalid (Self-intersection" in msgs[0]
     assert "repair=True" in msgs[0]
-    with pytest.warns(CdvGeoWarning, match=r"repaired 1 invalid geometry.*1 \(Self-intersection"):
+    with pytest.warns(CdvGeoWarning, match=r"repaired 1 invalid geometry.*Q1 \(Self-intersection"):
         out = validate(raw, "quartiers", repair=True)
     assert out.geometry.iloc[0].is_valid
     assert out.geometry.iloc[0].geom_type == "MultiPolygon"
     # the two lobes of the bow tie are 50 m x 100 m triangles of 2,500 m² each
     assert out.geometry.iloc[0].area == pytest.approx(5000.0)
-    assert out.attrs["repaired"] == ["1 (Self-intersection[728450 6920750])"]
+    assert out.attrs["repaired"] == ["Q1 (Self-intersection[728450 6920750])"]
 
 
 def test_empty_missing_and_wrong_geometries() -> None:
@@ -265,3 +265,14 @@ def test_polygon_unrepairable_reported() -> None:
     q = gpd.GeoDataFrame({"code": ["Q"], "name": ["Q"]}, geometry=[flat], crs=2154)
     msgs = problems_of(q, "quartiers", repair=True)
     assert "could not be repaired" in msgs[0]
+
+
+def test_quartiers_take_their_code_as_id() -> None:
+    q = gpd.GeoDataFrame(
+        {"code_qp": ["QN1", "QN2"], "nom": ["A", "B"]},
+        geometry=[box(0, 0, 1, 1), box(2, 2, 3, 3)],
+        crs=2154,
+    )
+    assert list(validate(q, "quartiers")["id"]) == ["QN1", "QN2"]
+    q["code_qp"] = ["QN1", "QN1"]
+    assert "id 'QN1' is used by 2 features" in problems_of(q, "quartiers")[0]

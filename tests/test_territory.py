@@ -74,7 +74,7 @@ def test_from_file_collects_problems_of_every_layer(
     probs = info.value.problems
     assert {p.layer for p in probs} == {"quartiers", "facilities", "tables"}
     assert len(probs) == 4
-    assert any(p.layer == "quartiers" and p.feature == "2" for p in probs)
+    assert any(p.layer == "quartiers" and p.feature == "QB" for p in probs)
     assert any("missing.csv" in (p.file or "") for p in probs)
 
 

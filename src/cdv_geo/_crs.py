@@ -158,7 +158,7 @@ def to_metric(
     >>> from shapely import Point
     >>> g = gpd.GeoDataFrame(geometry=[Point(3.324, 49.382)], crs=4326)
     >>> round(to_metric(g).geometry.x.iloc[0])
-    728440
+    723533
     """
     src = require_crs(gdf, source)
     target = choose_metric_crs(gdf, crs)

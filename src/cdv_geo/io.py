@@ -265,7 +265,8 @@ def write_layer(
                 shutil.copyfile(p, tmp)  # keep the file's other layers
                 if layer in set(pyogrio.list_layers(tmp)[:, 0]):
                     opts["layer_options"] = {"OVERWRITE": "YES"}
-            out.to_file(tmp, driver=drv, layer=layer, engine="pyogrio", **opts)
+            # name the layer after the target, not the temporary file (GeoJSON stores it)
+            out.to_file(tmp, driver=drv, layer=layer or p.stem, engine="pyogrio", **opts)
     return p
 
 
@@ -336,9 +337,10 @@ def read_qpv(
     Examples
     --------
     >>> import cdv_geo as cg
-    >>> q = cg.read_qpv(cg.datasets.get_path("soissons", "quartiers"), communes=["02722"])
+    >>> path = cg.datasets.get_path("soissons", "quartiers")
+    >>> q = cg.read_qpv(path, codes=["QN00272M", "QN00274M"])
     >>> sorted(q["name"])
-    ['Chevreux', 'Presles', 'Saint-Crépin']
+    ['Chevreux', 'Saint-Crépin']
     """
     p = Path(path)
     raw = _read_raw(p, "quartiers", layer)

@@ -555,6 +555,8 @@ SCHEMAS: dict[str, LayerSchema] = {
 #: The layer kinds a Territory holds, in display order.
 LAYER_KINDS: tuple[str, ...] = tuple(SCHEMAS)
 
+#: Layer kinds whose features take their official ``code`` as ``id`` when the file has none.
+_CODE_IDS = ("quartiers", "communes")
 _ID_ALIASES = ("id", "identifiant", "ident", "fid_")
 _TRUE = {"1", "true", "vrai", "oui", "yes", "y", "o", "t"}
 _FALSE = {"0", "false", "faux", "non", "no", "n", "f"}
@@ -695,8 +697,14 @@ def _check_ids(
     gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], where: dict[str, Any]
 ) -> pd.Series:
     if "id" not in gdf.columns:
-        return pd.Series([str(i) for i in range(1, len(gdf) + 1)], index=gdf.index, dtype=object)
-    raw = gdf["id"]
+        if kind in _CODE_IDS and "code" in gdf.columns:
+            raw = gdf["code"]  # a quartier or commune is known by its official code
+        else:
+            return pd.Series(
+                [str(i) for i in range(1, len(gdf) + 1)], index=gdf.index, dtype=object
+            )
+    else:
+        raw = gdf["id"]
     ids = pd.Series(
         [None if _is_missing(v) else _id_text(v) for v in raw], index=gdf.index, dtype=object
     )
@@ -819,7 +827,8 @@ def validate(
     """Validate a layer against its schema and return it with canonical fields.
 
     French field names and values are translated, types are converted, an ``id`` column is added
-    when the layer has none (``"1"``, ``"2"``... in file order; ids are always text), and every
+    when the layer has none (the ``code`` of quartiers and communes, else ``"1"``, ``"2"``... in
+    file order; ids are always text), and every
     feature is checked: required values, enumerations, negative counts, years outside
     1950–2100, geometry type, empty and invalid geometries, duplicate ids, empty layer.
 
