@@ -174,6 +174,7 @@ def test_without_qpv_layer_other_town_qpv_is_plain_off_site(sites, quartiers) ->
     assert b.loc["programme", "rebuilt_off_site_in_qpv"] == 40
 
 
+@pytest.mark.filterwarnings("ignore:.*no `compensates`:cdv_geo.CdvGeoWarning")
 def test_balance_as_of_year(sites, quartiers) -> None:
     with pytest.warns(CdvGeoWarning, match=r"no year.*R5 \(site R5\)"):
         b = renewal_balance(sites, quartiers, by=(), year=2022)
@@ -243,6 +244,7 @@ def test_no_stock_means_missing_density_not_zero(sites, quartiers) -> None:
     assert b["dwellings_before"].isna().all() and b["density_after"].isna().all()
 
 
+@pytest.mark.filterwarnings("ignore:.*no `compensates`:cdv_geo.CdvGeoWarning")
 def test_negative_stock_after_warns(sites, quartiers) -> None:
     with pytest.warns(CdvGeoWarning, match=r"fewer than zero dwellings.*qa \(-30\)"):
         renewal_balance(sites, quartiers, by=(), stock={"QA": 100, "QB": 500, "QC": 100})

@@ -1435,7 +1435,6 @@ def gini_from_grouped(
     *,
     thresholds: Any = None,
     population: Any = None,
-    lower: float = 0.0,
 ) -> float:
     r"""Approximate Gini index from grouped data (income shares or decile thresholds).
 
@@ -1449,10 +1448,13 @@ def gini_from_grouped(
       :math:`G = 1 - \sum_k (P_k - P_{k-1})(L_k + L_{k-1})`. Inequality *within* each group
       is ignored, so the result **underestimates** the Gini (a lower bound).
     - From the nine **decile thresholds** D1…D9 (what Filosofi publishes), the mean income of
-      each tenth is approximated: ``(lower + D1) / 2`` for the first, the midpoint of its two
-      thresholds for the others, and for the top tenth a Pareto tail through D8 and D9
+      each tenth is approximated: the midpoint of its two thresholds for the eight middle
+      tenths, :math:`D1 \sqrt{D1/D2}` for the first (the spacing of the deciles continued
+      geometrically), and for the top tenth a Pareto tail through D8 and D9
       (:math:`\alpha = \ln 2 / \ln(D9/D8)`, mean :math:`\alpha D9 / (\alpha - 1)`); the
-      resulting shares go through the formula above. Expect an error of a few hundredths.
+      resulting shares go through the formula above. On unimodal income distributions
+      (lognormal, gamma, Pareto) the error is about 0.01 to 0.02; it is larger for a mixed
+      (bimodal) population, as a QPV next to a wealthy quartier within one area can be.
 
     Parameters
     ----------
@@ -1462,8 +1464,6 @@ def gini_from_grouped(
         The nine decile thresholds D1…D9, increasing (instead of `shares`).
     population : array-like, optional
         Population share of each group (default: equal groups).
-    lower : float, default 0
-        Lowest income, for the first tenth (with `thresholds`).
 
     Returns
     -------
@@ -1482,12 +1482,12 @@ def gini_from_grouped(
     0.5
     >>> d = [9000, 10500, 11800, 13000, 14300, 15700, 17400, 19800, 24000]
     >>> round(gini_from_grouped(thresholds=d), 3)
-    0.252
+    0.224
     """
     if (shares is None) == (thresholds is None):
         raise CdvGeoError("give either shares or thresholds= (not both, not neither)")
     if thresholds is not None:
-        shares = _shares_from_thresholds(_array(thresholds, "thresholds"), lower)
+        shares = _shares_from_thresholds(_array(thresholds, "thresholds"))
     s = _array(shares, "shares")
     if (s < 0).any():
         raise DataValidationError([Problem("income shares must be >= 0", field="shares")])
@@ -1517,12 +1517,12 @@ def gini_from_grouped(
     return float(1.0 - np.sum(np.diff(cum_p) * (cum_l[1:] + cum_l[:-1])))
 
 
-def _shares_from_thresholds(d: np.ndarray, lower: float) -> np.ndarray:
-    if d.size != 9 or (np.diff(d) <= 0).any() or d[0] <= lower:
+def _shares_from_thresholds(d: np.ndarray) -> np.ndarray:
+    if d.size != 9 or (np.diff(d) <= 0).any() or d[0] <= 0:
         raise DataValidationError(
             [
                 Problem(
-                    "thresholds must be the nine increasing deciles D1..D9, above `lower`",
+                    "thresholds must be the nine increasing, positive deciles D1..D9",
                     field="thresholds",
                 )
             ]
@@ -1539,9 +1539,9 @@ def _shares_from_thresholds(d: np.ndarray, lower: float) -> np.ndarray:
             ]
         )
     means = np.empty(10)
-    means[0] = (lower + d[0]) / 2
+    means[0] = d[0] * math.sqrt(d[0] / d[1])  # geometric extrapolation below D1
     means[1:9] = (d[:-1] + d[1:]) / 2
-    means[9] = alpha * d[8] / (alpha - 1)
+    means[9] = alpha * d[8] / (alpha - 1)  # Pareto tail through D8 and D9
     return means / means.sum()
 
 
@@ -1562,7 +1562,7 @@ def estimate_missing_gini(table: pd.DataFrame) -> pd.DataFrame:
     >>> out = estimate_missing_gini(t)
     >>> out.loc[out["indicator"] == "gini", ["value", "flag"]].round(3)
        value       flag
-    9  0.252  estimated
+    9  0.224  estimated
     """
     have = set(map(tuple, table.loc[table["indicator"] == "gini", ["code", "year"]].to_numpy()))
     dec = table[table["indicator"].isin([f"income_d{k}" for k in range(1, 10)])]
@@ -1867,13 +1867,13 @@ def interpolate_grid(
     ...                           "Ind_snv": [1.5e6, 1.0e6]},
     ...                          geometry=[box(x, y, x + 200, y + 200),
     ...                                    box(x + 200, y, x + 400, y + 200)], crs=2154)
-    >>> q = gpd.GeoDataFrame({"code": ["Q1"], "name": ["Ouest"]},
+    >>> q = gpd.GeoDataFrame({"id": ["w"], "code": ["Q1"], "name": ["Ouest"]},
     ...                      geometry=[box(x, y, x + 300, y + 200)], crs=2154)
     >>> out = interpolate_grid(cells, q, extensive=["ind", "men", "men_pauv", "ind_snv"])
     >>> out[["ind", "men", "men_pauv", "mean_living_standard", "poor_household_share"]]
           ind   men  men_pauv  mean_living_standard  poor_household_share
     id
-    1   125.0  50.0      11.0               16000.0                  0.22
+    w   125.0  50.0      11.0               16000.0                  0.22
     """
     if isinstance(grid, str | os.PathLike):
         grid = read_grid(grid)

@@ -356,7 +356,7 @@ def renewal_balance(
     >>> import geopandas as gpd
     >>> from shapely import Point, box
     >>> x, y = 728_000, 6_920_000  # Soissons, Lambert-93
-    >>> q = gpd.GeoDataFrame({"code": ["Q1", "Q2"], "name": ["Nord", "Sud"]},
+    >>> q = gpd.GeoDataFrame({"id": ["n", "s"], "code": ["Q1", "Q2"], "name": ["Nord", "Sud"]},
     ...                      geometry=[box(x, y, x + 100, y + 100),
     ...                                box(x, y - 300, x + 100, y - 200)], crs=2154)
     >>> s = gpd.GeoDataFrame(
@@ -370,16 +370,16 @@ def renewal_balance(
     >>> b[["demolished", "rebuilt_on_site", "rebuilt_off_site_in_qpv", "net_change"]]
                demolished  rebuilt_on_site  rebuilt_off_site_in_qpv  net_change
     id
-    1                  80               20                       40         -60
-    2                   0                0                        0          40
+    n                  80               20                       40         -60
+    s                   0                0                        0          40
     programme          80               20                       40         -20
     >>> b["reconstitution_ratio"].tolist()
     [0.75, nan, 0.75]
     >>> b[["dwellings_before", "dwellings_after", "density_after"]]
                dwellings_before  dwellings_after  density_after
     id
-    1                     300.0            240.0          240.0
-    2                     150.0            190.0          190.0
+    n                     300.0            240.0          240.0
+    s                     150.0            190.0          190.0
     programme             450.0            430.0          215.0
     """
     quart = _validated(quartiers, "quartiers")
@@ -612,11 +612,11 @@ def renewal_density(
     >>> import geopandas as gpd
     >>> from shapely import Point, box
     >>> x, y = 728_000, 6_920_000  # Soissons, Lambert-93
-    >>> q = gpd.GeoDataFrame({"code": ["Q1"], "name": ["Nord"], "dwellings": [500]},
+    >>> q = gpd.GeoDataFrame({"id": ["n"], "code": ["Q1"], "name": ["Nord"], "dwellings": [500]},
     ...                      geometry=[box(x, y, x + 200, y + 100)], crs=2154)
     >>> s = gpd.GeoDataFrame({"name": ["Tour"], "operation": ["demolition"], "dwellings": [100]},
     ...                      geometry=[Point(x + 50, y + 50)], crs=2154)
-    >>> renewal_density(s, q).loc["1", ["area_ha", "density_before", "density_after"]].tolist()
+    >>> renewal_density(s, q).loc["n", ["area_ha", "density_before", "density_after"]].tolist()
     [2.0, 250.0, 200.0]
     """
     bal = renewal_balance(
