@@ -207,7 +207,7 @@ def _check_tree_counts(trees: gpd.GeoDataFrame) -> np.ndarray:
         raise DataValidationError(
             [
                 Problem(
-                    f"tree count {v!r} is negative; give the number of trees planted at this "
+                    f"tree count {v} is negative; give the number of trees planted at this "
                     "point (0 or more), or leave it empty for 1",
                     file=src,
                     layer="tree_plantings",
