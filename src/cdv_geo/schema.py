@@ -322,7 +322,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                     label_fr="Code QPV",
                     label_en="QPV code",
                 ),
-                _NAME,
+                Field(
+                    "name",
+                    "str",
+                    required=True,
+                    aliases=("nom", "lib_qp", "nom_qp", "libelle_qp", "libelle"),
+                    label_fr="Nom",
+                    label_en="Name",
+                ),
                 Field(
                     "population",
                     "int",

@@ -13,7 +13,11 @@ the file::
 
     [layers]
     quartiers = "shapes/quartiers.geojson"
+    # or the official ANCT file: { path = "QP2024.geojson", official = true, communes = ["02722"] }
     facilities = { path = "equipements.gpkg", layer = "equipements" }
+
+    [network]                      # optional: else the `streets` layer's lines
+    osm_xml = "soissons.osm"
 
     [rasters]
     impervious_2018 = "rasters/impervious_2018.tif"
@@ -98,6 +102,9 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
         Source line shown on the maps.
     project_file : pathlib.Path, optional
         The TOML file the territory was read from.
+    network_file : pathlib.Path, optional
+        An OSM XML extract (``.osm``, ``.osm.bz2``) or osmnx GraphML file to build the walking
+        network from, instead of the ``streets`` lines (``[network]`` in the project file).
 
     Examples
     --------
@@ -128,6 +135,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
     illustrative: bool = False
     attribution: str = ""
     project_file: Path | None = None
+    network_file: Path | None = None
 
     def __post_init__(self) -> None:
         check_metric_crs(self.settings.crs, what="territory CRS")
@@ -218,16 +226,36 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
                 continue
             full = (base / lpath).resolve() if not Path(lpath).is_absolute() else Path(lpath)
             try:
-                from cdv_geo.io import read_layer
+                from cdv_geo.io import read_layer, read_qpv
 
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    layers[kind] = read_layer(full, kind, layer=lname, repair=repair)
+                    if kind == "quartiers" and isinstance(spec, Mapping) and spec.get("official"):
+                        # an ANCT perimeter file, filtered to the contrat de ville's QPV
+                        layers[kind] = read_qpv(
+                            full,
+                            communes=spec.get("communes"),
+                            codes=spec.get("codes"),
+                            layer=lname,
+                            repair=repair or bool(spec.get("repair")),
+                        )
+                    else:
+                        layers[kind] = read_layer(full, kind, layer=lname, repair=repair)
                 repaired_msgs += [str(w.message) for w in caught]
             except DataValidationError as exc:
                 problems.extend(exc.problems)
             except CRSError as exc:
                 problems.append(Problem(str(exc), file=str(full), layer=kind))
+        network = _paths(config.get("network", {}), base, "network", p, problems)
+        for key in network:
+            if key not in ("osm_xml", "graphml"):
+                problems.append(
+                    Problem(
+                        f"unknown [network] entry {key!r}; expected osm_xml or graphml",
+                        file=str(p),
+                        layer="network",
+                    )
+                )
         rasters = _paths(config.get("rasters", {}), base, "rasters", p, problems)
         tables = _paths(config.get("tables", {}), base, "tables", p, problems)
         if problems:
@@ -246,6 +274,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
             illustrative=bool(terr.get("illustrative", False)),
             attribution=str(terr.get("attribution", "")),
             project_file=p.resolve(),
+            network_file=next(iter(network.values()), None),
             **layers,
         )
 

@@ -56,10 +56,10 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from cdv_geo.cli import demo, validate
+    from cdv_geo.cli import demo, init, metrics, report, validate
 
-    cli.add_command(validate.validate)
-    cli.add_command(demo.demo)
+    for command in (init.init, validate.validate, metrics.metrics, report.report, demo.demo):
+        cli.add_command(command)
 
 
 _register()

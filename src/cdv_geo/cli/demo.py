@@ -7,22 +7,17 @@ from pathlib import Path
 import click
 
 from cdv_geo import datasets
-from cdv_geo.cli.options import out_option
-from cdv_geo.io import atomic_path, write_layer
+from cdv_geo.cli.options import assets_option, lang_option, out_option, progress
+from cdv_geo.report import build_report
 
 
 @click.command()
 @out_option(default="maps")
-def demo(out: Path) -> None:
+@lang_option
+@assets_option
+def demo(out: Path, lang: str, assets: str) -> None:
     """Build the committee pack of the Soissons demo (illustrative data) into OUT."""
     territory = datasets.soissons()
-    out.mkdir(parents=True, exist_ok=True)
-    gpkg = out / "soissons_layers.gpkg"
-    for kind, gdf in territory.layers().items():
-        write_layer(gdf, gpkg, layer=kind)
-    summary = territory.summary()
-    with atomic_path(out / "summary.csv") as tmp:
-        summary.to_csv(tmp, lineterminator="\n")
+    index = build_report(territory, out, lang=lang, assets=assets, progress=progress)
     click.echo(f"{territory!r}")
-    click.echo(summary.to_string())
-    click.echo(f"Wrote {gpkg} and {out / 'summary.csv'}")
+    click.echo(f"Wrote the committee pack of the demo (illustrative data): {index}")

@@ -11,7 +11,14 @@ from typing import TypeVar
 
 import click
 
-__all__ = ["Options", "out_option", "progress", "project_argument"]
+__all__ = [
+    "Options",
+    "assets_option",
+    "lang_option",
+    "out_option",
+    "progress",
+    "project_argument",
+]
 
 T = TypeVar("T")
 
@@ -44,6 +51,24 @@ def out_option(default: str | None = None) -> click.decorators.FC:  # type: igno
         show_default=True,
         help="Output folder (created if missing).",
     )
+
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of labels, tables and maps.",
+)
+
+assets_option = click.option(
+    "--assets",
+    type=click.Choice(["cdn", "inline"]),
+    default="cdn",
+    show_default=True,
+    help="Maps load JavaScript/CSS from a CDN, or embed them (inline: run "
+    "`cdv-geo assets fetch` once first).",
+)
 
 
 def progress(items: Iterable[T], desc: str, *, total: int | None = None) -> Iterator[T]:

@@ -1,0 +1,953 @@
+"""Metric tables of a territory -> CSV / XLSX / GeoPackage, static figures, committee bundle.
+
+:func:`compute_metrics` runs every metric the territory's layers allow (walking coverage,
+renaturation, renewal, indicators) and records, for each one it skips, why. :func:`write_tables`
+writes the tables with French (or English) column labels and units, deterministically (same input,
+byte-identical CSV). :func:`build_report` writes the whole committee pack: tables, derived layers,
+maps, static figures and an ``index.html`` that links them.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cdv_geo._errors import CdvGeoError
+from cdv_geo.io import atomic_path, write_layer
+from cdv_geo.schema import SCHEMAS
+from cdv_geo.territory import Territory
+
+__all__ = [
+    "TABLES",
+    "Metrics",
+    "build_report",
+    "column_label",
+    "compute_metrics",
+    "key_figures",
+    "static_figures",
+    "write_tables",
+]
+
+log = logging.getLogger("cdv_geo")
+
+Progress = Callable[[Iterable[Any], str], Iterable[Any]]
+
+#: Every table the package computes: name -> (French title, English title, what it answers).
+TABLES: dict[str, tuple[str, str, str]] = {
+    "key_figures": (
+        "Chiffres clés par quartier",
+        "Key figures per quartier",
+        "population, area, services, coverage, renaturation, renewal, income",
+    ),
+    "coverage": (
+        "Couverture à pied des services",
+        "Walking coverage of services",
+        "share of residents within N minutes' walk of each kind of service",
+    ),
+    "nearest": (
+        "Service le plus proche de chaque résidence",
+        "Nearest service per residence",
+        "walking distance and time from each residence to each kind of service",
+    ),
+    "desealing": (
+        "Désimperméabilisation",
+        "De-sealing",
+        "area de-sealed per quartier, site type and year",
+    ),
+    "trees": (
+        "Plantations d'arbres",
+        "Tree plantings",
+        "trees planted per quartier and year, per hectare and per 1,000 residents",
+    ),
+    "impervious": (
+        "Imperméabilisation",
+        "Imperviousness",
+        "impervious share of each quartier per raster year, and its change",
+    ),
+    "canopy": ("Canopée", "Tree canopy", "canopy share of each quartier"),
+    "rule_3_30_300": (
+        "Règle 3-30-300",
+        "3-30-300 rule",
+        "share of residents passing each part of the 3-30-300 rule",
+    ),
+    "green_space_access": (
+        "Accès aux espaces verts (OMS)",
+        "Green-space access (WHO)",
+        "share of residents within 300 m of a green space of 0.5 / 1 ha",
+    ),
+    "renewal_balance": (
+        "Bilan NPNRU des logements",
+        "NPNRU dwelling balance",
+        "demolished, rebuilt on/off site, reconstitution ratio, typology",
+    ),
+    "renewal_progress": ("Avancement NPNRU", "NPNRU progress", "dwellings by status"),
+    "renewal_timeline": ("Calendrier NPNRU", "NPNRU timeline", "dwellings per year, cumulative"),
+    "indicators": (
+        "Indicateurs socio-économiques",
+        "Socio-economic indicators",
+        "indicators per quartier and reference, per vintage",
+    ),
+    "indicator_gaps": (
+        "Écarts aux références",
+        "Gaps to the references",
+        "gap of each quartier to the town, EPCI and France",
+    ),
+    "indicator_trend": (
+        "Évolution des indicateurs",
+        "Indicator trends",
+        "change between vintages and whether the gap narrowed",
+    ),
+    "income_grid": (
+        "Revenus carroyés par quartier",
+        "Gridded income per quartier",
+        "Filosofi 200 m squares interpolated to the quartiers",
+    ),
+}
+
+
+@dataclass
+class Metrics:
+    """The metric results of a territory.
+
+    Attributes
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Metric tables by name (see :data:`TABLES`).
+    layers : dict of str to geopandas.GeoDataFrame
+        Derived layers (service areas, residences with walking times, quartiers with figures).
+    notes : list of str
+        What was skipped and why, and how results were obtained (e.g. straight-line distances).
+    network : object, optional
+        The :class:`~cdv_geo.network.WalkNetwork` used, if any.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    network: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return tables and layers in one dict (what the map builders take)."""
+        return {**self.tables, **self.layers, "notes": list(self.notes)}
+
+
+def _identity(items: Iterable[Any], desc: str) -> Iterable[Any]:
+    return items
+
+
+def compute_metrics(territory: Territory, *, progress: Progress | None = None) -> Metrics:
+    """Compute every metric the territory's layers, rasters and tables allow.
+
+    A metric whose inputs are missing is skipped and the reason is added to ``notes``; it is
+    never replaced by zeros.
+
+    Parameters
+    ----------
+    territory : Territory
+        The contrat de ville.
+    progress : callable, optional
+        ``progress(iterable, description)`` wrapping the steps (the CLI passes a progress bar).
+
+    Returns
+    -------
+    Metrics
+
+    Examples
+    --------
+    >>> import cdv_geo as cg
+    >>> m = compute_metrics(cg.datasets.soissons())
+    >>> sorted(m.tables)[:3]
+    ['canopy', 'coverage', 'desealing']
+    """
+    wrap = progress or _identity
+    m = Metrics()
+    steps: list[tuple[str, Callable[[Territory, Metrics], None]]] = [
+        ("walking network", _step_network),
+        ("walking coverage", _step_proximity),
+        ("renaturation", _step_renaturation),
+        ("renewal", _step_renewal),
+        ("indicators", _step_indicators),
+        ("key figures", _step_key_figures),
+    ]
+    for name, step in wrap(steps, "metrics"):
+        log.info("computing %s", name)
+        step(territory, m)
+    return m
+
+
+def _missing(t: Territory, *kinds: str) -> list[str]:
+    return [k for k in kinds if getattr(t, k) is None]
+
+
+def _step_network(t: Territory, m: Metrics) -> None:
+    from cdv_geo.network import WalkNetwork
+
+    if t.network_file is not None:
+        name = t.network_file.name.lower()
+        if name.endswith(".graphml"):
+            m.network = WalkNetwork.from_graphml(t.network_file, crs=t.settings.crs)
+        else:
+            m.network = WalkNetwork.from_osm_xml(t.network_file, crs=t.settings.crs)
+        log.info("%r", m.network)
+        return
+    if t.streets is None:
+        m.notes.append(
+            "Pas de réseau de rues : distances à vol d'oiseau (method = euclidean). / "
+            "No street network: straight-line distances."
+        )
+        return
+    m.network = WalkNetwork.from_lines(t.streets.to_crs(t.settings.crs))
+    log.info("%r", m.network)
+
+
+def _step_proximity(t: Territory, m: Metrics) -> None:
+    miss = _missing(t, "residences", "facilities")
+    if miss:
+        m.notes.append(f"Coverage skipped: no {' / '.join(miss)} layer.")
+        return
+    from cdv_geo.proximity import coverage, nearest_facility, service_areas
+
+    s = t.settings
+    res = t.metric("residences")
+    fac = t.metric("facilities")
+    near = nearest_facility(
+        res, fac, network=m.network, speed_kmh=s.walking_speed_kmh, max_snap_m=s.max_snap_m
+    )
+    m.tables["nearest"] = near
+    m.layers["residences_access"] = gpd.GeoDataFrame(
+        res[["id", "dwellings", "population"]].join(near, on="id"),
+        geometry=res.geometry.to_numpy(),
+        crs=res.crs,
+    )
+    if t.quartiers is not None:
+        m.tables["coverage"] = coverage(
+            res,
+            fac,
+            t.metric("quartiers"),
+            network=m.network,
+            threshold_min=list(s.thresholds_min),
+            speed_kmh=s.walking_speed_kmh,
+            max_snap_m=s.max_snap_m,
+            weight="population" if res["population"].notna().all() else "dwellings",
+        )
+    m.layers["service_areas"] = service_areas(
+        fac, network=m.network, thresholds_m=list(s.service_area_m), max_snap_m=s.max_snap_m
+    )
+
+
+def _raster_years(t: Territory, prefix: str) -> list[tuple[int, Path]]:
+    out = []
+    for name, path in t.rasters.items():
+        mt = re.fullmatch(rf"{prefix}_(\d{{4}})", name)
+        if mt:
+            out.append((int(mt.group(1)), path))
+        elif name == prefix:
+            out.append((0, path))
+    return sorted(out)
+
+
+def _step_renaturation(t: Territory, m: Metrics) -> None:
+    if t.quartiers is None:
+        m.notes.append("Renaturation skipped: no quartiers layer.")
+        return
+    from cdv_geo import renaturation as rn
+
+    q = t.metric("quartiers")
+    imp = _raster_years(t, "impervious")
+    canopy = _raster_years(t, "canopy")
+    if imp:
+        rows = []
+        for year, path in imp:
+            share = rn.impervious_share(q, path)
+            share.insert(0, "year", year or np.nan)
+            rows.append(share)
+        table = pd.concat(rows)
+        table.index.name = "id"
+        if len(imp) >= 2:
+            change = rn.impervious_change(q, imp[0][1], imp[-1][1])
+            m.tables["impervious_change"] = change
+        m.tables["impervious"] = table
+    else:
+        m.notes.append("Impervious shares skipped: no raster named impervious_<year>.")
+    if t.desealed_areas is not None:
+        m.tables["desealing"] = rn.desealing_summary(
+            t.metric("desealed_areas"), q, impervious=imp[0][1] if imp else None
+        )
+    if t.tree_plantings is not None:
+        trees = t.metric("tree_plantings")
+        m.tables["trees"] = rn.tree_summary(trees, q)
+        m.tables["canopy"] = rn.canopy_share(
+            q, canopy[-1][1] if canopy else None, trees=None if canopy else trees
+        )
+        if t.residences is not None and t.green_spaces is not None:
+            r = rn.rule_3_30_300(
+                t.metric("residences"),
+                trees=trees,
+                canopy=canopy[-1][1] if canopy else None,
+                green_spaces=t.metric("green_spaces"),
+                network=m.network,
+                quartiers=q,
+            )
+            m.tables["rule_3_30_300"] = r.quartiers
+            m.layers["residences_3_30_300"] = _with_geometry(t.metric("residences"), r.residences)
+    if t.residences is not None and t.green_spaces is not None:
+        g = rn.green_space_access(t.metric("residences"), t.metric("green_spaces"), q)
+        m.tables["green_space_access"] = g.quartiers
+
+
+def _with_geometry(layer: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    joined = layer[["id", "geometry"]].join(table, on="id")
+    return gpd.GeoDataFrame(joined, geometry="geometry", crs=layer.crs)
+
+
+def _step_renewal(t: Territory, m: Metrics) -> None:
+    miss = _missing(t, "renewal_sites", "quartiers")
+    if miss:
+        m.notes.append(f"Renewal skipped: no {' / '.join(miss)} layer.")
+        return
+    import warnings
+
+    from cdv_geo import renewal
+
+    sites, q = t.metric("renewal_sites"), t.metric("quartiers")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m.tables["renewal_balance"] = renewal.renewal_balance(
+            sites, q, residences=t.metric("residences") if t.residences is not None else None
+        )
+    m.notes.extend(str(w.message) for w in caught)
+    m.tables["renewal_progress"] = renewal.renewal_progress(sites, q)
+    m.tables["renewal_timeline"] = renewal.renewal_timeline(sites, q)
+
+
+def _step_indicators(t: Territory, m: Metrics) -> None:
+    from cdv_geo import indicators as ind
+
+    path = t.tables.get("indicators")
+    if path is None:
+        m.notes.append("Indicators skipped: no table named 'indicators' in [tables].")
+    else:
+        table = ind.read_indicators(path)
+        m.tables["indicators"] = table
+        m.tables["indicator_gaps"] = ind.compare_indicators(table)
+        if table["year"].nunique() > 1:
+            m.tables["indicator_trend"] = ind.indicator_trend(table)
+    grid = t.tables.get("income_grid")
+    if grid is not None and t.quartiers is not None:
+        m.tables["income_grid"] = ind.interpolate_grid(
+            ind.read_grid(grid),
+            t.metric("quartiers"),
+            residences=t.metric("residences") if t.residences is not None else None,
+        )
+
+
+# --- key figures ---------------------------------------------------------------------------------
+
+
+def key_figures(territory: Territory, metrics: Metrics) -> pd.DataFrame:
+    """One row per quartier (and one for all of them) with the figures a committee asks first.
+
+    Population and area (ha); number of services; share of residents within the first walking
+    threshold of a water play area and of a health centre; de-sealed m²; trees planted; dwellings
+    demolished and rebuilt; the latest median income. A figure whose inputs are missing is NaN.
+
+    Examples
+    --------
+    >>> import cdv_geo as cg
+    >>> t = cg.datasets.soissons()
+    >>> kf = key_figures(t, compute_metrics(t))
+    >>> list(kf.index)
+    ['QN00272M', 'QN00273M', 'QN00274M', 'all']
+    """
+    if territory.quartiers is None:
+        raise CdvGeoError("key figures need a quartiers layer")
+    q = territory.metric("quartiers")
+    out = pd.DataFrame(index=pd.Index([*q["code"], "all"], name="code"))
+    out["name"] = [*q["name"], "Ensemble des quartiers"]
+    pop = pd.to_numeric(q["population"], errors="coerce").to_numpy(dtype=float)
+    out["population"] = [*pop, np.nansum(pop) if np.isfinite(pop).any() else np.nan]
+    area = (q.geometry.area / 1e4).to_numpy()
+    out["area_ha"] = [*area, area.sum()]
+    tables = metrics.tables
+    if territory.facilities is not None:
+        fac = territory.metric("facilities")
+        joined = gpd.sjoin(fac[["geometry"]], q[["code", "geometry"]], predicate="within")
+        counts = joined["code"].value_counts()
+        out["services"] = [int(counts.get(c, 0)) for c in q["code"]] + [int(counts.sum())]
+    cov = tables.get("coverage")
+    if cov is not None and len(cov):
+        first = cov["threshold_min"].min()
+        for kind in ("water_play_area", "health_centre"):
+            sel = cov[(cov["kind"] == kind) & (cov["threshold_min"] == first)]
+            share = sel.set_index("code")["share"]
+            col = f"{kind}_share_{first:g}min"
+            out[col] = [share.get(c, np.nan) for c in q["code"]] + [_territory_value(sel, "share")]
+    if territory.desealed_areas is not None:
+        from cdv_geo.renaturation import desealing_summary
+
+        per = desealing_summary(territory.metric("desealed_areas"), q, by=None)["desealed_m2"]
+        vals = [float(per.get(i, 0.0)) for i in q["id"]]
+        out["desealed_m2"] = [*vals, sum(vals)]
+    if territory.tree_plantings is not None:
+        tp = territory.metric("tree_plantings")
+        joined = gpd.sjoin(tp[["trees", "geometry"]], q[["code", "geometry"]], predicate="within")
+        per = joined.groupby("code")["trees"].sum()
+        vals = [int(per.get(c, 0)) for c in q["code"]]
+        out["trees_planted"] = [*vals, sum(vals)]
+    bal = tables.get("renewal_balance")
+    if bal is not None:
+        b = bal.set_index("code") if "code" in bal.columns else bal
+        for col in ("demolished", "rebuilt"):
+            if col in b.columns:
+                out[col] = [float(b[col].get(c, 0)) for c in q["code"]] + [float(bal[col].iloc[-1])]
+    ind = tables.get("indicators")
+    if ind is not None and {"code", "indicator", "year", "value"} <= set(ind.columns):
+        inc = ind[(ind["indicator"] == "median_income") & ind["value"].notna()]
+        if len(inc):
+            latest = inc[inc["year"] == inc["year"].max()].set_index("code")["value"]
+            out["median_income"] = [latest.get(c, np.nan) for c in q["code"]] + [np.nan]
+    return out
+
+
+def _territory_value(sel: pd.DataFrame, col: str) -> float:
+    """Return the value of the row that stands for the whole territory."""
+    rest = sel[~sel["code"].isin(sel["code"].iloc[:0])]
+    for key in ("ALL", "all", "ensemble", "programme", "total"):
+        hit = rest[rest["code"].astype(str) == key]
+        if len(hit):
+            return float(hit[col].iloc[0])
+    return float("nan")
+
+
+def _step_key_figures(t: Territory, m: Metrics) -> None:
+    if t.quartiers is not None:
+        m.tables["key_figures"] = key_figures(t, m)
+        q = t.metric("quartiers")
+        kf = m.tables["key_figures"].drop(index="all").drop(columns=["name"])
+        m.layers["quartiers_figures"] = gpd.GeoDataFrame(
+            q[["id", "code", "name", "geometry"]].join(kf, on="code"),
+            geometry="geometry",
+            crs=q.crs,
+        )
+
+
+# --- labels ---------------------------------------------------------------------------------------
+
+_COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "id": ("Identifiant", "Id"),
+    "code": ("Code", "Code"),
+    "name": ("Nom", "Name"),
+    "kind": ("Type de service", "Service type"),
+    "year": ("Année", "Year"),
+    "population": ("Population (hab.)", "Population (residents)"),
+    "area_ha": ("Surface (ha)", "Area (ha)"),
+    "area_m2": ("Surface (m²)", "Area (m²)"),
+    "services": ("Services (nombre)", "Services (count)"),
+    "threshold_m": ("Seuil (m)", "Threshold (m)"),
+    "threshold_min": ("Seuil (min à pied)", "Threshold (min walk)"),
+    "covered_weight": ("Population couverte", "Covered population"),
+    "total_weight": ("Population totale", "Total population"),
+    "share": ("Part couverte (0–1)", "Covered share (0–1)"),
+    "n_origins": ("Résidences (nombre)", "Residences (count)"),
+    "n_covered": ("Résidences couvertes (nombre)", "Covered residences (count)"),
+    "n_unreachable": ("Résidences injoignables (nombre)", "Unreachable residences (count)"),
+    "weight": ("Pondération", "Weight"),
+    "method": ("Méthode", "Method"),
+    "snap_distance_m": ("Distance à la rue (m)", "Distance to the street (m)"),
+    "reason": ("Motif", "Reason"),
+    "desealed_m2": ("Surface désimperméabilisée (m²)", "De-sealed area (m²)"),
+    "trees_planted": ("Arbres plantés (nombre)", "Trees planted (count)"),
+    "demolished": ("Logements démolis", "Dwellings demolished"),
+    "rebuilt": ("Logements reconstruits", "Dwellings rebuilt"),
+    "median_income": ("Revenu médian disponible par UC (€)", "Median disposable income (€/CU)"),
+    "indicator": ("Indicateur", "Indicator"),
+    "value": ("Valeur", "Value"),
+    "flag": ("Note", "Flag"),
+    "level": ("Niveau", "Level"),
+    "residents": ("Habitants", "Residents"),
+}
+_UNIT_SUFFIXES = (
+    ("_distance_m", "distance à pied (m)", "walking distance (m)"),
+    ("_time_min", "temps à pied (min)", "walking time (min)"),
+    ("_facility_id", "équipement le plus proche", "nearest facility"),
+    ("_share", "part (0–1)", "share (0–1)"),
+    ("_ratio", "ratio", "ratio"),
+    ("_m2", "(m²)", "(m²)"),
+    ("_ha", "(ha)", "(ha)"),
+    ("_pp", "(points de %)", "(percentage points)"),
+)
+
+
+def column_label(column: str, *, lang: str = "fr") -> str:
+    """Return the table label of a column, with its unit.
+
+    Known columns have a hand-written label; ``<kind>_distance_m``-like columns are named after
+    the facility kind; other columns keep their name with the unit spelled out.
+
+    Examples
+    --------
+    >>> column_label("water_play_area_time_min")
+    "Aire de jeux d'eau : temps à pied (min)"
+    >>> column_label("share", lang="en")
+    'Covered share (0–1)'
+    >>> column_label("health_centre_share_5min")
+    'Maison de santé à 5 min à pied : part des habitants (0–1)'
+    """
+    i = 0 if lang == "fr" else 1
+    if column in _COLUMN_LABELS:
+        return _COLUMN_LABELS[column][i]
+    kinds = SCHEMAS["facilities"].field("kind").enum or ()
+    share = re.fullmatch(r"(\w+)_share_(\d+(?:\.\d+)?)min", column)
+    if share and share.group(1) in kinds:
+        minutes = share.group(2)
+        kind = _kind_label(share.group(1), lang)
+        if i == 0:
+            return f"{kind} à {minutes} min à pied : part des habitants (0–1)"
+        return f"{kind} within {minutes} min walk: share of residents (0–1)"
+    for suffix, fr, en in _UNIT_SUFFIXES:
+        if column.endswith(suffix):
+            stem = column[: -len(suffix)]
+            if stem in kinds:
+                return f"{_kind_label(stem, lang)} : {fr if i == 0 else en}"
+            if suffix.startswith("_") and suffix[1:] in ("m2", "ha", "pp"):
+                return f"{stem} {fr if i == 0 else en}"
+            return f"{stem} — {fr if i == 0 else en}"
+    return column
+
+
+def _kind_label(kind: str, lang: str) -> str:
+    try:
+        from cdv_geo.maps._style import kind_label
+
+        return str(kind_label(kind, lang=lang))
+    except (ImportError, AttributeError, KeyError, TypeError):
+        return _KIND_FR.get(kind, kind) if lang == "fr" else kind.replace("_", " ")
+
+
+_KIND_FR = {
+    "water_play_area": "Aire de jeux d'eau",
+    "health_centre": "Maison de santé",
+    "social_centre": "Centre social",
+    "ccas": "CCAS",
+    "education_programme": "Programme de réussite éducative",
+    "school": "École",
+    "shop": "Commerce",
+    "police": "Police municipale",
+    "sports": "Équipement sportif",
+    "social_landlord_agency": "Agence du bailleur social",
+    "womens_rights_centre": "Maison des droits des femmes",
+    "youth_employment": "Mission locale",
+    "waste_point": "Point d'apport volontaire",
+    "park": "Parc",
+    "other": "Autre",
+}
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(6)
+    return out
+
+
+def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    out = _deterministic(df)
+    out.columns = [column_label(str(c), lang=lang) for c in out.columns]
+    if out.index.name is not None or not isinstance(out.index, pd.RangeIndex):
+        out.index.name = column_label(str(out.index.name or "id"), lang=lang)
+    return out
+
+
+def write_tables(
+    metrics: Metrics,
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("csv",),
+    lang: str = "fr",
+) -> list[Path]:
+    r"""Write every metric table: one CSV per table, one XLSX sheet per table, a GeoPackage.
+
+    CSV files are UTF-8 with ``\\n`` line ends and floats rounded to 6 decimals, so the same
+    input gives byte-identical files. The GeoPackage ``derived_layers.gpkg`` holds the derived
+    layers (service areas, residences with walking times, quartiers with their key figures) and
+    opens in QGIS. Every file is written atomically.
+
+    Parameters
+    ----------
+    metrics : Metrics
+        From :func:`compute_metrics`.
+    out_dir : path-like
+        Output folder (created).
+    formats : sequence of {"csv", "xlsx", "gpkg"}
+        What to write.
+    lang : {"fr", "en"}
+        Language of the column labels.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    unknown = set(formats) - {"csv", "xlsx", "gpkg"}
+    if unknown:
+        raise CdvGeoError(f"unknown table format(s) {sorted(unknown)}; use csv, xlsx or gpkg")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    names = sorted(metrics.tables)
+    if "csv" in formats:
+        for name in names:
+            path = out / f"{name}.csv"
+            with atomic_path(path) as tmp:
+                table = metrics.tables[name]
+                _labelled(table, lang).to_csv(
+                    tmp,
+                    lineterminator="\n",
+                    encoding="utf-8",
+                    index=not isinstance(table.index, pd.RangeIndex),
+                )
+            written.append(path)
+    if "xlsx" in formats and names:
+        path = out / "tables.xlsx"
+        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            for name in names:
+                title = TABLES.get(name, (name, name, ""))[0 if lang == "fr" else 1]
+                sheet = re.sub(r"[\[\]:*?/\\]", " ", title)[:31]
+                _labelled(metrics.tables[name], lang).to_excel(xl, sheet_name=sheet)
+        written.append(path)
+    if "gpkg" in formats and metrics.layers:
+        path = out / "derived_layers.gpkg"
+        with atomic_path(path) as tmp:
+            for name in sorted(metrics.layers):
+                write_layer(_deterministic(metrics.layers[name]), tmp, layer=name)
+        written.append(path)
+    return written
+
+
+# --- static figures -------------------------------------------------------------------------------
+
+
+def static_figures(
+    territory: Territory, metrics: Metrics, out_dir: str | os.PathLike[str], *, lang: str = "fr"
+) -> list[Path]:
+    """Write PNG figures of each map theme and of the indicator comparison (for PDF/Word).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The figures written (themes whose layers are missing are skipped).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fr = lang == "fr"
+    written: list[Path] = []
+    note = (
+        ("Données illustratives" if fr else "Illustrative data") if territory.illustrative else ""
+    )
+
+    def base(title: str) -> tuple[Any, Any]:
+        fig, ax = plt.subplots(figsize=(8, 7), dpi=120)
+        if territory.communes is not None:
+            territory.metric("communes").boundary.plot(ax=ax, color="#999", linewidth=0.8)
+        if territory.streets is not None:
+            territory.metric("streets").plot(ax=ax, color="#ccc", linewidth=0.5)
+        if territory.quartiers is not None:
+            q = territory.metric("quartiers")
+            q.boundary.plot(ax=ax, color="#5b2a86", linewidth=1.5)
+            for _, row in q.iterrows():
+                p = row.geometry.representative_point()
+                ax.annotate(
+                    str(row["name"]),
+                    (p.x, p.y),
+                    ha="center",
+                    fontsize=9,
+                    color="#5b2a86",
+                    weight="bold",
+                )
+        ax.set_title(title)
+        ax.set_axis_off()
+        return fig, ax
+
+    def save(fig: Any, ax: Any, name: str) -> None:
+        if note:
+            fig.text(0.01, 0.01, f"{territory.name} — {note}", fontsize=8, color="#555")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+        path = out / f"{name}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", bbox_inches="tight")
+        plt.close(fig)
+        written.append(path)
+
+    if territory.quartiers is not None:
+        fig, ax = base("Équipements et services" if fr else "Facilities and services")
+        if territory.facilities is not None:
+            fac = territory.metric("facilities")
+            cmap = plt.get_cmap("tab20")
+            for i, (kind, grp) in enumerate(sorted(fac.groupby("kind"), key=lambda x: x[0])):
+                grp.plot(
+                    ax=ax, color=cmap(i % 20), markersize=18, label=_kind_label(str(kind), lang)
+                )
+        save(fig, ax, "overview")
+
+    areas = metrics.layers.get("service_areas")
+    if areas is not None and len(areas):
+        fig, ax = base(
+            "Accès à pied aux aires de jeux d'eau" if fr else "Walking access to water play areas"
+        )
+        sel = areas[areas["kind"] == "water_play_area"].sort_values("threshold_m", ascending=False)
+        for (_, row), colour in zip(sel.iterrows(), ("#9ecae1", "#3182bd"), strict=False):
+            gpd.GeoSeries([row.geometry], crs=areas.crs).plot(
+                ax=ax,
+                color=colour,
+                alpha=0.6,
+                label=f"{row['threshold_m']:g} m " + ("à pied" if fr else "walk"),
+            )
+        if territory.facilities is not None:
+            fac = territory.metric("facilities")
+            wpa = fac[fac["kind"] == "water_play_area"]
+            if len(wpa):
+                wpa.plot(
+                    ax=ax,
+                    color="#08519c",
+                    markersize=40,
+                    marker="*",
+                    label=_kind_label("water_play_area", lang),
+                )
+        save(fig, ax, "accessibility")
+
+    if any(getattr(territory, k) is not None for k in ("desealed_areas", "tree_plantings")):
+        fig, ax = base("Renaturation")
+        if territory.green_spaces is not None:
+            territory.metric("green_spaces").plot(
+                ax=ax, color="#a1d99b", label="Espaces verts" if fr else "Green spaces"
+            )
+        if territory.desealed_areas is not None:
+            territory.metric("desealed_areas").plot(
+                ax=ax,
+                color="#e6550d",
+                label="Surfaces désimperméabilisées" if fr else "De-sealed areas",
+            )
+        if territory.tree_plantings is not None:
+            territory.metric("tree_plantings").plot(
+                ax=ax,
+                color="#006d2c",
+                markersize=6,
+                label="Arbres plantés" if fr else "Trees planted",
+            )
+        save(fig, ax, "renaturation")
+
+    if territory.renewal_sites is not None:
+        fig, ax = base("Renouvellement urbain (NPNRU)" if fr else "Urban renewal (NPNRU)")
+        sites = territory.metric("renewal_sites")
+        colours = {
+            "demolition": "#de2d26",
+            "reconstruction": "#31a354",
+            "rehabilitation": "#3182bd",
+            "facade_requalification": "#756bb1",
+            "residentialisation": "#fd8d3c",
+        }
+        for op, grp in sites.groupby("operation"):
+            grp.plot(ax=ax, color=colours.get(str(op), "#777"), alpha=0.8, label=str(op))
+        save(fig, ax, "renewal")
+
+    ind = metrics.tables.get("indicators")
+    if ind is not None and len(ind):
+        latest = ind[ind["value"].notna()]
+        if len(latest):
+            year = latest["year"].max()
+            latest = latest[latest["year"] == year]
+            wanted = [
+                i
+                for i in ("median_income", "poverty_rate", "unemployment_rate")
+                if i in set(latest["indicator"])
+            ]
+            if wanted:
+                fig, axes = plt.subplots(1, len(wanted), figsize=(4 * len(wanted), 4), dpi=120)
+                axes = np.atleast_1d(axes)
+                for ax, name in zip(axes, wanted, strict=True):
+                    sel = latest[latest["indicator"] == name]
+                    labels = [str(x) for x in sel.get("name", sel["code"])]
+                    ax.barh(labels, sel["value"].to_numpy(dtype=float), color="#5b2a86")
+                    ax.set_title(
+                        column_label(name, lang=lang)
+                        if name == "median_income"
+                        else f"{name} ({year})",
+                        fontsize=9,
+                    )
+                    ax.tick_params(labelsize=7)
+                fig.suptitle(("Indicateurs " if fr else "Indicators ") + str(year))
+                if note:
+                    fig.text(0.01, 0.01, note, fontsize=8, color="#555")
+                path = out / "indicators.png"
+                fig.tight_layout()
+                with atomic_path(path) as tmp:
+                    fig.savefig(tmp, format="png", bbox_inches="tight")
+                plt.close(fig)
+                written.append(path)
+    return written
+
+
+# --- the committee bundle -------------------------------------------------------------------------
+
+
+def _table_html(df: pd.DataFrame, lang: str) -> str:
+    shown = _labelled(df, lang)
+    if len(shown) > 50:
+        shown = shown.head(50)
+    return str(
+        shown.to_html(
+            escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}", border=0, classes="table"
+        )
+    )
+
+
+def build_report(
+    territory: Territory,
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str = "fr",
+    assets: str = "cdn",
+    formats: Sequence[str] = ("csv", "xlsx", "gpkg"),
+    maps: bool = True,
+    progress: Progress | None = None,
+) -> Path:
+    """Write the committee pack of a territory and return the path of its ``index.html``.
+
+    The pack holds the metric tables (:func:`write_tables`), the derived layers, the committee
+    maps (``cdv_geo.maps``), static PNG figures (:func:`static_figures`) and an ``index.html``
+    with the key figures per quartier, the tables and links to the maps. Every text taken from the
+    data is HTML-escaped.
+
+    Parameters
+    ----------
+    territory : Territory
+    out_dir : path-like
+        Output folder (created).
+    lang : {"fr", "en"}
+    assets : {"cdn", "inline"}
+        How maps reference their JavaScript/CSS (see :func:`cdv_geo.maps.save_map`).
+    formats : sequence of str
+        Table formats.
+    maps : bool, default True
+        Write the interactive maps.
+    progress : callable, optional
+        Progress wrapper for long steps.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if lang not in ("fr", "en"):
+        raise CdvGeoError(f"unknown language {lang!r}; use 'fr' or 'en'")
+    if not territory.layers():
+        raise CdvGeoError(
+            f"territory {territory.name!r} has no layer; add layers under [layers] in the "
+            "project file (cdv-geo init writes a template)"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = compute_metrics(territory, progress=progress)
+    tables = write_tables(metrics, out / "tables", formats=formats, lang=lang)
+    figures = static_figures(territory, metrics, out / "figures", lang=lang)
+    map_files: dict[str, Path] = {}
+    if maps:
+        from cdv_geo.maps import build_committee_maps
+
+        map_files = dict(
+            build_committee_maps(
+                territory, out, metrics=metrics.as_dict(), lang=lang, assets=assets
+            )
+        )
+    return _write_index(territory, metrics, out, tables, figures, map_files, lang)
+
+
+def _write_index(
+    territory: Territory,
+    metrics: Metrics,
+    out: Path,
+    tables: list[Path],
+    figures: list[Path],
+    map_files: dict[str, Path],
+    lang: str,
+) -> Path:
+    fr = lang == "fr"
+    e = html.escape
+    title = f"Contrat de ville — {territory.name}"
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
+        "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}"
+        "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
+        "th:first-child,td:first-child{text-align:left}.note{color:#8a4b00}"
+        "img{max-width:100%;border:1px solid #ddd}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+    ]
+    if territory.illustrative:
+        parts.append(
+            '<p class="note"><strong>'
+            + ("Données illustratives" if fr else "Illustrative data")
+            + "</strong> — "
+            + e("démonstration, pas des relevés réels" if fr else "a demo, not surveyed data")
+            + "</p>"
+        )
+    if territory.attribution:
+        parts.append(f"<p>{e(territory.attribution)}</p>")
+    if map_files:
+        parts.append(f"<h2>{'Cartes' if fr else 'Maps'}</h2><ul>")
+        for name, path in map_files.items():
+            rel = os.path.relpath(path, out)
+            parts.append(f'<li><a href="{e(rel)}">{e(name)}</a></li>')
+        parts.append("</ul>")
+    kf = metrics.tables.get("key_figures")
+    if kf is not None:
+        parts.append(f"<h2>{'Chiffres clés par quartier' if fr else 'Key figures'}</h2>")
+        parts.append(_table_html(kf, lang))
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        for fig in figures:
+            rel = os.path.relpath(fig, out)
+            parts.append(f'<p><img src="{e(rel)}" alt="{e(fig.stem)}"></p>')
+    parts.append(f"<h2>{'Tableaux' if fr else 'Tables'}</h2>")
+    for name in sorted(metrics.tables):
+        if name == "key_figures":
+            continue
+        t_fr, t_en, what = TABLES.get(name, (name, name, ""))
+        parts.append(f"<h3>{e(t_fr if fr else t_en)}</h3><p>{e(what)}</p>")
+        parts.append(_table_html(metrics.tables[name], lang))
+    files = [p for p in tables]
+    if files:
+        parts.append(f"<h2>{'Fichiers' if fr else 'Files'}</h2><ul>")
+        for p in files:
+            parts.append(f'<li><a href="{e(os.path.relpath(p, out))}">{e(p.name)}</a></li>')
+        parts.append("</ul>")
+    if metrics.notes:
+        parts.append(f"<h2>{'Remarques' if fr else 'Notes'}</h2><ul>")
+        parts.extend(f"<li>{e(n)}</li>" for n in metrics.notes)
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    path = out / "index.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(parts), encoding="utf-8")
+    return path
