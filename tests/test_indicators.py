@@ -594,3 +594,43 @@ def test_secrecy_codes_documented() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_indicators(NEW)  # no warning on a clean file
+
+
+def test_csv_with_title_blank_lines_and_quoted_commas(tmp_path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "\nRevenus 2021, par quartier\ncode,name,DISP_MED_A21,DISP_TP60_A21\n"
+        'QN00272M,"Saint-Crépin, nord",13120,38.4\n\nQN00273M,Presles,12000,140\n'
+    )
+    with pytest.raises(DataValidationError) as exc:
+        read_indicators(p)
+    assert "QN00273M (line 6)" in str(exc.value)  # the 6th line of the file
+    p.write_text(p.read_text().replace(",140", ",40"))
+    t = read_indicators(p)
+    assert t.loc[t["code"] == "QN00272M", "name"].iloc[0] == "Saint-Crépin, nord"
+    assert value(t, "QN00273M", "poverty_rate") == pytest.approx(0.40)
+    assert list(t.columns) == ["code", "name", "level", "indicator", "year", "value", "flag",
+                               "source_column"]  # fmt: skip
+
+
+def test_demo_tables_read_and_the_grid_follows_the_residences() -> None:
+    import cdv_geo as cg
+
+    t = cg.datasets.soissons()
+    tab = read_indicators(t.tables["indicators"], quartiers=t.quartiers)
+    assert sorted(set(tab["year"])) == [2017, 2021]
+    assert set(tab["level"]) == {"qpv", "commune", "epci", "france"}
+    assert (tab.loc[tab["flag"].notna(), "value"]).isna().all()
+    assert set(tab["flag"].dropna()) == {"s", "nd"}
+    # weighting the squares by residents gives back the residents of each quartier, counted here
+    # independently with a spatial join of the residences' representative points
+    res = t.residences.to_crs(2154)
+    pts = gpd.GeoDataFrame(res[["population"]], geometry=res.geometry.representative_point())
+    joined = gpd.sjoin(pts, t.quartiers.to_crs(2154)[["code", "geometry"]], predicate="within")
+    expected = joined.groupby("code")["population"].sum().astype(float)
+    out = interpolate_grid(
+        t.tables["income_grid"], t.quartiers, extensive=["ind"], residences=t.residences,
+        weight="population",
+    ).set_index("code")  # fmt: skip
+    # (the grid rounds each square's residents to 0.1)
+    np.testing.assert_allclose(out["ind"], expected.reindex(out.index), atol=1.0)

@@ -18,6 +18,7 @@ employment, CNAM for the CSS), keyed by QPV code, IRIS, commune, EPCI or "France
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -410,6 +411,60 @@ def _parse_column(raw: str, source: str) -> _Column | None:
 # --- reading -----------------------------------------------------------------------------------
 
 
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DataValidationError(
+        [
+            Problem(
+                "cannot decode the file (tried UTF-8 and Windows-1252); save it as UTF-8",
+                file=str(path),
+                layer="indicators",
+            )
+        ]
+    )
+
+
+def _sniff_separator(lines: list[str], wanted: Iterable[str]) -> str:
+    """Return the separator that splits a line into fields one of which is in `wanted`.
+
+    Else the most frequent of ``;``, tab, ``,`` in the first non-blank line. Unlike a count over
+    the whole file, decimal commas do not fool it.
+    """
+    names = set(wanted)
+    for line in lines[:30]:
+        for sep in (";", "\t", ","):
+            if {normalize_token(f.strip().strip('"')) for f in line.split(sep)} & names:
+                return sep
+    first = next((ln for ln in lines if ln.strip()), "")
+    return max((";", "\t", ","), key=first.count)
+
+
+def _read_text_table(path: Path, wanted: Iterable[str]) -> pd.DataFrame:
+    """Every cell of a delimited text file as text; blank and ragged lines keep their place."""
+    text = _decode(path)
+    lines = text.splitlines()
+    sep = _sniff_separator(lines, wanted)
+    width = max((len(ln.split(sep)) for ln in lines), default=1)
+    cells = pd.read_csv(
+        io.StringIO(text),
+        sep=sep,
+        header=None,
+        names=range(width),
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        engine="python",
+    )
+    # naive splitting may count separators inside quotes: drop columns that stayed empty
+    keep = [c for c in cells.columns if (cells[c].fillna("").astype(str).str.strip() != "").any()]
+    return cells[keep].T.reset_index(drop=True).T
+
+
 def _read_cells(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Read every cell as text, without a header (found later)."""
     if not path.exists():
@@ -417,48 +472,27 @@ def _read_cells(path: Path, sheet: str | int | None) -> pd.DataFrame:
             [Problem("file does not exist; check the path", file=str(path), layer="indicators")]
         )
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=str)
-        if suffix not in (".csv", ".txt", ".tsv"):
-            raise DataValidationError(
-                [
-                    Problem(
-                        f"cannot read {suffix or 'extension-less'} files; save the table as "
-                        "CSV (UTF-8, ';' or ',' separated) or XLSX",
-                        file=str(path),
-                        layer="indicators",
-                    )
-                ]
-            )
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return pd.read_csv(
-                    path,
-                    sep=None,
-                    engine="python",
-                    header=None,
-                    dtype=str,
-                    keep_default_na=False,
-                    encoding=encoding,
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ".tsv"):
+        raise DataValidationError(
+            [
+                Problem(
+                    f"cannot read {suffix or 'extension-less'} files; save the table as CSV "
+                    "(UTF-8, ';' or ',' separated) or XLSX",
+                    file=str(path),
+                    layer="indicators",
                 )
-            except UnicodeDecodeError:
-                continue
+            ]
+        )
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=str)
+        return _read_text_table(path, _CODE_COLUMNS)
     except DataValidationError:
         raise
     except Exception as exc:
         raise DataValidationError(
             [Problem(f"cannot read the table: {exc}", file=str(path), layer="indicators")]
         ) from exc
-    raise DataValidationError(
-        [
-            Problem(
-                "cannot decode the file (tried UTF-8 and Windows-1252)",
-                file=str(path),
-                layer="indicators",
-            )
-        ]
-    )
 
 
 def _find_header(cells: pd.DataFrame, path: Path) -> int:
@@ -1624,9 +1658,9 @@ def read_grid(path: str | os.PathLike[str], *, layer: str | None = None) -> gpd.
     if not p.exists():
         raise DataValidationError([Problem("file does not exist", file=str(p), layer="grid")])
     if p.suffix.lower() in (".csv", ".txt"):
-        df = pd.read_csv(
-            p, sep=None, engine="python", dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
+        cells = _read_text_table(p, ("idcar_200m", "idcar_1km", "idcar_nat"))
+        head = [str(v).strip() for v in cells.iloc[0]]
+        df = cells.iloc[1:].set_axis(head, axis=1).reset_index(drop=True)
         return _grid_from_ids(df, str(p))
     try:
         g = gpd.read_file(p, layer=layer, engine="pyogrio")
