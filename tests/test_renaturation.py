@@ -14,7 +14,7 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely import Point, box
 
-from cdv_geo._errors import DataValidationError, RasterError
+from cdv_geo._errors import CdvGeoWarning, DataValidationError, RasterError
 from cdv_geo.renaturation import (
     CROWN_DIAMETERS_M,
     DEFAULT_CROWN_DIAMETER_M,
@@ -495,14 +495,22 @@ def test_rule_3_30_300_over_the_network(rule_case: dict[str, gpd.GeoDataFrame]) 
     net = WalkNetwork.from_lines(streets)
     c = rule_case
     homes = c["homes"].iloc[[0]]
-    r = rule_3_30_300(
-        homes, trees=c["trees"], green_spaces=c["parks"], network=net, park_access_spacing_m=10
-    )
+    with pytest.warns(CdvGeoWarning, match=r"Square A \+ Square B"):  # 3 km from the streets
+        r = rule_3_30_300(homes, trees=c["trees"], green_spaces=c["parks"], network=net)
     res = r.residences
     assert res.loc["H1", "park_distance_method"] == "network"
-    # the nearest access point on the park outline is its corner (X + 200, Y + 50)
-    assert res.loc["H1", "park_distance_m"] == pytest.approx(150 + 200 + 100, abs=1.0)
+    # the park is entered where its west side meets the street, at (X + 200, Y + 50)
+    assert res.loc["H1", "park_distance_m"] == pytest.approx(150 + 200 + 100, abs=1e-6)
     assert not res.loc["H1", "meets_300"]
+    # with a 500 m threshold it passes; in a straight line the park was 200 m away
+    r2 = rule_3_30_300(
+        homes,
+        trees=c["trees"],
+        green_spaces=c["parks"].iloc[[0]],
+        network=net,
+        park_distance_m=500,
+    )
+    assert r2.residences.loc["H1", "meets_300"]
 
 
 # --- WHO green-space access ------------------------------------------------------------------

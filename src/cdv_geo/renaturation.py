@@ -835,11 +835,11 @@ def desealing_summary(
     >>> d = gpd.GeoDataFrame({"site": ["École"], "site_type": ["cour d'école"],
     ...                       "year": [2023], "area": [9999]},
     ...                      geometry=[box(x + 10, y + 10, x + 30, y + 30)], crs=2154)
-    >>> s = desealing_summary(d, q, by="year", impervious=pd.Series({"1": 0.6}))
+    >>> s = desealing_summary(d, q, by="year", impervious=pd.Series({"Q1": 0.6}))
     >>> s[["desealed_m2", "share_of_quartier", "impervious_after_estimate"]]
              desealed_m2  share_of_quartier  impervious_after_estimate
     id year
-    1  2023        400.0               0.04                        NaN
+    Q1 2023        400.0               0.04                        NaN
        all         400.0               0.04                       0.56
     """
     d = _layer(desealed_areas, "desealed_areas", "desealed_areas")
@@ -1040,7 +1040,7 @@ def tree_summary(
     >>> s[["trees", "trees_per_ha", "trees_per_1000_inhabitants", "top_species_share"]]
         trees  trees_per_ha  trees_per_1000_inhabitants  top_species_share
     id
-    1     4.0           2.0                         2.0               0.75
+    Q1    4.0           2.0                         2.0               0.75
     """
     t = _layer(tree_plantings, "tree_plantings", "tree_plantings")
     q = _layer(quartiers, "quartiers", "quartiers")
@@ -1125,27 +1125,6 @@ def _distance_to_parks(geoms: np.ndarray, parks: gpd.GeoDataFrame) -> np.ndarray
     return out
 
 
-def _park_access_points(parks: gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataFrame:
-    """Points every `spacing_m` along each park's outline: the walker may enter anywhere."""
-    pts: list[Any] = []
-    names: list[str] = []
-    for name, geom in zip(parks["name"], _geoms(parks), strict=True):
-        for poly in shapely.get_parts(geom):
-            ring = shapely.segmentize(shapely.get_exterior_ring(poly), spacing_m)
-            coords = np.unique(shapely.get_coordinates(ring), axis=0)
-            pts.extend(np.asarray(shapely.points(coords), dtype=object).reshape(-1))
-            names.extend([name or "parc"] * len(coords))
-    return gpd.GeoDataFrame(
-        {
-            "id": [f"park_access_{i + 1}" for i in range(len(pts))],
-            "name": names,
-            "kind": "park",
-        },
-        geometry=pts,
-        crs=parks.crs,
-    )
-
-
 def rule_3_30_300(
     residences: gpd.GeoDataFrame,
     *,
@@ -1164,7 +1143,7 @@ def rule_3_30_300(
     persons_per_dwelling: float = 2.2,
     public_only: bool = True,
     merge_adjacent: bool = True,
-    park_access_spacing_m: float = 25.0,
+    max_snap_m: float = 200.0,
     crs: Any = None,
 ) -> ResidentShares:
     """Which homes meet the 3-30-300 rule, and the share of residents who do, per quartier.
@@ -1181,9 +1160,9 @@ def rule_3_30_300(
       0.01) when given, else from the unioned crowns of `trees` (:func:`canopy_share`).
     - **300** — distance to the nearest *public* green space of at least `min_park_ha`
       (0.5 ha; touching polygons merged into one space first): over the walking `network`
-      (:func:`cdv_geo.nearest_facility`, the park reachable at any point of its outline,
-      sampled every `park_access_spacing_m`) when given, else straight line from the home's
-      footprint to the park's edge. ``park_distance_method`` says which.
+      when given (:func:`cdv_geo.nearest_facility`: the park is entered from the streets that
+      border it), else in a straight line from the home's footprint to the park's edge.
+      ``park_distance_method`` says which.
 
     Shares are population-weighted: ``population`` of each residence, else ``dwellings ×
     persons_per_dwelling`` (about 2.2 persons per household in France, INSEE census).
@@ -1210,8 +1189,9 @@ def rule_3_30_300(
         Residents per dwelling where a residence has no ``population``.
     public_only, merge_adjacent : bool, default True
         Green-space selection (see :func:`green_space_access`).
-    park_access_spacing_m : float, default 25.0
-        Spacing of the access points sampled along park outlines for the network distance.
+    max_snap_m : float, default 200
+        With a `network`: homes and parks farther than this from every street are unreachable
+        (NaN distance, failing "300").
     crs : optional
         Metric CRS (EPSG:2154 by default).
 
@@ -1287,18 +1267,29 @@ def rule_3_30_300(
     # 300: nearest public green space of at least min_park_ha
     parks = _parks(gs.to_crs(mcrs), public_only=public_only, merge_adjacent=merge_adjacent)
     parks = parks[parks["area_m2"] >= min_park_ha * 1e4]
-    if network is not None and len(parks):
-        from cdv_geo.proximity import nearest_facility
-
-        origins = gpd.GeoDataFrame({"id": list(ids)}, geometry=list(centres), crs=mcrs)
-        nf = nearest_facility(
-            origins,
-            _park_access_points(parks, park_access_spacing_m),
-            network=network,
-            kinds=["park"],
-        )
-        park_d = nf["park_distance_m"].reindex(ids).to_numpy(dtype=float)
+    if network is not None:
         method = "network"
+        park_d = np.full(len(geoms), np.nan)
+        if len(parks):
+            from cdv_geo.proximity import nearest_facility
+
+            origins = gpd.GeoDataFrame({"id": list(ids)}, geometry=list(geoms), crs=mcrs)
+            names = [str(n) for n in parks["name"]]
+            # park names as ids, so proximity's messages name them, unless they clash
+            unique = len(set(names)) == len(names) and all(names)
+            facilities = gpd.GeoDataFrame(
+                {
+                    "id": names if unique else [f"park_{i + 1}" for i in range(len(parks))],
+                    "name": list(parks["name"]),
+                    "kind": "park",
+                },
+                geometry=list(_geoms(parks)),
+                crs=mcrs,
+            )
+            nf = nearest_facility(
+                origins, facilities, network=network, kinds=["park"], max_snap_m=max_snap_m
+            )
+            park_d = nf["park_distance_m"].reindex(ids).to_numpy(dtype=float)
     else:
         park_d = _distance_to_parks(geoms, parks)
         method = "straight_line"
@@ -1403,7 +1394,7 @@ def green_space_access(
     >>> a.quartiers
            name  residents  share_green_0_5ha  share_green_1ha
     id
-    1    Centre       40.0               0.75             0.75
+    Q1   Centre       40.0               0.75             0.75
     all     all       40.0               0.75             0.75
     """
     res = _layer(residences, "residences", "residences")
