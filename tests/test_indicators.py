@@ -585,7 +585,7 @@ def test_grid_bad_columns(square_quartiers) -> None:
     bad = g.assign(Ind=g["Ind"].astype(object))
     bad.loc[3, "Ind"] = "beaucoup"
     with pytest.raises(DataValidationError) as exc:
-        interpolate_grid(bad, square_quartiers, extensive=["ind"])
+        interpolate_grid(bad, two_quartiers(g), extensive=["ind"])
     assert bad.loc[3, "Idcar_200m"] in str(exc.value) and "'ind'" in str(exc.value)
 
 
@@ -634,3 +634,16 @@ def test_demo_tables_read_and_the_grid_follows_the_residences() -> None:
     ).set_index("code")  # fmt: skip
     # (the grid rounds each square's residents to 0.1)
     np.testing.assert_allclose(out["ind"], expected.reindex(out.index), atol=1.0)
+
+
+def test_quartier_outside_the_grid_is_missing_not_zero() -> None:
+    g = grid_3035()
+    q = two_quartiers(g)
+    far_away = box(X0 + 50_000, Y0, X0 + 50_500, Y0 + 500)
+    far = gpd.GeoDataFrame({"code": ["QF"], "name": ["Far"]}, geometry=[far_away], crs=2154)
+    both = pd.concat([q, far], ignore_index=True)
+    with pytest.warns(CdvGeoWarning, match=r"no grid square touches quartier\(s\) QF"):
+        out = interpolate_grid(g, both, extensive=EXT).set_index("code")
+    assert out.loc["QF", EXT].isna().all() and out.loc["QF", "cells"] == 0
+    ref = interpolate_grid(g, q, extensive=EXT).set_index("code")
+    pd.testing.assert_frame_equal(out.loc[["QA", "QB"]], ref)

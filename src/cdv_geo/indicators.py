@@ -1931,6 +1931,9 @@ def interpolate_grid(
     )
     ext, inten = [c.lower() for c in extensive], [c.lower() for c in intensive]
     rat = _ratios(ratios, ext, source)
+    # A national grid has millions of squares: keep those near the quartiers before reprojecting.
+    minx, miny, maxx, maxy = quart.to_crs(grid.crs).total_bounds
+    grid = grid.cx[minx - 1 : maxx + 1, miny - 1 : maxy + 1]
     values = _grid_values(grid, [*ext, *inten], source)
     target = choose_metric_crs(quart, crs)
     q = quart.to_crs(target).reset_index(drop=True)
@@ -1986,6 +1989,17 @@ def interpolate_grid(
     out["cells"] = np.bincount(qi, minlength=n).astype(int)
     covered = np.bincount(qi, weights=a, minlength=n)
     out["covered_share"] = covered / shapely.area(q.geometry.to_numpy())
+    uncovered = out["cells"].to_numpy() == 0
+    if uncovered.any():
+        # no square at all is more likely a grid that misses the quartier than nobody living there
+        out.loc[uncovered, [*ext, *inten, *rat]] = np.nan
+        warnings.warn(
+            f"{source}: no grid square touches quartier(s) "
+            f"{', '.join(q['code'][uncovered])}; their values are left missing. Check that the "
+            "grid covers them (right département, right file).",
+            CdvGeoWarning,
+            stacklevel=2,
+        )
     return out
 
 
