@@ -1,0 +1,72 @@
+"""Committee maps: Folium maps per quartier and for the territory, as standalone HTML.
+
+>>> import cdv_geo as cg
+>>> m = cg.maps.overview_map(cg.datasets.soissons(), tiles=None)
+>>> html = cg.maps.embed_snippet(m, height=500)
+
+Maps are French by default (``lang="en"`` for English). :func:`save_map` writes one HTML file,
+linking Leaflet from its CDN (``assets="cdn"``) or embedding it (``assets="inline"``, from a
+folder filled once by ``cdv-geo assets fetch``, or an npm ``node_modules`` folder).
+"""
+
+from __future__ import annotations
+
+from cdv_geo.maps._assets import MissingAssetsError, fetch_assets
+from cdv_geo.maps._metrics import key_figures, prepare_metrics
+from cdv_geo.maps.compose import (
+    accessibility_map,
+    build_committee_maps,
+    indicators_map,
+    overview_map,
+    quartier_map,
+    renaturation_map,
+    renewal_map,
+)
+from cdv_geo.maps.html import asset_urls, embed_snippet, escape_text, render_html, save_map
+from cdv_geo.maps.layers import (
+    MapLayer,
+    choropleth_layer,
+    communes_layer,
+    desealed_layer,
+    facilities_layer,
+    green_spaces_layer,
+    quartiers_layer,
+    raster_change_layer,
+    raster_layer,
+    renewal_layer,
+    residences_layer,
+    service_areas_layer,
+    trees_layer,
+)
+
+__all__ = [
+    "MapLayer",
+    "MissingAssetsError",
+    "accessibility_map",
+    "asset_urls",
+    "build_committee_maps",
+    "choropleth_layer",
+    "communes_layer",
+    "desealed_layer",
+    "embed_snippet",
+    "escape_text",
+    "facilities_layer",
+    "fetch_assets",
+    "green_spaces_layer",
+    "indicators_map",
+    "key_figures",
+    "overview_map",
+    "prepare_metrics",
+    "quartier_map",
+    "quartiers_layer",
+    "raster_change_layer",
+    "raster_layer",
+    "renaturation_map",
+    "render_html",
+    "renewal_layer",
+    "renewal_map",
+    "residences_layer",
+    "save_map",
+    "service_areas_layer",
+    "trees_layer",
+]
