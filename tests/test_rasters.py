@@ -209,10 +209,15 @@ def test_all_touched_matches_rasterstats(raster: Path) -> None:
     from rasterstats import zonal_stats as rs_zonal
 
     g = cases_gdf().iloc[[0, 2, 3, 4, 6]]  # inside the raster
-    z = zonal_stats(g, raster, weights="all_touched", stats=("mean", "count"))
-    ref = rs_zonal(list(g.geometry), str(raster), stats=["mean", "count"], all_touched=True)
+    z = zonal_stats(g, raster, weights="all_touched", stats=("mean", "count", "nodata_share"))
+    ref = rs_zonal(
+        list(g.geometry), str(raster), stats=["mean", "count", "nodata"], all_touched=True
+    )
     np.testing.assert_allclose(z["mean"].to_numpy(), [r["mean"] for r in ref], atol=1e-9)
     np.testing.assert_allclose(z["count"].to_numpy(), [r["count"] for r in ref], atol=1e-9)
+    share = [r["nodata"] / (r["nodata"] + r["count"]) for r in ref]
+    np.testing.assert_allclose(z["nodata_share"].to_numpy(), share, atol=1e-9)
+    assert z.loc["straddle_nodata", "nodata_share"] == 0.5  # one of the two touched cells
 
 
 def test_open_dataset_cog_and_index_without_id(raster: Path, tmp_path: Path) -> None:

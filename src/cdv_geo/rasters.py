@@ -305,7 +305,9 @@ def zonal_stats(
 
     over the valid (not nodata) pixels; ``count`` is in pixels (multiply by the pixel area for
     m²). ``nodata_share`` is :math:`\sum_{\text{nodata}} c_i / \sum_{\text{all}} c_i`, the
-    coverage-weighted share of the polygon's cells that are nodata; ``outside_share`` is the
+    coverage-weighted share of the polygon's cells that are nodata (exactextract keeps coverage
+    fractions in single precision: results agree with hand values to ~1e-7, and a
+    ``nodata_share`` under 1e-6 is reported as 0); ``outside_share`` is the
     share of the polygon's area beyond the raster's extent. ``min``, ``max``, ``median``,
     ``stdev``, ``variance``, ``majority``, ``minority`` and ``variety`` are the coverage-weighted
     versions exactextract computes.
@@ -430,18 +432,26 @@ def zonal_stats(
                 f"{pb[3]:.0f}). Check that the raster covers the territory and that both layers "
                 "declare the right CRS"
             )
+        # With coverage weights, the coverage of *all* cells (nodata included) is the covered
+        # area in cell units, so nodata_share needs no second exactextract statistic (which
+        # would cost ~30 %); with all_touched weights it does.
+        t = op.ds.transform
+        cell_area = abs(t.a * t.e)
+        need_total = "nodata_share" in stats and weights == "all_touched"
         raw = _run_exactextract(
-            op, int(band), geoms, touches, stats, extra_nodata, weights, strategy
+            op, int(band), geoms, touches, stats, extra_nodata, weights, strategy, need_total
         )
 
     n = len(geoms)
     out: dict[str, np.ndarray] = {}
     valid = raw["count"]
-    total = raw["_total"]
+    total = raw["_total"] if need_total else inside_area / cell_area
     for s in stats:
         if s == "nodata_share":
             with np.errstate(invalid="ignore", divide="ignore"):
                 col = np.where(total > 0, 1.0 - valid / np.where(total > 0, total, 1.0), np.nan)
+            # coverage fractions are single precision: a share below 1e-6 is rounding
+            col = np.where(np.abs(col) < 1e-6, 0.0, col)
             out[s] = np.clip(col, 0.0, 1.0)
         elif s == "outside_share":
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -476,15 +486,21 @@ def _run_exactextract(
     extra_nodata: list[float],
     weights: str,
     strategy: str,
+    need_total: bool,
 ) -> dict[str, np.ndarray]:
     """Call exactextract once on the polygons that touch the raster; align results by row."""
     from exactextract import exact_extract
 
     cw = _WEIGHTS[weights]
-    ops = [f"count(coverage_weight={cw})", f"_total=count(coverage_weight={cw},default_value=0)"]
-    ops += [f"{s}(coverage_weight={cw})" for s in stats if s not in _OWN_STATS and s != "count"]
+    wanted = [s for s in stats if s not in _OWN_STATS and s != "count"]
+    ops = [f"count(coverage_weight={cw})"]
+    names = ["count"]
+    if need_total:
+        ops.append(f"_total=count(coverage_weight={cw},default_value=0)")
+        names.append("_total")
+    ops += [f"{s}(coverage_weight={cw})" for s in wanted]
+    names += wanted
     n = len(geoms)
-    names = ["count", "_total", *[s for s in stats if s not in _OWN_STATS and s != "count"]]
     res = {k: np.zeros(n) for k in names}
     rows = np.flatnonzero(touches)
     if len(rows) == 0:
