@@ -280,10 +280,12 @@ def _areas(polygons: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
 
 
 def _weights(res: gpd.GeoDataFrame, persons_per_dwelling: float) -> np.ndarray:
-    pop = pd.to_numeric(res.get("population"), errors="coerce")
-    dw = pd.to_numeric(res.get("dwellings"), errors="coerce")
-    pop = pd.Series(np.nan, index=res.index) if pop is None else pop.astype(float)
-    dw = pd.Series(np.nan, index=res.index) if dw is None else dw.astype(float)
+    def col(name: str) -> pd.Series:
+        if name not in res.columns:
+            return pd.Series(np.nan, index=res.index)
+        return pd.to_numeric(res[name], errors="coerce").astype(float)
+
+    pop, dw = col("population"), col("dwellings")
     w = pop.where(pop.notna(), dw * persons_per_dwelling)
     return w.fillna(0.0).to_numpy(dtype=float)
 
@@ -887,9 +889,7 @@ def desealing_summary(
         name = q["name"].iloc[qi] if "name" in q.columns else qid
         keys = _group_keys(d[inside], by_cols) if by_cols else []
         for key in [*keys, (ALL,) * len(by_cols)]:
-            sel = inside & (_select(d, by_cols, key) if key and key[0] != ALL else True)
-            if by_cols and key[0] == ALL:
-                sel = inside
+            sel = inside if (not by_cols or key[0] == ALL) else inside & _select(d, by_cols, key)
             m2 = float(shapely.area(shapely.union_all(parts[sel]))) if sel.any() else 0.0
             row: dict[str, Any] = {
                 "name": name,
