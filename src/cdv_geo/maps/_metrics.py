@@ -53,7 +53,9 @@ def _note_error(notes: list[Note], what: str, exc: BaseException, topic: str) ->
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lines = [x.strip(" -") for x in str(exc).strip().splitlines() if x.strip()]
+    # "N problems in file:" alone says nothing: keep the first problem with it.
+    text = " ".join(lines[:2]) if lines else type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
 
 

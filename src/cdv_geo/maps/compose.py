@@ -1141,7 +1141,7 @@ def indicators_map(
 def _slug(text: str) -> str:
     from cdv_geo.schema import normalize_token
 
-    return normalize_token(text).replace("_", "-") or "quartier"
+    return normalize_token(text)[:40].strip("_").replace("_", "-") or "quartier"
 
 
 def build_committee_maps(

@@ -1,0 +1,131 @@
+"""Headless Chromium for the map tests, and the local copies of the maps' JS/CSS assets.
+
+There is no network in CI: the assets come from an npm ``node_modules`` folder installed by
+``.ci/run`` and named by ``$CDV_GEO_TEST_ASSETS``. Tests are skipped where ``/usr/bin/chromium``
+or the assets are missing -- except under ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run; see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def asset_dir() -> Path:
+    """The npm ``node_modules`` folder holding leaflet and its plugins."""
+    from cdv_geo.maps._assets import ASSETS, resolve_asset
+
+    env = os.environ.get("CDV_GEO_TEST_ASSETS")
+    if not env:
+        _missing("set CDV_GEO_TEST_ASSETS to an npm node_modules folder with the map assets")
+    d = Path(env)  # type: ignore[arg-type]
+    absent = [a.url for a in ASSETS.values() if resolve_asset(a.url, [d])[0] is None]
+    if absent:
+        _missing(f"assets missing from {d}: {absent}")
+    return d
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where screenshots go for a person to look at (``maps/`` is git-ignored)."""
+    d = Path(os.environ.get("CDV_GEO_SCREENSHOT_DIR", ROOT / "maps" / "screenshots"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class Page:
+    """A page that records console errors, page errors, dialogs and outside requests."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.outside: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console error: {msg.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+@pytest.fixture
+def new_page(browser: Any, asset_dir: Path) -> Iterator[Any]:
+    """Open pages with no network: CDN asset URLs are served from `asset_dir`, tiles are a
+    blank image, and any other outside request is refused and recorded."""
+    from cdv_geo.maps._assets import resolve_asset
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pages: list[Page] = []
+    blank = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a4f90000000049454e44ae426082"
+    )
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+            return
+        if "cdn.jsdelivr.net/npm/" in url:
+            path, _notes = resolve_asset(url.split("?")[0], [asset_dir])
+            if path is not None:
+                mime = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+                r.fulfill(status=200, body=path.read_bytes(), headers={"content-type": mime})
+                return
+        if "basemaps.cartocdn.com" in url or "tile.openstreetmap" in url:
+            r.fulfill(status=200, body=blank, headers={"content-type": "image/png"})
+            return
+        for p in pages:
+            p.outside.append(url)
+        r.abort()
+
+    context.route("**/*", route)
+
+    def make() -> Page:
+        p = Page(context.new_page())
+        pages.append(p)
+        return p
+
+    yield make
+    context.close()

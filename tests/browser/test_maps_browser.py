@@ -1,0 +1,309 @@
+"""The committee maps in a real headless Chromium (Playwright), with no network.
+
+For each map: it loads without console errors; the Leaflet map exists; every layer draws as
+many features as the data has (counted by the test from the layers, not from the map code);
+switching a layer off in the layer control removes it and its legend; hostile names show as
+text in tooltips and labels and no script runs; a screenshot is written.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+
+import cdv_geo as cg
+from cdv_geo.maps import build_committee_maps
+from cdv_geo.maps.compose import _slug
+from tests.browser.fixture_territory import EVIL, make_territory
+
+pytestmark = pytest.mark.browser
+
+FIND_MAP = "() => Object.values(window).find(v => v instanceof L.Map)"
+
+COUNT = """(key) => {
+  const layers = (window.cdvGeo && window.cdvGeo.layers[key]) || [];
+  let n = 0;
+  for (const l of layers) {
+    if (l instanceof L.ImageOverlay) n += 1;
+    else if (L.HeatLayer && l instanceof L.HeatLayer) n += l._latlngs.length;
+    else n += l.getLayers().length;
+  }
+  return n;
+}"""
+
+# Features actually on screen: an SVG path or a marker element in the page, a canvas circle
+# attached to the map, a marker shown alone or inside a cluster icon, an image in the page.
+DRAWN = """(key) => {
+  const layers = (window.cdvGeo && window.cdvGeo.layers[key]) || [];
+  let n = 0;
+  for (const l of layers) {
+    if (l instanceof L.ImageOverlay) { if (l._image && l._image.isConnected) n += 1; continue; }
+    if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) {
+      n += l.getLayers().filter(m => l.getVisibleParent(m)).length; continue;
+    }
+    for (const f of l.getLayers()) {
+      if ((f._path && f._path.isConnected) || (f._icon && f._icon.isConnected)
+          || (f._renderer instanceof L.Canvas && f._map)) n += 1;
+    }
+  }
+  return n;
+}"""
+
+ON_MAP = "(key) => (window.cdvGeo.layers[key] || []).every(l => !!l._map)"
+
+
+def _open(new_page: Any, path: Path) -> Any:
+    p = new_page()
+    p.page.goto(path.resolve().as_uri())
+    p.page.wait_for_function(FIND_MAP)
+    p.page.wait_for_timeout(300)  # chunked marker clustering, images
+    return p
+
+
+def _clip_count(gdf: gpd.GeoDataFrame | None, area: Any) -> int:
+    if gdf is None:
+        return 0
+    return int(gdf.to_crs(2154).intersects(area).sum())
+
+
+def _expected(t: Any, name: str) -> dict[str, int]:
+    """Features per layer key, counted from the territory (independently of the map code)."""
+    n_bands = len(t.settings.service_area_m)
+    full = {
+        "communes": len(t.communes),
+        "quartiers": len(t.quartiers),
+        "service_areas_water_play_area": n_bands,
+        "green_spaces": len(t.green_spaces),
+        "residences": len(t.residences),
+        "desealed_areas": len(t.desealed_areas),
+        "renewal_sites": len(t.renewal_sites),
+        "tree_plantings": len(t.tree_plantings),
+        "facilities": len(t.facilities),
+    }
+    latest = sorted(r for r in t.rasters if r.startswith("impervious"))[-1:]
+    full.update({f"raster_{r}": 1 for r in latest})
+    if name == "overview":
+        return full
+    if name.startswith("quartier_"):
+        row = next(r for _, r in t.quartiers.iterrows() if f"quartier_{_slug(r['name'])}" == name)
+        area = gpd.GeoSeries([row.geometry], crs=t.quartiers.crs).to_crs(2154).iloc[0]
+        area = area.buffer(300)
+        out = dict(full)
+        for kind in (
+            "green_spaces",
+            "residences",
+            "desealed_areas",
+            "renewal_sites",
+            "tree_plantings",
+            "facilities",
+        ):
+            out[kind] = _clip_count(getattr(t, kind), area)
+        return {k: v for k, v in out.items() if v}
+    if name == "accessibility":
+        water = int((t.facilities["kind"] == "water_play_area").sum())
+        return {
+            "communes": len(t.communes),
+            "quartiers": len(t.quartiers),
+            "service_areas_water_play_area": n_bands,
+            "residences": len(t.residences),
+            "facilities_water_play_area": water,
+            "facilities": len(t.facilities) - water,
+        }
+    if name == "renaturation":
+        out = {
+            k: full[k]
+            for k in ("communes", "quartiers", "green_spaces", "desealed_areas", "tree_plantings")
+        }
+        for r in t.rasters:
+            out[f"raster_{r}"] = 1
+        out["raster_change"] = 1
+        return out
+    if name == "renewal":
+        return {k: full[k] for k in ("communes", "quartiers", "residences", "renewal_sites")}
+    if name == "indicators":
+        # Alpha and Beta have a median income; only Alpha a poverty rate (Beta is secret): a
+        # choropleth still draws both quartiers, Beta as "n.d.".
+        return {
+            "communes": 1,
+            "quartiers": 2,
+            "indicator_median_income": 2,
+            "indicator_poverty_rate": 2,
+        }
+    raise AssertionError(name)
+
+
+@functools.cache
+def _fixture_maps(tmp: str, asset_dir: str) -> tuple[Any, dict[str, Path]]:
+    t = make_territory(Path(tmp))
+    files = build_committee_maps(
+        t, Path(tmp) / "maps", tiles=None, assets="inline", asset_dir=asset_dir
+    )
+    return t, files
+
+
+@pytest.fixture(scope="module")
+def fixture_maps(tmp_path_factory: Any, asset_dir: Path) -> tuple[Any, dict[str, Path]]:
+    return _fixture_maps(str(tmp_path_factory.mktemp("fixture")), str(asset_dir))
+
+
+FIXTURE_NAMES = [
+    "overview",
+    "quartier_alpha",
+    f"quartier_{_slug(EVIL)}",
+    "accessibility",
+    "renaturation",
+    "renewal",
+    "indicators",
+]
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_map_loads_and_draws_every_feature(
+    name: str, fixture_maps: Any, new_page: Any, screenshot_dir: Path
+) -> None:
+    t, files = fixture_maps
+    assert list(files) == FIXTURE_NAMES
+    p = _open(new_page, files[name])
+    page = p.page
+    assert page.evaluate(f"() => !!({FIND_MAP})()")
+    expected = _expected(t, name)
+    registered = set(page.evaluate("() => Object.keys(window.cdvGeo.layers)"))
+    assert registered == set(expected)
+    for key, n in expected.items():
+        assert page.evaluate(COUNT, key) == n, key
+        if page.evaluate(ON_MAP, key):  # layers shown when the map opens
+            assert page.evaluate(DRAWN, key) == n, key
+    page.screenshot(path=str(screenshot_dir / f"fixture_{name[:40]}.png"))
+    assert p.errors == []
+    assert p.outside == []  # inline assets and no basemap: not a single request out
+    assert p.dialogs == []
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_toggling_a_layer_hides_it_and_its_legend(fixture_maps: Any, new_page: Any) -> None:
+    t, files = fixture_maps
+    p = _open(new_page, files["overview"])
+    page = p.page
+    paths_before = page.locator(".leaflet-overlay-pane path").count()
+    label = page.locator(
+        ".leaflet-control-layers-overlays label", has_text="Surfaces désimperméabilisées"
+    )
+    legend = page.locator(".cdv-legend h5", has_text="Surfaces désimperméabilisées")
+    assert legend.is_visible()
+    assert page.evaluate(ON_MAP, "desealed_areas")
+    label.locator("input").click()
+    assert not page.evaluate(ON_MAP, "desealed_areas")
+    assert page.evaluate(DRAWN, "desealed_areas") == 0
+    assert page.locator(".leaflet-overlay-pane path").count() == paths_before - len(
+        t.desealed_areas
+    )
+    assert not legend.is_visible()
+    label.locator("input").click()
+    assert page.evaluate(DRAWN, "desealed_areas") == len(t.desealed_areas)
+    assert legend.is_visible()
+    assert p.errors == []
+
+
+def test_hostile_names_show_as_text_and_run_nothing(
+    fixture_maps: Any, new_page: Any, screenshot_dir: Path
+) -> None:
+    _t, files = fixture_maps
+    p = _open(new_page, files["overview"])
+    page = p.page
+    # The permanent label of quartier B is the hostile name, shown as plain text.
+    labels = page.locator(".leaflet-tooltip.cdv-label")
+    texts = [labels.nth(i).text_content() for i in range(labels.count())]
+    assert EVIL in texts
+    # Hover the health centre (hostile name): its tooltip shows the name as text.
+    box = page.evaluate(
+        "() => { const m = window.cdvGeo.layers.facilities[0].getLayers()[1];"
+        " const r = m._icon.getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; }"
+    )
+    page.mouse.move(*box)
+    tip = page.locator(".leaflet-tooltip:not(.cdv-label)")
+    tip.wait_for(state="visible")
+    assert EVIL in tip.text_content()
+    assert tip.locator("img, script").count() == 0
+    page.screenshot(path=str(screenshot_dir / "fixture_hostile_tooltip.png"))
+    # Its popup too.
+    page.mouse.click(*box)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible")
+    assert EVIL in popup.text_content()
+    assert popup.locator("img, script").count() == 0
+    # The layer control and the title of the quartier map carry the name as text as well.
+    p2 = _open(new_page, files[f"quartier_{_slug(EVIL)}"])
+    assert EVIL in p2.page.locator(".cdv-title").text_content()
+    assert p2.page.locator(".cdv-title img, .cdv-panel img, .cdv-legend img").count() == 0
+    for q in (p, p2):
+        assert q.dialogs == []
+        assert q.page.evaluate("() => window.__pwned") is None
+        assert q.errors == []
+
+
+def test_english_labels(tmp_path: Path, asset_dir: Path, new_page: Any) -> None:
+    t = make_territory(tmp_path, evil=False)
+    files = build_committee_maps(
+        t, tmp_path / "en", lang="en", tiles=None, assets="inline", asset_dir=asset_dir
+    )
+    p = _open(new_page, files["overview"])
+    page = p.page
+    assert page.locator(".cdv-legend summary").text_content() == "Legend"
+    assert page.locator(".cdv-panel summary").text_content() == "Key figures"
+    overlays = page.locator(".leaflet-control-layers-overlays").text_content()
+    assert "Facilities and services" in overlays
+    assert "Équipements" not in overlays
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    assert p.errors == []
+
+
+@functools.cache
+def _demo_maps(tmp: str) -> tuple[Any, dict[str, Path]]:
+    t = cg.datasets.soissons()
+    return t, build_committee_maps(t, Path(tmp), assets="cdn")
+
+
+@pytest.fixture(scope="module")
+def demo_maps(tmp_path_factory: Any) -> tuple[Any, dict[str, Path]]:
+    return _demo_maps(str(tmp_path_factory.mktemp("demo")))
+
+
+DEMO_NAMES = [
+    "overview",
+    "quartier_saint-crepin",
+    "quartier_presles",
+    "quartier_chevreux",
+    "accessibility",
+    "renaturation",
+    "renewal",
+    "indicators",
+]
+
+
+@pytest.mark.parametrize("name", DEMO_NAMES)
+def test_demo_map_with_cdn_assets_and_basemap(
+    name: str, demo_maps: Any, new_page: Any, screenshot_dir: Path
+) -> None:
+    """The demo maps as `cdv-geo demo` writes them: CDN links (served locally) and tiles."""
+    t, files = demo_maps
+    assert list(files) == DEMO_NAMES
+    p = _open(new_page, files[name])
+    page = p.page
+    if name != "indicators":
+        expected = _expected(t, name)
+        for key, n in expected.items():
+            assert page.evaluate(COUNT, key) == n, key
+    assert page.locator(".leaflet-tile-pane img").count() > 0  # the basemap is there
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-minimap").count() == 1
+    assert page.locator(".leaflet-control-measure").count() == 1
+    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+    assert "illustratives" in page.locator(".leaflet-control-attribution").text_content()
+    page.screenshot(path=str(screenshot_dir / f"demo_{name}.png"))
+    assert p.errors == []
+    assert p.outside == []
