@@ -452,7 +452,8 @@ def cross_network():
 
 
 def reach(*segments, buffer_m):
-    return shapely.buffer(MultiLineString(list(segments)), buffer_m)
+    # the same polygonal approximation of round ends as cdv_geo (4 segments per quarter circle)
+    return shapely.buffer(MultiLineString(list(segments)), buffer_m, quad_segs=4)
 
 
 def test_service_area_of_a_facility_on_a_crossroads():

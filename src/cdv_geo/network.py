@@ -126,6 +126,8 @@ class DroppedParts:
 
 # --- snapping index ----------------------------------------------------------------------------
 
+_GRID_MARGIN_M = 40.0
+
 
 class _SegmentGrid:
     """Exact nearest-segment queries on a uniform grid (see the module docstring)."""
@@ -151,11 +153,14 @@ class _SegmentGrid:
         miny = float(min(a[:, 1].min(), b[:, 1].min()))
         maxx = float(max(a[:, 0].max(), b[:, 0].max()))
         maxy = float(max(a[:, 1].max(), b[:, 1].max()))
-        # about one cell per segment; the margin decides which points need the slow fallback
+        # About one cell per segment. Points farther than the margin from every segment take
+        # the slow exact fallback: 40 m covers homes set back from their street; cells of at
+        # least half the margin bound the registrations per segment.
         area = max((maxx - minx) * (maxy - miny), 1.0)
-        g = float(np.clip(np.sqrt(area / max(nseg, 1)), 5.0, 200.0))
-        g = max(g, float(np.median(seg_len)) / 4 if nseg else g)
-        m = max(g, 25.0)
+        m = _GRID_MARGIN_M
+        g = max(np.sqrt(area / max(nseg, 1)), float(np.median(seg_len)) / 4, m / 2)
+        g = float(np.clip(g, 5.0, 200.0))
+        m = max(g, m)
         self.g, self.margin = g, m
         self.x0, self.y0 = minx - m, miny - m
         self.nx = int(np.floor((maxx + m - self.x0) / g)) + 1
@@ -177,16 +182,16 @@ class _SegmentGrid:
         ox = self.x0 + (ci + 0.5) * g
         oy = self.y0 + (cj + 0.5) * g
         d = np.sqrt(self._d2(seg, ox, oy)[0])
-        order = np.lexsort((d, cell))
-        cell, seg, d = cell[order], seg[order], d[order]
-        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        counts = np.diff(np.r_[starts, len(cell)])
-        dmin = np.repeat(d[starts], counts)
-        keep = d <= dmin + g * np.sqrt(2.0) + 1e-9
+        ncell = self.nx * self.ny
+        dmin = np.full(ncell, np.inf)
+        np.minimum.at(dmin, cell, d)
+        keep = d <= dmin[cell] + g * np.sqrt(2.0) + 1e-9
         cell, seg = cell[keep], seg[keep]
+        order = np.argsort(cell, kind="stable")
+        cell, seg = cell[order], seg[order]
         self.cell_seg = seg.astype(np.int32 if nseg < 2**31 else np.int64)
         self.indptr = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
-        np.cumsum(np.bincount(cell, minlength=self.nx * self.ny), out=self.indptr[1:])
+        np.cumsum(np.bincount(cell, minlength=ncell), out=self.indptr[1:])
 
     def _d2(self, seg: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Squared distance from points to segments, and the position (0-1) on the segment."""
@@ -1085,7 +1090,9 @@ def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> csr_matri
 
 def _orient(geoms: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Reverse the lines whose first vertex is nearer to node b than to node a."""
-    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    coords, gi = shapely.get_coordinates(geoms, return_index=True)
+    first = np.r_[0, np.flatnonzero(gi[1:] != gi[:-1]) + 1]
+    start = coords[first]
     da = np.hypot(*(start - a).T)
     db = np.hypot(*(start - b).T)
     flip = db < da

@@ -1,0 +1,187 @@
+"""Benchmark of cdv_geo's proximity engine against the networkx / osmnx recipes.
+
+Synthetic perturbed grid (~62,000 intersections, ~50 m blocks, ~10 % of the streets removed,
+every street bent at its middle), 100,000 origins and 50 facilities of one kind:
+
+1. ``nearest_facility`` end to end (snapping included, network already built) against
+   ``osmnx.distance.nearest_nodes`` + ``networkx.multi_source_dijkstra_path_length`` on the same
+   streets held as an osmnx MultiDiGraph (two directed edges per street);
+2. the routing step alone (``WalkNetwork._route``: virtual source nodes + one
+   ``csgraph.dijkstra(min_only=True)``) against a bare ``csgraph.dijkstra(min_only=True)`` from
+   the facilities' nearest nodes;
+3. ``service_areas`` for 10 facilities at 300 m and 600 m against the osmnx "isochrone" recipe
+   (``nx.ego_graph`` + ``ox.graph_to_gdfs`` + buffered edges, unioned);
+4. peak memory of the 100k-origin ``nearest_facility`` run (tracemalloc) and of the process.
+
+Run ``python scripts/bench/bench_proximity.py`` (full size) or ``--small`` (a few seconds).
+Targets (issue 3): (1) <= 1.0 s and >= 20x faster; (2) within 2x; (3) faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from cdv_geo._errors import CdvGeoWarning
+from cdv_geo.network import WalkNetwork
+from cdv_geo.proximity import nearest_facility, service_areas
+
+CRS = "EPSG:2154"
+X0, Y0 = 700_000.0, 6_900_000.0  # somewhere in Lambert-93
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times = []
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def perturbed_grid(side: int, block: float, rng: np.random.Generator):
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    xy = np.c_[ii.ravel() * block + X0, jj.ravel() * block + Y0]
+    xy += rng.uniform(-0.2 * block, 0.2 * block, xy.shape)
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.r_[idx[:-1, :].ravel(), idx[:, :-1].ravel()]
+    v = np.r_[idx[1:, :].ravel(), idx[:, 1:].ravel()]
+    keep = rng.random(len(u)) > 0.10
+    u, v = u[keep], v[keep]
+    mid = (xy[u] + xy[v]) / 2 + rng.uniform(-0.1 * block, 0.1 * block, (len(u), 2))
+    geoms = shapely.linestrings(np.stack([xy[u], mid, xy[v]], axis=1))
+    return xy, u, v, geoms
+
+
+def osmnx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
+    """The same streets as an osmnx graph: two directed edges per street, with geometry."""
+    g = nx.MultiDiGraph(crs=CRS)
+    g.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(net.node_xy)
+    )
+    for a, b, length, geom in zip(
+        net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), net.edge_geometry,
+        strict=True,
+    ):
+        g.add_edge(a, b, length=length, geometry=geom)
+        g.add_edge(b, a, length=length, geometry=shapely.reverse(geom))
+    return g
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="quick run on a small grid")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    side, n_origins, n_fac, repeat = (60, 10_000, 20, 3) if args.small else (250, 100_000, 50, 3)
+    rng = np.random.default_rng(args.seed)
+    warnings.simplefilter("ignore", CdvGeoWarning)
+
+    xy, u, v, geoms = perturbed_grid(side, 50.0, rng)
+    t_build, net = best_of(lambda: WalkNetwork(xy, u, v, geoms, crs=CRS), 1)
+    print(f"network: {net}")
+    print(f"  {net.n_nodes:,} intersections, {net.n_edges:,} streets "
+          f"({2 * net.n_edges:,} directed osmnx edges); built in {t_build:.2f} s")
+
+    minx, miny = net.node_xy.min(axis=0)
+    maxx, maxy = net.node_xy.max(axis=0)
+    opts = rng.uniform([minx, miny], [maxx, maxy], (n_origins, 2))
+    fpts = rng.uniform([minx, miny], [maxx, maxy], (n_fac, 2))
+    origins = gpd.GeoDataFrame(
+        {"id": [f"o{i}" for i in range(n_origins)]}, geometry=shapely.points(opts), crs=CRS
+    )
+    facilities = gpd.GeoDataFrame(
+        {"id": [f"f{i}" for i in range(n_fac)], "kind": ["health_centre"] * n_fac},
+        geometry=shapely.points(fpts), crs=CRS,
+    )
+
+    # 1. end to end -----------------------------------------------------------------------------
+    t_ours, res = best_of(lambda: nearest_facility(origins, facilities, network=net), repeat)
+    print(f"\n1. nearest_facility, {n_origins:,} origins x {n_fac} facilities (end to end, "
+          f"snapping included): {t_ours * 1000:.0f} ms  [target <= 1000 ms]")
+    t0 = time.perf_counter()
+    g = osmnx_graph(net)
+    print(f"   (reference graph built in {time.perf_counter() - t0:.1f} s, not timed)")
+
+    def reference() -> np.ndarray:
+        onodes = ox.distance.nearest_nodes(g, opts[:, 0], opts[:, 1])
+        fnodes = ox.distance.nearest_nodes(g, fpts[:, 0], fpts[:, 1])
+        lengths = nx.multi_source_dijkstra_path_length(g, set(fnodes.tolist()), weight="length")
+        return np.array([lengths.get(n, np.nan) for n in onodes.tolist()])
+
+    t_ref, ref = best_of(reference, 2)
+    print(f"   networkx multi_source_dijkstra_path_length + osmnx nearest_nodes: "
+          f"{t_ref * 1000:.0f} ms")
+    print(f"   ratio: cdv_geo is {t_ref / t_ours:.1f}x faster  [target >= 20x]")
+    ours = res["health_centre_distance_m"].to_numpy()
+    diff = ours - ref
+    print(f"   (distances: cdv_geo snaps to the nearest street point, the reference to the "
+          f"nearest node: median difference {np.nanmedian(diff):+.1f} m, "
+          f"{np.isnan(ours).sum()} unreachable origins)")
+
+    # 2. routing step ---------------------------------------------------------------------------
+    s = net.snap(fpts)
+    seeds = (s["edge"].to_numpy(), s["along_m"].to_numpy(), s["snap_distance_m"].to_numpy())
+    t_route, _ = best_of(lambda: net._route(*seeds), 5)
+    fnodes = np.unique(ox.distance.nearest_nodes(g, fpts[:, 0], fpts[:, 1]))
+    csr = net.csr
+    t_bare, _ = best_of(lambda: dijkstra(csr, directed=True, indices=fnodes, min_only=True), 5)
+    print(f"\n2. routing step (virtual sources on edges + csgraph.dijkstra): "
+          f"{t_route * 1000:.1f} ms; bare csgraph.dijkstra(min_only=True) from nodes: "
+          f"{t_bare * 1000:.1f} ms")
+    print(f"   ratio: {t_route / t_bare:.2f}x the bare call  [target <= 2x]")
+
+    # 3. service areas --------------------------------------------------------------------------
+    ten = facilities.iloc[:10]
+    thresholds = (300.0, 600.0)
+    t_sa, areas = best_of(
+        lambda: service_areas(ten, network=net, thresholds_m=thresholds, by="facility"), repeat
+    )
+    t_sak, _ = best_of(lambda: service_areas(ten, network=net, thresholds_m=thresholds), repeat)
+
+    def ego_recipe() -> list[Any]:
+        out = []
+        nodes = ox.distance.nearest_nodes(g, fpts[:10, 0], fpts[:10, 1])
+        for node in nodes.tolist():
+            for t in thresholds:
+                sub = nx.ego_graph(g, node, radius=t, distance="length")
+                edges = ox.graph_to_gdfs(sub, nodes=False)
+                out.append(shapely.union_all(edges.buffer(25).values))
+        return out
+
+    t_ego, ego = best_of(ego_recipe, 1)
+    print(f"\n3. service_areas, 10 facilities x (300, 600) m: {t_sa * 1000:.0f} ms per facility "
+          f"({t_sak * 1000:.0f} ms dissolved per kind); osmnx ego_graph + buffered edges: "
+          f"{t_ego * 1000:.0f} ms")
+    print(f"   ratio: cdv_geo is {t_ego / t_sa:.1f}x faster  [target > 1x]")
+    a_ours = areas.geometry.area.sum() / 1e6
+    a_ego = sum(p.area for p in ego) / 1e6
+    print(f"   (total area: cdv_geo {a_ours:.2f} km², ego-graph {a_ego:.2f} km²: the ego graph "
+          "keeps whole edges only up to the last node reached, cdv_geo cuts the partial edges)")
+
+    # 4. memory ---------------------------------------------------------------------------------
+    tracemalloc.start()
+    nearest_facility(origins, facilities, network=net)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n4. peak memory of nearest_facility ({n_origins:,} origins): "
+          f"{peak / 2**20:.0f} MiB (tracemalloc); process max RSS {rss:.0f} MiB "
+          "(includes the networkx reference graph)")
+
+
+if __name__ == "__main__":
+    main()
