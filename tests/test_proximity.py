@@ -114,6 +114,15 @@ def test_beyond_max_snap_is_unreachable_with_a_reason():
     assert d2.loc["far", "school_distance_m"] == pytest.approx(math.hypot(50, 300) + 100 + 150 + 10)
 
 
+def test_most_origins_off_the_network_warns_about_the_crs():
+    # Lambert-93 coordinates declared as UTM 31N land ~400 km away from the streets
+    origins = gdf([Point(220, 5), Point(95, 90)]).set_crs("EPSG:32631", allow_override=True)
+    origins = origins.set_geometry(origins.translate(728000, 6920000))
+    with pytest.warns(CdvGeoWarning, match=r"2 of 2 origins are farther than 200 m.*right CRS"):
+        d = nearest_facility(origins, FACILITIES, network=t_network(), kinds="school")
+    assert d["school_distance_m"].isna().all()
+
+
 def test_facility_beyond_max_snap_is_ignored_with_a_warning():
     fac = gdf([Point(250, -10), Point(2000, 2000)], id=["near", "lost"], kind=["shop", "shop"])
     with pytest.warns(CdvGeoWarning, match=r"1 shop facility is farther than 200 m.*lost"):

@@ -340,6 +340,15 @@ def _nearest(
 
     o_edge, o_along, snap = network._snap_xy(xy, max_snap_m)
     placed = o_edge >= 0
+    far = ~empty & ~placed
+    if far.sum() > 0.5 * max(int((~empty).sum()), 1):
+        warnings.warn(
+            f"{int(far.sum())} of {n} origins are farther than {max_snap_m:g} m from the street "
+            "network: check that the network covers them and that both layers declare the "
+            "right CRS (coordinates in the wrong CRS land far away).",
+            CdvGeoWarning,
+            stacklevel=3,
+        )
     origin_reasons.append(
         (~empty & ~placed, f"origin farther than {max_snap_m:g} m from the street network")
     )
@@ -465,7 +474,8 @@ def nearest_facility(
         Indexed by the origin ``id``; for each kind ``<kind>_distance_m``, ``<kind>_time_min``
         and ``<kind>_facility_id`` (the facility's ``id``), then ``snap_distance_m`` (origin to
         its street; NaN with ``network=None``), ``method`` (``"network"`` or ``"euclidean"``)
-        and ``reason`` (why a distance is missing, else None).
+        and ``reason`` (why a distance is missing; NaN when every distance is there). The
+        facility ids, ``method`` and ``reason`` are categorical columns.
 
     Raises
     ------
