@@ -113,7 +113,7 @@ def new_page(browser: Any, asset_dir: Path) -> Iterator[Any]:
                 mime = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
                 r.fulfill(status=200, body=path.read_bytes(), headers={"content-type": mime})
                 return
-        if "basemaps.cartocdn.com" in url or "tile.openstreetmap" in url:
+        if "data.geopf.fr/wmts" in url or "tile.openstreetmap" in url:
             r.fulfill(status=200, body=blank, headers={"content-type": "image/png"})
             return
         for p in pages:

@@ -59,7 +59,25 @@ __all__ = [
 ]
 
 Tiles = str | None
-DEFAULT_TILES = "cartodbpositron"
+#: ``"auto"``: Plan IGN (the official French basemap, no key needed) in France, OpenStreetMap
+#: elsewhere. Any folium/xyzservices name or URL template works, and ``None`` gives no basemap.
+DEFAULT_TILES = "auto"
+PLAN_IGN_URL = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM_0_19"
+    "&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+PLAN_IGN_ATTRIBUTION = '<a href="https://geoservices.ign.fr/">Plan IGN</a> © IGN'
+# Metropolitan France and the overseas départements covered by Plan IGN (west, south, east,
+# north), in degrees.
+_IGN_AREAS = (
+    (-5.5, 41.0, 10.0, 51.5),
+    (-62.0, 15.5, -60.7, 16.6),
+    (-61.3, 14.3, -60.7, 15.0),
+    (-54.7, 2.0, -51.5, 6.0),
+    (55.1, -21.5, 55.9, -20.8),
+    (44.9, -13.1, 45.4, -12.5),
+)
 #: The notes (see prepare_metrics) shown on the overview and the quartier maps.
 _TOPICS = ("access", "renewal", "renaturation")
 
@@ -335,7 +353,7 @@ def _base_map(
     m.default_css = [("leaflet_css", ASSETS["leaflet_css"].url)]
     mini_url = None
     if tiles is not None:
-        tl = folium.TileLayer(tiles, control=False, max_zoom=19)
+        tl = _tile_layer(tiles, bounds)
         tl.add_to(m)
         mini_url = tl.tiles
     else:
@@ -367,6 +385,24 @@ def _base_map(
         mini_outline=outline,
     ).add_to(m)
     return m
+
+
+def _tile_layer(tiles: str, bounds: list[list[float]]) -> folium.TileLayer:
+    if tiles == "auto":
+        (s_, w_), (n_, e_) = bounds
+        inside = any(w_ >= w and e_ <= e and s_ >= s and n_ <= n for w, s, e, n in _IGN_AREAS)
+        tiles = "plan_ign" if inside else "OpenStreetMap"
+    if tiles == "plan_ign":
+        # Toned down (CSS filter on the tile pane) so that the data stand out on it.
+        return folium.TileLayer(
+            PLAN_IGN_URL,
+            attr=PLAN_IGN_ATTRIBUTION,
+            name="Plan IGN",
+            control=False,
+            max_zoom=19,
+            className="cdv-basemap",
+        )
+    return folium.TileLayer(tiles, control=False, max_zoom=19, className="cdv-basemap")
 
 
 def _attribution(t: Any, lang: str) -> str:
@@ -612,8 +648,10 @@ def overview_map(
         Precomputed results (see :func:`cdv_geo.maps.prepare_metrics`); computed when absent.
     lang : {"fr", "en"}
         Language of every label.
-    tiles : str or None
-        Basemap (a folium/xyzservices name or URL template); ``None`` for no basemap at all.
+    tiles : str or None, default "auto"
+        Basemap: ``"auto"`` (Plan IGN in France, OpenStreetMap elsewhere), ``"plan_ign"``,
+        any folium/xyzservices name or URL template; ``None`` for no basemap at all (fully
+        offline).
     service : str
         Facility kind whose service areas and walking times are drawn.
 

@@ -155,7 +155,17 @@ def render_html(
     if assets not in ("cdn", "inline"):
         raise CdvGeoError(f'assets={assets!r} is not valid; use assets="cdn" or assets="inline"')
     root = _root(m)
-    text = root.render()
+    # Rendering fills the page's header, body and script parts, and folium adds new pieces on
+    # every render (its layers' "addTo" calls): keep the parts as they were, so that rendering
+    # twice (save, then embed) gives the same document.
+    parts = [root.header, root.html, root.script]
+    saved = [dict(part._children) for part in parts]
+    try:
+        text = root.render()
+    finally:
+        for part, children in zip(parts, saved, strict=True):
+            part._children.clear()
+            part._children.update(children)
     lang = getattr(m, "_cdv_lang", None)
     if lang:
         text = text.replace("<html>", f'<html lang="{escape_text(lang)}">', 1)

@@ -158,6 +158,7 @@ _RUNTIME_CSS = """
   box-sizing: border-box; box-shadow: 0 0 3px rgba(0,0,0,.5); color: #fff; font-weight: 600;
   display: flex; align-items: center; justify-content: center; opacity: .9; }
 .leaflet-control-attribution { max-width: 62vw; }
+.cdv-basemap { filter: saturate(0.45) brightness(1.06); }
 .cdv-label { background: rgba(255,255,255,.8); border: 1px solid #888; box-shadow: none;
   font-weight: 600; font-size: 12px; padding: 1px 5px; }
 .cdv-pop h4 { margin: 0 0 4px; font-size: 14px; }
