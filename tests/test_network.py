@@ -89,6 +89,8 @@ def test_from_lines_keeps_a_metric_crs_and_drops_motorways():
     assert net.crs.to_epsg() == 32631
     assert sorted(net.edge_length.tolist()) == [70.0, 100.0]
     assert WalkNetwork.from_lines(gdf, walkable_only=False).total_length_m == 270.0
+    bdtopo = gdf.assign(highway=["Route à 1 chaussée", "Type autoroutier", "Chemin"])
+    assert WalkNetwork.from_lines(bdtopo).total_length_m == 170.0
 
 
 def test_from_lines_without_crs_says_how_to_set_it():

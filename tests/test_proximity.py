@@ -157,6 +157,14 @@ def test_max_distance():
     assert d.loc["o3", "reason"] == "no school within 100 m"
 
 
+def test_multipoint_facilities_are_reached_at_any_entrance():
+    # gates at (50, -10) on A-B and (100, 80) on the dead end B-D
+    fac = gdf([shapely.MultiPoint([(50, -10), (105, 80)])], id=["college"], kind=["school"])
+    origins = gdf([Point(20, 3), Point(95, 70)], id=["a", "d"])
+    d = nearest_facility(origins, fac, network=t_network())
+    assert d["school_distance_m"].tolist() == pytest.approx([3 + 30 + 10, 5 + 10 + 5])
+
+
 def test_nearest_of_several_facilities_and_its_id():
     fac = gdf(
         [Point(0, 0), Point(300, 0), Point(100, 100)],

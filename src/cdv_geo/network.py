@@ -71,6 +71,8 @@ _WALK_EXCLUDE: dict[str, str] = {
     "sidewalk:right": "separate",
 }
 _WALK_EXCLUDE_RE = {k: re.compile(v) for k, v in _WALK_EXCLUDE.items()}
+# IGN BD TOPO road classes (field NATURE): "Type autoroutier" is the motorway class
+_BDTOPO_MOTORWAY = re.compile("autorout", re.IGNORECASE)
 
 
 def is_walkable(tags: dict[str, str]) -> bool:
@@ -462,8 +464,9 @@ class WalkNetwork:
         largest_component : bool, default True
             Keep only the largest connected part (see :class:`WalkNetwork`).
         walkable_only : bool, default True
-            When the layer has a ``highway`` column (OSM road classes), drop the ways osmnx's
-            walking filter excludes (motorways, cycleways, ...).
+            When the layer has a ``highway`` column (OSM road classes, or the BD TOPO
+            ``nature``), drop the ways osmnx's walking filter excludes (motorways, cycleways...)
+            and BD TOPO's "Type autoroutier".
 
         Raises
         ------
@@ -497,7 +500,11 @@ class WalkNetwork:
         gdf = lines.to_crs(target) if not CRS.from_user_input(lines.crs).equals(target) else lines
         if walkable_only and "highway" in gdf.columns:
             walk = np.array(
-                [not isinstance(h, str) or is_walkable({"highway": h}) for h in gdf["highway"]]
+                [
+                    not isinstance(h, str)
+                    or (is_walkable({"highway": h}) and not _BDTOPO_MOTORWAY.search(h))
+                    for h in gdf["highway"]
+                ]
             )
             gdf = gdf.loc[walk]
         geoms = np.asarray(gdf.geometry.values, dtype=object)

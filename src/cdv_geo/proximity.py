@@ -8,7 +8,7 @@ the "cumulative opportunities" measure when a threshold is applied):
   straight walk to that point is the *snap distance*. Polygon facilities (parks, school grounds)
   are reached at every point of their boundary that lies within
   :data:`POLYGON_ACCESS_TOLERANCE_M` of their nearest street distance, i.e. from each street that
-  borders them;
+  borders them; a MultiPoint facility lists its entrances, each one a way in;
 * the walking distance is ``snap(origin) + network distance between the two attachment points +
   snap(facility)``, the network distance running along the streets (the two ends of each edge,
   or directly along a shared edge);
@@ -227,12 +227,18 @@ def _facility_seeds(net: WalkNetwork, geoms: np.ndarray, max_snap_m: float) -> _
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = np.where(missing, -1, shapely.get_type_id(geoms))
     polygonal = np.isin(types, (3, 6))
+    entrances = types == 4
     xy_parts: list[np.ndarray] = []
     owner_parts: list[np.ndarray] = []
-    simple = np.flatnonzero(~missing & ~polygonal)
+    simple = np.flatnonzero(~missing & ~polygonal & ~entrances)
     if len(simple):
         xy_parts.append(_point_xy(geoms[simple]))
         owner_parts.append(simple)
+    multi = np.flatnonzero(entrances)
+    if len(multi):  # a MultiPoint lists the entrances: each is a way in
+        c, gi = shapely.get_coordinates(geoms[multi], return_index=True)
+        xy_parts.append(c)
+        owner_parts.append(multi[gi])
     poly = np.flatnonzero(polygonal)
     if len(poly):
         ring = shapely.segmentize(shapely.boundary(geoms[poly]), _BOUNDARY_STEP_M)
