@@ -67,13 +67,14 @@ def perturbed_grid(side: int, block: float, rng: np.random.Generator):
 
 
 def osmnx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
-    """The same streets as an osmnx graph: two directed edges per street, with geometry."""
+    """Return the same streets as an osmnx graph: two directed edges per street, with geometry."""
     g = nx.MultiDiGraph(crs=CRS)
-    g.add_nodes_from(
-        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(net.node_xy)
-    )
+    g.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(net.node_xy))
     for a, b, length, geom in zip(
-        net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), net.edge_geometry,
+        net.edge_u.tolist(),
+        net.edge_v.tolist(),
+        net.edge_length.tolist(),
+        net.edge_geometry,
         strict=True,
     ):
         g.add_edge(a, b, length=length, geometry=geom)
@@ -93,8 +94,10 @@ def main() -> None:
     xy, u, v, geoms = perturbed_grid(side, 50.0, rng)
     t_build, net = best_of(lambda: WalkNetwork(xy, u, v, geoms, crs=CRS), 1)
     print(f"network: {net}")
-    print(f"  {net.n_nodes:,} intersections, {net.n_edges:,} streets "
-          f"({2 * net.n_edges:,} directed osmnx edges); built in {t_build:.2f} s")
+    print(
+        f"  {net.n_nodes:,} intersections, {net.n_edges:,} streets "
+        f"({2 * net.n_edges:,} directed osmnx edges); built in {t_build:.2f} s"
+    )
 
     minx, miny = net.node_xy.min(axis=0)
     maxx, maxy = net.node_xy.max(axis=0)
@@ -105,13 +108,16 @@ def main() -> None:
     )
     facilities = gpd.GeoDataFrame(
         {"id": [f"f{i}" for i in range(n_fac)], "kind": ["health_centre"] * n_fac},
-        geometry=shapely.points(fpts), crs=CRS,
+        geometry=shapely.points(fpts),
+        crs=CRS,
     )
 
     # 1. end to end -----------------------------------------------------------------------------
     t_ours, res = best_of(lambda: nearest_facility(origins, facilities, network=net), repeat)
-    print(f"\n1. nearest_facility, {n_origins:,} origins x {n_fac} facilities (end to end, "
-          f"snapping included): {t_ours * 1000:.0f} ms  [target <= 1000 ms]")
+    print(
+        f"\n1. nearest_facility, {n_origins:,} origins x {n_fac} facilities (end to end, "
+        f"snapping included): {t_ours * 1000:.0f} ms  [target <= 1000 ms]"
+    )
     t0 = time.perf_counter()
     g = osmnx_graph(net)
     print(f"   (reference graph built in {time.perf_counter() - t0:.1f} s, not timed)")
@@ -123,14 +129,18 @@ def main() -> None:
         return np.array([lengths.get(n, np.nan) for n in onodes.tolist()])
 
     t_ref, ref = best_of(reference, 2)
-    print(f"   networkx multi_source_dijkstra_path_length + osmnx nearest_nodes: "
-          f"{t_ref * 1000:.0f} ms")
+    print(
+        f"   networkx multi_source_dijkstra_path_length + osmnx nearest_nodes: "
+        f"{t_ref * 1000:.0f} ms"
+    )
     print(f"   ratio: cdv_geo is {t_ref / t_ours:.1f}x faster  [target >= 20x]")
     ours = res["health_centre_distance_m"].to_numpy()
     diff = ours - ref
-    print(f"   (distances: cdv_geo snaps to the nearest street point, the reference to the "
-          f"nearest node: median difference {np.nanmedian(diff):+.1f} m, "
-          f"{np.isnan(ours).sum()} unreachable origins)")
+    print(
+        f"   (distances: cdv_geo snaps to the nearest street point, the reference to the "
+        f"nearest node: median difference {np.nanmedian(diff):+.1f} m, "
+        f"{np.isnan(ours).sum()} unreachable origins)"
+    )
 
     # 2. routing step ---------------------------------------------------------------------------
     s = net.snap(fpts)
@@ -139,9 +149,11 @@ def main() -> None:
     fnodes = np.unique(ox.distance.nearest_nodes(g, fpts[:, 0], fpts[:, 1]))
     csr = net.csr
     t_bare, _ = best_of(lambda: dijkstra(csr, directed=True, indices=fnodes, min_only=True), 5)
-    print(f"\n2. routing step (virtual sources on edges + csgraph.dijkstra): "
-          f"{t_route * 1000:.1f} ms; bare csgraph.dijkstra(min_only=True) from nodes: "
-          f"{t_bare * 1000:.1f} ms")
+    print(
+        f"\n2. routing step (virtual sources on edges + csgraph.dijkstra): "
+        f"{t_route * 1000:.1f} ms; bare csgraph.dijkstra(min_only=True) from nodes: "
+        f"{t_bare * 1000:.1f} ms"
+    )
     print(f"   ratio: {t_route / t_bare:.2f}x the bare call  [target <= 2x]")
 
     # 3. service areas --------------------------------------------------------------------------
@@ -163,14 +175,18 @@ def main() -> None:
         return out
 
     t_ego, ego = best_of(ego_recipe, 1)
-    print(f"\n3. service_areas, 10 facilities x (300, 600) m: {t_sa * 1000:.0f} ms per facility "
-          f"({t_sak * 1000:.0f} ms dissolved per kind); osmnx ego_graph + buffered edges: "
-          f"{t_ego * 1000:.0f} ms")
+    print(
+        f"\n3. service_areas, 10 facilities x (300, 600) m: {t_sa * 1000:.0f} ms per facility "
+        f"({t_sak * 1000:.0f} ms dissolved per kind); osmnx ego_graph + buffered edges: "
+        f"{t_ego * 1000:.0f} ms"
+    )
     print(f"   ratio: cdv_geo is {t_ego / t_sa:.1f}x faster  [target > 1x]")
     a_ours = areas.geometry.area.sum() / 1e6
     a_ego = sum(p.area for p in ego) / 1e6
-    print(f"   (total area: cdv_geo {a_ours:.2f} km², ego-graph {a_ego:.2f} km²: the ego graph "
-          "keeps whole edges only up to the last node reached, cdv_geo cuts the partial edges)")
+    print(
+        f"   (total area: cdv_geo {a_ours:.2f} km², ego-graph {a_ego:.2f} km²: the ego graph "
+        "keeps whole edges only up to the last node reached, cdv_geo cuts the partial edges)"
+    )
 
     # 4. memory ---------------------------------------------------------------------------------
     tracemalloc.start()
@@ -178,9 +194,11 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n4. peak memory of nearest_facility ({n_origins:,} origins): "
-          f"{peak / 2**20:.0f} MiB (tracemalloc); process max RSS {rss:.0f} MiB "
-          "(includes the networkx reference graph)")
+    print(
+        f"\n4. peak memory of nearest_facility ({n_origins:,} origins): "
+        f"{peak / 2**20:.0f} MiB (tracemalloc); process max RSS {rss:.0f} MiB "
+        "(includes the networkx reference graph)"
+    )
 
 
 if __name__ == "__main__":
