@@ -89,6 +89,17 @@ class Page:
         dialog.dismiss()
 
 
+def _grey_tile() -> bytes:
+    """A plain light-grey 256 px tile standing in for the basemap (there is no network)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (236, 236, 232)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 @pytest.fixture
 def new_page(browser: Any, asset_dir: Path) -> Iterator[Any]:
     """Open pages with no network: CDN asset URLs are served from `asset_dir`, tiles are a
@@ -97,10 +108,7 @@ def new_page(browser: Any, asset_dir: Path) -> Iterator[Any]:
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pages: list[Page] = []
-    blank = bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a4f90000000049454e44ae426082"
-    )
+    blank = _grey_tile()
 
     def route(r: Any) -> None:
         url = r.request.url

@@ -273,7 +273,8 @@ def key_figures(
     pandas.DataFrame
         Indexed by quartier ``id``: ``code``, ``name``, ``population``, ``facilities``
         (facilities inside), ``coverage`` (share of residents within the first walking-time
-        threshold of `service`), ``demolished``, ``rebuilt``, ``rehabilitated``,
+        threshold of `service`), ``demolished``, ``rebuilt`` (compensating the quartier,
+        wherever built), ``received`` (built in it for another quartier), ``rehabilitated``,
         ``desealed_m2``, ``trees``, and ``impervious_<year>`` for each imperviousness raster.
         ``attrs["threshold_min"]`` holds the coverage threshold, ``attrs["notes"]`` the notes.
 
@@ -329,7 +330,7 @@ def key_figures(
         share = share[~share.index.duplicated()]
         out["coverage"] = pd.to_numeric(share.reindex(out["code"]), errors="coerce").to_numpy()
     rb = m.get("renewal_balance")
-    for col in ("demolished", "rebuilt", "rehabilitated"):
+    for col in ("demolished", "rebuilt", "received", "rehabilitated"):
         out[col] = _by_quartier(rb, col, ids).to_numpy()
     out["desealed_m2"] = _by_quartier(m.get("desealing"), "desealed_m2", ids).to_numpy()
     out["trees"] = _by_quartier(m.get("trees"), "trees", ids).to_numpy()

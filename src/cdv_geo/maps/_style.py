@@ -125,7 +125,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "kf_impervious": ("Surface imperméabilisée ({year})", "Impervious surface ({year})"),
     "kf_net_change": ("Solde de logements", "Net change in dwellings"),
-    "kf_rebuilt": ("Logements reconstruits", "Dwellings rebuilt"),
+    "kf_rebuilt": (
+        "Logements reconstruits (pour le quartier)",
+        "Dwellings rebuilt (for the quartier)",
+    ),
+    "kf_received": (
+        "Reconstruits ici pour un autre quartier",
+        "Rebuilt here for another quartier",
+    ),
     "kf_rehabilitated": ("Logements réhabilités", "Dwellings rehabilitated"),
     "kf_demolished": ("Logements démolis", "Dwellings demolished"),
     "kf_desealed": ("Surface désimperméabilisée", "De-sealed area"),

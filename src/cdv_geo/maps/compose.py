@@ -521,6 +521,7 @@ def _figure_rows(
     rows += [
         ("demolished", lambda v: st.fmt_number(v, lang), st.label("kf_demolished", lang)),
         ("rebuilt", lambda v: st.fmt_number(v, lang), st.label("kf_rebuilt", lang)),
+        ("received", lambda v: st.fmt_number(v, lang), st.label("kf_received", lang)),
         ("rehabilitated", lambda v: st.fmt_number(v, lang), st.label("kf_rehabilitated", lang)),
         ("desealed_m2", lambda v: st.fmt_area(v, lang), st.label("kf_desealed", lang)),
         ("trees", lambda v: st.fmt_number(v, lang), st.label("kf_trees", lang)),
@@ -1007,6 +1008,7 @@ def _balance_table(rb: pd.DataFrame, lang: str) -> str:
     cols = [
         ("demolished", "kf_demolished"),
         ("rebuilt", "kf_rebuilt"),
+        ("received", "kf_received"),
         ("rehabilitated", "kf_rehabilitated"),
         ("net_change", "kf_net_change"),
     ]
