@@ -1416,7 +1416,10 @@ def frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
         geometry=[to_world(row["geometry"]) for row in rows],
         crs=CRS,
     )
-    gdf.insert(0, "id", [str(i) for i in range(1, len(gdf) + 1)])
+    if "code" in gdf.columns:  # quartiers and communes are known by their official code
+        gdf.insert(0, "id", gdf["code"].astype(str))
+    else:
+        gdf.insert(0, "id", [str(i) for i in range(1, len(gdf) + 1)])
     gdf["source"] = SOURCE
     return gdf
 
