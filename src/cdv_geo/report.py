@@ -33,7 +33,6 @@ __all__ = [
     "build_report",
     "column_label",
     "compute_metrics",
-    "key_figures",
     "static_figures",
     "write_tables",
 ]
@@ -137,8 +136,29 @@ class Metrics:
     network: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return tables and layers in one dict (what the map builders take)."""
-        return {**self.tables, **self.layers, "notes": list(self.notes)}
+        """Return the results keyed as :func:`cdv_geo.maps.prepare_metrics` documents them.
+
+        The map builders take this dict and compute nothing again.
+        """
+        out: dict[str, Any] = {**self.tables, **self.layers, "network": self.network}
+        for key in (
+            "nearest",
+            "coverage",
+            "service_areas",
+            "indicators",
+            "renewal_balance",
+            "desealing",
+            "trees",
+        ):
+            out.setdefault(key, None)
+        imp = self.tables.get("impervious")
+        out["impervious"] = (
+            {}
+            if imp is None
+            else {str(int(y)): grp.drop(columns="year") for y, grp in imp.groupby("year")}
+        )
+        out["notes"] = []
+        return out
 
 
 def _identity(items: Iterable[Any], desc: str) -> Iterable[Any]:
@@ -354,91 +374,22 @@ def _step_indicators(t: Territory, m: Metrics) -> None:
 # --- key figures ---------------------------------------------------------------------------------
 
 
-def key_figures(territory: Territory, metrics: Metrics) -> pd.DataFrame:
-    """One row per quartier (and one for all of them) with the figures a committee asks first.
-
-    Population and area (ha); number of services; share of residents within the first walking
-    threshold of a water play area and of a health centre; de-sealed m²; trees planted; dwellings
-    demolished and rebuilt; the latest median income. A figure whose inputs are missing is NaN.
-
-    Examples
-    --------
-    >>> import cdv_geo as cg
-    >>> t = cg.datasets.soissons()
-    >>> kf = key_figures(t, compute_metrics(t))
-    >>> list(kf.index)
-    ['QN00272M', 'QN00273M', 'QN00274M', 'all']
-    """
-    if territory.quartiers is None:
-        raise CdvGeoError("key figures need a quartiers layer")
-    q = territory.metric("quartiers")
-    out = pd.DataFrame(index=pd.Index([*q["code"], "all"], name="code"))
-    out["name"] = [*q["name"], "Ensemble des quartiers"]
-    pop = pd.to_numeric(q["population"], errors="coerce").to_numpy(dtype=float)
-    out["population"] = [*pop, np.nansum(pop) if np.isfinite(pop).any() else np.nan]
-    area = (q.geometry.area / 1e4).to_numpy()
-    out["area_ha"] = [*area, area.sum()]
-    tables = metrics.tables
-    if territory.facilities is not None:
-        fac = territory.metric("facilities")
-        joined = gpd.sjoin(fac[["geometry"]], q[["code", "geometry"]], predicate="within")
-        counts = joined["code"].value_counts()
-        out["services"] = [int(counts.get(c, 0)) for c in q["code"]] + [int(counts.sum())]
-    cov = tables.get("coverage")
-    if cov is not None and len(cov):
-        first = cov["threshold_min"].min()
-        for kind in ("water_play_area", "health_centre"):
-            sel = cov[(cov["kind"] == kind) & (cov["threshold_min"] == first)]
-            share = sel.set_index("code")["share"]
-            col = f"{kind}_share_{first:g}min"
-            out[col] = [share.get(c, np.nan) for c in q["code"]] + [_territory_value(sel, "share")]
-    if territory.desealed_areas is not None:
-        from cdv_geo.renaturation import desealing_summary
-
-        per = desealing_summary(territory.metric("desealed_areas"), q, by=None)["desealed_m2"]
-        vals = [float(per.get(i, 0.0)) for i in q["id"]]
-        out["desealed_m2"] = [*vals, sum(vals)]
-    if territory.tree_plantings is not None:
-        tp = territory.metric("tree_plantings")
-        joined = gpd.sjoin(tp[["trees", "geometry"]], q[["code", "geometry"]], predicate="within")
-        per = joined.groupby("code")["trees"].sum()
-        vals = [int(per.get(c, 0)) for c in q["code"]]
-        out["trees_planted"] = [*vals, sum(vals)]
-    bal = tables.get("renewal_balance")
-    if bal is not None:
-        b = bal.set_index("code") if "code" in bal.columns else bal
-        for col in ("demolished", "rebuilt"):
-            if col in b.columns:
-                out[col] = [float(b[col].get(c, 0)) for c in q["code"]] + [float(bal[col].iloc[-1])]
-    ind = tables.get("indicators")
-    if ind is not None and {"code", "indicator", "year", "value"} <= set(ind.columns):
-        inc = ind[(ind["indicator"] == "median_income") & ind["value"].notna()]
-        if len(inc):
-            latest = inc[inc["year"] == inc["year"].max()].set_index("code")["value"]
-            out["median_income"] = [latest.get(c, np.nan) for c in q["code"]] + [np.nan]
-    return out
-
-
-def _territory_value(sel: pd.DataFrame, col: str) -> float:
-    """Return the value of the row that stands for the whole territory."""
-    rest = sel[~sel["code"].isin(sel["code"].iloc[:0])]
-    for key in ("ALL", "all", "ensemble", "programme", "total"):
-        hit = rest[rest["code"].astype(str) == key]
-        if len(hit):
-            return float(hit[col].iloc[0])
-    return float("nan")
-
-
 def _step_key_figures(t: Territory, m: Metrics) -> None:
-    if t.quartiers is not None:
-        m.tables["key_figures"] = key_figures(t, m)
-        q = t.metric("quartiers")
-        kf = m.tables["key_figures"].drop(index="all").drop(columns=["name"])
-        m.layers["quartiers_figures"] = gpd.GeoDataFrame(
-            q[["id", "code", "name", "geometry"]].join(kf, on="code"),
-            geometry="geometry",
-            crs=q.crs,
-        )
+    if t.quartiers is None:
+        return
+    # one definition of the key figures, shared with the maps' panels
+    from cdv_geo.maps import key_figures
+
+    kf = key_figures(t, m.as_dict())
+    threshold, service = kf.attrs.get("threshold_min"), kf.attrs.get("service")
+    if threshold is not None and service:
+        kf = kf.rename(columns={"coverage": f"{service}_share_{threshold:g}min"})
+    kf.attrs = {}
+    m.tables["key_figures"] = kf
+    q = t.metric("quartiers")
+    m.layers["quartiers_figures"] = gpd.GeoDataFrame(
+        q[["id", "geometry"]].join(kf, on="id"), geometry="geometry", crs=q.crs
+    )
 
 
 # --- labels ---------------------------------------------------------------------------------------
@@ -452,7 +403,13 @@ _COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "population": ("Population (hab.)", "Population (residents)"),
     "area_ha": ("Surface (ha)", "Area (ha)"),
     "area_m2": ("Surface (m²)", "Area (m²)"),
-    "services": ("Services (nombre)", "Services (count)"),
+    "facilities": ("Équipements dans le quartier (nombre)", "Facilities in the quartier (count)"),
+    "received": (
+        "Logements reconstruits pour un autre quartier",
+        "Dwellings rebuilt for another quartier",
+    ),
+    "rehabilitated": ("Logements réhabilités", "Dwellings rehabilitated"),
+    "trees": ("Arbres plantés (nombre)", "Trees planted (count)"),
     "threshold_m": ("Seuil (m)", "Threshold (m)"),
     "threshold_min": ("Seuil (min à pied)", "Threshold (min walk)"),
     "covered_weight": ("Population couverte", "Covered population"),
@@ -826,6 +783,7 @@ def build_report(
     *,
     lang: str = "fr",
     assets: str = "cdn",
+    asset_dir: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = ("csv", "xlsx", "gpkg"),
     maps: bool = True,
     progress: Progress | None = None,
@@ -845,6 +803,8 @@ def build_report(
     lang : {"fr", "en"}
     assets : {"cdn", "inline"}
         How maps reference their JavaScript/CSS (see :func:`cdv_geo.maps.save_map`).
+    asset_dir : path-like, optional
+        Where the JavaScript/CSS files are for ``assets="inline"``.
     formats : sequence of str
         Table formats.
     maps : bool, default True
@@ -874,7 +834,12 @@ def build_report(
 
         map_files = dict(
             build_committee_maps(
-                territory, out, metrics=metrics.as_dict(), lang=lang, assets=assets
+                territory,
+                out,
+                metrics=metrics.as_dict(),
+                lang=lang,
+                assets=assets,  # type: ignore[arg-type]
+                asset_dir=asset_dir,
             )
         )
     return _write_index(territory, metrics, out, tables, figures, map_files, lang)

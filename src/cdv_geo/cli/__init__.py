@@ -56,9 +56,17 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from cdv_geo.cli import demo, init, metrics, report, validate
+    from cdv_geo.cli import assets, demo, init, maps, metrics, report, validate
 
-    for command in (init.init, validate.validate, metrics.metrics, report.report, demo.demo):
+    for command in (
+        init.init,
+        validate.validate,
+        metrics.metrics,
+        maps.maps_command,
+        report.report,
+        demo.demo,
+        assets.assets,
+    ):
         cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cdv_geo import datasets
-from cdv_geo.cli.options import assets_option, lang_option, out_option, progress
+from cdv_geo.cli.options import asset_dir_option, assets_option, lang_option, out_option, progress
 from cdv_geo.report import build_report
 
 
@@ -15,9 +15,15 @@ from cdv_geo.report import build_report
 @out_option(default="maps")
 @lang_option
 @assets_option
-def demo(out: Path, lang: str, assets: str) -> None:
-    """Build the committee pack of the Soissons demo (illustrative data) into OUT."""
+@asset_dir_option
+def demo(out: Path, lang: str, assets: str, asset_dir: Path | None) -> None:
+    """Build the committee pack of the Soissons demo (illustrative data) into OUT.
+
+    The same as `cdv-geo report` on the demo's project file (cdv_geo.datasets.get_path()).
+    """
     territory = datasets.soissons()
-    index = build_report(territory, out, lang=lang, assets=assets, progress=progress)
+    index = build_report(
+        territory, out, lang=lang, assets=assets, asset_dir=asset_dir, progress=progress
+    )
     click.echo(f"{territory!r}")
     click.echo(f"Wrote the committee pack of the demo (illustrative data): {index}")

@@ -13,6 +13,7 @@ import click
 
 __all__ = [
     "Options",
+    "asset_dir_option",
     "assets_option",
     "lang_option",
     "out_option",
@@ -68,6 +69,15 @@ assets_option = click.option(
     show_default=True,
     help="Maps load JavaScript/CSS from a CDN, or embed them (inline: run "
     "`cdv-geo assets fetch` once first).",
+)
+
+
+asset_dir_option = click.option(
+    "--asset-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding the JS/CSS files for --assets inline (e.g. node_modules); default: "
+    "the cache filled by `cdv-geo assets fetch`.",
 )
 
 

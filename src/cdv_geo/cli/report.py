@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from cdv_geo.cli.options import assets_option, lang_option, out_option, progress, project_argument
+from cdv_geo.cli.options import (
+    asset_dir_option,
+    assets_option,
+    lang_option,
+    out_option,
+    progress,
+    project_argument,
+)
 from cdv_geo.report import build_report
 from cdv_geo.territory import Territory
 
@@ -16,8 +23,11 @@ from cdv_geo.territory import Territory
 @out_option()
 @lang_option
 @assets_option
-def report(project: Path, out: Path, lang: str, assets: str) -> None:
+@asset_dir_option
+def report(project: Path, out: Path, lang: str, assets: str, asset_dir: Path | None) -> None:
     """Write the committee pack of PROJECT.toml into OUT: index.html, maps, tables, figures."""
     territory = Territory.from_file(project)
-    index = build_report(territory, out, lang=lang, assets=assets, progress=progress)
+    index = build_report(
+        territory, out, lang=lang, assets=assets, asset_dir=asset_dir, progress=progress
+    )
     click.echo(f"Wrote the committee pack of {territory.name}: {index}")

@@ -1,0 +1,53 @@
+"""``cdv-geo maps PROJECT.toml --out DIR``: the committee maps of a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cdv_geo.cli.options import (
+    asset_dir_option,
+    assets_option,
+    lang_option,
+    out_option,
+    progress,
+    project_argument,
+)
+from cdv_geo.report import compute_metrics
+from cdv_geo.territory import Territory
+
+
+@click.command("maps")
+@project_argument
+@out_option()
+@click.option("--quartier", default=None, metavar="NAME", help="Only this quartier's map.")
+@lang_option
+@assets_option
+@asset_dir_option
+def maps_command(
+    project: Path,
+    out: Path,
+    quartier: str | None,
+    lang: str,
+    assets: str,
+    asset_dir: Path | None,
+) -> None:
+    """Write the committee maps of PROJECT.toml into OUT (one standalone HTML file each)."""
+    from cdv_geo import maps
+
+    territory = Territory.from_file(project)
+    if quartier is not None:
+        territory.quartier(quartier)  # an unknown name fails here, listing the valid ones
+    metrics = compute_metrics(territory, progress=progress).as_dict()
+    if quartier is not None:
+        m = maps.quartier_map(territory, quartier, metrics=metrics, lang=lang)
+        slug = territory.quartier(quartier)["code"]
+        path = maps.save_map(m, out / f"quartier_{slug}.html", assets=assets, asset_dir=asset_dir)
+        click.echo(f"Wrote {path}")
+        return
+    files = maps.build_committee_maps(
+        territory, out, metrics=metrics, lang=lang, assets=assets, asset_dir=asset_dir
+    )
+    for path in files.values():
+        click.echo(f"Wrote {path}")

@@ -1,0 +1,229 @@
+"""Metric tables, key figures and the committee bundle, on a territory checked by hand.
+
+The fixture is a 1,000 m x 500 m street grid (100 m blocks) holding two 500 m square quartiers.
+Residences and facilities sit on street crossings, so walking distances are Manhattan distances.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely import LineString, Point, box
+
+from cdv_geo import Territory, write_layer
+from cdv_geo.cli import main
+from cdv_geo.report import column_label, compute_metrics, write_tables
+from tests.conftest import X0, Y0
+
+EVIL = "<script>alert(1)</script> ' \" ${alert(2)}"
+
+
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    def gdf(data: dict, geoms: list) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(data, geometry=geoms, crs=2154)
+
+    streets = [LineString([(X0 + x, Y0), (X0 + x, Y0 + 500)]) for x in range(0, 1001, 100)]
+    streets += [LineString([(X0, Y0 + y), (X0 + 1000, Y0 + y)]) for y in range(0, 501, 100)]
+    return {
+        "communes": gdf(
+            {"code": ["99999"], "name": ["Testville"], "population": [6000]},
+            [box(X0 - 100, Y0 - 100, X0 + 1100, Y0 + 600)],
+        ),
+        "quartiers": gdf(
+            {"code": ["QA", "QB"], "name": ["Alpha", EVIL], "population": [1000, 500]},
+            [box(X0, Y0, X0 + 500, Y0 + 500), box(X0 + 500, Y0, X0 + 1000, Y0 + 500)],
+        ),
+        "streets": gdf({"name": [f"rue {i}" for i in range(len(streets))]}, streets),
+        "facilities": gdf(
+            {
+                "name": ["Aire de jeux d'eau", "Maison de santé"],
+                "kind": ["water_play_area", "health_centre"],
+            },
+            [Point(X0 + 200, Y0 + 200), Point(X0 + 700, Y0 + 200)],
+        ),
+        # walking distances to the water play area at (200, 200): 300 m, 400 m, 100 m, 700 m
+        "residences": gdf(
+            {"population": [100.0, 300.0, 50.0, 70.0], "dwellings": [40, 120, 20, 30]},
+            [
+                Point(X0 + 400, Y0 + 300),
+                Point(X0, Y0),
+                Point(X0 + 200, Y0 + 100),
+                Point(X0 + 800, Y0 + 400),
+            ],
+        ),
+        "tree_plantings": gdf(
+            {
+                "trees": [3, 2, 5],
+                "species": ["Tilia cordata", "Acer campestre", "Tilia cordata"],
+                "year": [2022, 2023, 2023],
+            },
+            [Point(X0 + 50, Y0 + 50), Point(X0 + 150, Y0 + 50), Point(X0 + 650, Y0 + 50)],
+        ),
+        "desealed_areas": gdf(
+            {"site": ["Cour école Jaurès"], "site_type": ["school_yard"], "year": [2023]},
+            [box(X0 + 310, Y0 + 310, X0 + 350, Y0 + 360)],  # 40 m x 50 m = 2,000 m²
+        ),
+        "renewal_sites": gdf(
+            {
+                "name": ["Démolition A", "Maisons B"],
+                "operation": ["demolition", "reconstruction"],
+                "dwellings": [80, 30],
+                "housing_type": ["collective", "individual"],
+                "status": ["done", "planned"],
+                "year": [2021, 2026],
+                "compensates": ["QA", "QA"],
+            },
+            [
+                box(X0 + 110, Y0 + 110, X0 + 190, Y0 + 190),
+                box(X0 + 610, Y0 + 110, X0 + 690, Y0 + 190),
+            ],
+        ),
+        "green_spaces": gdf(
+            {"name": ["Square"], "public": [True]}, [box(X0 + 410, Y0 + 10, X0 + 490, Y0 + 90)]
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def territory() -> Territory:
+    return Territory("Testville", **layers())
+
+
+@pytest.fixture(scope="module")
+def metrics(territory: Territory):  # type: ignore[no-untyped-def]
+    return compute_metrics(territory)
+
+
+def test_key_figures_by_hand(metrics) -> None:  # type: ignore[no-untyped-def]
+    kf = metrics.tables["key_figures"]
+    assert list(kf.index) == ["QA", "QB"]
+    assert list(kf["population"]) == [1000, 500]
+    assert list(kf["facilities"]) == [1, 1]
+    assert list(kf["trees"]) == [5, 5]
+    assert np.allclose(kf["desealed_m2"], [2000.0, 0.0])
+    # QA holds residences of 100 (300 m), 300 (400 m) and 50 (100 m) inhabitants; 5 min at
+    # 4.5 km/h is 375 m: 150 of 450 are covered. QB's single residence (70) is 700 m away.
+    assert kf.loc["QA", "water_play_area_share_5min"] == pytest.approx(150 / 450)
+    assert kf.loc["QB", "water_play_area_share_5min"] == pytest.approx(0.0)
+    assert kf.loc["QA", "demolished"] == 80 and kf.loc["QA", "rebuilt"] == 30
+    cov = metrics.tables["coverage"]
+    whole = cov[(cov["kind"] == "water_play_area") & (cov["threshold_min"] == 5)]
+    assert whole["share"].iloc[-1] == pytest.approx(150 / 520)  # the territory row
+    figures = metrics.layers["quartiers_figures"]
+    assert list(figures["code"]) == ["QA", "QB"] and figures.crs.to_epsg() == 2154
+
+
+def test_metrics_skip_what_is_missing(square_quartiers: gpd.GeoDataFrame) -> None:
+    m = compute_metrics(Territory("Bare", quartiers=square_quartiers))
+    assert set(m.tables) == {"key_figures"}
+    text = " ".join(m.notes)
+    assert "No street network" in text and "Coverage skipped: no residences / facilities" in text
+    assert "Renewal skipped" in text and "Indicators skipped" in text
+
+
+def test_write_tables_is_deterministic_and_labelled(metrics, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = write_tables(metrics, tmp_path / "a", formats=("csv", "xlsx", "gpkg"))
+    b = write_tables(metrics, tmp_path / "b", formats=("csv",))
+    csv_a = {p.name: p.read_bytes() for p in a if p.suffix == ".csv"}
+    csv_b = {p.name: p.read_bytes() for p in b}
+    assert csv_a == csv_b and "coverage.csv" in csv_a
+    cov = pd.read_csv(tmp_path / "a" / "coverage.csv")
+    assert "Part couverte (0–1)" in cov.columns and "Seuil (min à pied)" in cov.columns
+    xl = pd.read_excel(tmp_path / "a" / "tables.xlsx", sheet_name=None)
+    assert "Chiffres clés par quartier" in xl
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(tmp_path / "a" / "derived_layers.gpkg")[:, 0]}
+    assert {"service_areas", "residences_access", "quartiers_figures"} <= names
+    with pytest.raises(Exception, match="unknown table format"):
+        write_tables(metrics, tmp_path / "c", formats=("pdf",))
+
+
+def test_column_labels() -> None:
+    assert column_label("water_play_area_distance_m") == "Aire de jeux d'eau : distance à pied (m)"
+    assert column_label("population", lang="en") == "Population (residents)"
+    assert column_label("something_new") == "something_new"
+
+
+def fill_project(p: Path) -> None:
+    for kind, gdf in layers().items():
+        write_layer(gdf, p / "layers.gpkg", layer=kind)
+
+
+def test_init_validate_report_from_an_empty_folder(tmp_path: Path) -> None:
+    runner = CliRunner()
+    p = tmp_path / "p"
+    res = runner.invoke(main, ["init", str(p)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["validate", str(p / "project.toml")])
+    assert res.exit_code == 2
+    for kind in ("quartiers", "facilities", "residences", "streets"):
+        assert f"layer {kind}: layer is empty" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(main, ["init", str(p)])
+    assert res.exit_code == 2 and "already exists; use --force" in res.output
+    fill_project(p)
+    res = runner.invoke(main, ["validate", str(p / "project.toml")])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    res = runner.invoke(main, ["report", str(p / "project.toml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in index
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "Alpha" in index
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert {p.stem for p in pngs} >= {"overview", "accessibility", "renaturation", "renewal"}
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert (out / "tables" / "key_figures.csv").exists()
+    html_maps = [p for p in out.rglob("*.html") if p.name != "index.html"]
+    assert html_maps, "the committee maps are written"
+    for m in html_maps:
+        assert m.name in index or str(m.relative_to(out)) in index
+
+
+def test_metrics_twice_gives_identical_csv(tmp_path: Path) -> None:
+    runner = CliRunner()
+    p = tmp_path / "p"
+    runner.invoke(main, ["init", str(p)])
+    fill_project(p)
+    for out in ("m1", "m2"):
+        res = runner.invoke(
+            main,
+            ["metrics", str(p / "project.toml"), "--out", str(tmp_path / out), "--format", "csv"],
+        )
+        assert res.exit_code == 0, res.output
+    one = sorted((tmp_path / "m1").glob("*.csv"))
+    assert one
+    for f in one:
+        assert f.read_bytes() == (tmp_path / "m2" / f.name).read_bytes(), f.name
+
+
+def test_report_bad_input_exits_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    p = tmp_path / "p"
+    runner.invoke(main, ["init", str(p)])
+    fill_project(p)
+    bad = layers()["facilities"].assign(kind=["water_play_area", "piscine"])
+    write_layer(bad, p / "layers.gpkg", layer="facilities")
+    res = runner.invoke(main, ["report", str(p / "project.toml"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "layer facilities, feature 2, field 'kind': unknown value 'piscine'" in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o" / "index.html").exists()
+
+
+def test_official_qpv_file_in_project(tmp_path: Path) -> None:
+    q = layers()["quartiers"].rename(columns={"code": "code_qp", "name": "lib_qp"})
+    q["insee_com"] = ["99999", "88888"]
+    q.to_file(tmp_path / "qp.geojson")
+    (tmp_path / "project.toml").write_text(
+        '[layers]\nquartiers = { path = "qp.geojson", official = true, communes = ["99999"] }\n'
+    )
+    t = Territory.from_file(tmp_path / "project.toml")
+    assert list(t.quartiers["code"]) == ["QA"]
