@@ -75,3 +75,20 @@ def test_version_and_help() -> None:
     assert res.exit_code == 0 and "cdv-geo" in res.output
     res = CliRunner().invoke(main, ["--help"])
     assert "validate" in res.output and "demo" in res.output
+
+
+def test_verbose_logs_reads_and_shows_tracebacks(
+    tmp_path: Path, square_quartiers: gpd.GeoDataFrame
+) -> None:
+    write(square_quartiers, tmp_path / "qpv.geojson")
+    project = str(tmp_path / "project.toml")
+    (tmp_path / "project.toml").write_text('[layers]\nquartiers = "qpv.geojson"\n')
+    res = CliRunner().invoke(main, ["-v", "validate", project])
+    assert res.exit_code == 0
+    # an unexpected failure (not a CdvGeoError): an output folder inside a file
+    bad_out = str(tmp_path / "project.toml" / "sub")
+    res = CliRunner().invoke(main, ["metrics", project, "--out", bad_out])
+    assert res.exit_code == 1
+    assert "Unexpected error" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["-v", "metrics", project, "--out", bad_out])
+    assert res.exit_code == 1 and "Traceback" in res.output

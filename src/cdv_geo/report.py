@@ -155,7 +155,7 @@ class Metrics:
         out["impervious"] = (
             {}
             if imp is None
-            else {str(int(y)): grp.drop(columns="year") for y, grp in imp.groupby("year")}
+            else {f"{y:.0f}": grp.drop(columns="year") for y, grp in imp.groupby("year")}
         )
         out["notes"] = []
         return out
@@ -483,31 +483,9 @@ def column_label(column: str, *, lang: str = "fr") -> str:
 
 
 def _kind_label(kind: str, lang: str) -> str:
-    try:
-        from cdv_geo.maps._style import kind_label
+    from cdv_geo.maps._style import value_label
 
-        return str(kind_label(kind, lang=lang))
-    except (ImportError, AttributeError, KeyError, TypeError):
-        return _KIND_FR.get(kind, kind) if lang == "fr" else kind.replace("_", " ")
-
-
-_KIND_FR = {
-    "water_play_area": "Aire de jeux d'eau",
-    "health_centre": "Maison de santé",
-    "social_centre": "Centre social",
-    "ccas": "CCAS",
-    "education_programme": "Programme de réussite éducative",
-    "school": "École",
-    "shop": "Commerce",
-    "police": "Police municipale",
-    "sports": "Équipement sportif",
-    "social_landlord_agency": "Agence du bailleur social",
-    "womens_rights_centre": "Maison des droits des femmes",
-    "youth_employment": "Mission locale",
-    "waste_point": "Point d'apport volontaire",
-    "park": "Parc",
-    "other": "Autre",
-}
+    return value_label("kind", kind, lang)
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -608,6 +586,8 @@ def static_figures(
         The figures written (themes whose layers are missing are skipped).
     """
     import matplotlib
+
+    from cdv_geo.maps._style import OPERATION_COLOURS, value_label
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -715,15 +695,14 @@ def static_figures(
     if territory.renewal_sites is not None:
         fig, ax = base("Renouvellement urbain (NPNRU)" if fr else "Urban renewal (NPNRU)")
         sites = territory.metric("renewal_sites")
-        colours = {
-            "demolition": "#de2d26",
-            "reconstruction": "#31a354",
-            "rehabilitation": "#3182bd",
-            "facade_requalification": "#756bb1",
-            "residentialisation": "#fd8d3c",
-        }
+        colours = OPERATION_COLOURS
         for op, grp in sites.groupby("operation"):
-            grp.plot(ax=ax, color=colours.get(str(op), "#777"), alpha=0.8, label=str(op))
+            grp.plot(
+                ax=ax,
+                color=colours.get(str(op), "#777"),
+                alpha=0.8,
+                label=value_label("operation", str(op), lang),
+            )
         save(fig, ax, "renewal")
 
     ind = metrics.tables.get("indicators")

@@ -30,6 +30,7 @@ Every layer is optional; the metric functions say which one they need.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 import warnings
@@ -47,6 +48,8 @@ from cdv_geo._errors import CdvGeoError, CRSError, DataValidationError, Problem
 from cdv_geo.schema import LAYER_KINDS, SCHEMAS, validate
 
 __all__ = ["Settings", "Territory"]
+
+log = logging.getLogger("cdv_geo")
 
 
 @dataclass(frozen=True)
@@ -192,14 +195,12 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
                 )
             )
         try:
-            settings = Settings(
-                crs=str(crs),
-                **{
-                    k: (tuple(float(x) for x in v) if isinstance(v, list) else float(v))
-                    for k, v in raw_settings.items()
-                    if k in _SETTING_KEYS
-                },
-            )
+            values: dict[str, Any] = {
+                k: (tuple(float(x) for x in v) if isinstance(v, list) else float(v))
+                for k, v in raw_settings.items()
+                if k in _SETTING_KEYS
+            }
+            settings = Settings(crs=str(crs), **values)
             check_metric_crs(settings.crs, what="territory CRS")
         except (CRSError, TypeError, ValueError) as exc:
             problems.append(Problem(str(exc), file=str(p), layer="settings"))
@@ -242,6 +243,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
                     else:
                         layers[kind] = read_layer(full, kind, layer=lname, repair=repair)
                 repaired_msgs += [str(w.message) for w in caught]
+                log.info("read %s: %d features from %s", kind, len(layers[kind]), full)
             except DataValidationError as exc:
                 problems.extend(exc.problems)
             except CRSError as exc:

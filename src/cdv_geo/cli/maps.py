@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -36,6 +37,7 @@ def maps_command(
     """Write the committee maps of PROJECT.toml into OUT (one standalone HTML file each)."""
     from cdv_geo import maps
 
+    mode: Literal["cdn", "inline"] = "inline" if assets == "inline" else "cdn"
     territory = Territory.from_file(project)
     if quartier is not None:
         territory.quartier(quartier)  # an unknown name fails here, listing the valid ones
@@ -43,11 +45,11 @@ def maps_command(
     if quartier is not None:
         m = maps.quartier_map(territory, quartier, metrics=metrics, lang=lang)
         slug = territory.quartier(quartier)["code"]
-        path = maps.save_map(m, out / f"quartier_{slug}.html", assets=assets, asset_dir=asset_dir)
+        path = maps.save_map(m, out / f"quartier_{slug}.html", assets=mode, asset_dir=asset_dir)
         click.echo(f"Wrote {path}")
         return
     files = maps.build_committee_maps(
-        territory, out, metrics=metrics, lang=lang, assets=assets, asset_dir=asset_dir
+        territory, out, metrics=metrics, lang=lang, assets=mode, asset_dir=asset_dir
     )
     for path in files.values():
         click.echo(f"Wrote {path}")
