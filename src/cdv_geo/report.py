@@ -619,6 +619,11 @@ def static_figures(
                     color="#5b2a86",
                     weight="bold",
                 )
+        if territory.quartiers is not None:  # frame the quartiers, not the whole commune
+            x0, y0, x1, y1 = territory.metric("quartiers").total_bounds
+            pad = 0.08 * max(x1 - x0, y1 - y0) + 200
+            ax.set_xlim(x0 - pad, x1 + pad)
+            ax.set_ylim(y0 - pad, y1 + pad)
         ax.set_title(title)
         ax.set_axis_off()
         return fig, ax
@@ -627,7 +632,7 @@ def static_figures(
         if note:
             fig.text(0.01, 0.01, f"{territory.name} — {note}", fontsize=8, color="#555")
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
         path = out / f"{name}.png"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", bbox_inches="tight")
@@ -713,22 +718,37 @@ def static_figures(
             latest = latest[latest["year"] == year]
             wanted = [
                 i
-                for i in ("median_income", "poverty_rate", "unemployment_rate")
+                for i in (
+                    "median_income",
+                    "poverty_rate",
+                    "rsa_share",
+                    "unemployment_rate",
+                    "gini",
+                    "no_diploma_share",
+                )
                 if i in set(latest["indicator"])
             ]
             if wanted:
-                fig, axes = plt.subplots(1, len(wanted), figsize=(4 * len(wanted), 4), dpi=120)
-                axes = np.atleast_1d(axes)
-                for ax, name in zip(axes, wanted, strict=True):
+                from cdv_geo.indicators import INDICATORS
+
+                ncol = min(3, len(wanted))
+                nrow = -(-len(wanted) // ncol)
+                fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.4 * nrow), dpi=120)
+                axes = np.atleast_1d(axes).ravel()
+                for ax in axes[len(wanted) :]:
+                    ax.set_axis_off()
+                for ax, name in zip(axes, wanted, strict=False):
+                    spec = INDICATORS[name]
                     sel = latest[latest["indicator"] == name]
                     labels = [str(x) for x in sel.get("name", sel["code"])]
-                    ax.barh(labels, sel["value"].to_numpy(dtype=float), color="#5b2a86")
-                    ax.set_title(
-                        column_label(name, lang=lang)
-                        if name == "median_income"
-                        else f"{name} ({year})",
-                        fontsize=9,
-                    )
+                    values = sel["value"].to_numpy(dtype=float)
+                    if spec.unit == "fraction":  # shares are fractions; show percentages
+                        values = values * 100
+                    bars = ["#5b2a86" if lv == "qpv" else "#9e9e9e" for lv in sel["level"]]
+                    ax.barh(labels, values, color=bars)
+                    unit = {"fraction": "%", "EUR": "€"}.get(spec.unit, "")
+                    title = spec.label_fr if fr else spec.label_en
+                    ax.set_title(f"{title}{f' ({unit})' if unit else ''}", fontsize=8)
                     ax.tick_params(labelsize=7)
                 fig.suptitle(("Indicateurs " if fr else "Indicators ") + str(year))
                 if note:
@@ -747,13 +767,73 @@ def static_figures(
 
 def _table_html(df: pd.DataFrame, lang: str) -> str:
     shown = _labelled(df, lang)
+    more = ""
     if len(shown) > 50:
+        rest = "lignes de plus dans le fichier" if lang == "fr" else "more rows in the file"
+        more = f"<p>… {len(shown) - 50} {rest}</p>"
         shown = shown.head(50)
-    return str(
-        shown.to_html(
-            escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}", border=0, classes="table"
-        )
+    body = shown.to_html(
+        escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}", border=0, classes="table"
     )
+    return f'<div class="scroll">{body}</div>{more}'
+
+
+def _key_figures_html(kf: pd.DataFrame, lang: str) -> str:
+    """Key figures as the committee reads them: one column per quartier, formatted values."""
+    from cdv_geo.maps._style import fmt_area, fmt_number, fmt_percent
+
+    e = html.escape
+    names = [str(n) for n in kf["name"]]
+    rows = []
+    for col in kf.columns:
+        if col in ("code", "name"):
+            continue
+        cells = []
+        for v in kf[col]:
+            if "_share" in col or col.startswith("impervious_"):
+                cells.append(fmt_percent(v, lang, 1 if col.startswith("impervious_") else 0))
+            elif col.endswith("_m2"):
+                cells.append(fmt_area(v, lang))
+            else:
+                cells.append(fmt_number(v, lang))
+        # values carry their unit here (44 %, 4 835 m²): drop it from the label
+        label = column_label(col, lang=lang).replace(" (0–1)", "").replace(" (m²)", "")
+        if col.startswith("impervious_"):
+            year = col.split("_")[-1]
+            label = (
+                f"Surface imperméabilisée ({year})"
+                if lang == "fr"
+                else f"Impervious surface ({year})"
+            )
+        rows.append(
+            f"<tr><th>{e(label)}</th>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>"
+        )
+    head = "<tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"
+    return f'<div class="scroll"><table class="table">{head}{"".join(rows)}</table></div>'
+
+
+def _map_title(name: str, territory: Territory, lang: str) -> str:
+    """Human title of a committee map file name (``quartier_presles`` -> "Quartier Presles")."""
+    from cdv_geo.maps._style import label
+
+    if name.startswith("quartier_") and territory.quartiers is not None:
+        from cdv_geo.maps.compose import _slug
+
+        for q in territory.quartiers["name"]:
+            if _slug(str(q)) == name.removeprefix("quartier_"):
+                return label("title_quartier", lang, quartier=q, territory=territory.name)
+    titles = {
+        "overview": ("Vue d'ensemble", "Overview"),
+        "accessibility": ("Accès à pied aux services", "Walking access to services"),
+        "renaturation": (
+            "Renaturation : désimperméabilisation et arbres",
+            "Renaturation: de-sealing and trees",
+        ),
+        "renewal": ("Renouvellement urbain (NPNRU)", "Urban renewal (NPNRU)"),
+        "indicators": ("Indicateurs socio-économiques", "Socio-economic indicators"),
+    }
+    pair = titles.get(name)
+    return pair[0 if lang == "fr" else 1] if pair else name
 
 
 def build_report(
@@ -845,7 +925,7 @@ def _write_index(
         "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}"
         "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
         "th:first-child,td:first-child{text-align:left}.note{color:#8a4b00}"
-        "img{max-width:100%;border:1px solid #ddd}</style></head><body>",
+        "img{max-width:100%;border:1px solid #ddd}.scroll{overflow-x:auto}</style></head><body>",
         f"<h1>{e(title)}</h1>",
     ]
     if territory.illustrative:
@@ -862,12 +942,12 @@ def _write_index(
         parts.append(f"<h2>{'Cartes' if fr else 'Maps'}</h2><ul>")
         for name, path in map_files.items():
             rel = os.path.relpath(path, out)
-            parts.append(f'<li><a href="{e(rel)}">{e(name)}</a></li>')
+            parts.append(f'<li><a href="{e(rel)}">{e(_map_title(name, territory, lang))}</a></li>')
         parts.append("</ul>")
     kf = metrics.tables.get("key_figures")
     if kf is not None:
         parts.append(f"<h2>{'Chiffres clés par quartier' if fr else 'Key figures'}</h2>")
-        parts.append(_table_html(kf, lang))
+        parts.append(_key_figures_html(kf, lang))
     if figures:
         parts.append("<h2>Figures</h2>")
         for fig in figures:
