@@ -12,12 +12,31 @@ from cdv_geo import CdvGeoError, CRSError, DataValidationError, Territory
 from tests.conftest import X0, Y0, write
 
 
+def write_raster(path: Path, crs: str | None) -> None:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="uint8",
+        crs=crs,
+        transform=from_origin(X0, Y0 + 20, 10, 10),
+    ) as dst:
+        dst.write(np.zeros((2, 2), dtype="uint8"), 1)
+
+
 def make_project(tmp: Path, quartiers: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> Path:
     (tmp / "shapes").mkdir()
     write(quartiers, tmp / "shapes" / "qpv.geojson")
     write(facilities, tmp / "shapes" / "equipements.gpkg", layer="equipements")
     (tmp / "rasters").mkdir()
-    (tmp / "rasters" / "imp.tif").write_bytes(b"")
+    write_raster(tmp / "rasters" / "imp.tif", crs="EPSG:2154")
     (tmp / "project.toml").write_text(
         """
 [territory]
@@ -136,3 +155,17 @@ def test_quartier_lookup(square_quartiers: gpd.GeoDataFrame) -> None:
         t.quartier("Gamma")
     with pytest.raises(CdvGeoError, match="has no facilities layer"):
         t.metric("facilities")
+
+
+def test_validate_opens_rasters_and_tables(
+    tmp_path: Path, square_quartiers: gpd.GeoDataFrame, facilities_gdf: gpd.GeoDataFrame
+) -> None:
+    path = make_project(tmp_path, square_quartiers, facilities_gdf)
+    write_raster(tmp_path / "rasters" / "imp.tif", crs=None)
+    (tmp_path / "ind.csv").write_text("code;DISP_TP60_A21\nQA;120\n", encoding="utf-8")
+    path.write_text(path.read_text() + '\n[tables]\nindicators = "ind.csv"\n')
+    with pytest.raises(DataValidationError) as info:
+        Territory.from_file(path)
+    text = str(info.value)
+    assert "imp.tif" in text and "raster impervious" in text
+    assert "ind.csv" in text and "120" in text

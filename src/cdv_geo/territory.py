@@ -34,7 +34,7 @@ import logging
 import os
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,7 +205,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
         except (CRSError, TypeError, ValueError) as exc:
             problems.append(Problem(str(exc), file=str(p), layer="settings"))
             settings = Settings()
-        layers: dict[str, gpd.GeoDataFrame | None] = {}
+        layers: dict[str, gpd.GeoDataFrame] = {}
         layer_cfg = config.get("layers", {})
         for key in layer_cfg:
             if key not in SCHEMAS:
@@ -260,6 +260,7 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
                 )
         rasters = _paths(config.get("rasters", {}), base, "rasters", p, problems)
         tables = _paths(config.get("tables", {}), base, "tables", p, problems)
+        problems.extend(_check_rasters_and_tables(rasters, tables))
         if problems:
             raise DataValidationError(
                 problems,
@@ -455,3 +456,31 @@ def _paths(
             )
         out[name] = full
     return out
+
+
+def _check_rasters_and_tables(
+    rasters: Mapping[str, Path], tables: Mapping[str, Path]
+) -> list[Problem]:
+    """Open every raster and known table once, so `cdv-geo validate` reports their problems too."""
+    from cdv_geo._errors import RasterError
+    from cdv_geo.indicators import read_grid, read_indicators
+    from cdv_geo.rasters import raster_info
+
+    problems: list[Problem] = []
+    for name, path in rasters.items():
+        if path.exists():
+            try:
+                raster_info(path)
+            except RasterError as exc:
+                problems.append(Problem(str(exc), file=str(path), layer=f"raster {name}"))
+    readers: dict[str, Callable[[Path], object]] = {
+        "indicators": read_indicators,
+        "income_grid": read_grid,
+    }
+    for name, path in tables.items():
+        if path.exists() and name in readers:
+            try:
+                readers[name](path)
+            except DataValidationError as exc:
+                problems.extend(exc.problems)
+    return problems
