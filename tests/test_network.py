@@ -253,6 +253,72 @@ def test_snap_equals_shapely_nearest_on_a_random_network():
     )
 
 
+def _random_streets(rng, n_nodes, n_edges, size):
+    """Random polylines between random nodes: 0-5 interior vertices, duplicates, collinear runs."""
+    xy = rng.uniform(0, size, (n_nodes, 2))
+    u = rng.integers(0, n_nodes, n_edges)
+    v = rng.integers(0, n_nodes, n_edges)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    geoms = []
+    for a, b in zip(xy[u], xy[v], strict=True):
+        k = int(rng.integers(0, 6))
+        f = np.sort(rng.uniform(0, 1, k))
+        inner = a + f[:, None] * (b - a)  # on the chord (collinear segments)...
+        inner += rng.normal(0, size / 50, inner.shape) * (rng.random() < 0.7)  # ...or bent
+        geoms.append(LineString(np.vstack([a, inner, b])))
+    u, v, geoms = np.r_[u, u[:5]], np.r_[v, v[:5]], geoms + geoms[:5]  # parallel edges
+    return quiet(WalkNetwork, xy, u, v, geoms, crs=2154, largest_component=False)
+
+
+@pytest.mark.parametrize(
+    ("n_nodes", "n_edges", "size"),
+    [(30, 90, 300.0), (60, 140, 600.0), (40, 120, 40_000.0)],  # 2, 3 and 4 fine cells a side
+)
+def test_snap_equals_a_brute_force_nearest_street_point(n_nodes, n_edges, size):
+    rng = np.random.default_rng(n_edges)
+    net = _random_streets(rng, n_nodes, n_edges, size)
+    coords = shapely.get_coordinates(net.edge_geometry)
+    pts = np.vstack(
+        [
+            rng.uniform(-0.3 * size, 1.3 * size, (1500, 2)),  # anywhere, some far from streets
+            coords,  # on vertices and nodes: ties between several edges at 0 m
+            (coords[1:] + coords[:-1]) / 2,  # on segments (and some across edges)
+            rng.uniform(0, size, (300, 2)).round(-1),  # on a lattice: more exact ties
+        ]
+    )
+    max_snap = size / 3
+    s = net.snap(pts, max_snap_m=max_snap)
+    # brute force: the distance from every point to every street
+    d = shapely.distance(shapely.points(pts)[:, None], net.edge_geometry[None, :])
+    nearest = d.min(axis=1)
+    expected = np.where(nearest <= max_snap, nearest, np.nan)
+    tol = 1e-9 * size
+    np.testing.assert_allclose(s["snap_distance_m"], expected, rtol=0, atol=tol)
+    ok = s["edge"].to_numpy() >= 0
+    assert ok.sum() == np.isfinite(expected).sum() and 0 < ok.sum() < len(pts)
+    e = s["edge"].to_numpy()[ok]
+    np.testing.assert_allclose(d[ok, e], nearest[ok], rtol=0, atol=tol)  # a nearest street
+    att = shapely.points(s[["x", "y"]].to_numpy()[ok])
+    np.testing.assert_allclose(shapely.distance(att, net.edge_geometry[e]), 0, atol=tol * 100)
+    np.testing.assert_allclose(
+        shapely.distance(att, shapely.points(pts[ok])), nearest[ok], rtol=0, atol=tol * 100
+    )
+    np.testing.assert_allclose(
+        shapely.line_locate_point(net.edge_geometry[e], att),
+        s["along_m"].to_numpy()[ok],
+        rtol=0,
+        atol=tol * 100,
+    )
+
+
+def test_snap_with_max_snap_of_zero_keeps_only_points_on_a_street():
+    net = WalkNetwork(np.array([[0.0, 0.0], [100.0, 0.0]]), [0], [1], crs=2154)
+    s = net.snap(np.array([[30.0, 0.0], [30.0, 1.0], [5000.0, 5000.0]]), max_snap_m=0)
+    assert s["edge"].tolist() == [0, -1, -1]
+    assert s["along_m"].iloc[0] == 30.0 and s["snap_distance_m"].iloc[0] == 0.0
+
+
 # --- OSM XML, GraphML, osmnx graphs ---------------------------------------------------------------
 
 

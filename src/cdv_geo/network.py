@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import os
 import re
 import tempfile
@@ -129,10 +130,48 @@ class DroppedParts:
 # --- snapping index ----------------------------------------------------------------------------
 
 _GRID_MARGIN_M = 40.0
+#: Target side of the fine cells of the snapping grid, in metres.
+_FINE_CELL_M = 9.0
+# Slack (metres) added to every geometric bound so that rounding never prunes a true candidate.
+_SLACK_M = 1e-3
+# Registrations handled at once when building the grid (bounds the temporary memory).
+_CHUNK = 1 << 20
+
+
+def _radix_order(key: np.ndarray) -> np.ndarray:
+    """Order that sorts non-negative integer keys (two 16-bit radix passes below 2**32)."""
+    if len(key) == 0 or int(key.max()) >= 2**32:
+        return np.argsort(key, kind="stable")
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    if int(key.max()) > 0xFFFF:
+        order = order[np.argsort((key[order] >> 16).astype(np.uint16), kind="stable")]
+    return order
+
+
+def _chunks(sizes: np.ndarray, target: int) -> list[tuple[int, int]]:
+    """Split consecutive items into runs of about `target` in total size."""
+    ends = np.searchsorted(np.cumsum(sizes), np.arange(target, int(sizes.sum()), target))
+    bounds = np.unique(np.r_[0, ends + 1, len(sizes)]).tolist()
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 class _SegmentGrid:
-    """Exact nearest-segment queries on a uniform grid (see the module docstring)."""
+    """Exact nearest-segment queries on a two-level uniform grid (see the module docstring).
+
+    For a point p of a cell of centre c and half-diagonal h, the nearest segment s* satisfies
+    d(c, s*) <= d(c, p) + d(p, s*) <= h + d(p, s) <= 2h + d(c, s) for every segment s: a
+    cell only needs the segments within ``2h`` of its centre's nearest one. Coarse cells (side
+    ``g``) list them among the segments whose bounding box grown by the margin touches the
+    cell; each coarse cell is then cut into ``k x k`` fine cells (side about
+    :data:`_FINE_CELL_M`) whose lists are pruned the same way from the coarse list.
+
+    A fine cell keeps apart its candidate nearest to its centre (``cell_first``) and a lower
+    bound of the distance from its centre to the others (``cell_lb``): since
+    d(p, s) >= d(c, s) - d(p, c), a point nearer to ``cell_first`` than ``cell_lb - d(p, c)``
+    is settled by one distance computation (most points). The others compare the remaining
+    candidates, skipping those whose own lower bound (``seg_lb``) exceeds the best distance.
+    Ties go to the smallest segment position.
+    """
 
     def __init__(self, geoms: np.ndarray) -> None:
         coords, gi = shapely.get_coordinates(geoms, return_index=True)
@@ -155,9 +194,9 @@ class _SegmentGrid:
         miny = float(min(a[:, 1].min(), b[:, 1].min()))
         maxx = float(max(a[:, 0].max(), b[:, 0].max()))
         maxy = float(max(a[:, 1].max(), b[:, 1].max()))
-        # About one cell per segment. Points farther than the margin from every segment take
-        # the slow exact fallback: 40 m covers homes set back from their street; cells of at
-        # least half the margin bound the registrations per segment.
+        # About one coarse cell per segment. Points farther than the margin from every segment
+        # take the slow exact fallback: 40 m covers homes set back from their street; cells of
+        # at least half the margin bound the registrations per segment.
         area = max((maxx - minx) * (maxy - miny), 1.0)
         m = _GRID_MARGIN_M
         g = max(np.sqrt(area / max(nseg, 1)), float(np.median(seg_len)) / 4, m / 2)
@@ -167,33 +206,11 @@ class _SegmentGrid:
         self.x0, self.y0 = minx - m, miny - m
         self.nx = int(np.floor((maxx + m - self.x0) / g)) + 1
         self.ny = int(np.floor((maxy + m - self.y0) / g)) + 1
-        bx, by = b[:, 0], b[:, 1]
-        cx0 = np.floor((np.minimum(self.ax, bx) - m - self.x0) / g).astype(np.int64)
-        cx1 = np.floor((np.maximum(self.ax, bx) + m - self.x0) / g).astype(np.int64)
-        cy0 = np.floor((np.minimum(self.ay, by) - m - self.y0) / g).astype(np.int64)
-        cy1 = np.floor((np.maximum(self.ay, by) + m - self.y0) / g).astype(np.int64)
-        wy = cy1 - cy0 + 1
-        cnt = (cx1 - cx0 + 1) * wy
-        seg = np.repeat(np.arange(nseg, dtype=np.int64), cnt)
-        k = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        ci = cx0[seg] + k // wy[seg]
-        cj = cy0[seg] + k % wy[seg]
-        cell = ci * self.ny + cj
-        # prune: a segment farther from the cell centre than (nearest + 2 half-diagonals)
-        # cannot be the nearest segment of any point of the cell
-        ox = self.x0 + (ci + 0.5) * g
-        oy = self.y0 + (cj + 0.5) * g
-        d = np.sqrt(self._d2(seg, ox, oy)[0])
-        ncell = self.nx * self.ny
-        dmin = np.full(ncell, np.inf)
-        np.minimum.at(dmin, cell, d)
-        keep = d <= dmin[cell] + g * np.sqrt(2.0) + 1e-9
-        cell, seg = cell[keep], seg[keep]
-        order = np.argsort(cell, kind="stable")
-        cell, seg = cell[order], seg[order]
-        self.cell_seg = seg.astype(np.int32 if nseg < 2**31 else np.int64)
-        self.indptr = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
-        np.cumsum(np.bincount(cell, minlength=ncell), out=self.indptr[1:])
+        self.ncoarse = self.nx * self.ny
+        self.k = int(np.clip(round(g / _FINE_CELL_M), 1, 4))
+        self.gf = g / self.k
+        cell, seg = self._coarse_lists(b[:, 0], b[:, 1])
+        self._fine_lists(cell, seg)
 
     def _d2(self, seg: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Squared distance from points to segments, and the position (0-1) on the segment."""
@@ -207,6 +224,153 @@ class _SegmentGrid:
         ey = say + t * dy - py
         return ex * ex + ey * ey, t
 
+    def _coarse_lists(self, bx: np.ndarray, by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, segment) pairs of the coarse cells, pruned and sorted by cell."""
+        g, ny = self.g, self.ny
+        m = self.margin + _SLACK_M
+
+        def col(x: np.ndarray, n: int, origin: float) -> np.ndarray:
+            return np.clip(np.floor((x - origin) / g), 0, n - 1).astype(np.int64)
+
+        cx0 = col(np.minimum(self.ax, bx) - m, self.nx, self.x0)
+        cx1 = col(np.maximum(self.ax, bx) + m, self.nx, self.x0)
+        cy0 = col(np.minimum(self.ay, by) - m, ny, self.y0)
+        cy1 = col(np.maximum(self.ay, by) + m, ny, self.y0)
+        wy = cy1 - cy0 + 1
+        cnt = (cx1 - cx0 + 1) * wy
+        cells: list[np.ndarray] = []
+        segs: list[np.ndarray] = []
+        dists: list[np.ndarray] = []
+        for lo, hi in _chunks(cnt, _CHUNK):
+            c = cnt[lo:hi]
+            seg = np.repeat(np.arange(lo, hi, dtype=np.int64), c)
+            k = np.arange(len(seg), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+            w = wy[seg]
+            ci = cx0[seg] + k // w
+            cj = cy0[seg] + k % w
+            d2 = self._d2(seg, self.x0 + (ci + 0.5) * g, self.y0 + (cj + 0.5) * g)[0]
+            cells.append(ci * ny + cj)
+            segs.append(seg)
+            dists.append(d2)
+        cell = np.concatenate(cells)
+        seg = np.concatenate(segs)
+        d2 = np.concatenate(dists)
+        del cells, segs, dists
+        dmin2 = np.full(self.ncoarse, np.inf)
+        np.minimum.at(dmin2, cell, d2)
+        lim = np.sqrt(dmin2) + g * np.sqrt(2.0) + _SLACK_M
+        keep = np.flatnonzero(d2 <= (lim * lim)[cell])
+        cell, seg = cell[keep], seg[keep]
+        order = _radix_order(cell)
+        return cell[order], seg[order]
+
+    def _fine_lists(self, cell: np.ndarray, seg: np.ndarray) -> None:
+        """Fine cells (row-major over the fine grid) from the coarse lists.
+
+        Each fine cell gets one record of 16 bytes: its two candidates nearest to its centre
+        (-1: none), and lower bounds of the distance from its centre to the second one and to
+        the others (as the bits of floats of the same size). Where the others start in
+        ``rest_seg`` / ``rest_lb`` and how many they are is kept apart (``rest_start``,
+        ``rest_count``), for the few points that need them.
+        """
+        k, g, gf, ny = self.k, self.g, self.gf, self.ny
+        nyf = ny * k
+        counts = np.bincount(cell, minlength=self.ncoarse)
+        run = np.zeros(self.ncoarse + 1, dtype=np.int64)
+        np.cumsum(counts, out=run[1:])
+        nonempty = np.flatnonzero(counts)
+        small = len(self.ax) < 2**31 and 2 * len(seg) * k * k < 2**31
+        itype, ftype = (np.int32, np.float32) if small else (np.int64, np.float64)
+        nf = self.nx * k * nyf
+        rec = np.zeros((nf, 4), dtype=itype)
+        rec[:, :2] = -1
+        rec[:, 2:] = np.array(np.inf, dtype=ftype).view(itype)
+        rest_start = np.zeros(nf, dtype=np.int64)
+        rest_count = np.zeros(nf, dtype=np.int64)
+        rest_seg: list[np.ndarray] = []
+        rest_lb: list[np.ndarray] = []
+        offset = 0
+        span = gf * np.sqrt(2.0) + _SLACK_M
+
+        def first_hits(values: np.ndarray, mins: np.ndarray, run_id: np.ndarray) -> np.ndarray:
+            """Position of the first entry of each run equal to its run's (finite) minimum."""
+            hit = np.flatnonzero((values == mins[run_id]) & np.isfinite(values))
+            return hit[np.r_[True, run_id[hit[1:]] != run_id[hit[:-1]]]] if len(hit) else hit
+
+        for lo, hi in _chunks(counts[nonempty], _CHUNK // 4):
+            ne = nonempty[lo:hi]
+            e0, e1 = int(run[ne[0]]), int(run[ne[-1] + 1])
+            starts = run[ne] - e0
+            run_id = np.repeat(np.arange(len(ne)), counts[ne])
+            s = seg[e0:e1]
+            cc = cell[e0:e1]
+            # coordinates relative to the corner of the coarse cell
+            rx = self.ax[s] - (self.x0 + (cc // ny) * g)
+            ry = self.ay[s] - (self.y0 + (cc % ny) * g)
+            sdx, sdy, sl2 = self.dx[s], self.dy[s], self.len2[s]
+            base = (ne // ny) * k * nyf + (ne % ny) * k
+            for i in range(k):
+                qx = (i + 0.5) * gf
+                tx = qx - rx
+                for j in range(k):
+                    qy = (j + 0.5) * gf
+                    t = (tx * sdx + (qy - ry) * sdy) / sl2
+                    np.clip(t, 0.0, 1.0, out=t)
+                    ex = rx + t * sdx - qx
+                    ey = ry + t * sdy - qy
+                    d2 = ex * ex + ey * ey
+                    mn = np.minimum.reduceat(d2, starts)
+                    lim = np.sqrt(mn) + span
+                    d2[d2 > (lim * lim)[run_id]] = np.inf  # pruned
+                    fid = base + i * nyf + j
+                    p1 = first_hits(d2, mn, run_id)
+                    rec[fid, 0] = s[p1]
+                    d2[p1] = np.inf
+                    p2 = first_hits(d2, np.minimum.reduceat(d2, starts), run_id)
+                    f2 = fid[run_id[p2]]
+                    rec[f2, 1] = s[p2]
+                    rec[f2, 2] = (
+                        (np.sqrt(d2[p2]) * (1.0 - 1e-6) - _SLACK_M).astype(ftype).view(itype)
+                    )
+                    d2[p2] = np.inf
+                    kept = np.flatnonzero(np.isfinite(d2))
+                    # lower bound of the distance to the centre, safe for float32 rounding
+                    lb = (np.sqrt(d2[kept]) * (1.0 - 1e-6) - _SLACK_M).astype(ftype)
+                    rest_seg.append(s[kept].astype(itype))
+                    rest_lb.append(lb)
+                    n = np.bincount(run_id[kept], minlength=len(ne))
+                    low = np.full(len(ne), np.inf, dtype=ftype)
+                    np.minimum.at(low, run_id[kept], lb)
+                    rec[fid, 3] = low.view(itype)
+                    rest_start[fid] = offset + np.cumsum(n) - n
+                    rest_count[fid] = n
+                    offset += len(kept)
+        self.cells = rec
+        self.rest_start = rest_start.astype(itype)
+        self.rest_count = rest_count.astype(np.min_scalar_type(int(rest_count.max())))
+        self.ftype = ftype
+        self.rest_seg = np.concatenate(rest_seg)
+        self.rest_lb = np.concatenate(rest_lb)
+        # what distances need of a segment, side by side: one memory access per segment
+        self.seg_rows = np.stack([self.ax, self.ay, self.dx, self.dy, self.len2], axis=1)
+        # and what the answer needs (edge as a float: exact below 2**53)
+        self.seg_out = np.stack(
+            [self.seg_off, np.sqrt(self.len2), self.seg_edge.astype(float), self.seg_off], axis=1
+        )  # (4 columns: a power of two is faster to gather)
+
+    @staticmethod
+    def _d2_rows(rows: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_d2` from rows of ``seg_rows`` (same arithmetic, hence the same values)."""
+        sax = rows[:, 0]
+        say = rows[:, 1]
+        dx = rows[:, 2]
+        dy = rows[:, 3]
+        t = ((px - sax) * dx + (py - say) * dy) / rows[:, 4]
+        np.clip(t, 0.0, 1.0, out=t)
+        ex = sax + t * dx - px
+        ey = say + t * dy - py
+        return ex * ex + ey * ey, t
+
     @cached_property
     def strtree(self) -> shapely.STRtree:
         return shapely.STRtree(self.geoms)
@@ -214,57 +378,121 @@ class _SegmentGrid:
     def nearest(
         self, xy: np.ndarray, max_distance: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (edge, along, distance) of each point; edge -1 beyond `max_distance`."""
+        """Return (edge, along, distance) of points with finite coordinates.
+
+        Edge -1 (and NaN distances) beyond `max_distance`.
+        """
         n = len(xy)
         edge = np.full(n, -1, dtype=np.int64)
         along = np.full(n, np.nan)
         dist = np.full(n, np.nan)
         if n == 0:
             return edge, along, dist
-        px, py = xy[:, 0], xy[:, 1]
-        ci = np.floor((px - self.x0) / self.g)
-        cj = np.floor((py - self.y0) / self.g)
-        inside = (ci >= 0) & (ci < self.nx) & (cj >= 0) & (cj < self.ny)
-        cid = np.where(inside, ci * self.ny + cj, 0).astype(np.int64)
-        s0 = self.indptr[cid]
-        nc = np.where(inside, self.indptr[cid + 1] - s0, 0)
-        have = np.flatnonzero(nc > 0)
-        exact = np.zeros(n, dtype=bool)
-        if len(have):
-            ncs = nc[have]
-            starts = np.cumsum(ncs) - ncs
-            pid = np.repeat(have, ncs)
-            pos = np.arange(int(ncs.sum()), dtype=np.int64) - np.repeat(starts - s0[have], ncs)
-            sid = self.cell_seg[pos].astype(np.int64)
-            d2, t = self._d2(sid, px[pid], py[pid])
-            mn = np.minimum.reduceat(d2, starts)
-            hit = np.flatnonzero(d2 == np.repeat(mn, ncs))
-            first = hit[np.r_[True, pid[hit[1:]] != pid[hit[:-1]]]]
-            best = sid[first]
-            dbest = np.sqrt(mn)
-            # exact when the nearest candidate lies within the margin used to register segments
-            ok = dbest <= self.margin
-            pts = have[ok]
-            b = best[ok]
-            exact[pts] = True
-            edge[pts] = self.seg_edge[b]
-            along[pts] = self.seg_off[b] + t[first[ok]] * np.sqrt(self.len2[b])
-            dist[pts] = dbest[ok]
-        rest = np.flatnonzero(~exact)
-        if len(rest):
-            pts_geom = np.asarray(shapely.points(xy[rest]), dtype=object)
-            idx, dd = self.strtree.query_nearest(
-                pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
-            )
-            r = rest[idx[0]]
-            edge[r] = idx[1]
-            dist[r] = dd
-            along[r] = shapely.line_locate_point(self.geoms[idx[1]], pts_geom[idx[0]])
+        k, gf = self.k, self.gf
+        px = np.ascontiguousarray(xy[:, 0])
+        py = np.ascontiguousarray(xy[:, 1])
+        qx = (px - self.x0) / gf
+        qy = (py - self.y0) / gf
+        # a point off the grid is farther than the margin from every segment: any cell will do,
+        # the margin test below sends it to the fallback
+        fi = np.clip(np.floor(qx), 0, self.nx * k - 1)
+        fj = np.clip(np.floor(qy), 0, self.ny * k - 1)
+        fid = (fi * (self.ny * k) + fj).astype(np.int64)
+        rec = self.cells.take(fid, axis=0)
+        pts = np.flatnonzero(rec[:, 0] >= 0)
+        if len(pts) < n:
+            px, py, qx, qy, fi, fj = px[pts], py[pts], qx[pts], qy[pts], fi[pts], fj[pts]
+            fid, rec = fid[pts], rec[pts]
+        best = rec[:, 0].astype(np.int64)
+        d2, t = self._d2_rows(self.seg_rows.take(best, axis=0), px, py)
+        bdist = np.sqrt(d2)
+        # the other candidates: d(p, s) >= d(c, s) - d(p, c), c the centre of p's fine cell
+        ux = qx - fi - 0.5
+        uy = qy - fj - 0.5
+        r = np.sqrt(ux * ux + uy * uy) * gf
+        lb = np.ascontiguousarray(rec[:, 2:]).view(self.ftype)  # (second, rest)
+        o1 = np.flatnonzero(bdist >= lb[:, 0] - r)
+        if len(o1):
+            s2 = rec[o1, 1].astype(np.int64)
+            d2b, tb = self._d2_rows(self.seg_rows.take(s2, axis=0), px[o1], py[o1])
+            d2a = d2[o1]
+            # ties go to the smaller segment position
+            w = np.flatnonzero((d2b < d2a) | ((d2b == d2a) & (s2 < best[o1])))
+            w2 = o1[w]
+            best[w2] = s2[w]
+            d2[w2] = d2b[w]
+            t[w2] = tb[w]
+            bdist[w2] = np.sqrt(d2b[w])
+            o2 = o1[bdist[o1] >= lb[o1, 1] - r[o1]]
+            if len(o2):
+                self._rest(o2, fid[o2], px, py, r, best, d2, t, bdist)
+        # exact when the nearest candidate lies within the margin used to register segments
+        out = self.seg_out.take(best, axis=0)
+        al = out[:, 0] + t * out[:, 1]
+        ed = out[:, 2].astype(np.int64)
+        ok = bdist <= self.margin
+        if len(pts) == n and ok.all():
+            edge, along, dist = ed, al, bdist
+        else:
+            done = pts[ok]
+            edge[done] = ed[ok]
+            along[done] = al[ok]
+            dist[done] = bdist[ok]
+            exact = np.zeros(n, dtype=bool)
+            exact[done] = True
+            rest = np.flatnonzero(~exact)
+            if len(rest) and max_distance > 0:  # (beyond the margin, nothing is within 0 m)
+                pts_geom = np.asarray(shapely.points(xy[rest]), dtype=object)
+                idx, dd = self.strtree.query_nearest(
+                    pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
+                )
+                r_ = rest[idx[0]]
+                edge[r_] = idx[1]
+                dist[r_] = dd
+                along[r_] = shapely.line_locate_point(self.geoms[idx[1]], pts_geom[idx[0]])
         far = dist > max_distance
-        edge[far] = -1
-        along[far] = np.nan
-        dist[far] = np.nan
+        if far.any():
+            edge[far] = -1
+            along[far] = np.nan
+            dist[far] = np.nan
         return edge, along, dist
+
+    def _rest(
+        self,
+        u: np.ndarray,
+        fid: np.ndarray,
+        px: np.ndarray,
+        py: np.ndarray,
+        r: np.ndarray,
+        best: np.ndarray,
+        d2: np.ndarray,
+        t: np.ndarray,
+        bdist: np.ndarray,
+    ) -> None:
+        """Compare the points `u` (in fine cells `fid`) with their cells' other candidates.
+
+        Updates `best`, `d2`, `t` and `bdist` in place.
+        """
+        cnt = self.rest_count[fid].astype(np.int64)
+        pid = np.repeat(np.arange(len(u)), cnt)
+        pos = np.arange(len(pid)) + np.repeat(self.rest_start[fid] - (np.cumsum(cnt) - cnt), cnt)
+        # skip the candidates whose lower bound exceeds the best distance so far
+        cand = np.flatnonzero(self.rest_lb[pos] <= (bdist[u] + r[u])[pid])
+        pid = pid[cand]
+        sid = self.rest_seg[pos[cand]].astype(np.int64)
+        pu = u[pid]
+        d2c = self._d2_rows(self.seg_rows.take(sid, axis=0), px[pu], py[pu])[0]
+        low = d2[u]
+        np.minimum.at(low, pid, d2c)
+        hit = d2c == low[pid]
+        win = np.where(d2[u] == low, best[u], np.iinfo(np.int64).max)
+        np.minimum.at(win, pid[hit], sid[hit])
+        moved = np.flatnonzero(win != best[u])
+        if len(moved):
+            w = u[moved]
+            best[w] = win[moved]
+            d2[w], t[w] = self._d2_rows(self.seg_rows.take(best[w], axis=0), px[w], py[w])
+            bdist[w] = np.sqrt(d2[w])
 
 
 # --- the network -------------------------------------------------------------------------------
