@@ -100,8 +100,8 @@ def _id_index(gdf: gpd.GeoDataFrame, name: str) -> pd.Index:
     """Return the `id` column as a text Index (the index when there is no `id`), checked unique."""
     raw = gdf["id"] if "id" in gdf.columns else gdf.index.to_series()
     ids = raw.astype(str)
-    dup = ids.duplicated()
-    if dup.any():
+    if not _all_different(ids):
+        dup = ids.duplicated()
         raise DataValidationError(
             [
                 Problem(
@@ -117,6 +117,11 @@ def _id_index(gdf: gpd.GeoDataFrame, name: str) -> pd.Index:
     return pd.Index(ids, name="id")
 
 
+def _all_different(ids: pd.Series) -> bool:
+    """Tell whether no text id repeats (a hash table: twice faster than ``duplicated``)."""
+    return bool(ids.is_unique)
+
+
 def _ids(gdf: gpd.GeoDataFrame, name: str) -> np.ndarray:
     """Return the ids as an object array (see :func:`_id_index`)."""
     return _id_index(gdf, name).to_numpy(dtype=object)
@@ -124,6 +129,10 @@ def _ids(gdf: gpd.GeoDataFrame, name: str) -> np.ndarray:
 
 def _point_xy(geoms: np.ndarray) -> np.ndarray:
     """(x, y) of points; a point inside polygons and lines; NaN for missing geometries."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) == len(geoms) and np.array_equal(idx, np.arange(len(geoms))):
+        # one coordinate each: points (or one-point collections, their own point on surface)
+        return coords
     xy = np.full((len(geoms), 2), np.nan)
     notpt = shapely.get_type_id(geoms) > 0
     if notpt.any():
@@ -252,9 +261,9 @@ def _facility_seeds(net: WalkNetwork, geoms: np.ndarray, max_snap_m: float) -> _
     owner = np.concatenate(owner_parts)
     edge, along, dist = net._snap_xy(xy, max_snap_m)
     ok = edge >= 0
-    snap = np.full(n, np.nan)
-    best = pd.Series(dist[ok]).groupby(owner[ok]).min()
-    snap[best.index.to_numpy()] = best.to_numpy()
+    snap = np.full(n, np.inf)
+    np.minimum.at(snap, owner[ok], dist[ok])
+    snap[np.isinf(snap)] = np.nan
     keep = ok.copy()
     is_poly = polygonal[owner]
     keep[ok & is_poly] = dist[ok & is_poly] <= snap[owner[ok & is_poly]] + (
@@ -314,7 +323,7 @@ def _nearest(
     o_geoms = np.asarray(o.geometry.values, dtype=object)
     f_geoms = np.asarray(f.geometry.values, dtype=object)
     xy = _point_xy(o_geoms)
-    empty = ~np.isfinite(xy).all(axis=1)
+    empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     origin_reasons: list[tuple[np.ndarray, str]] = [(empty, "origin has no geometry")]
     fkind = np.array([str(k) if pd.notna(k) else "" for k in f["kind"]], dtype=object)
     results: dict[str, _KindResult] = {}
@@ -358,9 +367,14 @@ def _nearest(
     origin_reasons.append(
         (~empty & ~placed, f"origin farther than {max_snap_m:g} m from the street network")
     )
-    comp = network.components
-    o_comp = np.where(placed, comp[network.edge_u[np.maximum(o_edge, 0)]], -1)
     pl = np.flatnonzero(placed)
+    every = len(pl) == n  # the usual case: no copy
+    e_pl = o_edge if every else o_edge[pl]
+    a_pl = o_along if every else o_along[pl]
+    s_pl = snap if every else snap[pl]
+    comp = network.components
+    detached = bool(len(comp)) and int(comp.max()) > 0
+    o_comp = comp[network.edge_u[e_pl]] if detached else None
     for kind in kind_list:
         sel = np.flatnonzero(fkind == kind)
         seeds = _facility_seeds(network, f_geoms[sel], max_snap_m)
@@ -380,38 +394,20 @@ def _nearest(
         unreach = placed.copy()
         if len(seeds.edge) and len(pl):
             node_d, node_seed = network._route(seeds.edge, seeds.along, seeds.offset, limit=limit)
-            d, s = network._point_distance(node_d, node_seed, o_edge[pl], o_along[pl])
-            # an origin on a facility's edge may walk straight along that edge
-            on_seed_edge = np.flatnonzero(np.isin(o_edge[pl], seeds.edge))
-            if len(on_seed_edge):
-                left = pd.DataFrame(
-                    {
-                        "i": on_seed_edge,
-                        "edge": o_edge[pl][on_seed_edge],
-                        "a": o_along[pl][on_seed_edge],
-                    }
-                )
-                right = pd.DataFrame(
-                    {
-                        "edge": seeds.edge,
-                        "af": seeds.along,
-                        "off": seeds.offset,
-                        "seed": np.arange(len(seeds.edge)),
-                    }
-                )
-                pairs = left.merge(right, on="edge")
-                pairs["direct"] = (pairs["a"] - pairs["af"]).abs() + pairs["off"]
-                best = pairs.loc[pairs.groupby("i")["direct"].idxmin()]
-                bi = best["i"].to_numpy()
-                better = best["direct"].to_numpy() < d[bi]
-                d[bi[better]] = best["direct"].to_numpy()[better]
-                s[bi[better]] = best["seed"].to_numpy()[better]
-            total = d + snap[pl]
+            d, s = network._point_distance(node_d, node_seed, e_pl, a_pl)
+            _same_edge(d, s, e_pl, a_pl, seeds, network.n_edges)
+            total = d + s_pl
             reached = np.isfinite(total) & (s >= 0) & (total <= limit)
-            dist[pl[reached]] = total[reached]
-            fac[pl[reached]] = seed_fac[s[reached]]
-            seed_comps = np.unique(comp[network.edge_u[seeds.edge]])
-            unreach = placed & ~np.isin(o_comp, seed_comps)
+            if every and reached.all():
+                dist, fac = total, seed_fac[s]
+            else:
+                dist[pl[reached]] = total[reached]
+                fac[pl[reached]] = seed_fac[s[reached]]
+            unreach = np.zeros(n, dtype=bool)
+            if o_comp is not None:
+                served = np.zeros(int(comp.max()) + 1, dtype=bool)
+                served[comp[network.edge_u[seeds.edge]]] = True
+                unreach[pl] = ~served[o_comp]
         reasons: list[tuple[np.ndarray, str]] = []
         if not len(seeds.edge):
             reasons.append((placed, f"no {kind} within {max_snap_m:g} m of the street network"))
@@ -422,10 +418,45 @@ def _nearest(
     return _Nearest(ids, snap, origin_reasons, results, fac_ids, "network", crs, xy)
 
 
+def _same_edge(
+    d: np.ndarray, s: np.ndarray, edge: np.ndarray, along: np.ndarray, seeds: _Seeds, n_edges: int
+) -> None:
+    """Let origins on a facility's edge walk straight along it (updates `d` and `s` in place).
+
+    Among the seeds of an origin's edge the one at the smallest direct distance
+    ``|along - seed along| + seed offset`` wins (the first seed on ties); it replaces the
+    network answer when strictly shorter.
+    """
+    on_seed_edge = np.zeros(n_edges, dtype=bool)
+    on_seed_edge[seeds.edge] = True
+    hit = np.flatnonzero(on_seed_edge[edge])
+    if not len(hit):
+        return
+    order = np.argsort(seeds.edge, kind="stable")
+    sorted_edge = seeds.edge[order]
+    lo = np.searchsorted(sorted_edge, edge[hit], side="left")
+    cnt = np.searchsorted(sorted_edge, edge[hit], side="right") - lo
+    starts = np.cumsum(cnt) - cnt
+    origin = np.repeat(hit, cnt)  # (origin, seed) pairs, by origin then seed
+    seed = order[np.repeat(lo - starts, cnt) + np.arange(int(cnt.sum()))]
+    direct = np.abs(along[origin] - seeds.along[seed]) + seeds.offset[seed]
+    low = np.minimum.reduceat(direct, starts)
+    at_low = np.flatnonzero(direct == np.repeat(low, cnt))
+    group = np.repeat(np.arange(len(hit)), cnt)[at_low]
+    first = at_low[np.r_[True, group[1:] != group[:-1]]]
+    better = low < d[hit]
+    d[hit[better]] = low[better]
+    s[hit[better]] = seed[first][better]
+
+
 def _join_reasons(n: int, parts: Sequence[tuple[np.ndarray, str]]) -> pd.Categorical:
     """One text per origin joining the messages whose mask is set (NaN when none is)."""
-    flags = np.zeros(n, dtype=np.int64)
     used = [(mask, msg) for mask, msg in parts if mask.any()]
+    if not used:  # every distance is there
+        return pd.Categorical.from_codes(
+            np.full(n, -1, dtype=np.int64), categories=pd.Index([], dtype=object)
+        )
+    flags = np.zeros(n, dtype=np.int64)
     if len(used) > 62:  # pragma: no cover - one message per kind and cause
         raise CdvGeoError("too many facility kinds at once; compute them in smaller groups")
     for bit, (mask, _msg) in enumerate(used):
