@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from shapely import LineString, Point, box
 
 from cdv_geo import Territory, write_layer
+from cdv_geo._errors import CdvGeoError
 from cdv_geo.cli import main
 from cdv_geo.report import column_label, compute_metrics, write_tables
 from tests.conftest import X0, Y0
@@ -124,6 +125,74 @@ def test_metrics_skip_what_is_missing(square_quartiers: gpd.GeoDataFrame) -> Non
     text = " ".join(m.notes)
     assert "No street network" in text and "Coverage skipped: no residences / facilities" in text
     assert "Renewal skipped" in text and "Indicators skipped" in text
+
+
+def test_skips_are_also_structured_for_the_maps(square_quartiers: gpd.GeoDataFrame) -> None:
+    m = compute_metrics(Territory("Bare", quartiers=square_quartiers))
+    assert m.skipped == [
+        ("missing_layer", {"layer": "residences", "topic": "access"}),
+        ("missing_layer", {"layer": "facilities", "topic": "access"}),
+        ("missing_raster", {"name": "impervious_<year>", "topic": "renaturation"}),
+        ("missing_layer", {"layer": "renewal_sites", "topic": "renewal"}),
+        ("missing_table", {"name": "indicators", "topic": "indicators"}),
+    ]
+    assert m.as_dict()["notes"] == m.skipped
+    # the maps label them, in French or English
+    from cdv_geo.maps._style import label
+
+    key, args = m.skipped[3]
+    assert label(key, "fr", **args) == "couche « renewal_sites » absente du territoire"
+    assert label(*m.skipped[4][:1], "en", **m.skipped[4][1]) == "no table 'indicators'"
+
+
+def test_only_computes_what_is_asked(territory: Territory) -> None:
+    m = compute_metrics(territory, only=["coverage"])
+    assert set(m.tables) == {"coverage"} and not m.layers and not m.skipped
+    assert m.network is not None  # coverage walks the street grid
+    cov = m.tables["coverage"]
+    qa = cov[(cov["code"] == "QA") & (cov["kind"] == "water_play_area")]
+    # 5 min at 4.5 km/h = 375 m: 150 of QA's 450 residents (see test_key_figures_by_hand)
+    assert qa.loc[qa["threshold_min"] == 5, "share"].iloc[0] == pytest.approx(150 / 450)
+    # key figures bring what they summarise
+    kf = compute_metrics(territory, only=["key_figures"])
+    assert set(kf.tables) == {
+        "key_figures",
+        "coverage",
+        "renewal_balance",
+        "desealing",
+        "trees",
+    }  # no imperviousness raster in this territory: a note, no table
+    assert "Impervious shares skipped: no raster named impervious_<year>." in kf.notes
+    assert list(kf.tables["key_figures"]["trees"]) == [5, 5]
+    with pytest.raises(CdvGeoError, match=r"unknown output\(s\) 'pools'; use names among"):
+        compute_metrics(territory, only=["coverage", "pools"])
+
+
+def test_service_areas_need_only_the_facilities(territory: Territory) -> None:
+    t = Territory("Testville", facilities=territory.facilities, streets=territory.streets)
+    m = compute_metrics(t, only=["service_areas"], service_kinds=["water_play_area", "school"])
+    areas = m.layers["service_areas"]
+    # no school in the territory: passed over; 300 m and 600 m along the grid from (200, 200)
+    assert list(areas["kind"]) == ["water_play_area"] * 2
+    assert sorted(areas["threshold_m"]) == [300.0, 600.0]
+    areas = areas.sort_values("threshold_m")
+    for along, inside in ((250, [True, True]), (450, [False, True]), (700, [False, False])):
+        # a point on the street through the water play area, `along` metres walk away
+        assert areas.contains(Point(X0 + 200 + along, Y0 + 200)).tolist() == inside, along
+    with pytest.raises(CdvGeoError, match="service kind 'pool' is not a facility kind; use one"):
+        compute_metrics(t, only=["service_areas"], service_kinds=["pool"])
+
+
+def test_totals_only_without_breakdown(territory: Territory) -> None:
+    m = compute_metrics(territory, only=["desealing", "trees", "renewal_balance"], breakdown=False)
+    # one row per quartier (renewal: plus the programme), no breakdown by year or operation
+    assert list(m.tables["trees"].index) == ["QA", "QB"]
+    assert list(m.tables["trees"]["trees"]) == [5, 5]
+    assert list(m.tables["desealing"]["desealed_m2"]) == pytest.approx([2000.0, 0.0])
+    rb = m.tables["renewal_balance"]
+    assert list(rb.index) == ["QA", "QB", "programme"]
+    assert list(rb["demolished"]) == [80, 0, 80] and list(rb["received"]) == [0, 30, 30]
+    assert not [c for c in rb.columns if c.startswith("dwellings_demolition")]
 
 
 def test_write_tables_is_deterministic_and_labelled(metrics, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
