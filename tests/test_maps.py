@@ -12,7 +12,6 @@ import html
 import io
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 from PIL import Image
 from pyproj import Transformer
 from shapely import box
+from shapely.geometry import shape
 
 import cdv_geo as cg
 from cdv_geo import maps
@@ -408,17 +408,57 @@ def test_tiles_or_no_basemap(
     assert "tile.openstreetmap.org" in osm
 
 
-def test_map_builds_without_the_proximity_module(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "cdv_geo.proximity", None)  # import now fails
-    t = make_territory(tmp_path)
+def test_map_builds_without_a_street_network(tmp_path: Path) -> None:
+    # No streets: the service areas are straight-line discs, and labelled so.
+    t = make_territory(tmp_path, with_streets=False)
     text = render_html(maps.overview_map(t, tiles=None))
-    assert "module cdv_geo.proximity indisponible" in text
-    data = calls(text)
-    assert "service_areas_water_play_area" in data  # straight-line circles instead
+    spec = calls(text)["service_areas_water_play_area"][1][0]
+    discs = gpd.GeoSeries(
+        [shape(f["geometry"]) for f in spec["data"]["features"]], crs=4326
+    ).to_crs(2154)
+    # one water play area, 300 m and 600 m: discs of pi r^2 (polygonised, within 0.2 %)
+    assert sorted(discs.area) == pytest.approx([np.pi * 300**2, np.pi * 600**2], rel=2e-3)
     assert "vol d&#x27;oiseau" in text.replace("\\u0026", "&")
-    assert "Logements : temps" not in text  # no walking times without the engine
+
+
+def test_maps_raise_on_bad_data_instead_of_hiding_it(tmp_path: Path) -> None:
+    t = make_territory(tmp_path)
+    bad = tmp_path / "indicateurs.csv"
+    bad.write_text("code;indicateur;annee;valeur\nQN09901M;revenu_median;2021;beaucoup\n")
+    t.tables["indicators"] = bad
+    # the overview does not draw the indicators: it does not read them
+    assert "quartiers" in calls(render_html(maps.overview_map(t, tiles=None)))
+    with pytest.raises(CdvGeoError, match=r"indicateurs\.csv.*'beaucoup' is neither a number"):
+        maps.indicators_map(t, tiles=None)
+    with pytest.raises(CdvGeoError, match="service kind 'pool' is not a facility kind; use one"):
+        maps.overview_map(t, tiles=None, service="pool")
+
+
+def test_prepare_metrics_computes_only_what_is_missing(tmp_path: Path) -> None:
+    t = cg.Territory("Petit", quartiers=make_territory(tmp_path).quartiers)
+    given_nearest = pd.DataFrame({"water_play_area_time_min": [1.0]})
+    given: dict[str, Any] = {"nearest": given_nearest, "notes": [("missing_table", {"x": 1})]}
+    m = maps.prepare_metrics(t, given, keys=("nearest", "coverage", "renewal_balance"))
+    assert given == {"nearest": given_nearest, "notes": [("missing_table", {"x": 1})]}
+    assert m["nearest"] is given_nearest  # used as given
+    assert m["coverage"] is None and m["renewal_balance"] is None and "indicators" not in m
+    # given notes, then why coverage and the renewal balance are missing (from compute_metrics)
+    assert m["notes"] == [
+        ("missing_table", {"x": 1}),
+        ("missing_layer", {"layer": "residences", "topic": "access"}),
+        ("missing_layer", {"layer": "facilities", "topic": "access"}),
+        ("missing_layer", {"layer": "renewal_sites", "topic": "renewal"}),
+    ]
+    with pytest.raises(CdvGeoError, match="unknown key"):
+        maps.prepare_metrics(t, keys=("pools",))
+
+
+def test_report_maps_show_the_notes_of_compute_metrics(tmp_path: Path) -> None:
+    t = make_territory(tmp_path)
+    t.tables.clear()  # no indicators table
+    m = cg.compute_metrics(t, only=["indicators"]).as_dict()
+    text = render_html(maps.indicators_map(t, metrics=m, tiles=None))
+    assert "table « indicators » absente" in text
 
 
 def test_map_builds_with_missing_layers(tmp_path: Path) -> None:

@@ -1,16 +1,15 @@
 """The metric results the maps show, computed once and shared by every committee map.
 
-The maps only *show* metrics: they come from the metric modules (``proximity``,
-``renaturation``, ``renewal``, ``indicators``), imported lazily. A metric that cannot be
-computed -- its module missing, a layer absent, an error in the data -- is left out with a note
-that the map prints in its legend or panel, so that a map always builds.
+The maps only *show* metrics. Those they are not given come from
+:func:`cdv_geo.report.compute_metrics`, the one orchestrator of the metric modules, asked for
+just what the maps draw. A metric whose inputs are absent (a layer, a raster, a table) is left
+out with a note that the map prints under "Couches non affichées", so that a map still builds;
+bad data raises a :class:`~cdv_geo.CdvGeoError`, as everywhere else.
 """
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -21,10 +20,12 @@ from cdv_geo._errors import CdvGeoError
 
 __all__ = ["Note", "key_figures", "prepare_metrics"]
 
-#: A note on something a map could not show: (label key, format arguments). The arguments
-#: include ``topic`` (access, indicators, renewal, renaturation) so each map shows its own.
+#: A note on something a map could not show: (label key, format arguments), as
+#: :attr:`cdv_geo.report.Metrics.skipped` records them. The arguments include ``topic``
+#: (access, indicators, renewal, renaturation) so each map shows its own.
 Note = tuple[str, dict[str, Any]]
 
+#: The keys of the maps' metrics, each also an output name of ``compute_metrics(only=...)``.
 _KEYS = (
     "network",
     "nearest",
@@ -38,57 +39,51 @@ _KEYS = (
 )
 
 
-def _module(name: str) -> Any:
-    return importlib.import_module(f"cdv_geo.{name}")
-
-
-def _note_module(notes: list[Note], what: str, module: str, exc: BaseException, topic: str) -> None:
-    notes.append(
-        ("missing_module", {"what": what, "module": module, "error": _short(exc), "topic": topic})
-    )
-
-
-def _note_error(notes: list[Note], what: str, exc: BaseException, topic: str) -> None:
-    notes.append(("missing_metric", {"what": what, "error": _short(exc), "topic": topic}))
-
-
-def _short(exc: BaseException) -> str:
-    lines = [x.strip(" -") for x in str(exc).strip().splitlines() if x.strip()]
-    # "N problems in file:" alone says nothing: keep the first problem with it.
-    text = " ".join(lines[:2]) if lines else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 def prepare_metrics(
     territory: Any,
     metrics: Mapping[str, Any] | None = None,
     *,
     services: tuple[str, ...] = ("water_play_area",),
+    keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Return the metric results the maps need, computing those not given.
+
+    The missing ones are computed by :func:`cdv_geo.report.compute_metrics`, with ``only=``
+    the missing keys and ``breakdown=False`` (the maps show per-quartier totals), so that maps
+    and report tables share one definition.
 
     Parameters
     ----------
     territory : Territory
         The contrat de ville.
     metrics : mapping, optional
-        Results already computed, by key: ``network`` (a ``WalkNetwork``, or None for
-        straight-line distances), ``nearest`` (:func:`~cdv_geo.proximity.nearest_facility`
-        of the residences), ``coverage`` (:func:`~cdv_geo.proximity.coverage`),
-        ``service_areas`` (:func:`~cdv_geo.proximity.service_areas`), ``indicators``
+        Results already computed, keyed as :meth:`cdv_geo.report.Metrics.as_dict` returns
+        them: ``network`` (a ``WalkNetwork``, or None for straight-line distances), ``nearest``
+        (:func:`~cdv_geo.proximity.nearest_facility` of the residences), ``coverage``
+        (:func:`~cdv_geo.proximity.coverage`), ``service_areas``
+        (:func:`~cdv_geo.proximity.service_areas`), ``indicators``
         (:func:`~cdv_geo.indicators.read_indicators`), ``renewal_balance``, ``desealing``
-        (:func:`~cdv_geo.renaturation.desealing_summary` with ``by=None``), ``trees``
-        (:func:`~cdv_geo.renaturation.tree_summary` with ``by=None``), ``impervious``
-        (dict year -> :func:`~cdv_geo.renaturation.impervious_share` of the quartiers).
-        They are used as given; the input mapping is not modified.
+        (:func:`~cdv_geo.renaturation.desealing_summary`), ``trees``
+        (:func:`~cdv_geo.renaturation.tree_summary`), ``impervious`` (dict year ->
+        :func:`~cdv_geo.renaturation.impervious_share` of the quartiers) and ``notes`` (a list
+        of :data:`Note`). They are used as given; the input mapping is not modified.
     services : tuple of str
         Facility kinds whose service areas are computed.
+    keys : sequence of str, optional
+        The keys above to fill (default: all); a map asks only for those it draws.
 
     Returns
     -------
     dict
-        Every key above (None when not computable) and ``notes``: a list of
-        ``(label key, arguments)`` saying what is missing and why.
+        The given keys, every key asked for (None, or ``{}`` for ``impervious``, when not
+        computable) and
+        ``notes``: the given notes followed by those of the computation, as
+        ``(label key, arguments)`` saying what is missing.
+
+    Raises
+    ------
+    CdvGeoError
+        On bad data (see :func:`cdv_geo.report.compute_metrics`).
 
     Examples
     --------
@@ -98,141 +93,26 @@ def prepare_metrics(
     >>> q = gpd.GeoDataFrame({"code": ["Q1"], "name": ["Centre"]},
     ...                      geometry=[box(0, 0, 500, 500)], crs=2154)
     >>> m = prepare_metrics(Territory("Exemple", quartiers=q))
-    >>> m["nearest"] is None, m["notes"][0][0]
-    (True, 'missing_layer')
+    >>> m["nearest"] is None, m["notes"][0]
+    (True, ('missing_layer', {'layer': 'residences', 'topic': 'access'}))
     """
     out: dict[str, Any] = dict(metrics or {})
     notes: list[Note] = list(out.get("notes", []))
-    t = territory
-    settings = t.settings
-    speed = float(settings.walking_speed_kmh)
-    snap = float(settings.max_snap_m)
+    if keys is None:
+        keys = _KEYS
+    unknown = [k for k in keys if k not in _KEYS]
+    if unknown:
+        raise CdvGeoError(f"prepare_metrics: unknown key(s) {unknown}; use some of {_KEYS}")
+    missing = [k for k in _KEYS if k in keys and k not in out]
+    if missing:
+        # imported here: report imports the maps lazily too, neither needs the other to load
+        from cdv_geo.report import compute_metrics
 
-    # --- walking network: None means straight-line distances, which the maps label as such
-    if "network" not in out:
-        out["network"] = None
-        if t.streets is not None:
-            try:
-                net_mod = _module("network")
-                out["network"] = net_mod.WalkNetwork.from_lines(t.streets, crs=settings.crs)
-            except ImportError as exc:
-                _note_module(
-                    notes, "réseau piéton / walking network", "cdv_geo.network", exc, "access"
-                )
-            except Exception as exc:
-                _note_error(notes, "réseau piéton / walking network", exc, "access")
-    net = out["network"]
-
-    proximity = None
-    needs_prox = any(k not in out for k in ("nearest", "coverage", "service_areas"))
-    if needs_prox:
-        try:
-            proximity = _module("proximity")
-        except ImportError as exc:
-            _note_module(notes, "accessibilité / accessibility", "cdv_geo.proximity", exc, "access")
-
-    have_res = t.residences is not None
-    have_fac = t.facilities is not None
-    if "nearest" not in out:
-        out["nearest"] = None
-        if not (have_res and have_fac):
-            missing = "residences" if not have_res else "facilities"
-            notes.append(("missing_layer", {"layer": missing, "topic": "access"}))
-        elif proximity is not None:
-            try:
-                out["nearest"] = proximity.nearest_facility(
-                    t.residences, t.facilities, network=net, speed_kmh=speed, max_snap_m=snap
-                )
-            except Exception as exc:
-                _note_error(notes, "temps d'accès / walking times", exc, "access")
-    if "coverage" not in out:
-        out["coverage"] = None
-        if have_res and have_fac and t.quartiers is not None and proximity is not None:
-            try:
-                out["coverage"] = proximity.coverage(
-                    t.residences,
-                    t.facilities,
-                    t.quartiers,
-                    network=net,
-                    threshold_min=list(settings.thresholds_min),
-                    speed_kmh=speed,
-                    max_snap_m=snap,
-                )
-            except Exception as exc:
-                _note_error(notes, "couverture / coverage", exc, "access")
-    if "service_areas" not in out:
-        out["service_areas"] = None
-        if have_fac:
-            present = [k for k in services if k in set(t.facilities["kind"])]
-            if present and proximity is not None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        out["service_areas"] = proximity.service_areas(
-                            t.facilities,
-                            network=net,
-                            thresholds_m=list(settings.service_area_m),
-                            by="kind",
-                            kinds=present,
-                            max_snap_m=snap,
-                        )
-                except Exception as exc:
-                    _note_error(notes, "zones de desserte / service areas", exc, "access")
-
-    # --- indicators table
-    if "indicators" not in out:
-        out["indicators"] = None
-        path = t.tables.get("indicators")
-        if path is None:
-            notes.append(("missing_table", {"name": "indicators", "topic": "indicators"}))
-        else:
-            try:
-                out["indicators"] = _module("indicators").read_indicators(path)
-            except ImportError as exc:
-                _note_module(
-                    notes, "indicateurs / indicators", "cdv_geo.indicators", exc, "indicators"
-                )
-            except Exception as exc:
-                _note_error(notes, "indicateurs / indicators", exc, "indicators")
-
-    # --- per-quartier summaries for the key figures
-    q = t.quartiers
-    if "renewal_balance" not in out:
-        out["renewal_balance"] = None
-        if q is not None and t.renewal_sites is not None:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    out["renewal_balance"] = _module("renewal").renewal_balance(
-                        t.renewal_sites, q, by=(), residences=t.residences, crs=settings.crs
-                    )
-            except Exception as exc:
-                _note_error(notes, "bilan NPNRU / renewal balance", exc, "renewal")
-    for key, fn, layer in (
-        ("desealing", "desealing_summary", t.desealed_areas),
-        ("trees", "tree_summary", t.tree_plantings),
-    ):
-        if key not in out:
-            out[key] = None
-            if q is not None and layer is not None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        out[key] = getattr(_module("renaturation"), fn)(
-                            layer, q, by=None, crs=settings.crs
-                        )
-                except Exception as exc:
-                    _note_error(notes, key, exc, "renaturation")
-    if "impervious" not in out:
-        out["impervious"] = {}
-        rasters = {k: v for k, v in t.rasters.items() if k.startswith("impervious")}
-        if q is not None and rasters:
-            for name, path in sorted(rasters.items()):
-                try:
-                    share = _module("renaturation").impervious_share(q, path, crs=settings.crs)
-                    out["impervious"][name.rsplit("_", 1)[-1]] = share
-                except Exception as exc:
-                    _note_error(notes, name, exc, "renaturation")
+        computed = compute_metrics(
+            territory, only=missing, service_kinds=services, breakdown=False
+        ).as_dict()
+        out.update({k: computed[k] for k in missing})
+        notes += computed["notes"]
     out["notes"] = notes
     return out
 

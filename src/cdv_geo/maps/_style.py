@@ -86,13 +86,8 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Évolution de l'imperméabilisation {year}",
         "Change in impervious surfaces {year}",
     ),
-    # --- why a layer is missing
+    # --- why a layer is missing (notes of compose and of report.compute_metrics)
     "missing_layer": ("couche « {layer} » absente du territoire", "no {layer} layer"),
-    "missing_module": (
-        "{what} : module {module} indisponible ({error})",
-        "{what}: module {module} unavailable ({error})",
-    ),
-    "missing_metric": ("{what} : calcul impossible ({error})", "{what}: not computed ({error})"),
     "missing_raster": ("raster « {name} » absent", "no raster {name!r}"),
     "missing_table": ("table « {name} » absente", "no table {name!r}"),
     # --- field labels

@@ -5,8 +5,9 @@ layer), a scale bar, a source line (saying "données illustratives" for demo dat
 full-screen button, a mini-map and a measuring tool; each layer can be switched on and off.
 Labels are French by default, English with ``lang="en"``.
 
-A map always builds: a layer absent from the territory, or a metric that cannot be computed
-(see :func:`prepare_metrics`), is left out and listed under "Couches non affichées".
+A map always builds when something is absent: a layer absent from the territory, or a metric
+whose inputs are absent (see :func:`prepare_metrics`), is left out and listed under "Couches non
+affichées". Bad data raises a :class:`~cdv_geo.CdvGeoError`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ _IGN_AREAS = (
 )
 #: The notes (see prepare_metrics) shown on the overview and the quartier maps.
 _TOPICS = ("access", "renewal", "renaturation")
+#: The metrics each map draws (keys of prepare_metrics): only those are computed when absent.
+_ACCESS = ("network", "nearest", "coverage", "service_areas")
+_RENATURATION = ("desealing", "trees", "impervious")
+_OVERVIEW = (*_ACCESS, "renewal_balance", *_RENATURATION)
 
 
 # --- map furniture --------------------------------------------------------------------------------
@@ -616,7 +621,11 @@ def _service_areas_for(
 
 
 def _resolve_common(
-    territory: Any, metrics: Mapping[str, Any] | None, lang: str, service: str
+    territory: Any,
+    metrics: Mapping[str, Any] | None,
+    lang: str,
+    service: str,
+    keys: Sequence[str],
 ) -> dict[str, Any]:
     st.check_lang(lang)
     _check_territory(territory)
@@ -625,7 +634,7 @@ def _resolve_common(
             f"metrics must be a dict of precomputed tables (e.g. {{'nearest': df}}), got "
             f"{type(metrics).__name__}"
         )
-    return prepare_metrics(territory, metrics, services=(service,))
+    return prepare_metrics(territory, metrics, services=(service,), keys=keys)
 
 
 # --- the maps ------------------------------------------------------------------------------
@@ -667,7 +676,7 @@ def overview_map(
     >>> m._cdv_title
     "Contrat de ville — Soissons : vue d'ensemble"
     """
-    m_ = _resolve_common(territory, metrics, lang, service)
+    m_ = _resolve_common(territory, metrics, lang, service, _OVERVIEW)
     t = territory
     kf = _safe_key_figures(t, m_, service)
     bounds, tol = _fit(t, _metric_bounds(t), 150.0)
@@ -789,7 +798,7 @@ def quartier_map(
     >>> m._cdv_title
     'Quartier Presles (Soissons)'
     """
-    m_ = _resolve_common(territory, metrics, lang, service)
+    m_ = _resolve_common(territory, metrics, lang, service, _OVERVIEW)
     t = territory
     row = t.quartier(quartier)
     qid = str(row["id"])
@@ -835,7 +844,7 @@ def accessibility_map(
         raise CdvGeoError(
             f"service={service!r} is not a facility kind; use one of {', '.join(FACILITY_KINDS)}"
         )
-    m_ = _resolve_common(territory, metrics, lang, service)
+    m_ = _resolve_common(territory, metrics, lang, service, _ACCESS)
     t = territory
     bounds, tol = _fit(t, _metric_bounds(t), 150.0)
     service_label = st.value_label("kind", service, lang)
@@ -915,7 +924,7 @@ def renaturation_map(
     >>> m._cdv_title.startswith("Renaturation")
     True
     """
-    m_ = _resolve_common(territory, metrics, lang, "water_play_area")
+    m_ = _resolve_common(territory, metrics, lang, "water_play_area", _RENATURATION)
     t = territory
     bounds, tol = _fit(t, _metric_bounds(t), 150.0)
     title = st.label("title_renaturation", lang, territory=t.name)
@@ -986,7 +995,7 @@ def renewal_map(
     >>> m._cdv_title
     'Urban renewal (NPNRU) — Soissons'
     """
-    m_ = _resolve_common(territory, metrics, lang, "water_play_area")
+    m_ = _resolve_common(territory, metrics, lang, "water_play_area", ("renewal_balance",))
     t = territory
     bounds, tol = _fit(t, _metric_bounds(t), 150.0)
     title = st.label("title_renewal", lang, territory=t.name)
@@ -1106,7 +1115,7 @@ def indicators_map(
     >>> m._cdv_title
     'Indicateurs — Soissons'
     """
-    m_ = _resolve_common(territory, metrics, lang, "water_play_area")
+    m_ = _resolve_common(territory, metrics, lang, "water_play_area", ("indicators",))
     t = territory
     bounds, tol = _fit(t, _metric_bounds(t), 150.0)
     title = st.label("title_indicators", lang, territory=t.name)
