@@ -135,19 +135,19 @@ class Metrics:
     notes : list of str
         What was skipped and why, and how results were obtained (e.g. straight-line distances),
         as sentences for the tables and the report's index.
-    skipped : list of Note
-        The same skips, structured for the maps: one ``(label key, arguments)`` per missing
-        input (see :data:`Note`), e.g. ``("missing_layer", {"layer": "residences",
-        "topic": "access"})``.
     network : object, optional
         The :class:`~cdv_geo.network.WalkNetwork` used, if any.
+    skipped : list of Note
+        The skips of `notes`, structured for the maps: one ``(label key, arguments)`` per
+        missing input (see :data:`Note`), e.g. ``("missing_layer", {"layer": "residences",
+        "topic": "access"})``.
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    skipped: list[Note] = field(default_factory=list)
     network: Any = None
+    skipped: list[Note] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the results keyed as :func:`cdv_geo.maps.prepare_metrics` documents them.
