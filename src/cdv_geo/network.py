@@ -410,8 +410,8 @@ class _SegmentGrid:
         ux = qx - fi - 0.5
         uy = qy - fj - 0.5
         r = np.sqrt(ux * ux + uy * uy) * gf
-        lb = np.ascontiguousarray(rec[:, 2:]).view(self.ftype)  # (second, rest)
-        o1 = np.flatnonzero(bdist >= lb[:, 0] - r)
+        lb = rec.view(self.ftype)  # columns 2 and 3: bounds of the second and of the rest
+        o1 = np.flatnonzero(bdist >= lb[:, 2] - r)
         if len(o1):
             s2 = rec[o1, 1].astype(np.int64)
             d2b, tb = self._d2_rows(self.seg_rows.take(s2, axis=0), px[o1], py[o1])
@@ -423,7 +423,7 @@ class _SegmentGrid:
             d2[w2] = d2b[w]
             t[w2] = tb[w]
             bdist[w2] = np.sqrt(d2b[w])
-            o2 = o1[bdist[o1] >= lb[o1, 1] - r[o1]]
+            o2 = o1[bdist[o1] >= lb[o1, 3] - r[o1]]
             if len(o2):
                 self._rest(o2, fid[o2], px, py, r, best, d2, t, bdist)
         # exact when the nearest candidate lies within the margin used to register segments
@@ -663,6 +663,8 @@ class WalkNetwork:
             None if data is None else data.loc[keep_edge].reset_index(drop=True)
         )
         self._grid = _SegmentGrid(self.edge_geometry)
+        # what queries read, computed with the network so that none pays for it on first use
+        _ = self.csr, self.components, self._edge_uv, self._grid.strtree
 
     # --- constructors --------------------------------------------------------------------------
 
