@@ -577,47 +577,16 @@ def _safe_key_figures(t: Any, metrics: Mapping[str, Any], service: str) -> pd.Da
     return key_figures(t, metrics, service=service)
 
 
-def _service_areas_for(
-    t: Any, metrics: dict[str, Any], service: str
-) -> tuple[gpd.GeoDataFrame | None, str | None]:
-    """Service areas of `service`: given ones, else computed (network, or straight lines)."""
+def _service_areas_for(metrics: Mapping[str, Any], service: str) -> gpd.GeoDataFrame | None:
+    """Service areas of `service` among the computed ones (see :func:`prepare_metrics`)."""
     areas = metrics.get("service_areas")
     if (
         isinstance(areas, gpd.GeoDataFrame)
         and "kind" in areas.columns
         and (areas["kind"] == service).any()
     ):
-        return areas, None
-    if t.facilities is None or service not in set(t.facilities["kind"]):
-        return None, None
-    try:
-        import importlib
-
-        prox = importlib.import_module("cdv_geo.proximity")
-        computed = prox.service_areas(
-            t.facilities,
-            network=metrics.get("network"),
-            thresholds_m=list(t.settings.service_area_m),
-            by="kind",
-            kinds=[service],
-            max_snap_m=float(t.settings.max_snap_m),
-        )
-        return computed, None
-    except ImportError:
-        # No proximity engine at all: plain circles, labelled as straight-line in the legend.
-        fac = t.facilities[t.facilities["kind"] == service].to_crs(t.settings.crs)
-        rows = [
-            {
-                "kind": service,
-                "threshold_m": float(d),
-                "method": "euclidean",
-                "geometry": fac.geometry.buffer(float(d)).union_all(),
-            }
-            for d in t.settings.service_area_m
-        ]
-        return gpd.GeoDataFrame(rows, crs=t.settings.crs), None
-    except Exception as exc:
-        return None, str(exc)
+        return areas
+    return None
 
 
 def _resolve_common(
@@ -737,11 +706,9 @@ def _common_layers(
 
 
 def _add_service_areas(b: _Builder, m_: dict[str, Any], service: str) -> None:
-    areas, why = _service_areas_for(b.t, m_, service)
+    areas = _service_areas_for(m_, service)
     if areas is not None:
         b.add("service_areas", service_areas_layer, areas, service=service, simplify_m=b.simplify_m)
-    elif why:
-        b.notes.append(why)
     else:
         b.note("missing_layer", layer=st.value_label("kind", service, b.lang))
 
