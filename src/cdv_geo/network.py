@@ -267,11 +267,19 @@ class _SegmentGrid:
     def _fine_lists(self, cell: np.ndarray, seg: np.ndarray) -> None:
         """Fine cells (row-major over the fine grid) from the coarse lists.
 
-        Each fine cell gets one record of 16 bytes: its two candidates nearest to its centre
-        (-1: none), and lower bounds of the distance from its centre to the second one and to
-        the others (as the bits of floats of the same size). Where the others start in
-        ``rest_seg`` / ``rest_lb`` and how many they are is kept apart (``rest_start``,
-        ``rest_count``), for the few points that need them.
+        Each fine cell records (``cells``, 32 bytes, read with one memory access) its two
+        candidates nearest to its centre (-1: none), where its other candidates start in
+        ``rest_seg`` and how many they are, and a lower bound of the distance to its
+        candidates but the first one as a function of the position in the cell: the
+        coefficients of ``a + b wx + c wy + d wx wy``, (wx, wy) in [0, 1)^2, as the bits of
+        floats of the same size. ``bound_rest`` bounds the same way the distance to the
+        candidates but the first two.
+
+        A segment s whose point nearest to the centre c is q (at d = |c - q| > 0) lies beyond
+        the line through q normal to n = (c - q) / d, so d(p, s) >= (p - q).n = d + (p - c).n,
+        a linear bound. The minimum over several segments of these linear bounds is concave
+        on the cell, hence at least the bilinear interpolation of its values at the corners:
+        that interpolation is the stored bound.
         """
         k, g, gf, ny = self.k, self.g, self.gf, self.ny
         nyf = ny * k
@@ -282,20 +290,33 @@ class _SegmentGrid:
         small = len(self.ax) < 2**31 and 2 * len(seg) * k * k < 2**31
         itype, ftype = (np.int32, np.float32) if small else (np.int64, np.float64)
         nf = self.nx * k * nyf
-        rec = np.zeros((nf, 4), dtype=itype)
+        none = np.array([np.inf, 0.0, 0.0, 0.0], dtype=ftype)
+        rec = np.zeros((nf, 8), dtype=itype)
         rec[:, :2] = -1
-        rec[:, 2:] = np.array(np.inf, dtype=ftype).view(itype)
-        rest_start = np.zeros(nf, dtype=np.int64)
-        rest_count = np.zeros(nf, dtype=np.int64)
+        rec[:, 4:] = none.view(itype)
+        bound_rest = np.tile(none, (nf, 1))
         rest_seg: list[np.ndarray] = []
-        rest_lb: list[np.ndarray] = []
         offset = 0
         span = gf * np.sqrt(2.0) + _SLACK_M
+        half = gf / 2
 
         def first_hits(values: np.ndarray, mins: np.ndarray, run_id: np.ndarray) -> np.ndarray:
             """Position of the first entry of each run equal to its run's (finite) minimum."""
             hit = np.flatnonzero((values == mins[run_id]) & np.isfinite(values))
             return hit[np.r_[True, run_id[hit[1:]] != run_id[hit[:-1]]]] if len(hit) else hit
+
+        def bilinear(corner: list[np.ndarray], starts: np.ndarray) -> np.ndarray:
+            """Coefficients (a, b, c, d) from the minimum of each run at the four corners."""
+            f00, f10, f01, f11 = (np.minimum.reduceat(v, starts) for v in corner)
+            out = np.zeros((len(starts), 4))
+            out[:, 0] = np.inf
+            ok = np.isfinite(f00)
+            # made smaller by more than the rounding of the coefficients to float32
+            f00, f10, f01, f11 = (
+                v[ok] - 1e-6 * np.abs(v[ok]) - _SLACK_M for v in (f00, f10, f01, f11)
+            )
+            out[ok] = np.stack([f00, f10 - f00, f01 - f00, f11 - f10 - f01 + f00], axis=1)
+            return out.astype(ftype)
 
         for lo, hi in _chunks(counts[nonempty], _CHUNK // 4):
             ne = nonempty[lo:hi]
@@ -326,37 +347,39 @@ class _SegmentGrid:
                     p1 = first_hits(d2, mn, run_id)
                     rec[fid, 0] = s[p1]
                     d2[p1] = np.inf
+                    # the linear bounds d + (p - c).n at the corners (p - c) = (+-h, +-h);
+                    # a centre on the segment gives the constant bound 0
+                    d = np.sqrt(d2)
+                    live = np.isfinite(d)
+                    w = np.divide(half, d, out=np.zeros_like(d), where=live & (d > 0))
+                    hx, hy = -ex * w, -ey * w  # h n
+                    dd = np.where(live, d, np.inf)
+                    corner = [dd - hx - hy, dd + hx - hy, dd - hx + hy, dd + hx + hy]
+                    rec[fid, 4:] = bilinear(corner, starts).view(itype)
                     p2 = first_hits(d2, np.minimum.reduceat(d2, starts), run_id)
                     f2 = fid[run_id[p2]]
                     rec[f2, 1] = s[p2]
-                    rec[f2, 2] = (
-                        (np.sqrt(d2[p2]) * (1.0 - 1e-6) - _SLACK_M).astype(ftype).view(itype)
-                    )
                     d2[p2] = np.inf
+                    for v in corner:
+                        v[p2] = np.inf
+                    bound_rest[fid] = bilinear(corner, starts)
                     kept = np.flatnonzero(np.isfinite(d2))
-                    # lower bound of the distance to the centre, safe for float32 rounding
-                    lb = (np.sqrt(d2[kept]) * (1.0 - 1e-6) - _SLACK_M).astype(ftype)
                     rest_seg.append(s[kept].astype(itype))
-                    rest_lb.append(lb)
                     n = np.bincount(run_id[kept], minlength=len(ne))
-                    low = np.full(len(ne), np.inf, dtype=ftype)
-                    np.minimum.at(low, run_id[kept], lb)
-                    rec[fid, 3] = low.view(itype)
-                    rest_start[fid] = offset + np.cumsum(n) - n
-                    rest_count[fid] = n
+                    rec[fid, 2] = offset + np.cumsum(n) - n
+                    rec[fid, 3] = n
                     offset += len(kept)
         self.cells = rec
-        self.rest_start = rest_start.astype(itype)
-        self.rest_count = rest_count.astype(np.min_scalar_type(int(rest_count.max())))
         self.ftype = ftype
+        self.bound_rest = bound_rest
         self.rest_seg = np.concatenate(rest_seg)
-        self.rest_lb = np.concatenate(rest_lb)
         # what distances need of a segment, side by side: one memory access per segment
         self.seg_rows = np.stack([self.ax, self.ay, self.dx, self.dy, self.len2], axis=1)
-        # and what the answer needs (edge as a float: exact below 2**53)
+        # and what the answer needs (edge as a float: exact below 2**53; 4 columns: numpy
+        # gathers rows of a power of two bytes fastest)
         self.seg_out = np.stack(
             [self.seg_off, np.sqrt(self.len2), self.seg_edge.astype(float), self.seg_off], axis=1
-        )  # (4 columns: a power of two is faster to gather)
+        )
 
     @staticmethod
     def _d2_rows(rows: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -383,11 +406,6 @@ class _SegmentGrid:
         Edge -1 (and NaN distances) beyond `max_distance`.
         """
         n = len(xy)
-        edge = np.full(n, -1, dtype=np.int64)
-        along = np.full(n, np.nan)
-        dist = np.full(n, np.nan)
-        if n == 0:
-            return edge, along, dist
         k, gf = self.k, self.gf
         px = np.ascontiguousarray(xy[:, 0])
         py = np.ascontiguousarray(xy[:, 1])
@@ -406,12 +424,11 @@ class _SegmentGrid:
         best = rec[:, 0].astype(np.int64)
         d2, t = self._d2_rows(self.seg_rows.take(best, axis=0), px, py)
         bdist = np.sqrt(d2)
-        # the other candidates: d(p, s) >= d(c, s) - d(p, c), c the centre of p's fine cell
-        ux = qx - fi - 0.5
-        uy = qy - fj - 0.5
-        r = np.sqrt(ux * ux + uy * uy) * gf
-        lb = rec.view(self.ftype)  # columns 2 and 3: bounds of the second and of the rest
-        o1 = np.flatnonzero(bdist >= lb[:, 2] - r)
+        # the other candidates are farther when the first one is nearer than their bound
+        wx = qx - fi
+        wy = qy - fj
+        c = rec[:, 4:].view(self.ftype)
+        o1 = np.flatnonzero(bdist >= c[:, 0] + c[:, 1] * wx + c[:, 2] * wy + c[:, 3] * (wx * wy))
         if len(o1):
             s2 = rec[o1, 1].astype(np.int64)
             d2b, tb = self._d2_rows(self.seg_rows.take(s2, axis=0), px[o1], py[o1])
@@ -423,25 +440,32 @@ class _SegmentGrid:
             d2[w2] = d2b[w]
             t[w2] = tb[w]
             bdist[w2] = np.sqrt(d2b[w])
-            o2 = o1[bdist[o1] >= lb[o1, 3] - r[o1]]
+            c = self.bound_rest.take(fid[o1], axis=0)
+            w1, h1 = wx[o1], wy[o1]
+            o2 = o1[bdist[o1] >= c[:, 0] + c[:, 1] * w1 + c[:, 2] * h1 + c[:, 3] * (w1 * h1)]
             if len(o2):
-                self._rest(o2, fid[o2], px, py, r, best, d2, t, bdist)
-        # exact when the nearest candidate lies within the margin used to register segments
+                self._rest(o2, rec[o2, 2], rec[o2, 3], px, py, best, d2, t, bdist)
         out = self.seg_out.take(best, axis=0)
         al = out[:, 0] + t * out[:, 1]
         ed = out[:, 2].astype(np.int64)
+        # exact when the nearest candidate lies within the margin used to register segments
         ok = bdist <= self.margin
-        if len(pts) == n and ok.all():
+        if len(pts) == n:
             edge, along, dist = ed, al, bdist
+            rest = np.flatnonzero(~ok)
         else:
-            done = pts[ok]
-            edge[done] = ed[ok]
-            along[done] = al[ok]
-            dist[done] = bdist[ok]
+            edge = np.full(n, -1, dtype=np.int64)
+            along = np.full(n, np.nan)
+            dist = np.full(n, np.nan)
+            edge[pts], along[pts], dist[pts] = ed, al, bdist
             exact = np.zeros(n, dtype=bool)
-            exact[done] = True
+            exact[pts[ok]] = True
             rest = np.flatnonzero(~exact)
-            if len(rest) and max_distance > 0:  # (beyond the margin, nothing is within 0 m)
+        if len(rest):
+            edge[rest] = -1
+            along[rest] = np.nan
+            dist[rest] = np.nan
+            if max_distance > 0:  # (beyond the margin, nothing is within 0 m)
                 pts_geom = np.asarray(shapely.points(xy[rest]), dtype=object)
                 idx, dd = self.strtree.query_nearest(
                     pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
@@ -460,26 +484,24 @@ class _SegmentGrid:
     def _rest(
         self,
         u: np.ndarray,
-        fid: np.ndarray,
+        start: np.ndarray,
+        count: np.ndarray,
         px: np.ndarray,
         py: np.ndarray,
-        r: np.ndarray,
         best: np.ndarray,
         d2: np.ndarray,
         t: np.ndarray,
         bdist: np.ndarray,
     ) -> None:
-        """Compare the points `u` (in fine cells `fid`) with their cells' other candidates.
+        """Compare the points `u` with all the other candidates of their cells.
 
-        Updates `best`, `d2`, `t` and `bdist` in place.
+        They are `count` segments from `start` in ``rest_seg``; updates `best`, `d2`, `t` and
+        `bdist` in place.
         """
-        cnt = self.rest_count[fid].astype(np.int64)
+        cnt = count.astype(np.int64)
         pid = np.repeat(np.arange(len(u)), cnt)
-        pos = np.arange(len(pid)) + np.repeat(self.rest_start[fid] - (np.cumsum(cnt) - cnt), cnt)
-        # skip the candidates whose lower bound exceeds the best distance so far
-        cand = np.flatnonzero(self.rest_lb[pos] <= (bdist[u] + r[u])[pid])
-        pid = pid[cand]
-        sid = self.rest_seg[pos[cand]].astype(np.int64)
+        pos = np.arange(len(pid)) + np.repeat(start - (np.cumsum(cnt) - cnt), cnt)
+        sid = self.rest_seg[pos].astype(np.int64)
         pu = u[pid]
         d2c = self._d2_rows(self.seg_rows.take(sid, axis=0), px[pu], py[pu])[0]
         low = d2[u]
