@@ -342,43 +342,49 @@ class _SegmentGrid:
                     d2 = ex * ex + ey * ey
                     mn = np.minimum.reduceat(d2, starts)
                     lim = np.sqrt(mn) + span
-                    d2[d2 > (lim * lim)[run_id]] = np.inf  # pruned
+                    # the candidates of the fine cell (every run keeps at least its minimum)
+                    kept = np.flatnonzero(d2 <= (lim * lim)[run_id])
+                    d2, ex, ey, ks, kr = d2[kept], ex[kept], ey[kept], s[kept], run_id[kept]
+                    kst = np.searchsorted(kr, np.arange(len(ne)))
                     fid = base + i * nyf + j
-                    p1 = first_hits(d2, mn, run_id)
-                    rec[fid, 0] = s[p1]
+                    p1 = first_hits(d2, mn, kr)
+                    rec[fid, 0] = ks[p1]
                     d2[p1] = np.inf
-                    # the linear bounds d + (p - c).n at the corners (p - c) = (+-h, +-h);
-                    # a centre on the segment gives the constant bound 0
+                    # the linear bounds d + (p - c).n at the corners (p - c) = (+-h, +-h); a
+                    # centre on the segment gives the constant bound 0, a removed one +inf
                     d = np.sqrt(d2)
-                    live = np.isfinite(d)
-                    w = np.divide(half, d, out=np.zeros_like(d), where=live & (d > 0))
+                    w = np.divide(half, d, out=np.zeros_like(d), where=d > 0)
                     hx, hy = -ex * w, -ey * w  # h n
-                    dd = np.where(live, d, np.inf)
-                    corner = [dd - hx - hy, dd + hx - hy, dd - hx + hy, dd + hx + hy]
-                    rec[fid, 4:] = bilinear(corner, starts).view(itype)
-                    p2 = first_hits(d2, np.minimum.reduceat(d2, starts), run_id)
-                    f2 = fid[run_id[p2]]
-                    rec[f2, 1] = s[p2]
+                    corner = [d - hx - hy, d + hx - hy, d - hx + hy, d + hx + hy]
+                    rec[fid, 4:] = bilinear(corner, kst).view(itype)
+                    p2 = first_hits(d2, np.minimum.reduceat(d2, kst), kr)
+                    rec[fid[kr[p2]], 1] = ks[p2]
                     d2[p2] = np.inf
                     for v in corner:
                         v[p2] = np.inf
-                    bound_rest[fid] = bilinear(corner, starts)
-                    kept = np.flatnonzero(np.isfinite(d2))
-                    rest_seg.append(s[kept].astype(itype))
-                    n = np.bincount(run_id[kept], minlength=len(ne))
+                    bound_rest[fid] = bilinear(corner, kst)
+                    rest = np.flatnonzero(np.isfinite(d2))
+                    rest_seg.append(ks[rest].astype(itype))
+                    n = np.bincount(kr[rest], minlength=len(ne))
                     rec[fid, 2] = offset + np.cumsum(n) - n
                     rec[fid, 3] = n
-                    offset += len(kept)
+                    offset += len(rest)
         self.cells = rec
         self.ftype = ftype
         self.bound_rest = bound_rest
         self.rest_seg = np.concatenate(rest_seg)
         # what distances need of a segment, side by side: one memory access per segment
         self.seg_rows = np.stack([self.ax, self.ay, self.dx, self.dy, self.len2], axis=1)
-        # and what the answer needs (edge as a float: exact below 2**53; 4 columns: numpy
-        # gathers rows of a power of two bytes fastest)
+        # and what the answer needs: offset and length of the segment in its edge, the edge
+        # (as a float: exact below 2**53) and its length
         self.seg_out = np.stack(
-            [self.seg_off, np.sqrt(self.len2), self.seg_edge.astype(float), self.seg_off], axis=1
+            [
+                self.seg_off,
+                np.sqrt(self.len2),
+                self.seg_edge.astype(float),
+                np.asarray(shapely.length(self.geoms), dtype=float)[self.seg_edge],
+            ],
+            axis=1,
         )
 
     @staticmethod
@@ -403,7 +409,8 @@ class _SegmentGrid:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (edge, along, distance) of points with finite coordinates.
 
-        Edge -1 (and NaN distances) beyond `max_distance`.
+        ``along`` is within [0, edge length]; edge -1 (and NaN distances) beyond
+        `max_distance`.
         """
         n = len(xy)
         k, gf = self.k, self.gf
@@ -446,7 +453,7 @@ class _SegmentGrid:
             if len(o2):
                 self._rest(o2, rec[o2, 2], rec[o2, 3], px, py, best, d2, t, bdist)
         out = self.seg_out.take(best, axis=0)
-        al = out[:, 0] + t * out[:, 1]
+        al = np.clip(out[:, 0] + t * out[:, 1], 0.0, out[:, 3])
         ed = out[:, 2].astype(np.int64)
         # exact when the nearest candidate lies within the margin used to register segments
         ok = bdist <= self.margin
@@ -473,7 +480,10 @@ class _SegmentGrid:
                 r_ = rest[idx[0]]
                 edge[r_] = idx[1]
                 dist[r_] = dd
-                along[r_] = shapely.line_locate_point(self.geoms[idx[1]], pts_geom[idx[0]])
+                lines = self.geoms[idx[1]]
+                along[r_] = np.clip(
+                    shapely.line_locate_point(lines, pts_geom[idx[0]]), 0.0, shapely.length(lines)
+                )
         far = dist > max_distance
         if far.any():
             edge[far] = -1
@@ -1231,11 +1241,6 @@ class WalkNetwork:
             if finite.any():
                 e, a, d = self._grid.nearest(xy[finite], float(max_snap_m))
                 edge[finite], along[finite], dist[finite] = e, a, d
-        ok = edge >= 0
-        if ok.all():
-            np.clip(along, 0.0, self.edge_length[edge], out=along)
-        else:
-            along[ok] = np.clip(along[ok], 0.0, self.edge_length[edge[ok]])
         return edge, along, dist
 
     # --- routing -------------------------------------------------------------------------------
