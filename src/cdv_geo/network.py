@@ -14,10 +14,14 @@ edge's first node and the straight-line snap distance. A point farther than ``ma
 every street is *unreachable* (edge ``-1``, NaN distances), never silently attached to a
 far-away street.
 
-The snapping index is a uniform grid of cells, each listing the segments that can be nearest to
-a point of the cell (lists pruned with the bound of the cell's half-diagonal); it answers a
-point in a few vectorised numpy operations. Points farther than the grid's margin from every
-segment fall back on a :class:`shapely.STRtree` nearest query, so the answer is always exact.
+The snapping index, built with the network, is a two-level uniform grid: fine cells of about
+9 m list the segments that can be nearest to a point of the cell (pruned with the bound of the
+cell's half-diagonal), the two nearest to the cell's centre first, with lower bounds of the
+distance to the others (from the segments' supporting half-planes) that settle most points
+after one or two distance computations, all vectorised in numpy. Points farther than the
+grid's margin (40 m) from every segment fall back on a :class:`shapely.STRtree` nearest query,
+so the answer is always exact; ties go to the first edge. The index takes ~2 KiB per street
+(140 MiB for 112,000 streets).
 """
 
 from __future__ import annotations

@@ -558,16 +558,21 @@ def _nearest_frame(res: _Nearest, speed_kmh: float) -> pd.DataFrame:
     cols: dict[str, Any] = {}
     reasons = list(res.origin_reasons)
     # categorical columns: 100,000 origins share a few dozen facility ids and reasons
-    fac_cats = pd.Index(res.fac_ids, dtype=object)
+    # (codes are positions in the facility layer or -1: valid by construction)
+    fac_dtype = pd.CategoricalDtype(pd.Index(res.fac_ids, dtype=object))
     for kind, r in res.kinds.items():
         cols[f"{kind}_distance_m"] = r.distance
         cols[f"{kind}_time_min"] = r.distance / m_per_min
-        cols[f"{kind}_facility_id"] = pd.Categorical.from_codes(r.facility, categories=fac_cats)
+        cols[f"{kind}_facility_id"] = pd.Categorical.from_codes(
+            r.facility, dtype=fac_dtype, validate=False
+        )
         reasons.extend(r.reasons)
     n = len(res.ids)
     cols["snap_distance_m"] = res.snap
     cols["method"] = pd.Categorical.from_codes(
-        np.zeros(n, dtype=np.int64), categories=pd.Index([res.method])
+        np.zeros(n, dtype=np.int8),
+        dtype=pd.CategoricalDtype(pd.Index([res.method])),
+        validate=False,
     )
     cols["reason"] = _join_reasons(n, reasons)
     return pd.DataFrame(cols, index=res.ids)
