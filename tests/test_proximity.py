@@ -250,6 +250,49 @@ def test_equals_networkx_on_the_osm_extract():
         assert d.loc[node, "snap_distance_m"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_points_along_the_streets_equal_networkx_with_the_points_as_nodes():
+    # origins and facilities strewn along straight streets, several on the same street (direct
+    # walks along it, facilities on both sides): networkx on the graph in which every point
+    # splits its street gives the walking distances
+    rng = np.random.default_rng(9)
+    n = 25
+    xy = rng.uniform(0, 1000, (n, 2))
+    u = np.r_[np.arange(1, n), rng.integers(0, n, 15)]  # a tree plus chords: connected
+    v = np.r_[[rng.integers(0, i) for i in range(1, n)], rng.integers(0, n, 15)]
+    pairs = np.unique(np.sort(np.c_[u, v][u != v], axis=1), axis=0)  # no street twice
+    net = WalkNetwork(xy, pairs[:, 0], pairs[:, 1], crs=L93)
+    edge = np.r_[rng.integers(0, net.n_edges, 60), np.repeat([0, 1, 2], 8)]
+    along = rng.uniform(0.05, 0.95, len(edge)) * net.edge_length[edge]
+    a, b = net.node_xy[net.edge_u[edge]], net.node_xy[net.edge_v[edge]]
+    pts = a + (along / net.edge_length[edge])[:, None] * (b - a)
+    is_fac = np.zeros(len(edge), dtype=bool)
+    is_fac[:8] = True
+    is_fac[60::2] = True  # half of the points of streets 0, 1 and 2
+    ref = nx.Graph()
+    for e in range(net.n_edges):
+        on = np.flatnonzero(edge == e)
+        on = on[np.argsort(along[on])]
+        chain = [f"n{net.edge_u[e]}", *(f"p{i}" for i in on), f"n{net.edge_v[e]}"]
+        at = [0.0, *along[on], net.edge_length[e]]
+        for (s, t), w in zip(itertools.pairwise(chain), np.diff(at), strict=True):
+            if not ref.has_edge(s, t) or ref[s][t]["w"] > w:
+                ref.add_edge(s, t, w=w)
+    fac = gdf(
+        [Point(p) for p in pts[is_fac]],
+        id=[f"p{i}" for i in np.flatnonzero(is_fac)],
+        kind=["ccas"] * int(is_fac.sum()),
+    )
+    origins = gdf([Point(p) for p in pts[~is_fac]], id=[f"p{i}" for i in np.flatnonzero(~is_fac)])
+    d = nearest_facility(origins, fac, network=net)
+    expected = nx.multi_source_dijkstra_path_length(ref, set(fac["id"]), weight="w")
+    for o in origins["id"]:
+        assert d.loc[o, "ccas_distance_m"] == pytest.approx(expected[o], abs=1e-6)
+        chosen = d.loc[o, "ccas_facility_id"]
+        assert nx.dijkstra_path_length(ref, chosen, o, weight="w") == pytest.approx(
+            expected[o], abs=1e-6
+        )
+
+
 # --- straight-line fallback -------------------------------------------------------------------
 
 
