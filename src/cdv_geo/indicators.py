@@ -555,6 +555,20 @@ def _level_of(code: str, declared: str | None) -> str | None:
     return None
 
 
+#: Columns of the tidy records both reader paths build (``_row``/``_line`` locate messages).
+_RECORD_COLUMNS = [
+    "code",
+    "level",
+    "indicator",
+    "year",
+    "value",
+    "flag",
+    "source_column",
+    "_row",
+    "_line",
+]
+
+
 def read_indicators(
     path: str | os.PathLike[str],
     *,
@@ -863,17 +877,7 @@ def _from_wide(
         raise DataValidationError(problems, summary=_summary(problems, path))
     out = pd.DataFrame.from_records(
         records,
-        columns=[
-            "code",
-            "level",
-            "indicator",
-            "year",
-            "value",
-            "flag",
-            "source_column",
-            "_row",
-            "_line",
-        ],
+        columns=_RECORD_COLUMNS,
     )
     names = body[name_col].astype(object).where(body[name_col].notna(), None) if name_col else None
     out.insert(1, "name", [None if names is None else names.iloc[r] for r in out["_row"]])
@@ -951,17 +955,7 @@ def _from_long(
         raise DataValidationError(problems, summary=_summary(problems, path))
     out = pd.DataFrame.from_records(
         records,
-        columns=[
-            "code",
-            "level",
-            "indicator",
-            "year",
-            "value",
-            "flag",
-            "source_column",
-            "_row",
-            "_line",
-        ],
+        columns=_RECORD_COLUMNS,
     )
     out.insert(1, "name", [body[name_col].iloc[r] if name_col else None for r in out["_row"]])
     used = {code_col, name_col, year_col, level_col, ind_col, val_col, flag_col}

@@ -122,6 +122,20 @@ TABLES: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: The results the committee maps read (``Metrics.as_dict()`` always holds these keys).
+MAP_KEYS = (
+    "network",
+    "nearest",
+    "coverage",
+    "service_areas",
+    "indicators",
+    "renewal_balance",
+    "desealing",
+    "trees",
+    "impervious",
+)
+
+
 @dataclass
 class Metrics:
     """The metric results of a territory.
@@ -156,15 +170,7 @@ class Metrics:
         :attr:`skipped` (the structured notes the maps label).
         """
         out: dict[str, Any] = {**self.tables, **self.layers, "network": self.network}
-        for key in (
-            "nearest",
-            "coverage",
-            "service_areas",
-            "indicators",
-            "renewal_balance",
-            "desealing",
-            "trees",
-        ):
+        for key in MAP_KEYS:
             out.setdefault(key, None)
         imp = self.tables.get("impervious")
         out["impervious"] = (

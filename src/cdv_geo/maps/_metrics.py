@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo._errors import CdvGeoError
+from cdv_geo.report import MAP_KEYS
 
 __all__ = ["Note", "key_figures", "prepare_metrics"]
 
@@ -26,17 +27,7 @@ __all__ = ["Note", "key_figures", "prepare_metrics"]
 Note = tuple[str, dict[str, Any]]
 
 #: The keys of the maps' metrics, each also an output name of ``compute_metrics(only=...)``.
-_KEYS = (
-    "network",
-    "nearest",
-    "coverage",
-    "service_areas",
-    "indicators",
-    "renewal_balance",
-    "desealing",
-    "trees",
-    "impervious",
-)
+_KEYS = MAP_KEYS
 
 
 def prepare_metrics(
