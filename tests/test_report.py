@@ -296,3 +296,18 @@ def test_official_qpv_file_in_project(tmp_path: Path) -> None:
     )
     t = Territory.from_file(tmp_path / "project.toml")
     assert list(t.quartiers["code"]) == ["QA"]
+
+
+def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> None:
+    from cdv_geo.report import build_report
+
+    seen: list[tuple[str, int]] = []
+
+    def progress(items, desc):  # type: ignore[no-untyped-def]
+        items = list(items)
+        seen.append((desc, len(items)))
+        return items
+
+    build_report(territory, tmp_path, formats=("csv",), progress=progress)
+    # 6 metric steps; overview + 2 quartier maps + 4 thematic maps
+    assert seen == [("metrics", 6), ("maps", 7)]

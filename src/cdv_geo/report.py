@@ -1090,6 +1090,7 @@ def build_report(
                 lang=lang,
                 assets=assets,  # type: ignore[arg-type]
                 asset_dir=asset_dir,
+                progress=progress,
             )
         )
     return _write_index(territory, metrics, out, tables, figures, map_files, lang)

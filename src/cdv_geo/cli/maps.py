@@ -49,7 +49,13 @@ def maps_command(
         click.echo(f"Wrote {path}")
         return
     files = maps.build_committee_maps(
-        territory, out, metrics=metrics, lang=lang, assets=mode, asset_dir=asset_dir
+        territory,
+        out,
+        metrics=metrics,
+        lang=lang,
+        assets=mode,
+        asset_dir=asset_dir,
+        progress=progress,
     )
     for path in files.values():
         click.echo(f"Wrote {path}")

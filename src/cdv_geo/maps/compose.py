@@ -13,7 +13,7 @@ affichées". Bad data raises a :class:`~cdv_geo.CdvGeoError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -1170,6 +1170,7 @@ def build_committee_maps(
     asset_dir: AssetDir = None,
     tiles: Tiles = DEFAULT_TILES,
     service: str = "water_play_area",
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
 ) -> dict[str, Path]:
     """Write every committee map of a territory into `out_dir`.
 
@@ -1194,6 +1195,8 @@ def build_committee_maps(
         Basemap; ``None`` for none.
     service : str
         Facility kind of the walking-access layers.
+    progress : callable, optional
+        ``progress(iterable, description)`` wrapping the map builds (the CLI's progress bar).
 
     Returns
     -------
@@ -1249,7 +1252,8 @@ def build_committee_maps(
     ]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    built = [(name, make()) for name, make in makers]
+    steps = progress(makers, "maps") if progress is not None else makers
+    built = [(name, make()) for name, make in steps]
     if assets == "inline":
         # Fail before writing anything when an asset is missing: no half-built bundle.
         from cdv_geo.maps.html import render_html
