@@ -754,6 +754,35 @@ def _codes_and_levels(
     return codes, levels
 
 
+def _check_cell(
+    v: float | None,
+    flag: str | None,
+    cell: Any,
+    col: _Column,
+    path: Path,
+    where: str,
+    field: str,
+    problems: list[Problem],
+) -> float | None:
+    """Return the scaled value of a parsed cell, or None after recording its problem."""
+    if v is None:
+        problems.append(
+            Problem(
+                f"{cell!r} is neither a number nor a secrecy code "
+                f"({', '.join(k for k in SECRECY_CODES if k)})",
+                file=str(path),
+                layer="indicators",
+                feature=where,
+                field=field,
+            )
+        )
+        return None
+    if flag is None and (pb := _value_problem(v, col, cell, path, where, field)):
+        problems.append(pb)
+        return None
+    return v * col.scale
+
+
 def _value_problem(
     v: float, col: _Column, cell: Any, path: Path, where: str, column: str
 ) -> Problem | None:
@@ -845,20 +874,8 @@ def _from_wide(
         for i, cell in enumerate(body[c]):
             v, flag = _parse_value(cell)
             where = f"{codes[i]} (line {lines[i]})"
-            if v is None:
-                problems.append(
-                    Problem(
-                        f"{cell!r} is neither a number nor a secrecy code "
-                        f"({', '.join(k for k in SECRECY_CODES if k)})",
-                        file=str(path),
-                        layer="indicators",
-                        feature=where,
-                        field=c,
-                    )
-                )
-                continue
-            if flag is None and (pb := _value_problem(v, col, cell, path, where, c)):
-                problems.append(pb)
+            value = _check_cell(v, flag, cell, col, path, where, c, problems)
+            if value is None:
                 continue
             records.append(
                 {
@@ -866,7 +883,7 @@ def _from_wide(
                     "level": levels[i],
                     "indicator": col.indicator,
                     "year": col.year or row_years[i] or year,
-                    "value": v * col.scale,
+                    "value": value,
                     "flag": flag,
                     "source_column": c,
                     "_row": i,
@@ -924,19 +941,8 @@ def _from_long(
         if flag == _EMPTY_FLAG and flag_col is not None:
             given = str(body[flag_col].iloc[i]).strip().lower()
             flag = given if given in SECRECY_CODES and given else flag
-        if v is None:
-            problems.append(
-                Problem(
-                    f"{cell!r} is neither a number nor a secrecy code",
-                    file=str(path),
-                    layer="indicators",
-                    feature=where,
-                    field=val_col,
-                )
-            )
-            continue
-        if flag is None and (pb := _value_problem(v, col, cell, path, where, val_col)):
-            problems.append(pb)
+        value = _check_cell(v, flag, cell, col, path, where, val_col, problems)
+        if value is None:
             continue
         records.append(
             {
@@ -944,7 +950,7 @@ def _from_long(
                 "level": levels[i],
                 "indicator": col.indicator,
                 "year": vintage,
-                "value": v * col.scale,
+                "value": value,
                 "flag": flag,
                 "source_column": val_col,
                 "_row": i,
