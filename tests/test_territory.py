@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely import Point, Polygon
 
@@ -169,3 +170,13 @@ def test_validate_opens_rasters_and_tables(
     text = str(info.value)
     assert "imp.tif" in text and "raster impervious" in text
     assert "ind.csv" in text and "120" in text
+
+
+def test_metric_layers_are_reprojected_once(square_quartiers: gpd.GeoDataFrame) -> None:
+    t = Territory("T", quartiers=square_quartiers.to_crs(4326))
+    first = t.metric("quartiers")
+    assert first.crs.to_epsg() == 2154
+    assert np.allclose(first.area, 250_000, rtol=1e-6)  # 500 m squares, back in Lambert-93
+    assert t.metric("quartiers") is first
+    t.quartiers = t.quartiers.iloc[:1]  # a replaced layer is reprojected again
+    assert len(t.metric("quartiers")) == 1

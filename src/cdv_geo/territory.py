@@ -139,6 +139,9 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
     attribution: str = ""
     project_file: Path | None = None
     network_file: Path | None = None
+    _metric_cache: dict[str, tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         check_metric_crs(self.settings.crs, what="territory CRS")
@@ -294,6 +297,9 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
     def metric(self, kind: str) -> gpd.GeoDataFrame:
         """Return layer `kind` in the territory's metric CRS.
 
+        The reprojection is done once per layer and reused (it is redone when the layer
+        attribute is replaced). Treat the result as read-only: copy it before editing.
+
         Raises
         ------
         CdvGeoError
@@ -305,7 +311,12 @@ green_spaces, communes, streets : geopandas.GeoDataFrame, optional
                 f"territory {self.name!r} has no {kind} layer; add it under [layers] in the "
                 "project file or pass it to Territory(...)"
             )
-        return gdf.to_crs(self.settings.crs)
+        cached = self._metric_cache.get(kind)
+        if cached is not None and cached[0] is gdf and cached[1] == self.settings.crs:
+            return cached[2]
+        projected = gdf.to_crs(self.settings.crs)
+        self._metric_cache[kind] = (gdf, self.settings.crs, projected)
+        return projected
 
     @property
     def metric_crs(self) -> CRS:
