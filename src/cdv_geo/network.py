@@ -47,6 +47,7 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from cdv_geo import _threads
 from cdv_geo._crs import check_metric_crs, choose_metric_crs, require_crs
 from cdv_geo._errors import CdvGeoWarning, CRSError, NetworkError
 
@@ -1235,16 +1236,20 @@ class WalkNetwork:
         """(edge, along, snap distance) of each (x, y); NaN coordinates are unreachable."""
         if not max_snap_m >= 0:
             raise NetworkError(f"max_snap_m must be a distance >= 0 in metres, not {max_snap_m}")
+        m = float(max_snap_m)
+        # each point on its own: cut in chunks, one per core (the queries release the GIL)
+        return _threads.map_chunks(lambda part: self._snap_part(xy[part], m), len(xy))
+
+    def _snap_part(self, xy: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
         if finite.all():
-            edge, along, dist = self._grid.nearest(xy, float(max_snap_m))
-        else:
-            edge = np.full(len(xy), -1, dtype=np.int64)
-            along = np.full(len(xy), np.nan)
-            dist = np.full(len(xy), np.nan)
-            if finite.any():
-                e, a, d = self._grid.nearest(xy[finite], float(max_snap_m))
-                edge[finite], along[finite], dist[finite] = e, a, d
+            return self._grid.nearest(xy, m)
+        edge = np.full(len(xy), -1, dtype=np.int64)
+        along = np.full(len(xy), np.nan)
+        dist = np.full(len(xy), np.nan)
+        if finite.any():
+            e, a, d = self._grid.nearest(xy[finite], m)
+            edge[finite], along[finite], dist[finite] = e, a, d
         return edge, along, dist
 
     # --- routing -------------------------------------------------------------------------------
@@ -1297,25 +1302,28 @@ class WalkNetwork:
         return dist[:n], seed
 
     def _point_distance(
-        self,
-        dist: np.ndarray,
-        seed: np.ndarray,
-        edge: np.ndarray,
-        along: np.ndarray,
+        self, node: np.ndarray, edge: np.ndarray, along: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance from node distances to points on edges (via either end) and its seed."""
-        # (distance, seed) of each node and (u, v) of each edge side by side: 16-byte rows,
-        # which numpy gathers fastest (seeds as floats: exact)
-        node = np.stack([dist, seed.astype(float)], axis=1)
+        """Distance from node distances to points on edges (via either end) and its seed.
+
+        `node` holds, per node, the distance and the seed of :meth:`_route` side by side
+        (:meth:`_node_table`); the seed comes back as a float (exact).
+        """
         ends = self._edge_uv.take(edge, axis=0)
         at_u = node.take(ends[:, 0], axis=0)
         at_v = node.take(ends[:, 1], axis=0)
         du = at_u[:, 0] + along
         dv = at_v[:, 0] + (self.edge_length[edge] - along)
         via_u = du <= dv
-        d = np.where(via_u, du, dv)
-        s = np.where(via_u, at_u[:, 1], at_v[:, 1]).astype(np.int64)
-        return d, s
+        return np.where(via_u, du, dv), np.where(via_u, at_u[:, 1], at_v[:, 1])
+
+    @staticmethod
+    def _node_table(dist: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        """(distance, seed) of each node side by side: 16-byte rows, which numpy gathers fastest.
+
+        Seeds as floats: exact below 2**53.
+        """
+        return np.stack([dist, seed.astype(float)], axis=1)
 
     @cached_property
     def _edge_uv(self) -> np.ndarray:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from cdv_geo import _threads
 from cdv_geo._errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.network import WalkNetwork, metric_crs_for
 from cdv_geo.schema import FACILITY_KINDS, SCHEMAS, normalize_token
@@ -96,11 +98,22 @@ def _to(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     return gdf if CRS.from_user_input(gdf.crs).equals(crs) else gdf.to_crs(crs)
 
 
-def _id_index(gdf: gpd.GeoDataFrame, name: str) -> pd.Index:
-    """Return the `id` column as a text Index (the index when there is no `id`), checked unique."""
+def _id_text(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Return the `id` column as text (the index when there is no `id`)."""
     raw = gdf["id"] if "id" in gdf.columns else gdf.index.to_series()
-    ids = raw.astype(str)
-    if not _all_different(ids):
+    return raw.astype(str)
+
+
+def _id_index(
+    gdf: gpd.GeoDataFrame, name: str, *, ids: pd.Series | None = None, unique: bool | None = None
+) -> pd.Index:
+    """Return the :func:`_id_text` of `gdf` as an Index, checked unique.
+
+    `ids` and `unique`: the text ids and whether they are all different, when already known.
+    """
+    if ids is None:
+        ids = _id_text(gdf)
+    if not (_all_different(ids) if unique is None else unique):
         dup = ids.duplicated()
         raise DataValidationError(
             [
@@ -127,21 +140,35 @@ def _ids(gdf: gpd.GeoDataFrame, name: str) -> np.ndarray:
     return _id_index(gdf, name).to_numpy(dtype=object)
 
 
-def _point_xy(geoms: np.ndarray) -> np.ndarray:
-    """(x, y) of points; a point inside polygons and lines; NaN for missing geometries."""
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    if len(coords) == len(geoms) and np.array_equal(idx, np.arange(len(geoms))):
-        # one coordinate each: points (or one-point collections, their own point on surface)
-        return coords
-    xy = np.full((len(geoms), 2), np.nan)
-    notpt = shapely.get_type_id(geoms) > 0
-    if notpt.any():
-        geoms = geoms.copy()
-        geoms[notpt] = shapely.point_on_surface(geoms[notpt])
-    # empty and missing geometries have no coordinate: they stay NaN
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    xy[idx] = coords
+def _point_xy(geoms: np.ndarray, *, xy: np.ndarray | None = None) -> np.ndarray:
+    """(x, y) of points; a point inside polygons and lines; NaN for missing geometries.
+
+    `xy`: the coordinates already read by :func:`_read_xy` (its NaN rows are completed).
+    """
+    if xy is None:
+        xy = np.empty((len(geoms), 2))
+        _read_xy(geoms, xy, 0)
+        _read_xy(geoms, xy, 1)
+    odd = np.flatnonzero(np.isnan(xy[:, 0]) | np.isnan(xy[:, 1]))
+    if len(odd):
+        xy[odd] = np.nan
+        g = geoms[odd]
+        usable = ~(shapely.is_missing(g) | shapely.is_empty(g))
+        # (a point, or a one-point collection, is its own point on surface)
+        xy[odd[usable]] = shapely.get_coordinates(shapely.point_on_surface(g[usable]))
     return xy
+
+
+def _read_xy(geoms: np.ndarray, xy: np.ndarray, axis: int) -> None:
+    """Read x (axis 0) or y (axis 1) of point geometries into ``xy[:, axis]``; NaN otherwise.
+
+    shapely's ``get_x``/``get_y`` release the GIL (``get_coordinates`` does not): x and y can
+    be read in two threads while a third routes.
+    """
+    try:
+        (shapely.get_x if axis == 0 else shapely.get_y)(geoms, out=xy[:, axis])
+    except shapely.errors.GEOSException:  # an empty point: let _point_xy take the careful way
+        xy[:, axis] = np.nan
 
 
 def _select_kinds(facilities: gpd.GeoDataFrame, kinds: Any) -> list[str]:
@@ -318,17 +345,63 @@ def _nearest(
     crs = network.crs if network is not None else metric_crs_for(origins)
     o = _to(origins, crs)
     f = _to(facilities, crs)
-    ids = _id_index(o, "origins")
     fac_ids = _ids(f, "facilities")
     o_geoms = np.asarray(o.geometry.values, dtype=object)
     f_geoms = np.asarray(f.geometry.values, dtype=object)
-    xy = _point_xy(o_geoms)
-    empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
-    origin_reasons: list[tuple[np.ndarray, str]] = [(empty, "origin has no geometry")]
     fkind = np.array([str(k) if pd.notna(k) else "" for k in f["kind"]], dtype=object)
     results: dict[str, _KindResult] = {}
     n = len(o)
     within = "" if max_distance_m is None else f" within {limit:g} m"
+    routes: dict[str, tuple[np.ndarray, _Seeds, tuple[np.ndarray, np.ndarray] | None]] = {}
+
+    # Checking the ids (a hash table, which releases the GIL) runs in a thread alongside the
+    # routing, whose Dijkstra calls hold the GIL; reading the coordinates and snapping the
+    # origins come after, cut in chunks over the cores.
+    o_ids = _id_text(o)
+    ids_job = _threads.alongside(_all_different, o_ids)
+    try:
+        if network is not None:
+            for kind in kind_list:
+                sel = np.flatnonzero(fkind == kind)
+                seeds = _facility_seeds(network, f_geoms[sel], max_snap_m)
+                lost = sel[np.isnan(seeds.snap)]
+                if len(lost):
+                    warnings.warn(
+                        f"{len(lost)} {kind} facilit{'y is' if len(lost) == 1 else 'ies are'} "
+                        f"farther than {max_snap_m:g} m from the street network and ignored: "
+                        f"{', '.join(fac_ids[lost][:10])}{'...' if len(lost) > 10 else ''}. "
+                        "Check their position, extend the street layer, or raise max_snap_m.",
+                        CdvGeoWarning,
+                        stacklevel=3,
+                    )
+                route = (
+                    network._route(seeds.edge, seeds.along, seeds.offset, limit=limit)
+                    if len(seeds.edge)
+                    else None
+                )
+                routes[kind] = (sel, seeds, route)
+        if network is not None:
+            tables = [network._node_table(*r) for _sel, _seeds, r in routes.values() if r]
+
+            def place(part: slice) -> tuple[np.ndarray, ...]:
+                # coordinates, attachment, then the distance and nearest seed of each kind
+                xy = _point_xy(o_geoms[part])
+                edge, along, snap = network._snap_part(xy, max_snap_m)
+                out = [xy, edge, along, snap]
+                any_edge = np.maximum(edge, 0)  # (unattached origins: NaN along, dropped later)
+                for table in tables:
+                    out.extend(network._point_distance(table, any_edge, along))
+                return tuple(out)
+
+            xy, o_edge, o_along, snap, *by_kind = _threads.map_chunks(place, n)
+        else:
+            (xy,) = _threads.map_chunks(lambda part: (_point_xy(o_geoms[part]),), n)
+    except BaseException:
+        wait([ids_job])  # (its own error, if any, is the lesser one)
+        raise
+    ids = _id_index(o, "origins", ids=o_ids, unique=ids_job.result())
+    empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
+    origin_reasons: list[tuple[np.ndarray, str]] = [(empty, "origin has no geometry")]
 
     if network is None:
         snap = np.full(n, np.nan)
@@ -353,7 +426,6 @@ def _nearest(
             )
         return _Nearest(ids, snap, origin_reasons, results, fac_ids, "euclidean", crs, xy)
 
-    o_edge, o_along, snap = network._snap_xy(xy, max_snap_m)
     placed = o_edge >= 0
     far = ~empty & ~placed
     if far.sum() > 0.5 * max(int((~empty).sum()), 1):
@@ -375,26 +447,16 @@ def _nearest(
     comp = network.components
     detached = bool(len(comp)) and int(comp.max()) > 0
     o_comp = comp[network.edge_u[e_pl]] if detached else None
-    for kind in kind_list:
-        sel = np.flatnonzero(fkind == kind)
-        seeds = _facility_seeds(network, f_geoms[sel], max_snap_m)
-        lost = sel[np.isnan(seeds.snap)]
-        if len(lost):
-            warnings.warn(
-                f"{len(lost)} {kind} facilit{'y is' if len(lost) == 1 else 'ies are'} farther "
-                f"than {max_snap_m:g} m from the street network and ignored: "
-                f"{', '.join(fac_ids[lost][:10])}{'...' if len(lost) > 10 else ''}. Check their "
-                "position, extend the street layer, or raise max_snap_m.",
-                CdvGeoWarning,
-                stacklevel=3,
-            )
+    for kind, (sel, seeds, route) in routes.items():
         seed_fac = sel[seeds.fac]
         dist = np.full(n, np.nan)
         fac = np.full(n, -1, dtype=np.int64)
         unreach = placed.copy()
-        if len(seeds.edge) and len(pl):
-            node_d, node_seed = network._route(seeds.edge, seeds.along, seeds.offset, limit=limit)
-            d, s = network._point_distance(node_d, node_seed, e_pl, a_pl)
+        if route is not None and len(pl):
+            d, s = by_kind[0], by_kind[1].astype(np.int64)
+            del by_kind[:2]
+            if not every:
+                d, s = d[pl], s[pl]
             _same_edge(d, s, e_pl, a_pl, seeds, network.n_edges)
             total = d + s_pl
             reached = np.isfinite(total) & (s >= 0) & (total <= limit)
