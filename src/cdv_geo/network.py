@@ -394,16 +394,33 @@ class _SegmentGrid:
 
     @staticmethod
     def _d2_rows(rows: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_d2` from rows of ``seg_rows`` (same arithmetic, hence the same values)."""
+        """:meth:`_d2` from rows of ``seg_rows`` (same arithmetic, hence the same values).
+
+        t = ((px - ax) dx + (py - ay) dy) / len2 clipped to [0, 1], then
+        d2 = (ax + t dx - px)² + (ay + t dy - py)², each operation in that order (the in-place
+        steps below round exactly as the written formula).
+        """
         sax = rows[:, 0]
         say = rows[:, 1]
         dx = rows[:, 2]
         dy = rows[:, 3]
-        t = ((px - sax) * dx + (py - say) * dy) / rows[:, 4]
+        t = px - sax
+        t *= dx
+        u = py - say
+        u *= dy
+        t += u
+        t /= rows[:, 4]
         np.clip(t, 0.0, 1.0, out=t)
-        ex = sax + t * dx - px
-        ey = say + t * dy - py
-        return ex * ex + ey * ey, t
+        ex = t * dx
+        ex += sax
+        ex -= px
+        ey = np.multiply(t, dy, out=u)
+        ey += say
+        ey -= py
+        ex *= ex
+        ey *= ey
+        ex += ey
+        return ex, t
 
     @cached_property
     def strtree(self) -> shapely.STRtree:
@@ -421,15 +438,21 @@ class _SegmentGrid:
         k, gf = self.k, self.gf
         px = np.ascontiguousarray(xy[:, 0])
         py = np.ascontiguousarray(xy[:, 1])
-        qx = (px - self.x0) / gf
-        qy = (py - self.y0) / gf
+        qx = px - self.x0
+        qx /= gf
+        qy = py - self.y0
+        qy /= gf
         # a point off the grid is farther than the margin from every segment: any cell will do,
         # the margin test below sends it to the fallback
-        fi = np.clip(np.floor(qx), 0, self.nx * k - 1)
-        fj = np.clip(np.floor(qy), 0, self.ny * k - 1)
-        fid = (fi * (self.ny * k) + fj).astype(np.int64)
+        fi = np.floor(qx)
+        np.clip(fi, 0, self.nx * k - 1, out=fi)
+        fj = np.floor(qy)
+        np.clip(fj, 0, self.ny * k - 1, out=fj)
+        fid = fi * (self.ny * k)
+        fid += fj
+        fid = fid.astype(np.int64)
         rec = self.cells.take(fid, axis=0)
-        pts = np.flatnonzero(rec[:, 0] >= 0)
+        pts = np.arange(n) if rec[:, 0].min(initial=0) >= 0 else np.flatnonzero(rec[:, 0] >= 0)
         if len(pts) < n:
             px, py, qx, qy, fi, fj = px[pts], py[pts], qx[pts], qy[pts], fi[pts], fj[pts]
             fid, rec = fid[pts], rec[pts]
@@ -437,10 +460,16 @@ class _SegmentGrid:
         d2, t = self._d2_rows(self.seg_rows.take(best, axis=0), px, py)
         bdist = np.sqrt(d2)
         # the other candidates are farther when the first one is nearer than their bound
-        wx = qx - fi
-        wy = qy - fj
-        c = rec[:, 4:].view(self.ftype)
-        o1 = np.flatnonzero(bdist >= c[:, 0] + c[:, 1] * wx + c[:, 2] * wy + c[:, 3] * (wx * wy))
+        wx = np.subtract(qx, fi, out=qx)
+        wy = np.subtract(qy, fj, out=qy)
+        c: np.ndarray = rec[:, 4:].view(self.ftype)
+        # bound = c0 + c1 wx + c2 wy + c3 wx wy (added in that order)
+        bound = np.multiply(c[:, 1], wx)
+        np.add(bound, c[:, 0], out=bound)
+        np.add(bound, np.multiply(c[:, 2], wy, out=fi), out=bound)
+        wxy = np.multiply(wx, wy, out=fj)
+        np.add(bound, np.multiply(wxy, c[:, 3], out=wxy), out=bound)
+        o1 = np.flatnonzero(bdist >= bound)
         if len(o1):
             s2 = rec[o1, 1].astype(np.int64)
             d2b, tb = self._d2_rows(self.seg_rows.take(s2, axis=0), px[o1], py[o1])
@@ -458,9 +487,14 @@ class _SegmentGrid:
             if len(o2):
                 self._rest(o2, rec[o2, 2], rec[o2, 3], px, py, best, d2, t, bdist)
         out = self.seg_out.take(best, axis=0)
-        al = np.clip(out[:, 0] + t * out[:, 1], 0.0, out[:, 3])
+        al = np.multiply(t, out[:, 1], out=t)
+        al += out[:, 0]
+        np.clip(al, 0.0, out[:, 3], out=al)
         ed = out[:, 2].astype(np.int64)
         # exact when the nearest candidate lies within the margin used to register segments
+        farthest = float(bdist.max(initial=0.0))
+        if len(pts) == n and farthest <= min(self.margin, max_distance):
+            return ed, al, bdist  # (the usual case)
         ok = bdist <= self.margin
         if len(pts) == n:
             edge, along, dist = ed, al, bdist
@@ -514,16 +548,21 @@ class _SegmentGrid:
         `bdist` in place.
         """
         cnt = count.astype(np.int64)
+        u, start, cnt = u[cnt > 0], start[cnt > 0], cnt[cnt > 0]
+        if not len(u):
+            return
+        # the candidates of each point are consecutive runs: reduce them run by run
+        run = np.cumsum(cnt) - cnt
         pid = np.repeat(np.arange(len(u)), cnt)
-        pos = np.arange(len(pid)) + np.repeat(start - (np.cumsum(cnt) - cnt), cnt)
+        pos = np.arange(len(pid)) + np.repeat(start - run, cnt)
         sid = self.rest_seg[pos].astype(np.int64)
         pu = u[pid]
         d2c = self._d2_rows(self.seg_rows.take(sid, axis=0), px[pu], py[pu])[0]
-        low = d2[u]
-        np.minimum.at(low, pid, d2c)
-        hit = d2c == low[pid]
-        win = np.where(d2[u] == low, best[u], np.iinfo(np.int64).max)
-        np.minimum.at(win, pid[hit], sid[hit])
+        low = np.minimum(d2[u], np.minimum.reduceat(d2c, run))
+        # ties go to the smallest segment position (the current best included)
+        top = np.iinfo(np.int64).max
+        win = np.minimum.reduceat(np.where(d2c == low[pid], sid, top), run)
+        win = np.where(d2[u] == low, np.minimum(win, best[u]), win)
         moved = np.flatnonzero(win != best[u])
         if len(moved):
             w = u[moved]
