@@ -452,9 +452,10 @@ def _nearest(
         dist = np.full(n, np.nan)
         fac = np.full(n, -1, dtype=np.int64)
         unreach = placed.copy()
-        if route is not None and len(pl):
-            d, s = by_kind[0], by_kind[1].astype(np.int64)
+        if route is not None:
+            d, s = by_kind[0], by_kind[1].astype(np.int64)  # (per routed kind, in order)
             del by_kind[:2]
+        if route is not None and len(pl):
             if not every:
                 d, s = d[pl], s[pl]
             _same_edge(d, s, e_pl, a_pl, seeds, network.n_edges)
@@ -632,12 +633,14 @@ def _nearest_frame(res: _Nearest, speed_kmh: float) -> pd.DataFrame:
     n = len(res.ids)
     cols["snap_distance_m"] = res.snap
     cols["method"] = pd.Categorical.from_codes(
-        np.zeros(n, dtype=np.int8),
-        dtype=pd.CategoricalDtype(pd.Index([res.method])),
-        validate=False,
+        np.zeros(n, dtype=np.int8), dtype=_METHOD_DTYPES[res.method], validate=False
     )
     cols["reason"] = _join_reasons(n, reasons)
-    return pd.DataFrame(cols, index=res.ids)
+    # (the arrays are this call's own: no copy)
+    return pd.DataFrame(cols, index=res.ids, copy=False)
+
+
+_METHOD_DTYPES = {m: pd.CategoricalDtype(pd.Index([m])) for m in ("network", "euclidean")}
 
 
 # --- coverage ----------------------------------------------------------------------------------
