@@ -1325,10 +1325,12 @@ class WalkNetwork:
         wu = seed_offset + seed_along
         wv = seed_offset + (length - seed_along)
         base = self.csr
-        indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1)])
-        indices = np.concatenate([base.indices, np.stack([u, v], axis=1).ravel()])
+        itype = base.indices.dtype  # (kept: another index type would copy the whole matrix)
+        tail = base.indptr[-1] + 2 * np.arange(1, k + 1, dtype=itype)
+        indptr = np.concatenate([base.indptr, tail.astype(base.indptr.dtype)])
+        indices = np.concatenate([base.indices, np.stack([u, v], axis=1).ravel().astype(itype)])
         data = np.concatenate([base.data, np.stack([wu, wv], axis=1).ravel()])
-        aug = csr_matrix((data, indices.astype(base.indices.dtype), indptr), shape=(n + k, n + k))
+        aug = csr_matrix((data, indices, indptr), shape=(n + k, n + k))
         dist, _, src = dijkstra(
             aug,
             directed=True,
