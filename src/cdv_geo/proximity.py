@@ -58,6 +58,9 @@ _QUAD_SEGS = 4
 #: Spacing of the boundary points sampled on polygon facilities, in metres.
 _BOUNDARY_STEP_M = 5.0
 
+#: The ``method`` column's dtypes, built once.
+_METHOD_DTYPES = {m: pd.CategoricalDtype(pd.Index([m])) for m in ("network", "euclidean")}
+
 TERRITORY_CODE = "ALL"
 TERRITORY_NAME = "ensemble"
 
@@ -140,16 +143,17 @@ def _ids(gdf: gpd.GeoDataFrame, name: str) -> np.ndarray:
     return _id_index(gdf, name).to_numpy(dtype=object)
 
 
-def _point_xy(geoms: np.ndarray, *, xy: np.ndarray | None = None) -> np.ndarray:
-    """(x, y) of points; a point inside polygons and lines; NaN for missing geometries.
-
-    `xy`: the coordinates already read by :func:`_read_xy` (its NaN rows are completed).
-    """
-    if xy is None:
-        xy = np.empty((len(geoms), 2))
-        _read_xy(geoms, xy, 0)
-        _read_xy(geoms, xy, 1)
-    odd = np.flatnonzero(np.isnan(xy[:, 0]) | np.isnan(xy[:, 1]))
+def _point_xy(geoms: np.ndarray) -> np.ndarray:
+    """(x, y) of points; a point inside polygons and lines; NaN for missing geometries."""
+    xy = np.empty((len(geoms), 2))
+    try:
+        # shapely's get_x/get_y release the GIL (get_coordinates does not): chunks of points
+        # are read in parallel; NaN for anything but a point
+        shapely.get_x(geoms, out=xy[:, 0])
+        shapely.get_y(geoms, out=xy[:, 1])
+        odd = np.flatnonzero(np.isnan(xy[:, 0]) | np.isnan(xy[:, 1]))
+    except shapely.errors.GEOSException:  # an empty point: take the careful way for all
+        odd = np.arange(len(geoms))
     if len(odd):
         xy[odd] = np.nan
         g = geoms[odd]
@@ -157,18 +161,6 @@ def _point_xy(geoms: np.ndarray, *, xy: np.ndarray | None = None) -> np.ndarray:
         # (a point, or a one-point collection, is its own point on surface)
         xy[odd[usable]] = shapely.get_coordinates(shapely.point_on_surface(g[usable]))
     return xy
-
-
-def _read_xy(geoms: np.ndarray, xy: np.ndarray, axis: int) -> None:
-    """Read x (axis 0) or y (axis 1) of point geometries into ``xy[:, axis]``; NaN otherwise.
-
-    shapely's ``get_x``/``get_y`` release the GIL (``get_coordinates`` does not): x and y can
-    be read in two threads while a third routes.
-    """
-    try:
-        (shapely.get_x if axis == 0 else shapely.get_y)(geoms, out=xy[:, axis])
-    except shapely.errors.GEOSException:  # an empty point: let _point_xy take the careful way
-        xy[:, axis] = np.nan
 
 
 def _select_kinds(facilities: gpd.GeoDataFrame, kinds: Any) -> list[str]:
@@ -380,8 +372,8 @@ def _nearest(
                     else None
                 )
                 routes[kind] = (sel, seeds, route)
-        if network is not None:
-            tables = [network._node_table(*r) for _sel, _seeds, r in routes.values() if r]
+            routed = {kind: r for kind, (_sel, _seeds, r) in routes.items() if r is not None}
+            tables = [network._node_table(*r) for r in routed.values()]
 
             def place(part: slice) -> tuple[np.ndarray, ...]:
                 # coordinates, attachment, then the distance and nearest seed of each kind
@@ -393,7 +385,9 @@ def _nearest(
                     out.extend(network._point_distance(table, any_edge, along))
                 return tuple(out)
 
-            xy, o_edge, o_along, snap, *by_kind = _threads.map_chunks(place, n)
+            xy, o_edge, o_along, snap, *pairs = _threads.map_chunks(place, n)
+            # per routed kind: distance to its nearest seed and that seed (as a float)
+            by_kind = {kind: (pairs[2 * i], pairs[2 * i + 1]) for i, kind in enumerate(routed)}
         else:
             (xy,) = _threads.map_chunks(lambda part: (_point_xy(o_geoms[part]),), n)
     except BaseException:
@@ -452,10 +446,8 @@ def _nearest(
         dist = np.full(n, np.nan)
         fac = np.full(n, -1, dtype=np.int64)
         unreach = placed.copy()
-        if route is not None:
-            d, s = by_kind[0], by_kind[1].astype(np.int64)  # (per routed kind, in order)
-            del by_kind[:2]
         if route is not None and len(pl):
+            d, s = by_kind[kind][0], by_kind[kind][1].astype(np.int64)
             if not every:
                 d, s = d[pl], s[pl]
             _same_edge(d, s, e_pl, a_pl, seeds, network.n_edges)
@@ -638,9 +630,6 @@ def _nearest_frame(res: _Nearest, speed_kmh: float) -> pd.DataFrame:
     cols["reason"] = _join_reasons(n, reasons)
     # (the arrays are this call's own: no copy)
     return pd.DataFrame(cols, index=res.ids, copy=False)
-
-
-_METHOD_DTYPES = {m: pd.CategoricalDtype(pd.Index([m])) for m in ("network", "euclidean")}
 
 
 # --- coverage ----------------------------------------------------------------------------------
