@@ -125,9 +125,15 @@ def test_most_origins_off_the_network_warns_about_the_crs():
 
 def test_facility_beyond_max_snap_is_ignored_with_a_warning():
     fac = gdf([Point(250, -10), Point(2000, 2000)], id=["near", "lost"], kind=["shop", "shop"])
-    with pytest.warns(CdvGeoWarning, match=r"1 shop facility is farther than 200 m.*lost"):
+    with pytest.warns(CdvGeoWarning, match=r"1 shop facility is farther than 200 m.*lost") as w:
         d = nearest_facility(gdf([Point(0, 0)], id=["o"]), fac, network=t_network())
     assert d.loc["o", "shop_facility_id"] == "near"
+    with pytest.warns(CdvGeoWarning, match=r"and given no service area: lost") as w2:
+        areas = service_areas(fac, network=t_network(), thresholds_m=100, by="facility")
+    area = areas.set_index("facility_id").geometry
+    assert area["lost"].is_empty and area["near"].area > 0
+    # both warnings point at the line that called the function
+    assert {Path(r.filename).name for r in [*w, *w2]} == {Path(__file__).name}
 
 
 def test_two_components():

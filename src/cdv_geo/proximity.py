@@ -291,6 +291,36 @@ def _facility_seeds(net: WalkNetwork, geoms: np.ndarray, max_snap_m: float) -> _
     return _Seeds(edge[keep], along[keep], dist[keep], owner[keep], snap)
 
 
+def _attached_seeds(
+    net: WalkNetwork,
+    geoms: np.ndarray,
+    sel: np.ndarray,
+    fac_ids: np.ndarray,
+    kind: str,
+    max_snap_m: float,
+    fate: str,
+    *,
+    stacklevel: int,
+) -> _Seeds:
+    """:func:`_facility_seeds` of the facilities `sel`, warning about those left off the network.
+
+    `fate` says what becomes of them ("ignored"); `stacklevel` points the warning at the
+    caller of the public function.
+    """
+    seeds = _facility_seeds(net, geoms[sel], max_snap_m)
+    lost = sel[np.isnan(seeds.snap)]
+    if len(lost):
+        warnings.warn(
+            f"{len(lost)} {kind} facilit{'y is' if len(lost) == 1 else 'ies are'} farther than "
+            f"{max_snap_m:g} m from the street network and {fate}: "
+            f"{', '.join(fac_ids[lost][:10])}{'...' if len(lost) > 10 else ''}. Check their "
+            "position, extend the street layer, or raise max_snap_m.",
+            CdvGeoWarning,
+            stacklevel=stacklevel,
+        )
+    return seeds
+
+
 # --- nearest facility --------------------------------------------------------------------------
 
 
@@ -355,17 +385,9 @@ def _nearest(
         if network is not None:
             for kind in kind_list:
                 sel = np.flatnonzero(fkind == kind)
-                seeds = _facility_seeds(network, f_geoms[sel], max_snap_m)
-                lost = sel[np.isnan(seeds.snap)]
-                if len(lost):
-                    warnings.warn(
-                        f"{len(lost)} {kind} facilit{'y is' if len(lost) == 1 else 'ies are'} "
-                        f"farther than {max_snap_m:g} m from the street network and ignored: "
-                        f"{', '.join(fac_ids[lost][:10])}{'...' if len(lost) > 10 else ''}. "
-                        "Check their position, extend the street layer, or raise max_snap_m.",
-                        CdvGeoWarning,
-                        stacklevel=3,
-                    )
+                seeds = _attached_seeds(
+                    network, f_geoms, sel, fac_ids, kind, max_snap_m, "ignored", stacklevel=4
+                )
                 route = (
                     network._route(seeds.edge, seeds.along, seeds.offset, limit=limit)
                     if len(seeds.edge)
@@ -922,16 +944,9 @@ def service_areas(
                     disc = shapely.union_all(shapely.buffer(f_geoms[grp], t, quad_segs=16))
                     rows.append(_area_row(kind, t, by, fac_ids, grp, method, disc))
             continue
-        seeds = _facility_seeds(network, f_geoms[sel], max_snap_m)
-        lost = sel[np.isnan(seeds.snap)]
-        if len(lost):
-            warnings.warn(
-                f"{len(lost)} {kind} facilit{'y is' if len(lost) == 1 else 'ies are'} farther "
-                f"than {max_snap_m:g} m from the street network and get no service area: "
-                f"{', '.join(fac_ids[lost][:10])}. Check their position or raise max_snap_m.",
-                CdvGeoWarning,
-                stacklevel=2,
-            )
+        seeds = _attached_seeds(
+            network, f_geoms, sel, fac_ids, kind, max_snap_m, "given no service area", stacklevel=3
+        )
         if by == "facility":
             seed_groups = [(np.flatnonzero(seeds.fac == j), [sel[j]]) for j in range(len(sel))]
         else:
