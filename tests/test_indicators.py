@@ -131,6 +131,20 @@ def test_long_table_with_percent_suffix_and_explicit_level() -> None:
     assert t.loc[t["code"] == "200071876", "level"].iloc[0] == "epci"
 
 
+def test_a_missing_name_is_none_in_both_layouts(tmp_path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text("code;libelle;DISP_MED_A21\nQN00272M;;12000\n02722;Soissons;19000\n")
+    long = tmp_path / "long.csv"
+    long.write_text(
+        "code;libelle;indicateur;annee;valeur\n"
+        "QN00272M;;median_income;2021;12000\n02722;Soissons;median_income;2021;19000\n"
+    )
+    for path in (wide, long):
+        t = read_indicators(path)
+        assert t["name"].tolist() == [None, "Soissons"], path.name
+        assert t["value"].tolist() == [12000.0, 19000.0]
+
+
 @pytest.mark.parametrize(
     ("header", "indicator", "year", "cell", "expected"),
     [

@@ -890,18 +890,8 @@ def _from_wide(
                     "_line": lines[i],
                 }
             )
-    if problems:
-        raise DataValidationError(problems, summary=_summary(problems, path))
-    out = pd.DataFrame.from_records(
-        records,
-        columns=_RECORD_COLUMNS,
-    )
-    names = body[name_col].astype(object).where(body[name_col].notna(), None) if name_col else None
-    out.insert(1, "name", [None if names is None else names.iloc[r] for r in out["_row"]])
-    for c in kept:
-        out[c] = body[c].iloc[out["_row"].to_numpy()].to_numpy()
-    out.attrs["families"] = [col.family for col in parsed.values()]
-    return _finish(out.sort_values("_row", kind="stable"))
+    families = [col.family for col in parsed.values()]
+    return _records_table(records, problems, path, body, name_col, kept, families)
 
 
 def _from_long(
@@ -957,17 +947,38 @@ def _from_long(
                 "_line": lines[i],
             }
         )
+    used = {code_col, name_col, year_col, level_col, ind_col, val_col, flag_col}
+    kept = [c for c in body.columns if c not in used]
+    return _records_table(records, problems, path, body, name_col, kept, families)
+
+
+def _records_table(
+    records: list[dict[str, Any]],
+    problems: list[Problem],
+    path: Path,
+    body: pd.DataFrame,
+    name_col: str | None,
+    kept: list[str],
+    families: list[str],
+) -> pd.DataFrame:
+    """Return the table of either layout: a row per value, in file order; or raise every problem.
+
+    `kept` columns of the file (not read as indicators) are carried along; a missing or blank
+    name is None in both layouts.
+    """
     if problems:
         raise DataValidationError(problems, summary=_summary(problems, path))
-    out = pd.DataFrame.from_records(
-        records,
-        columns=_RECORD_COLUMNS,
-    )
-    out.insert(1, "name", [body[name_col].iloc[r] if name_col else None for r in out["_row"]])
-    used = {code_col, name_col, year_col, level_col, ind_col, val_col, flag_col}
-    for c in body.columns:
-        if c not in used:
-            out[c] = body[c].iloc[out["_row"].to_numpy()].to_numpy()
+    out = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
+    out = out.sort_values("_row", kind="stable")
+    rows = out["_row"].to_numpy()
+    if name_col:
+        raw = body[name_col].astype(object)
+        names = raw.where(raw.notna() & (raw.astype(str).str.strip() != ""), None)
+        out.insert(1, "name", pd.Series(names.iloc[rows].to_numpy(), index=out.index, dtype=object))
+    else:
+        out.insert(1, "name", pd.Series(None, index=out.index, dtype=object))
+    for c in kept:
+        out[c] = body[c].iloc[rows].to_numpy()
     out.attrs["families"] = families
     return _finish(out)
 
