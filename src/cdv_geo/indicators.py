@@ -789,40 +789,19 @@ def _value_problem(
     """Range checks of a published value (before scaling)."""
     unit = INDICATORS[col.indicator].unit if col.indicator in INDICATORS else None
     if col.percent and v > 100:
-        return Problem(
-            f"{cell!r} is a percentage above 100 %; check the value",
-            file=str(path),
-            layer="indicators",
-            feature=where,
-            field=column,
+        message = f"{cell!r} is a percentage above 100 %; check the value"
+    elif unit == "fraction" and not col.percent and v > 1:
+        message = (
+            f"{cell!r} is above 1 but {col.indicator} is a fraction in [0, 1]; if the column "
+            f"holds percentages, rename it {col.indicator}_pct (or divide by 100)"
         )
-    if unit == "fraction" and not col.percent and v > 1:
-        return Problem(
-            f"{cell!r} is above 1 but {col.indicator} is a fraction in [0, 1]; if the "
-            f"column holds percentages, rename it {col.indicator}_pct (or divide by "
-            "100)",
-            file=str(path),
-            layer="indicators",
-            feature=where,
-            field=column,
-        )
-    if unit in ("fraction", "index", "ratio", "per_10000") and v < 0:
-        return Problem(
-            f"{cell!r} is negative; {col.indicator} cannot be",
-            file=str(path),
-            layer="indicators",
-            feature=where,
-            field=column,
-        )
-    if col.indicator == "gini" and v > 1:
-        return Problem(
-            f"{cell!r}: a Gini index lies in [0, 1]",
-            file=str(path),
-            layer="indicators",
-            feature=where,
-            field=column,
-        )
-    return None
+    elif unit in ("fraction", "index", "ratio", "per_10000") and v < 0:
+        message = f"{cell!r} is negative; {col.indicator} cannot be"
+    elif col.indicator == "gini" and v > 1:
+        message = f"{cell!r}: a Gini index lies in [0, 1]"
+    else:
+        return None
+    return Problem(message, file=str(path), layer="indicators", feature=where, field=column)
 
 
 def _from_wide(
