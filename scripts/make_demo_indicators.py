@@ -31,8 +31,8 @@ import pandas as pd
 import shapely
 
 import cdv_geo as cg
-from cdv_geo.indicators import read_indicators
 from cdv_geo.io import write_layer
+from cdv_geo.metrics.indicators import read_indicators
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "indicators"

@@ -20,9 +20,9 @@ TARGET = ROOT / "docs" / "metrics.md"
 
 #: The metric functions, by module, in the order a planner meets them.
 METRICS: dict[str, tuple[str, ...]] = {
-    "proximity": ("nearest_facility", "coverage", "service_areas"),
-    "rasters": ("zonal_stats",),
-    "renaturation": (
+    "metrics.access": ("nearest_facility", "coverage", "service_areas"),
+    "metrics.zonal": ("zonal_stats",),
+    "metrics.renaturation": (
         "impervious_share",
         "impervious_change",
         "canopy_share",
@@ -31,8 +31,8 @@ METRICS: dict[str, tuple[str, ...]] = {
         "rule_3_30_300",
         "green_space_access",
     ),
-    "renewal": ("renewal_balance", "renewal_density", "renewal_progress", "renewal_timeline"),
-    "indicators": (
+    "metrics.renewal": ("renewal_balance", "renewal_density", "renewal_progress", "renewal_timeline"),
+    "metrics.indicators": (
         "compare_indicators",
         "indicator_trend",
         "gini",
@@ -79,7 +79,7 @@ def render() -> str:
                 lines += [sec["Notes"], ""]
             if "References" in sec:
                 lines += ["References:", "", sec["References"], ""]
-    from cdv_geo.indicators import INDICATORS
+    from cdv_geo.metrics.indicators import INDICATORS
 
     lines += [
         "## Socio-economic indicators",

@@ -8,7 +8,7 @@ from pyproj import Transformer
 from shapely import Point
 
 from cdv_geo import CRSError
-from cdv_geo._crs import check_metric_crs, choose_metric_crs, require_crs, to_metric
+from cdv_geo.core.crs import check_metric_crs, choose_metric_crs, require_crs, to_metric
 
 
 def test_lambert93_in_metropolitan_france() -> None:

@@ -23,7 +23,7 @@ from shapely import Polygon, box
 from tobler.area_weighted import area_interpolate
 
 from cdv_geo import CdvGeoError, CdvGeoWarning, DataValidationError
-from cdv_geo.indicators import (
+from cdv_geo.metrics.indicators import (
     INDICATORS,
     SECRECY_CODES,
     check_codes,

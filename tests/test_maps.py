@@ -26,7 +26,7 @@ from shapely.geometry import shape
 
 import cdv_geo as cg
 from cdv_geo import maps
-from cdv_geo._errors import CdvGeoError, CRSError, RasterError
+from cdv_geo.core.errors import CdvGeoError, CRSError, RasterError
 from cdv_geo.maps import layers as lyr
 from cdv_geo.maps.html import escape_text, js_json, render_html
 from tests.browser.fixture_territory import EVIL, X0, Y0, make_territory, write_raster

@@ -21,8 +21,8 @@ import folium
 import pytest
 from click.testing import CliRunner
 
-from cdv_geo._errors import CdvGeoError
 from cdv_geo.cli.assets import assets
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.maps import MissingAssetsError, asset_urls, embed_snippet, render_html, save_map
 from cdv_geo.maps._assets import ASSETS, _cache_relpath, fetch_assets, npm_packages
 from cdv_geo.maps.layers import quartiers_layer

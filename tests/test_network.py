@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point
 
-from cdv_geo._errors import CdvGeoWarning, CRSError, NetworkError
+from cdv_geo.core.errors import CdvGeoWarning, CRSError, NetworkError
 from cdv_geo.network import WalkNetwork, is_walkable
 
 DATA = Path(__file__).parent / "data"

@@ -1,4 +1,4 @@
-"""Tests of cdv_geo.proximity: nearest facility, coverage and service areas.
+"""Tests of cdv_geo.metrics.access: nearest facility, coverage and service areas.
 
 Every expected number is computed by hand (in comments) or by networkx on the same graph.
 """
@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, box
 
-from cdv_geo._errors import CdvGeoError, CdvGeoWarning, CRSError, DataValidationError
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, CRSError, DataValidationError
+from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
 from cdv_geo.network import WalkNetwork
-from cdv_geo.proximity import coverage, nearest_facility, service_areas
 
 OSM = Path(__file__).parent / "data" / "mini_walk.osm"
 L93 = "EPSG:2154"

@@ -13,8 +13,8 @@ from exactextract import exact_extract
 from rasterio.transform import from_origin
 from shapely import MultiPolygon, Point, Polygon, box
 
-from cdv_geo._errors import CdvGeoError, CRSError, DataValidationError, RasterError
-from cdv_geo.rasters import raster_info, zonal_stats
+from cdv_geo.core.errors import CdvGeoError, CRSError, DataValidationError, RasterError
+from cdv_geo.metrics.zonal import raster_info, zonal_stats
 
 # Lambert-93, near Soissons; the raster's top-left corner.
 X0, YT = 728400.0, 6920730.0

@@ -14,8 +14,8 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely import Point, box
 
-from cdv_geo._errors import CdvGeoWarning, DataValidationError, RasterError
-from cdv_geo.renaturation import (
+from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, RasterError
+from cdv_geo.metrics.renaturation import (
     CROWN_DIAMETERS_M,
     DEFAULT_CROWN_DIAMETER_M,
     canopy_share,
@@ -478,7 +478,7 @@ def _proximity_landed() -> bool:
     return bool(out.stdout.strip())
 
 
-@pytest.mark.skipif(not _proximity_landed(), reason="cdv_geo.proximity not committed yet")
+@pytest.mark.skipif(not _proximity_landed(), reason="cdv_geo.metrics.access not committed yet")
 def test_rule_3_30_300_over_the_network(rule_case: dict[str, gpd.GeoDataFrame]) -> None:
     from shapely import LineString
 

@@ -23,7 +23,7 @@ import pytest
 from shapely import Point, box
 
 from cdv_geo import CdvGeoError, CdvGeoWarning, DataValidationError
-from cdv_geo.renewal import (
+from cdv_geo.metrics.renewal import (
     renewal_balance,
     renewal_density,
     renewal_links,

@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from shapely import LineString, Point, box
 
 from cdv_geo import Territory, write_layer
-from cdv_geo._errors import CdvGeoError
 from cdv_geo.cli import main
-from cdv_geo.report import column_label, compute_metrics, write_tables
+from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.output.report import column_label, write_tables
+from cdv_geo.pipeline import compute_metrics
 from tests.conftest import X0, Y0
 
 EVIL = "<script>alert(1)</script> ' \" ${alert(2)}"
@@ -299,7 +300,7 @@ def test_official_qpv_file_in_project(tmp_path: Path) -> None:
 
 
 def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> None:
-    from cdv_geo.report import build_report
+    from cdv_geo.output.report import build_report
 
     seen: list[tuple[str, int]] = []
 

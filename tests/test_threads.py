@@ -1,4 +1,4 @@
-"""Tests of cdv_geo._threads and of the steps it cuts in chunks.
+"""Tests of cdv_geo.core.threads and of the steps it cuts in chunks.
 
 Chunked results are compared with networkx (distances from the nodes) and with the same call
 made in one piece: the number of threads must never change an answer.
@@ -18,10 +18,10 @@ import pytest
 import shapely
 from shapely import LineString, Point, box
 
-from cdv_geo import _threads
-from cdv_geo._errors import CdvGeoWarning, DataValidationError
+from cdv_geo.core import threads as _threads
+from cdv_geo.core.errors import CdvGeoWarning, DataValidationError
+from cdv_geo.metrics.access import _point_xy, nearest_facility
 from cdv_geo.network import WalkNetwork
-from cdv_geo.proximity import _point_xy, nearest_facility
 
 L93 = "EPSG:2154"
 

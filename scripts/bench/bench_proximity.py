@@ -44,10 +44,10 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from cdv_geo import _threads
-from cdv_geo._errors import CdvGeoWarning
+from cdv_geo.core import threads as _threads
+from cdv_geo.core.errors import CdvGeoWarning
+from cdv_geo.metrics.access import nearest_facility, service_areas
 from cdv_geo.network import WalkNetwork
-from cdv_geo.proximity import nearest_facility, service_areas
 
 CRS = "EPSG:2154"
 X0, Y0 = 700_000.0, 6_900_000.0  # somewhere in Lambert-93

@@ -136,7 +136,7 @@ def call(method: str, gdf: Any, raster: Path) -> Any:
     from rasterio.windows import Window, from_bounds
     from rasterstats import zonal_stats as rs_zonal
 
-    from cdv_geo.rasters import zonal_stats
+    from cdv_geo.metrics.zonal import zonal_stats
 
     if method == "exactextract":
         df = exact_extract(str(raster), gdf, list(STATS), include_cols=["id"], output="pandas")

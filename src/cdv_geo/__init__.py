@@ -12,7 +12,7 @@ and socio-economic indicators per priority quartier (QPV), written as tables and
 from __future__ import annotations
 
 from cdv_geo import datasets, maps
-from cdv_geo._errors import (
+from cdv_geo.core.errors import (
     CdvGeoError,
     CdvGeoWarning,
     CRSError,
@@ -21,7 +21,9 @@ from cdv_geo._errors import (
     Problem,
     RasterError,
 )
-from cdv_geo.indicators import (
+from cdv_geo.io import read_layer, read_qpv, write_layer
+from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
+from cdv_geo.metrics.indicators import (
     INDICATORS,
     Indicator,
     check_codes,
@@ -35,11 +37,7 @@ from cdv_geo.indicators import (
     read_grid,
     read_indicators,
 )
-from cdv_geo.io import read_layer, read_qpv, write_layer
-from cdv_geo.network import WalkNetwork
-from cdv_geo.proximity import coverage, nearest_facility, service_areas
-from cdv_geo.rasters import raster_info, zonal_stats
-from cdv_geo.renaturation import (
+from cdv_geo.metrics.renaturation import (
     ResidentShares,
     canopy_share,
     desealing_summary,
@@ -50,14 +48,17 @@ from cdv_geo.renaturation import (
     tree_crowns,
     tree_summary,
 )
-from cdv_geo.renewal import (
+from cdv_geo.metrics.renewal import (
     renewal_balance,
     renewal_density,
     renewal_links,
     renewal_progress,
     renewal_timeline,
 )
-from cdv_geo.report import Metrics, build_report, compute_metrics, write_tables
+from cdv_geo.metrics.zonal import raster_info, zonal_stats
+from cdv_geo.network import WalkNetwork
+from cdv_geo.output.report import build_report, write_tables
+from cdv_geo.pipeline import Metrics, compute_metrics
 from cdv_geo.territory import Settings, Territory
 
 __version__ = "0.1.0"

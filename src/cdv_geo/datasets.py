@@ -12,7 +12,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.territory import Territory
 
 __all__ = ["data_dir", "get_path", "soissons"]

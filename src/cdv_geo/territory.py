@@ -43,8 +43,8 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from cdv_geo._crs import DEFAULT_METRIC_CRS, check_metric_crs, require_crs
-from cdv_geo._errors import CdvGeoError, CRSError, DataValidationError, Problem
+from cdv_geo.core.crs import DEFAULT_METRIC_CRS, check_metric_crs, require_crs
+from cdv_geo.core.errors import CdvGeoError, CRSError, DataValidationError, Problem
 from cdv_geo.schema import LAYER_KINDS, SCHEMAS, validate
 
 __all__ = ["Settings", "Territory"]
@@ -473,9 +473,9 @@ def _check_rasters_and_tables(
     rasters: Mapping[str, Path], tables: Mapping[str, Path]
 ) -> list[Problem]:
     """Open every raster and known table once, so `cdv-geo validate` reports their problems too."""
-    from cdv_geo._errors import RasterError
-    from cdv_geo.indicators import read_grid, read_indicators
-    from cdv_geo.rasters import raster_info
+    from cdv_geo.core.errors import RasterError
+    from cdv_geo.metrics.indicators import read_grid, read_indicators
+    from cdv_geo.metrics.zonal import raster_info
 
     problems: list[Problem] = []
     for name, path in rasters.items():

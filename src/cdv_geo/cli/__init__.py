@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from cdv_geo import __version__
-from cdv_geo._errors import CdvGeoError
 from cdv_geo.cli.options import Options
+from cdv_geo.core.errors import CdvGeoError
 
 __all__ = ["cli", "main"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pyogrio
 
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.io import atomic_path
 from cdv_geo.schema import LAYER_KINDS, SCHEMAS, empty_layer
 

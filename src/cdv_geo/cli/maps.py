@@ -15,7 +15,7 @@ from cdv_geo.cli.options import (
     progress,
     project_argument,
 )
-from cdv_geo.report import compute_metrics
+from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
 
 

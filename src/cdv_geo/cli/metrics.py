@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from cdv_geo.cli.options import lang_option, out_option, progress, project_argument
-from cdv_geo.report import compute_metrics, write_tables
+from cdv_geo.output.report import write_tables
+from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.errors import CdvGeoError
 
 __all__ = [
     "ASSETS",

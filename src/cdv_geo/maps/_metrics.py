@@ -1,7 +1,7 @@
 """The metric results the maps show, computed once and shared by every committee map.
 
 The maps only *show* metrics. Those they are not given come from
-:func:`cdv_geo.report.compute_metrics`, the one orchestrator of the metric modules, asked for
+:func:`cdv_geo.pipeline.compute_metrics`, the one orchestrator of the metric modules, asked for
 just what the maps draw. A metric whose inputs are absent (a layer, a raster, a table) is left
 out with a note that the map prints under "Couches non affichées", so that a map still builds;
 bad data raises a :class:`~cdv_geo.CdvGeoError`, as everywhere else.
@@ -16,13 +16,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cdv_geo._errors import CdvGeoError
-from cdv_geo.report import MAP_KEYS
+from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.pipeline import MAP_KEYS
 
 __all__ = ["Note", "key_figures", "prepare_metrics"]
 
 #: A note on something a map could not show: (label key, format arguments), as
-#: :attr:`cdv_geo.report.Metrics.skipped` records them. The arguments include ``topic``
+#: :attr:`cdv_geo.pipeline.Metrics.skipped` records them. The arguments include ``topic``
 #: (access, indicators, renewal, renaturation) so each map shows its own.
 Note = tuple[str, dict[str, Any]]
 
@@ -39,7 +39,7 @@ def prepare_metrics(
 ) -> dict[str, Any]:
     """Return the metric results the maps need, computing those not given.
 
-    The missing ones are computed by :func:`cdv_geo.report.compute_metrics`, with ``only=``
+    The missing ones are computed by :func:`cdv_geo.pipeline.compute_metrics`, with ``only=``
     the missing keys and ``breakdown=False`` (the maps show per-quartier totals), so that maps
     and report tables share one definition.
 
@@ -48,15 +48,15 @@ def prepare_metrics(
     territory : Territory
         The contrat de ville.
     metrics : mapping, optional
-        Results already computed, keyed as :meth:`cdv_geo.report.Metrics.as_dict` returns
+        Results already computed, keyed as :meth:`cdv_geo.pipeline.Metrics.as_dict` returns
         them: ``network`` (a ``WalkNetwork``, or None for straight-line distances), ``nearest``
-        (:func:`~cdv_geo.proximity.nearest_facility` of the residences), ``coverage``
-        (:func:`~cdv_geo.proximity.coverage`), ``service_areas``
-        (:func:`~cdv_geo.proximity.service_areas`), ``indicators``
-        (:func:`~cdv_geo.indicators.read_indicators`), ``renewal_balance``, ``desealing``
-        (:func:`~cdv_geo.renaturation.desealing_summary`), ``trees``
-        (:func:`~cdv_geo.renaturation.tree_summary`), ``impervious`` (dict year ->
-        :func:`~cdv_geo.renaturation.impervious_share` of the quartiers) and ``notes`` (a list
+        (:func:`~cdv_geo.metrics.access.nearest_facility` of the residences), ``coverage``
+        (:func:`~cdv_geo.metrics.access.coverage`), ``service_areas``
+        (:func:`~cdv_geo.metrics.access.service_areas`), ``indicators``
+        (:func:`~cdv_geo.metrics.indicators.read_indicators`), ``renewal_balance``, ``desealing``
+        (:func:`~cdv_geo.metrics.renaturation.desealing_summary`), ``trees``
+        (:func:`~cdv_geo.metrics.renaturation.tree_summary`), ``impervious`` (dict year ->
+        :func:`~cdv_geo.metrics.renaturation.impervious_share` of the quartiers) and ``notes`` (a list
         of :data:`Note`). They are used as given; the input mapping is not modified.
     services : tuple of str
         Facility kinds whose service areas are computed.
@@ -74,7 +74,7 @@ def prepare_metrics(
     Raises
     ------
     CdvGeoError
-        On bad data (see :func:`cdv_geo.report.compute_metrics`).
+        On bad data (see :func:`cdv_geo.pipeline.compute_metrics`).
 
     Examples
     --------
@@ -97,7 +97,7 @@ def prepare_metrics(
     missing = [k for k in _KEYS if k in keys and k not in out]
     if missing:
         # imported here: report imports the maps lazily too, neither needs the other to load
-        from cdv_geo.report import compute_metrics
+        from cdv_geo.pipeline import compute_metrics
 
         computed = compute_metrics(
             territory, only=missing, service_kinds=services, breakdown=False

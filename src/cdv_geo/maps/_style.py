@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.errors import CdvGeoError
 
 __all__ = [
     "FACILITY_STYLE",
@@ -325,7 +325,7 @@ def check_lang(lang: str) -> str:
     >>> check_lang("de")
     Traceback (most recent call last):
     ...
-    cdv_geo._errors.CdvGeoError: lang='de' is not available; use lang="fr" or lang="en"
+    cdv_geo.core.errors.CdvGeoError: lang='de' is not available; use lang="fr" or lang="en"
     """
     if lang not in LANGS:
         raise CdvGeoError(f'lang={lang!r} is not available; use lang="fr" or lang="en"')

@@ -26,8 +26,8 @@ from branca.element import Figure
 from folium.template import Template
 from shapely.geometry.base import BaseGeometry
 
-from cdv_geo._crs import MAP_CRS, require_crs
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.crs import MAP_CRS, require_crs
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.maps import _style as st
 from cdv_geo.maps._assets import ASSETS
 from cdv_geo.maps._metrics import Note, key_figures, prepare_metrics
@@ -1016,7 +1016,7 @@ def _indicator_specs() -> dict[str, Any]:
     try:
         import importlib
 
-        return dict(importlib.import_module("cdv_geo.indicators").INDICATORS)
+        return dict(importlib.import_module("cdv_geo.metrics.indicators").INDICATORS)
     except (ImportError, AttributeError):
         return {}
 
@@ -1068,7 +1068,7 @@ def indicators_map(
     territory : Territory
         With a ``quartiers`` layer and an ``indicators`` table (or ``metrics["indicators"]``).
     indicators : sequence of str, optional
-        Indicator names (see ``cdv_geo.indicators.INDICATORS``); all those with values for the
+        Indicator names (see ``cdv_geo.metrics.indicators.INDICATORS``); all those with values for the
         quartiers by default. The first is shown, the others can be switched on.
     year : int, optional
         Vintage; the latest available per indicator by default.

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 from branca.element import Figure
 
-from cdv_geo._errors import CdvGeoError
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.maps._assets import (
     MissingAssetsError,
     asset_dirs,

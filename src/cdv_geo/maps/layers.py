@@ -27,8 +27,8 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from cdv_geo._crs import MAP_CRS, check_metric_crs, choose_metric_crs, require_crs
-from cdv_geo._errors import CdvGeoError, RasterError
+from cdv_geo.core.crs import MAP_CRS, check_metric_crs, choose_metric_crs, require_crs
+from cdv_geo.core.errors import CdvGeoError, RasterError
 from cdv_geo.maps import _style as st
 from cdv_geo.maps._assets import ASSETS
 from cdv_geo.maps.html import escape_text, js_json
@@ -698,7 +698,7 @@ def service_areas_layer(
     ----------
     areas : GeoDataFrame
         ``kind``, ``threshold_m``, geometry -- the output of
-        :func:`cdv_geo.proximity.service_areas`. Rows of other kinds are ignored.
+        :func:`cdv_geo.metrics.access.service_areas`. Rows of other kinds are ignored.
     service : str
         The facility kind shown.
     method : {"network", "euclidean"}, optional
@@ -727,7 +727,7 @@ def service_areas_layer(
     if "threshold_m" not in gdf.columns:
         raise CdvGeoError(
             "service areas need a 'threshold_m' column (distance band in metres), as returned "
-            "by cdv_geo.proximity.service_areas"
+            "by cdv_geo.metrics.access.service_areas"
         )
     if method is None:
         if "method" in gdf.columns:
@@ -1218,7 +1218,7 @@ def residences_layer(
     residences : GeoDataFrame
         Validated ``residences`` layer (polygons or points; ``dwellings``, ``population``).
     nearest : DataFrame, optional
-        Output of :func:`cdv_geo.proximity.nearest_facility`, indexed by residence ``id``, with
+        Output of :func:`cdv_geo.metrics.access.nearest_facility`, indexed by residence ``id``, with
         ``<service>_time_min`` (and ``<service>_distance_m``). Without it the residences are
         drawn in one neutral colour.
     service : str

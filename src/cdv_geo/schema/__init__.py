@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cdv_geo._errors import CdvGeoWarning, DataValidationError, Problem
+from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
 
 __all__ = [
     "LAYER_KINDS",

@@ -15,8 +15,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from cdv_geo._crs import require_crs
-from cdv_geo._errors import CdvGeoError, DataValidationError, Problem
+from cdv_geo.core.crs import require_crs
+from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.schema import SCHEMAS, normalize_token, validate
 
 __all__ = ["atomic_path", "read_layer", "read_qpv", "write_layer"]

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cdv_geo._crs import choose_metric_crs
-from cdv_geo._errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
+from cdv_geo.core.crs import choose_metric_crs
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.schema import normalize_token, validate
 
 __all__ = [
@@ -1028,7 +1028,7 @@ def check_codes(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> None:
     >>> check_codes(t, q)
     Traceback (most recent call last):
     ...
-    cdv_geo._errors.DataValidationError: 1 problem found:
+    cdv_geo.core.errors.DataValidationError: 1 problem found:
       - ...: QPV codes QN00999X match no quartier ...
     """
     q = (

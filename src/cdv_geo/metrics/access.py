@@ -39,8 +39,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from cdv_geo import _threads
-from cdv_geo._errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
+from cdv_geo.core import threads as _threads
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.network import WalkNetwork, metric_crs_for
 from cdv_geo.schema import FACILITY_KINDS, SCHEMAS, normalize_token
 
@@ -87,7 +87,7 @@ def _layer(gdf: Any, name: str) -> gpd.GeoDataFrame:
             ]
         )
     if gdf.crs is None:
-        from cdv_geo._errors import CRSError
+        from cdv_geo.core.errors import CRSError
 
         raise CRSError(
             f"{name} layer{' ' + source if source else ''} has no coordinate reference system. "

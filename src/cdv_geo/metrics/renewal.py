@@ -30,8 +30,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cdv_geo._crs import choose_metric_crs, require_crs
-from cdv_geo._errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
+from cdv_geo.core.crs import choose_metric_crs, require_crs
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.schema import HOUSING_TYPES, OPERATIONS, STATUSES, TENURES, validate
 
 __all__ = [

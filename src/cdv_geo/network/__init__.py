@@ -47,9 +47,9 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from cdv_geo import _threads
-from cdv_geo._crs import check_metric_crs, choose_metric_crs, require_crs
-from cdv_geo._errors import CdvGeoWarning, CRSError, NetworkError
+from cdv_geo.core import threads as _threads
+from cdv_geo.core.crs import check_metric_crs, choose_metric_crs, require_crs
+from cdv_geo.core.errors import CdvGeoWarning, CRSError, NetworkError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -1376,7 +1376,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, crs: Any = None) -> CRS:
 
     A layer already in a CRS projected in metres (and conformal enough: not a Mercator,
     whose scale is 1.5 at the latitude of Soissons) is kept as it is; otherwise
-    :func:`cdv_geo._crs.choose_metric_crs` decides (EPSG:2154 in metropolitan France).
+    :func:`cdv_geo.core.crs.choose_metric_crs` decides (EPSG:2154 in metropolitan France).
 
     Examples
     --------

@@ -28,8 +28,8 @@ import rasterio
 import shapely
 from pyproj import CRS
 
-from cdv_geo._crs import require_crs
-from cdv_geo._errors import DataValidationError, Problem, RasterError
+from cdv_geo.core.crs import require_crs
+from cdv_geo.core.errors import DataValidationError, Problem, RasterError
 
 __all__ = ["RasterLike", "raster_info", "zonal_stats"]
 

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cdv_geo._crs import choose_metric_crs, require_crs
-from cdv_geo._errors import DataValidationError, Problem, RasterError
-from cdv_geo.rasters import RasterLike, _open_raster, zonal_stats
+from cdv_geo.core.crs import choose_metric_crs, require_crs
+from cdv_geo.core.errors import DataValidationError, Problem, RasterError
+from cdv_geo.metrics.zonal import RasterLike, _open_raster, zonal_stats
 from cdv_geo.schema import validate
 
 __all__ = [
@@ -1271,7 +1271,7 @@ def rule_3_30_300(
         method = "network"
         park_d = np.full(len(geoms), np.nan)
         if len(parks):
-            from cdv_geo.proximity import nearest_facility
+            from cdv_geo.metrics.access import nearest_facility
 
             origins = gpd.GeoDataFrame({"id": list(ids)}, geometry=list(geoms), crs=mcrs)
             names = [str(n) for n in parks["name"]]

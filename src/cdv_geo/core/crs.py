@@ -12,7 +12,7 @@ from typing import Any
 import geopandas as gpd
 from pyproj import CRS, Transformer
 
-from cdv_geo._errors import CRSError
+from cdv_geo.core.errors import CRSError
 
 __all__ = [
     "DEFAULT_METRIC_CRS",
@@ -77,7 +77,7 @@ def check_metric_crs(crs: Any, *, what: str = "metric CRS") -> CRS:
     >>> check_metric_crs("EPSG:4326")
     Traceback (most recent call last):
     ...
-    cdv_geo._errors.CRSError: metric CRS EPSG:4326 is not projected in metres ...
+    cdv_geo.core.errors.CRSError: metric CRS EPSG:4326 is not projected in metres ...
     """
     try:
         c = CRS.from_user_input(crs)

@@ -1,0 +1,2 @@
+"""What every layer of cdv_geo shares: errors, metric CRS, layer coercion, quartier assignment,
+the result-table contract, raster opening and the French/English labels."""

@@ -1,0 +1,1 @@
+"""Writers: tables (CSV/XLSX/GPKG), static figures and the committee bundle."""
