@@ -21,6 +21,7 @@ from cdv_geo.core.errors import (
     Problem,
     RasterError,
 )
+from cdv_geo.core.raster import raster_info
 from cdv_geo.io import read_layer, read_qpv, write_layer
 from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
 from cdv_geo.metrics.indicators import (
@@ -55,7 +56,7 @@ from cdv_geo.metrics.renewal import (
     renewal_progress,
     renewal_timeline,
 )
-from cdv_geo.metrics.zonal import raster_info, zonal_stats
+from cdv_geo.metrics.zonal import zonal_stats
 from cdv_geo.network import WalkNetwork
 from cdv_geo.output.report import build_report, write_tables
 from cdv_geo.pipeline import Metrics, compute_metrics

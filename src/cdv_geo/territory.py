@@ -474,8 +474,8 @@ def _check_rasters_and_tables(
 ) -> list[Problem]:
     """Open every raster and known table once, so `cdv-geo validate` reports their problems too."""
     from cdv_geo.core.errors import RasterError
+    from cdv_geo.core.raster import raster_info
     from cdv_geo.metrics.indicators import read_grid, read_indicators
-    from cdv_geo.metrics.zonal import raster_info
 
     problems: list[Problem] = []
     for name, path in rasters.items():

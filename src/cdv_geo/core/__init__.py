@@ -1,2 +1,5 @@
-"""What every layer of cdv_geo shares: errors, metric CRS, layer coercion, quartier assignment,
-the result-table contract, raster opening and the French/English labels."""
+"""What every layer of cdv_geo shares.
+
+Errors, metric CRS, layer coercion, quartier assignment, the result-table contract, raster
+opening and the French/English labels.
+"""

@@ -16,6 +16,7 @@ __all__ = [
     "CdvGeoError",
     "CdvGeoWarning",
     "DataValidationError",
+    "LayerTypeError",
     "NetworkError",
     "Problem",
     "RasterError",
@@ -107,3 +108,7 @@ class NetworkError(CdvGeoError, ValueError):
 
 class RasterError(CdvGeoError, ValueError):
     """A raster cannot be used (no CRS, no overlap, missing band, bad scale, ...)."""
+
+
+class LayerTypeError(CdvGeoError, TypeError):
+    """A function was given something that is not a GeoDataFrame where it takes a layer."""

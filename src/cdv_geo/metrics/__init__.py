@@ -1,2 +1,5 @@
-"""Metrics: pure functions, one module per concept (access, zonal, renaturation, renewal,
-indicators). They never import the territory, the maps or the writers."""
+"""Metrics: pure functions, one module per concept.
+
+Access, zonal statistics, renaturation, renewal, indicators. They never import the territory,
+the maps or the writers.
+"""

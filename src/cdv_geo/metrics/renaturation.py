@@ -25,7 +25,8 @@ import shapely
 
 from cdv_geo.core.crs import choose_metric_crs, require_crs
 from cdv_geo.core.errors import DataValidationError, Problem, RasterError
-from cdv_geo.metrics.zonal import RasterLike, _open_raster, zonal_stats
+from cdv_geo.core.raster import RasterLike, open_raster
+from cdv_geo.metrics.zonal import zonal_stats
 from cdv_geo.schema import validate
 
 __all__ = [
@@ -263,7 +264,7 @@ def _share_from_raster(
     )
     hi, lo = z["max"].max(), z["min"].min()
     if (pd.notna(hi) and hi > 1 + 1e-9) or (pd.notna(lo) and lo < -1e-9):
-        with _open_raster(raster) as op:
+        with open_raster(raster) as op:
             name = op.name
         worst = hi if pd.notna(hi) and hi > 1 else lo
         raise RasterError(

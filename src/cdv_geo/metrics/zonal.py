@@ -13,29 +13,22 @@ to the polygons (resampling would change the values being measured).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
 import shapely
-from pyproj import CRS
 
 from cdv_geo.core.crs import require_crs
 from cdv_geo.core.errors import DataValidationError, Problem, RasterError
+from cdv_geo.core.raster import OpenRaster, RasterLike, check_raster, open_raster, raster_info
 
 __all__ = ["RasterLike", "raster_info", "zonal_stats"]
 
-#: What the raster functions accept: a path (also ``/vsicurl/...`` URLs of Cloud-Optimized
-#: GeoTIFFs) or a dataset opened with :func:`rasterio.open`.
-RasterLike: TypeAlias = str | os.PathLike[str] | rasterio.io.DatasetReader
 
 #: Statistics :func:`zonal_stats` computes, and whether each follows the values' `scale`
 #: (``1``: multiplied by it, ``2``: by its square, ``0``: unit-less).
@@ -60,133 +53,6 @@ _WEIGHTS = {"coverage": "fraction", "all_touched": "none"}
 REASON_EMPTY = "empty geometry"
 REASON_OUTSIDE = "outside the raster"
 REASON_NODATA = "only nodata cells"
-
-
-@dataclass(frozen=True)
-class _Opened:
-    ds: rasterio.io.DatasetReader
-    name: str
-
-
-def _raster_name(raster: Any) -> str:
-    if isinstance(raster, rasterio.io.DatasetReader):
-        return str(raster.name)
-    return str(raster)
-
-
-@contextlib.contextmanager
-def _open_raster(raster: RasterLike) -> Iterator[_Opened]:
-    """Yield an open dataset; close it afterwards only if it was opened here."""
-    if isinstance(raster, rasterio.io.DatasetReader):
-        if raster.closed:
-            raise RasterError(
-                f"raster {raster.name} is closed; pass its path, or use it inside its "
-                "`with rasterio.open(...)` block"
-            )
-        yield _Opened(raster, str(raster.name))
-        return
-    if not isinstance(raster, str | os.PathLike):
-        raise RasterError(
-            f"cannot read a raster from a {type(raster).__name__}; pass a file path or a "
-            "dataset opened with rasterio.open(path)"
-        )
-    name = str(raster)
-    remote = name.startswith("/vsi") or "://" in name
-    if not remote and not Path(name).exists():
-        raise RasterError(
-            f"raster {name} does not exist; check the path (paths in project.toml are relative "
-            "to the project file)"
-        )
-    try:
-        ds = rasterio.open(name)
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterError(
-            f"raster {name} cannot be opened ({exc}); expected a GeoTIFF (or another format "
-            "GDAL reads)"
-        ) from exc
-    try:
-        yield _Opened(ds, name)
-    finally:
-        ds.close()
-
-
-def _check_dataset(op: _Opened, band: int) -> CRS:
-    """Check CRS, band and grid orientation; return the raster CRS."""
-    ds, name = op.ds, op.name
-    if ds.crs is None:
-        raise RasterError(
-            f"raster {name} has no coordinate reference system. Assign one (QGIS: Raster > "
-            "Projections > Assign Projection; GDAL: gdal_edit.py -a_srs EPSG:2154 FILE) "
-            "before measuring polygons on it"
-        )
-    if not isinstance(band, int | np.integer) or not 1 <= int(band) <= ds.count:
-        raise RasterError(
-            f"raster {name} has no band {band!r}: it has {ds.count} band"
-            f"{'s' if ds.count != 1 else ''} (numbered from 1); pass band=1"
-            + (f" to {ds.count}" if ds.count > 1 else "")
-        )
-    t = ds.transform
-    if t.b != 0 or t.d != 0:
-        raise RasterError(
-            f"raster {name} has a rotated grid, which zonal statistics cannot use; warp it to a "
-            "north-up grid first (gdalwarp FILE OUT.tif)"
-        )
-    return CRS.from_user_input(ds.crs.to_wkt())
-
-
-def raster_info(raster: RasterLike, *, band: int = 1) -> dict[str, Any]:
-    """Check a raster and describe it.
-
-    Parameters
-    ----------
-    raster : str, path-like or rasterio dataset
-        The raster (GeoTIFF, Cloud-Optimized GeoTIFF...).
-    band : int, default 1
-        The band to check.
-
-    Returns
-    -------
-    dict
-        ``path``, ``crs`` (``"EPSG:2154"``...), ``width``, ``height``, ``bands``, ``res``
-        (pixel size in CRS units), ``bounds``, ``dtype``, ``nodata``, ``tiled`` (block size
-        smaller than the image), ``overviews`` (overview factors of `band`).
-
-    Raises
-    ------
-    RasterError
-        If the raster is missing, unreadable, has no CRS, no such band, or a rotated grid.
-
-    Examples
-    --------
-    >>> import numpy as np, rasterio, tempfile, os
-    >>> from rasterio.transform import from_origin
-    >>> path = os.path.join(tempfile.mkdtemp(), "r.tif")
-    >>> with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=1,
-    ...                    dtype="uint8", crs="EPSG:2154", nodata=255,
-    ...                    transform=from_origin(700000, 6900020, 10, 10)) as dst:
-    ...     dst.write(np.zeros((2, 3), dtype="uint8"), 1)
-    >>> info = raster_info(path)
-    >>> info["crs"], info["res"], info["dtype"], info["nodata"], info["bounds"]
-    ('EPSG:2154', (10.0, 10.0), 'uint8', 255.0, (700000.0, 6900000.0, 700030.0, 6900020.0))
-    """
-    with _open_raster(raster) as op:
-        crs = _check_dataset(op, band)
-        ds = op.ds
-        epsg = crs.to_epsg()
-        block_h, block_w = ds.block_shapes[band - 1]
-        return {
-            "path": op.name,
-            "crs": f"EPSG:{epsg}" if epsg else crs.to_wkt(),
-            "width": ds.width,
-            "height": ds.height,
-            "bands": ds.count,
-            "res": (float(ds.res[0]), float(ds.res[1])),
-            "bounds": tuple(float(v) for v in ds.bounds),
-            "dtype": ds.dtypes[band - 1],
-            "nodata": None if ds.nodata is None else float(ds.nodata),
-            "tiled": block_w < ds.width or block_h < ds.height,
-            "overviews": list(ds.overviews(band)),
-        }
 
 
 def _raster_source(ds: rasterio.io.DatasetReader, band: int, extra: Sequence[float]) -> Any:
@@ -409,8 +275,8 @@ def zonal_stats(
     stats = list(dict.fromkeys(stats))
     extra_nodata = [] if nodata is None else list(np.atleast_1d(np.asarray(nodata, dtype=float)))
 
-    with _open_raster(raster) as op:
-        rcrs = _check_dataset(op, int(band))
+    with open_raster(raster) as op:
+        rcrs = check_raster(op, int(band))
         geoms = np.asarray(polygons.geometry.array, dtype=object)
         usable = _check_polygons(geoms, ids, source)
         if not src_crs.equals(rcrs):
@@ -478,7 +344,7 @@ def zonal_stats(
 
 
 def _run_exactextract(
-    op: _Opened,
+    op: OpenRaster,
     band: int,
     geoms: np.ndarray,
     touches: np.ndarray,
