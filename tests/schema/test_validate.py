@@ -77,28 +77,31 @@ def test_other_aliases() -> None:
     assert out["population"].iloc[0] == 12.5 and out["dwellings"].iloc[0] == 5
 
 
-def test_unknown_kind_and_duplicate_id_listed_together() -> None:
-    raw = fac(id=[7, 7, 8], name=["a", "b", "c"], kind=["school", "zoo", "shop"])
+def test_duplicate_id_reported_and_unknown_kind_accepted() -> None:
+    raw = fac(id=[7, 7, 8], name=["a", "b", "c"], kind=["school", "Zoo municipal", "shop"])
     msgs = problems_of(raw, "facilities")
-    assert len(msgs) == 2
-    assert any("id '7' is used by 2 features" in m and "feature 7" in m for m in msgs)
-    unknown = next(m for m in msgs if "zoo" in m)
-    assert "field 'kind'" in unknown and "expected one of" in unknown
-    assert "water_play_area" in unknown
+    assert len(msgs) == 1
+    assert "id '7' is used by 2 features" in msgs[0] and "feature 7" in msgs[0]
+    raw["id"] = [7, 9, 8]
+    assert list(validate(raw, "facilities")["kind"]) == ["school", "zoo_municipal", "shop"]
 
 
 def test_missing_required_column_names_aliases() -> None:
     msgs = problems_of(fac(name=["a"]), "facilities")
     assert msgs == [
         "file layer.geojson, layer facilities, field 'kind': required field is missing "
-        "(accepted names: kind, type, categorie, catégorie, nature)"
+        "(accepted names: kind, type, categorie, catégorie, nature, type_equipement)"
     ]
 
 
 def test_missing_required_value() -> None:
-    msgs = problems_of(fac(name=["a", None], kind=["shop", "shop"]), "facilities")
+    raw = gpd.GeoDataFrame(
+        {"code": ["Q1", "Q2"], "name": ["a", None]}, geometry=[box(0, 0, 1, 1)] * 2, crs=2154
+    )
+    msgs = problems_of(raw, "quartiers")
     assert msgs == [
-        "file layer.geojson, layer facilities, feature 2, field 'name': value is missing (required)"
+        "file layer.geojson, layer quartiers, feature Q2, field 'name': "
+        "value is missing (required); fill it in"
     ]
 
 
@@ -172,13 +175,13 @@ def test_every_problem_is_collected_once() -> None:
     raw = fac(
         id=["a", "a", "b", "c"],
         name=[None, "x", "y", "z"],
-        kind=["shop", "nope", "shop", "school"],
-        opened=[2000, 2000, 1800, 2020],
+        kind=["shop", "???", "shop", "school"],
+        opened=[2000, "deux mille", 1800, 2020],
     )
     with pytest.raises(DataValidationError) as info:
         validate(raw, "facilities", source="f.gpkg")
     fields = sorted((p.feature, p.field) for p in info.value.problems)
-    assert fields == [("a", "id"), ("a", "kind"), ("a", "name"), ("b", "opened")]
+    assert fields == [("a", "id"), ("a", "kind"), ("a", "opened"), ("b", "opened")]
     assert str(info.value).startswith("4 problems in facilities layer f.gpkg:")
 
 

@@ -1,4 +1,4 @@
-"""read_layer / write_layer / read_qpv on real files of every supported format."""
+"""read_layer / write_layer on real files of every supported format."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from shapely import Point, Polygon, box
 
-from cdv_geo import CdvGeoWarning, CRSError, DataValidationError, read_layer, read_qpv, write_layer
+from cdv_geo import CdvGeoWarning, CRSError, DataValidationError, read_layer, write_layer
+from cdv_geo.io import read_vector
 from tests.conftest import X0, Y0, write
 
 
@@ -45,9 +46,14 @@ def test_french_file_reads_into_canonical_fields(tmp_path: Path) -> None:
     assert ren["operation"].iloc[0] == "demolition" and ren["dwellings"].iloc[0] == 120
 
 
-def test_unknown_kind_and_duplicate_id_in_one_error(tmp_path: Path) -> None:
+def test_bad_year_and_duplicate_id_in_one_error(tmp_path: Path) -> None:
     raw = gpd.GeoDataFrame(
-        {"id": ["f1", "f1"], "name": ["A", "B"], "kind": ["school", "piscine"]},
+        {
+            "id": ["f1", "f1"],
+            "name": ["A", "B"],
+            "kind": ["school", "piscine"],
+            "opened": [1, 2000],
+        },
         geometry=[Point(X0, Y0), Point(X0 + 1, Y0)],
         crs=2154,
     )
@@ -59,7 +65,7 @@ def test_unknown_kind_and_duplicate_id_in_one_error(tmp_path: Path) -> None:
     assert all(p.file == str(path) for p in probs)
     assert {p.feature for p in probs} == {"f1"}
     text = str(info.value)
-    assert "'piscine'" in text and "used by 2 features" in text and str(path) in text
+    assert "year 1 is outside" in text and "used by 2 features" in text and str(path) in text
 
 
 def test_shapefile_without_prj_is_a_crs_error(tmp_path: Path) -> None:
@@ -145,85 +151,42 @@ def test_write_layer_needs_crs_and_known_format(tmp_path: Path) -> None:
         write_layer(g.set_crs(2154), tmp_path / "x.txt")
 
 
-# --- official QPV files --------------------------------------------------------------------------
+def test_crs_assigned_to_a_file_without_one(tmp_path: Path) -> None:
+    """A Filosofi-like grid GeoPackage whose CRS is undefined, read with crs=3035."""
+    grid = gpd.GeoDataFrame(
+        {"idcar_200m": ["CRS3035RES200mN2960000E3700000"], "ind": ["1 204,5"]},
+        geometry=[box(3700000, 2960000, 3700200, 2960200)],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyogrio: "'crs' was not provided"
+        path = write(grid, tmp_path / "filosofi.gpkg", layer="carreaux")
+    with pytest.raises(CRSError, match=r"filosofi\.gpkg has no coordinate reference system"):
+        read_vector(path)
+    out = read_vector(path, crs="EPSG:3035", layer="carreaux")
+    assert out.crs.to_epsg() == 3035 and out.geometry.iloc[0].area == pytest.approx(40000.0)
+    with pytest.raises(CRSError, match="not a valid CRS"):
+        read_vector(path, crs="EPSG:999999")
 
 
-def qpv_2024(tmp_path: Path, geom_b: Polygon | None = None) -> Path:
-    """A 2024-style file: QN0001 spans two communes (two features), QN0002 and QN0003 one each."""
+def test_read_layer_crs_and_conflict(tmp_path: Path, facilities_gdf: gpd.GeoDataFrame) -> None:
+    bare = facilities_gdf.set_crs(None, allow_override=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = write(bare, tmp_path / "nocrs.gpkg")
+    fac = read_layer(path, "facilities", crs=2154)
+    assert fac.crs.to_epsg() == 2154 and fac.geometry.iloc[1].x == pytest.approx(X0 + 700)
+    known = write(facilities_gdf, tmp_path / "l93.gpkg")
+    assert read_layer(known, "facilities", crs="EPSG:2154").crs.to_epsg() == 2154
+    with pytest.raises(CRSError, match=r"l93\.gpkg says its CRS is EPSG:2154 but crs='EPSG:4326'"):
+        read_layer(known, "facilities", crs="EPSG:4326")
+
+
+def test_french_numbers_through_read_layer(tmp_path: Path) -> None:
     raw = gpd.GeoDataFrame(
-        {
-            "code_qp": ["QN0001", "QN0001", "QN0002", "QN0003"],
-            "lib_qp": ["Les Deux Rives", "Les Deux Rives", "Presles", "Ailleurs"],
-            "insee_com": ["02722", "02064", "02722", "75056"],
-            "lib_com": ["Soissons", "Belleu", "Soissons", "Paris"],
-            "insee_dep": ["02", "02", "02", "75"],
-        },
-        geometry=[
-            box(X0, Y0, X0 + 100, Y0 + 100),
-            box(X0 + 100, Y0, X0 + 200, Y0 + 100),
-            geom_b if geom_b is not None else box(X0 + 500, Y0, X0 + 600, Y0 + 100),
-            box(X0 + 900, Y0, X0 + 950, Y0 + 50),
-        ],
-        crs=2154,
-    ).to_crs(4326)
-    return write(raw, tmp_path / "qp_2024.geojson")
-
-
-def test_read_qpv_2024_dissolves_split_qpv(tmp_path: Path) -> None:
-    q = read_qpv(qpv_2024(tmp_path), communes=["02722"])
-    assert list(q["code"]) == ["QN0001", "QN0002"]
-    row = q.set_index("code").loc["QN0001"]
-    assert row["commune"] == "02064;02722"
-    assert row["name"] == "Les Deux Rives"
-    # the two 100 m halves dissolve into one 200 m x 100 m rectangle
-    merged = gpd.GeoSeries([row.geometry], crs=4326).to_crs(2154).iloc[0]
-    assert merged.geom_type == "Polygon"
-    assert merged.area == pytest.approx(20000.0, rel=1e-6)
-    assert list(q["id"]) == ["QN0001", "QN0002"]
-
-
-def test_read_qpv_filters(tmp_path: Path) -> None:
-    path = qpv_2024(tmp_path)
-    assert list(read_qpv(path, communes=["soissons"])["code"]) == ["QN0001", "QN0002"]
-    assert list(read_qpv(path, communes=["Belleu"])["code"]) == ["QN0001"]
-    assert list(read_qpv(path, codes=["QN0003"])["name"]) == ["Ailleurs"]
-    assert len(read_qpv(path)) == 3
-    with pytest.raises(DataValidationError, match=r"no QPV left.*02064, 02722, 75056"):
-        read_qpv(path, communes=["Laon"])
-
-
-def test_read_qpv_2015(tmp_path: Path) -> None:
-    raw = gpd.GeoDataFrame(
-        {
-            "CODE_QP": ["QP002001", "QP002002"],
-            "NOM_QP": ["Chevreux", "Hors commune"],
-            "COMMUNE_QP": ["Soissons", "Laon"],
-        },
-        geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 300, Y0, X0 + 400, Y0 + 100)],
+        {"NB_ARBRES": ["1\u202f204", "3"], "diametre_houppier": ["4,5", "6"]},
+        geometry=[Point(X0, Y0), Point(X0 + 5, Y0)],
         crs=2154,
     )
-    path = write(raw, tmp_path / "qp_2015.shp")
-    q = read_qpv(path, communes=["Soissons"])
-    assert list(q["code"]) == ["QP002001"] and list(q["name"]) == ["Chevreux"]
-    assert q["commune"].iloc[0] == "Soissons"
-
-
-def test_read_qpv_invalid_ring_points_to_repair(tmp_path: Path, bowtie: Polygon) -> None:
-    bad = gpd.GeoSeries([bowtie], crs=2154).translate(500, 0).iloc[0]
-    path = qpv_2024(tmp_path, geom_b=bad)
-    with pytest.raises(DataValidationError) as info:
-        read_qpv(path, communes=["02722"])
-    assert "feature QN0002 (commune 02722): geometry is invalid" in str(info.value)
-    assert "repair=True" in str(info.value)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        q = read_qpv(path, communes=["02722"], repair=True)
-    assert q.geometry.is_valid.all()
-    assert any("repaired 1 invalid geometry" in str(w.message) for w in caught)
-    assert q.attrs["repaired"][0].startswith("QN0002 (commune 02722)")
-
-
-def test_read_qpv_not_a_qpv_file(tmp_path: Path, facilities_gdf: gpd.GeoDataFrame) -> None:
-    path = write(facilities_gdf, tmp_path / "f.geojson")
-    with pytest.raises(DataValidationError, match="not an ANCT QPV perimeter file"):
-        read_qpv(path)
+    trees = read_layer(write(raw, tmp_path / "arbres.geojson"), "tree_plantings")
+    assert list(trees["trees"]) == [1204, 3]
+    assert list(trees["crown_diameter_m"]) == [4.5, 6.0]
