@@ -3,7 +3,10 @@
 Every feature written here is *authored for the demo*: the three priority quartiers (QPV) of
 Soissons — Saint-Crépin, Presles, Chevreux — are placed roughly where they are, and their
 content follows the mayor's account of the contrat de ville (``shared/seed``), but no geometry
-or figure is official. ``data/shapes/PROVENANCE.md`` names the source that replaces each layer.
+or figure is official, except the quartiers' INSEE codes, names and populations (QP002012
+Saint-Crépin Ouest 2,081, QP002013 Presles 5,766, QP002014 Chevreux 1,238 inhabitants) and the
+commune's population (28,522), from INSEE's DEMO 2021 file (the buildings' residents stay
+illustrative). ``data/shapes/PROVENANCE.md`` names the source that replaces each layer.
 
 The generator is deterministic (fixed seed): running it twice gives the same files. It builds
 everything in Lambert-93 (EPSG:2154) around the town centre (≈ 49.382 N, 3.324 E) and writes
@@ -380,26 +383,31 @@ def nearest_node(spec: GridSpec, target: tuple[float, float]) -> tuple[float, fl
 # --- the town --------------------------------------------------------------------------------
 
 QUARTIERS = [
-    # code, name, centre (local m), target area (ha), population, grid spec
+    # code, name (INSEE, 2015 QPV generation), centre (local m), target area (ha), population
+    # (published: INSEE DEMO 2021, POP_MUN), pop (residents given to the illustrative buildings),
+    # grid spec
     dict(
-        code="QN00272M",
-        name="Saint-Crépin",
+        code="QP002012",
+        name="Saint-Crépin Ouest",
+        population=2081,
         centre=(860.0, 470.0),
         area_ha=33.0,
         pop=3500,
         grid=dict(radius=470, angle=17, du=88, dv=96),
     ),
     dict(
-        code="QN00273M",
+        code="QP002013",
         name="Presles",
+        population=5766,
         centre=(-720.0, -760.0),
         area_ha=25.0,
         pop=2800,
         grid=dict(radius=420, angle=-11, du=82, dv=92),
     ),
     dict(
-        code="QN00274M",
+        code="QP002014",
         name="Chevreux",
+        population=1238,
         centre=(660.0, -860.0),
         area_ha=29.0,
         pop=3000,
@@ -483,7 +491,7 @@ class Town:
         ]
         self.grids["centre"] = centre
         lines = [ln for s in self.grids.values() for ln in s.lines]
-        sc, pr, ch, ce = (self.grids[c] for c in ("QN00272M", "QN00273M", "QN00274M", "centre"))
+        sc, pr, ch, ce = (self.grids[c] for c in ("QP002012", "QP002013", "QP002014", "centre"))
 
         def link(a: GridSpec, b: GridSpec, bend: float, name: str, hw: str) -> None:
             pa = nearest_node(a, b.centre)
@@ -623,7 +631,7 @@ class Town:
 
     def build_programme(self) -> None:
         """Parks, schools, hearts of quartier, renewal sites, town-centre facilities."""
-        sc, pr, ch = (self.qblocks[c] for c in ("QN00272M", "QN00273M", "QN00274M"))
+        sc, pr, ch = (self.qblocks[c] for c in ("QP002012", "QP002013", "QP002014"))
         r = rng_for(30)
 
         def pick(blocks: list[Polygon], *, near: int = 0, min_area: float = 0.0) -> Polygon:
@@ -735,7 +743,7 @@ class Town:
                 tenure="social",
                 status="in_progress",
                 year=2025,
-                compensates="QN00272M",
+                compensates="QP002012",
                 geometry=off.buffer(-9),
             )
         )
@@ -787,7 +795,7 @@ class Town:
                 tenure="social",
                 status="in_progress",
                 year=2025,
-                compensates="QN00274M",
+                compensates="QP002014",
                 geometry=offp.buffer(-9),
             )
         )
@@ -889,7 +897,7 @@ class Town:
                 tenure="ownership",
                 status="planned",
                 year=2026,
-                compensates="QN00274M",
+                compensates="QP002014",
                 geometry=demo.buffer(-8),
             )
         )
@@ -958,7 +966,7 @@ class Town:
         )
         # every quartier gets its waste collection points along its streets
         for k, (code, _name) in enumerate(
-            (("QN00272M", "Saint-Crépin"), ("QN00273M", "Presles"), ("QN00274M", "Chevreux"))
+            (("QP002012", "Saint-Crépin"), ("QP002013", "Presles"), ("QP002014", "Chevreux"))
         ):
             self.waste_points(code, 5 if k != 1 else 4, rng_for(40, k))
 
@@ -1113,7 +1121,7 @@ class Town:
         """Fill the blocks with buildings: quartiers first, then ~10 % just outside."""
         self.reserved_tree = STRtree(self.reserved)
         r = rng_for(50)
-        coll_share = {"QN00272M": 0.62, "QN00273M": 0.6, "QN00274M": 0.6}
+        coll_share = {"QP002012": 0.62, "QP002013": 0.6, "QP002014": 0.6}
         for code, blocks in self.qblocks.items():
             for b in blocks:
                 if id(b) in self.vacant_blocks or b is getattr(self, "recon_block", None):
@@ -1123,7 +1131,7 @@ class Town:
                 kind = "collective" if r.random() < coll_share[code] else "individual"
                 self.build_block(b, kind, r, code)
         # on-site reconstruction in Saint-Crépin: rows of town houses
-        self.build_block(self.recon_block, "individual", r, "QN00272M", row=True)
+        self.build_block(self.recon_block, "individual", r, "QP002012", row=True)
         rows = [b for b in self.buildings if b["geometry"].intersects(self.recon_block)]
         for b in rows:
             b["fixed"] = True
@@ -1137,7 +1145,7 @@ class Town:
                 tenure="social",
                 status="done",
                 year=2024,
-                compensates="QN00272M",
+                compensates="QP002012",
                 geometry=self.recon_block.buffer(-7),
             )
         )
@@ -1185,13 +1193,13 @@ class Town:
                 b["fixed"] = True
             return chosen
 
-        sc_rehab = group("QN00272M", 2, 3)
+        sc_rehab = group("QP002012", 2, 3)
         for b in sc_rehab:
             b["dwellings"] = 48
-        opal = group("QN00274M", 3, 1)
+        opal = group("QP002014", 3, 1)
         for b in opal:
             b["dwellings"] = 50
-        resi = group("QN00274M", 2, 6)
+        resi = group("QP002014", 2, 6)
         for b in resi:
             b["dwellings"] = 36
 
@@ -1309,7 +1317,7 @@ class Town:
                 )
             )
 
-        for code, prob in (("QN00272M", 0.5), ("QN00274M", 0.5), ("QN00273M", 0.06)):
+        for code, prob in (("QP002012", 0.5), ("QP002014", 0.5), ("QP002013", 0.06)):
             poly = self.quartiers[code]
             for g, _, hw in self.streets:
                 if hw not in ("residential", "footway") or not poly.intersects(g):
@@ -1438,7 +1446,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     layers: dict[str, gpd.GeoDataFrame] = {}
     layers["communes"] = frame(
-        [dict(code="02722", name="Soissons", population=28000, geometry=town.commune)],
+        # published population (INSEE, DEMO 2021 POP_COM)
+        [dict(code="02722", name="Soissons", population=28522, geometry=town.commune)],
         ["code", "name", "population"],
     )
     layers["quartiers"] = frame(
@@ -1446,7 +1455,7 @@ def main() -> None:
             dict(
                 code=q["code"],
                 name=q["name"],
-                population=q["pop"],
+                population=q["population"],
                 commune="02722",
                 geometry=town.quartiers[q["code"]],
             )

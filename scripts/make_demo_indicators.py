@@ -1,28 +1,27 @@
-"""Generate the illustrative indicator tables of the Soissons demo in ``data/indicators/``.
+"""Build the indicator tables of the Soissons demo in ``data/indicators/``.
 
-Two files, both **illustrative** (see ``data/indicators/PROVENANCE.md``):
+- The **published INSEE files** (données infracommunales QPV: ``REVN_<year>.csv``,
+  ``IPRO_<year>.csv``, ``DEMO_<year>.csv``, ``data_DEMO_<year>_V1_QP.csv``; Filosofi
+  ``data_filo19_qp_revdis.csv``) reduced to the rows of the three Soissons quartiers
+  (QP002012 Saint-Crépin Ouest, QP002013 Presles, QP002014 Chevreux) and the reference row
+  ``Ensemble`` (all QPV): each kept line is copied byte for byte (BOM, separators, decimal
+  commas, narrow no-break spaces, CRLF, trailing empty columns), from the folder given as first
+  argument (default ``/work/shared/real-data/insee-qpv``, the extracts of the files distributed
+  by the ONPV / INSEE). **Real figures**, Licence Ouverte 2.0 (see PROVENANCE.md).
+- ``income_grid.gpkg`` (only with ``--grid``) — an **illustrative** Filosofi-like grid of 200 m
+  squares (EPSG:3035, ``idcar_200m`` codes, the fields of the 2019 vintage: ``ind``, ``men``,
+  ``men_pauv``, ``men_prop``, ``men_coll``, ``men_mais``, ``ind_snv``, ``log_soc``). Residents
+  and dwellings are counted from the demo residences; incomes and poverty are drawn around QPV
+  and town levels (deterministic seed).
 
-- ``indicators.csv`` — socio-economic indicators of the three QPV (QN00272M Saint-Crépin,
-  QN00273M Presles, QN00274M Chevreux), the commune (02722 Soissons), the EPCI and France, for
-  two vintages: 2021 in the newer INSEE naming family (``DISP_MED_A21``...), 2017 in the older
-  one (``disp_q2_17``, ``tp60_17``...), and the CAF / France Travail / census / CNAM indicators
-  under their canonical names in percent (``rsa_share_pct_2021``...). A few cells carry INSEE
-  secrecy codes (``s``, ``nd``) so that the demo shows how they are read.
-- ``income_grid.gpkg`` — a Filosofi-like grid of 200 m squares (EPSG:3035, the INSEE grid,
-  lower-left corners on multiples of 200 m, ``idcar_200m`` codes), with the fields of the 2019
-  vintage (``ind``, ``men``, ``men_pauv``, ``men_prop``, ``men_coll``, ``men_mais``,
-  ``ind_snv``, ``log_soc``). Residents and dwellings are counted from the demo residences, so
-  the grid agrees with the demo town; incomes and poverty are drawn around the indicator table's
-  levels (deterministic seed).
-
-Run ``.venv/bin/python scripts/make_demo_indicators.py`` from the repository root (after
-``scripts/make_demo_data.py``).
+Run ``.venv/bin/python scripts/make_demo_indicators.py [SOURCE_FOLDER] [--grid]`` from the
+repository root (after ``scripts/make_demo_data.py``).
 """
 
 from __future__ import annotations
 
-import csv
-import math
+import re
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,60 +31,27 @@ import shapely
 
 import cdv_geo as cg
 from cdv_geo.io import write_layer
-from cdv_geo.metrics.indicators import read_indicators
+from cdv_geo.io.insee import read_indicators
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "indicators"
+SOURCE = Path("/work/shared/real-data/insee-qpv")
 SEED = 2722
-
-# code, name, level; then per vintage: median €, poverty %, Gini, D1 €, D9 €,
-# RSA %, job seekers per 100 aged 15-64, no diploma %, CSS %.
-# Order of magnitude of published figures (QPV of a mid-sized town in the Aisne, the town, an
-# agglomeration, France); NOT the published values.
-ROWS: list[tuple[str, str, str]] = [
-    ("QN00272M", "Saint-Crépin", "qpv"),
-    ("QN00273M", "Presles", "qpv"),
-    ("QN00274M", "Chevreux", "qpv"),
-    ("02722", "Soissons", "commune"),
-    ("200071876", "GrandSoissons Agglomération (code illustratif)", "epci"),
-    ("FRANCE", "France métropolitaine", "france"),
-]
-V2017: dict[str, tuple[object, ...]] = {
-    #            median  pov%   gini   D1     D9     rsa%  js%   nodip% css%
-    "QN00272M": (11920, 45.8, 0.268, 6280, 20150, 27.4, 24.1, 46.2, 21.5),
-    "QN00273M": (12610, 41.2, 0.262, "s", 21040, 23.9, 21.7, 42.8, 18.9),
-    "QN00274M": (11450, 48.3, 0.271, 6010, 19620, 29.1, 25.6, 48.5, 23.4),
-    "02722": (18540, 24.1, 0.305, 8720, 33980, 12.6, 14.2, 31.5, 10.2),
-    "200071876": (20180, 17.9, 0.286, 9810, 35120, 8.9, 11.3, 27.9, 7.4),
-    "FRANCE": (20820, 14.1, 0.289, 10960, 37450, 6.1, 10.0, 21.7, 7.6),
-}
-V2021: dict[str, tuple[object, ...]] = {
-    "QN00272M": (13080, 43.1, 0.259, 7040, 21730, 25.2, 22.3, 43.9, 22.8),
-    "QN00273M": (13560, 40.2, "nd", 7420, 22310, 22.7, 20.1, 41.0, 20.1),
-    "QN00274M": (12380, 47.5, 0.266, 6590, 21180, 28.4, 24.9, 47.2, 24.6),
-    "02722": (19870, 23.2, 0.301, 9350, 36250, 11.9, 13.5, 29.8, 10.9),
-    "200071876": (21560, 17.1, 0.284, 10520, 37480, 8.4, 10.6, 26.1, 7.9),
-    "FRANCE": (22400, 14.5, 0.294, 11580, 40120, 5.8, 9.3, 20.3, 7.8),
-}
-COLUMNS_2021 = ["DISP_MED_A21", "DISP_TP60_A21", "DISP_GI_A21", "DISP_D1_A21", "DISP_D9_A21"]
-COLUMNS_2017 = ["disp_q2_17", "tp60_17", "disp_gi_17", "disp_d1_17", "disp_d9_17"]
-OTHERS = ["rsa_share_pct", "jobseeker_ratio_pct", "no_diploma_share_pct", "css_share_pct"]
+#: The rows kept: the three quartiers of Soissons and INSEE's all-QPV reference row.
+KEEP = {b"QP002012", b"QP002013", b"QP002014", b"Ensemble"}
+_LINE = re.compile(rb"[^\n]*\n|[^\n]+$")
 
 
-def _fmt(v: object) -> str:
-    return str(v)
-
-
-def write_table(path: Path) -> None:
-    header = ["code", "libelle", "niveau", *COLUMNS_2017, *COLUMNS_2021]
-    header += [f"{c}_{y}" for y in (2017, 2021) for c in OTHERS]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, delimiter=";")
-        w.writerow(header)
-        for code, name, level in ROWS:
-            a, b = V2017[code], V2021[code]
-            w.writerow([code, name, level, *map(_fmt, a[:5]), *map(_fmt, b[:5]),
-                        *map(_fmt, a[5:]), *map(_fmt, b[5:])])  # fmt: skip
+def copy_rows(src: Path, dst: Path) -> int:
+    """Copy the header and the kept rows of a published file, each line byte for byte."""
+    lines = _LINE.findall(src.read_bytes())
+    kept = [lines[0]]
+    for line in lines[1:]:
+        first = line.split(b";", 1)[0].strip(b'"')
+        if first in KEEP:
+            kept.append(line)
+    dst.write_bytes(b"".join(kept))
+    return len(kept) - 1
 
 
 def write_grid(path: Path) -> None:
@@ -141,14 +107,21 @@ def write_grid(path: Path) -> None:
 
 
 def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    source = Path(args[0]) if args else SOURCE
     OUT.mkdir(parents=True, exist_ok=True)
-    write_table(OUT / "indicators.csv")
-    write_grid(OUT / "income_grid.gpkg")
-    table = read_indicators(OUT / "indicators.csv")
-    n = table["value"].notna().sum()
-    print(f"{OUT / 'indicators.csv'}: {len(table)} values ({n} published, "
-          f"{len(table) - n} secret), vintages {sorted(set(table['year']))}")  # fmt: skip
-    assert math.isfinite(float(table["value"].sum()))  # secret cells are NaN, not strings
+    for old in OUT.glob("*.csv"):
+        old.unlink()
+    for src in sorted(source.glob("*.csv")):
+        n = copy_rows(src, OUT / src.name)
+        print(f"{OUT / src.name}: {n} rows")
+    if "--grid" in sys.argv:
+        write_grid(OUT / "income_grid.gpkg")
+    table = read_indicators(OUT)
+    print(
+        f"{OUT}: {len(table)} values, {table['value'].notna().sum()} published, "
+        f"years {sorted(set(table['year']))}, sources {sorted(set(table['source']))}"
+    )
 
 
 if __name__ == "__main__":

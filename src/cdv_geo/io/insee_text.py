@@ -1,0 +1,258 @@
+"""The cells of published statistical tables: text files as INSEE writes them, numbers, codes.
+
+INSEE files are ``;``-separated, UTF-8 with a byte-order mark (older ones Windows-1252), CRLF
+line endings, hundreds of trailing empty columns, decimal commas, narrow no-break spaces
+(U+202F) or no-break spaces (U+00A0) as thousands separators, quoted or unquoted codes, and
+empty cells or secrecy codes (``s``, ``nd``...) for values that are not published.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdv_geo.core.errors import DataValidationError, Problem
+from cdv_geo.io.insee_columns import SECRECY_CODES
+from cdv_geo.schema import normalize_token
+
+__all__ = [
+    "EMPTY_FLAG",
+    "LEVELS",
+    "TABLE_SUFFIXES",
+    "Rows",
+    "level_of",
+    "parse_value",
+    "read_rows",
+]
+
+#: Suffixes of the table files read (others in a folder are skipped).
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+#: ``flag`` of an empty cell.
+EMPTY_FLAG = "empty"
+#: Levels of the codes of an indicator table; ``all_qpv`` is INSEE's "Ensemble des QPV" row.
+LEVELS: tuple[str, ...] = (
+    "qpv",
+    "all_qpv",
+    "iris",
+    "commune",
+    "epci",
+    "departement",
+    "region",
+    "france",
+)
+_LEVEL_ALIASES = {
+    "qp": "qpv",
+    "quartier": "qpv",
+    "quartiers": "qpv",
+    "qpv": "qpv",
+    "ensemble": "all_qpv",
+    "ensemble_des_qpv": "all_qpv",
+    "all_qpv": "all_qpv",
+    "iris": "iris",
+    "com": "commune",
+    "commune": "commune",
+    "communes": "commune",
+    "ville": "commune",
+    "epci": "epci",
+    "interco": "epci",
+    "intercommunalite": "epci",
+    "agglomeration": "epci",
+    "dep": "departement",
+    "departement": "departement",
+    "reg": "region",
+    "region": "region",
+    "france": "france",
+    "fr": "france",
+    "fra": "france",
+    "national": "france",
+    "france_metropolitaine": "france",
+    "metro": "france",
+    "fm": "france",
+}
+# 2015 generation: QP + département (3 characters: 002, 02A, 971) + 3 digits;
+# 2024 generation: QN + département + 2 digits + a letter
+_QPV_CODE = re.compile(r"^QP(\d{3}|02[AB])\d{3}$|^QN(\d{3}|02[AB])\d{2}[A-Z]$")
+_COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_EPCI_CODE = re.compile(r"^\d{9}$")
+_FRANCE_CODES = {"fr", "fra", "france", "fm", "metro", "fxx", "99", "frm"}
+_THOUSANDS = str.maketrans("", "", "\u202f\xa0 ")
+
+
+class Rows:
+    """The non-blank rows of a table file.
+
+    ``cells``: the text of each row, trailing empty cells dropped; ``lines``: the 1-based CSV
+    line or XLSX row each one comes from.
+    """
+
+    def __init__(self, cells: list[list[str]], lines: list[int]) -> None:
+        self.cells = cells
+        self.lines = lines
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DataValidationError(  # pragma: no cover - cp1252 decodes nearly anything
+        [Problem("cannot decode the file; save it as UTF-8", file=str(path), layer="indicators")]
+    )
+
+
+def _separator(lines: list[str], wanted: Iterable[str]) -> str:
+    """Return the separator that splits a line into fields one of which is in `wanted`.
+
+    Else the most frequent of ``;``, tab, ``,`` in the first non-blank line: unlike a count over
+    the whole file, decimal commas do not fool it.
+    """
+    names = set(wanted)
+    for line in lines[:30]:
+        for sep in (";", "\t", ","):
+            if {normalize_token(f.strip().strip('"')) for f in line.split(sep)} & names:
+                return sep
+    first = next((ln for ln in lines if ln.strip()), "")
+    return max((";", "\t", ","), key=first.count)
+
+
+def _trim(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def read_rows(path: Path, wanted: Iterable[str], *, sheet: str | int | None = None) -> Rows:
+    r"""Read every non-blank row of a CSV/TSV/XLSX file as text cells.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    wanted : iterable of str
+        Normalised column names one of which is in the header (to tell the separator).
+    sheet : str or int, optional
+        Worksheet of an XLSX file (default: the first).
+
+    Raises
+    ------
+    DataValidationError
+        A missing file, an unsupported format, an unreadable table: naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_bytes("\ufeffCODGEO;POP;;\r\n\r\n\"QP002013\";5\u202f766;;\r\n".encode())
+    >>> rows = read_rows(p, ["codgeo"])
+    >>> rows.cells, rows.lines
+    ([['CODGEO', 'POP'], ['QP002013', '5\u202f766']], [1, 3])
+    """
+    if not path.exists():
+        raise DataValidationError(
+            [Problem("file does not exist; check the path", file=str(path), layer="indicators")]
+        )
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataValidationError(
+            [
+                Problem(
+                    f"cannot read {suffix or 'extension-less'} files; save the table as CSV "
+                    "(UTF-8, ';' or ',' separated) or XLSX",
+                    file=str(path),
+                    layer="indicators",
+                )
+            ]
+        )
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=str)
+            raw = [["" if pd.isna(v) else str(v) for v in row] for row in frame.to_numpy()]
+            numbered = list(zip(range(1, len(raw) + 1), raw, strict=True))
+        else:
+            text = _decode(path)
+            sep = _separator(text.splitlines()[:30], wanted)
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+            numbered = [(reader.line_num, row) for row in reader]
+    except DataValidationError:
+        raise
+    except Exception as exc:
+        raise DataValidationError(
+            [Problem(f"cannot read the table: {exc}", file=str(path), layer="indicators")]
+        ) from exc
+    cells, lines = [], []
+    for line, row in numbered:
+        kept = _trim(row)
+        if kept:
+            cells.append(kept)
+            lines.append(line)
+    return Rows(cells, lines)
+
+
+def parse_value(text: Any) -> tuple[float | None, str | None]:
+    r"""Return (value, flag) of a published cell; (None, None) for text that is no number.
+
+    A number may carry a decimal comma, thousands separators (U+202F, U+00A0, space) or a
+    ``%`` sign; an empty cell or a secrecy code gives NaN and the flag.
+
+    Examples
+    --------
+    >>> parse_value("5\u202f766"), parse_value("55,4"), parse_value("s"), parse_value("")
+    ((5766.0, None), (55.4, None), (nan, 's'), (nan, 'empty'))
+    >>> parse_value("Soissons")
+    (None, None)
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return float("nan"), EMPTY_FLAG
+    s = str(text).strip()
+    low = s.lower()
+    if low == "":
+        return float("nan"), EMPTY_FLAG
+    if low in SECRECY_CODES:
+        return float("nan"), low
+    clean = s.translate(_THOUSANDS).replace(",", ".").rstrip("%")
+    try:
+        v = float(clean)
+    except ValueError:
+        return None, None
+    if not math.isfinite(v):
+        return None, None
+    return v, None
+
+
+def level_of(code: str, declared: str | None = None) -> str | None:
+    """Return the level of a code (``qpv``, ``all_qpv``, ``commune``, ``epci``, ``france``...).
+
+    `declared` (a ``level``/``niveau`` cell) wins; else the code's shape tells: ``QP…``/``QN…``
+    are QPV (both generations, every département including 2A/2B and overseas), ``Ensemble``
+    is the all-QPV reference row, five characters a commune, nine digits an EPCI. None when it
+    cannot be told.
+
+    Examples
+    --------
+    >>> [level_of(c) for c in ("QP02A001", "QN00272M", "Ensemble", "02722", "200071876", "FR")]
+    ['qpv', 'qpv', 'all_qpv', 'commune', 'epci', 'france']
+    """
+    if declared is not None:
+        return _LEVEL_ALIASES.get(normalize_token(declared))
+    if _QPV_CODE.match(code):
+        return "qpv"
+    low = code.lower()
+    if low.startswith("ensemble"):
+        return "all_qpv"
+    if low in _FRANCE_CODES:
+        return "france"
+    if _COMMUNE_CODE.match(code):
+        return "commune"
+    if _EPCI_CODE.match(code):
+        return "epci"
+    return None
