@@ -13,7 +13,7 @@ every street bent at its middle), 100,000 origins and 50 facilities of one kind:
    (the id check runs alongside the routing, the snapping in one chunk per core): it is also
    timed on one thread. The parts of cdv_geo's time (reading the layers, snapping, routing)
    are then timed alone, to show where the floor is;
-2. the routing step alone (``WalkNetwork._route``: virtual source nodes + one
+2. the routing step alone (``WalkNetwork.route``: virtual source nodes + one
    ``csgraph.dijkstra(min_only=True)``) against a bare ``csgraph.dijkstra(min_only=True)`` from
    the facilities' nearest nodes;
 3. ``service_areas`` for 10 facilities at 300 m and 600 m against the osmnx "isochrone" recipe
@@ -110,39 +110,17 @@ def osmnx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
     return g
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", action="store_true", help="quick run on a small grid")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    side, n_origins, n_fac, repeat = (60, 10_000, 20, 3) if args.small else (250, 100_000, 50, 3)
-    repeat_e2e = 11
-    rng = np.random.default_rng(args.seed)
-    warnings.simplefilter("ignore", CdvGeoWarning)
-
-    xy, u, v, geoms = perturbed_grid(side, 50.0, rng)
-    t_build, net = best_of(lambda: WalkNetwork(xy, u, v, geoms, crs=CRS), 1)
-    index_mib = sum(a.nbytes for a in vars(net._grid).values() if isinstance(a, np.ndarray))
-    print(f"network: {net}")
-    print(
-        f"  {net.n_nodes:,} intersections, {net.n_edges:,} streets "
-        f"({2 * net.n_edges:,} directed osmnx edges); built in {t_build:.2f} s "
-        f"(snapping index {index_mib / 2**20:.0f} MiB)"
-    )
-
-    minx, miny = net.node_xy.min(axis=0)
-    maxx, maxy = net.node_xy.max(axis=0)
-    opts = rng.uniform([minx, miny], [maxx, maxy], (n_origins, 2))
-    fpts = rng.uniform([minx, miny], [maxx, maxy], (n_fac, 2))
-    origins = gpd.GeoDataFrame(
-        {"id": [f"o{i}" for i in range(n_origins)]}, geometry=shapely.points(opts), crs=CRS
-    )
-    facilities = gpd.GeoDataFrame(
-        {"id": [f"f{i}" for i in range(n_fac)], "kind": ["health_centre"] * n_fac},
-        geometry=shapely.points(fpts),
-        crs=CRS,
-    )
-
+def part_end_to_end(
+    net: WalkNetwork,
+    origins: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    opts: np.ndarray,
+    fpts: np.ndarray,
+    n_origins: int,
+    n_fac: int,
+    repeat_e2e: int,
+) -> tuple[nx.MultiDiGraph, float]:
+    """Part 1: nearest_facility end to end against the reference (returns it, routing time)."""
     # 1. end to end -----------------------------------------------------------------------------
     t0 = time.perf_counter()
     g = osmnx_graph(net)
@@ -206,12 +184,12 @@ def main() -> None:
     # where cdv_geo's time goes (each part alone, best of 5)
     t_read, _ = best_of(lambda: shapely.get_coordinates(origins.geometry.values), 5)
     t_ids, _ = best_of(lambda: origins["id"].astype(str).is_unique, 5)
-    t_snap, _ = best_of(lambda: net._snap_xy(opts, 200.0), 5)
+    t_snap, _ = best_of(lambda: net.snap_xy(opts, max_snap_m=200.0), 5)
     s = net.snap(fpts)
     seeds = (s["edge"].to_numpy(), s["along_m"].to_numpy(), s["snap_distance_m"].to_numpy())
-    t_route, _ = best_of(lambda: net._route(*seeds), 5)
+    t_route, _ = best_of(lambda: net.route(*seeds), 5)
     with one_thread():
-        t_snap1, _ = best_of(lambda: net._snap_xy(opts, 200.0), 5)
+        t_snap1, _ = best_of(lambda: net.snap_xy(opts, max_snap_m=200.0), 5)
     print(
         f"   cdv_geo's parts alone: reading {n_origins:,} coordinates {t_read * 1000:.1f} ms, "
         f"checking ids unique {t_ids * 1000:.1f} ms (alongside the routing), snapping "
@@ -225,7 +203,11 @@ def main() -> None:
         f"nearest node: median difference {np.nanmedian(diff):+.1f} m, "
         f"{np.isnan(ours).sum()} unreachable origins)"
     )
+    return g, t_route
 
+
+def part_routing(net: WalkNetwork, g: nx.MultiDiGraph, fpts: np.ndarray, t_route: float) -> None:
+    """Part 2: the routing step against a bare csgraph.dijkstra."""
     # 2. routing step ---------------------------------------------------------------------------
     fnodes = np.unique(ox.distance.nearest_nodes(g, fpts[:, 0], fpts[:, 1]))
     csr = net.csr
@@ -237,6 +219,15 @@ def main() -> None:
     )
     print(f"   ratio: {t_route / t_bare:.2f}x the bare call  [target <= 2x]")
 
+
+def part_service_areas(
+    net: WalkNetwork,
+    g: nx.MultiDiGraph,
+    facilities: gpd.GeoDataFrame,
+    fpts: np.ndarray,
+    repeat: int,
+) -> None:
+    """Part 3: service areas against the osmnx ego-graph recipe."""
     # 3. service areas --------------------------------------------------------------------------
     ten = facilities.iloc[:10]
     thresholds = (300.0, 600.0)
@@ -269,6 +260,11 @@ def main() -> None:
         "keeps whole edges only up to the last node reached, cdv_geo cuts the partial edges)"
     )
 
+
+def part_memory(
+    net: WalkNetwork, origins: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, n_origins: int
+) -> None:
+    """Part 4: peak memory of nearest_facility."""
     # 4. memory ---------------------------------------------------------------------------------
     tracemalloc.start()
     nearest_facility(origins, facilities, network=net)
@@ -280,6 +276,45 @@ def main() -> None:
         f"{peak / 2**20:.0f} MiB (tracemalloc); process max RSS {rss:.0f} MiB "
         "(includes the networkx reference graph)"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="quick run on a small grid")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    side, n_origins, n_fac, repeat = (60, 10_000, 20, 3) if args.small else (250, 100_000, 50, 3)
+    repeat_e2e = 11
+    rng = np.random.default_rng(args.seed)
+    warnings.simplefilter("ignore", CdvGeoWarning)
+
+    xy, u, v, geoms = perturbed_grid(side, 50.0, rng)
+    t_build, net = best_of(lambda: WalkNetwork(xy, u, v, geoms, crs=CRS), 1)
+    index_mib = net.snapping_index.nbytes
+    print(f"network: {net}")
+    print(
+        f"  {net.n_nodes:,} intersections, {net.n_edges:,} streets "
+        f"({2 * net.n_edges:,} directed osmnx edges); built in {t_build:.2f} s "
+        f"(snapping index {index_mib / 2**20:.0f} MiB)"
+    )
+
+    minx, miny = net.node_xy.min(axis=0)
+    maxx, maxy = net.node_xy.max(axis=0)
+    opts = rng.uniform([minx, miny], [maxx, maxy], (n_origins, 2))
+    fpts = rng.uniform([minx, miny], [maxx, maxy], (n_fac, 2))
+    origins = gpd.GeoDataFrame(
+        {"id": [f"o{i}" for i in range(n_origins)]}, geometry=shapely.points(opts), crs=CRS
+    )
+    facilities = gpd.GeoDataFrame(
+        {"id": [f"f{i}" for i in range(n_fac)], "kind": ["health_centre"] * n_fac},
+        geometry=shapely.points(fpts),
+        crs=CRS,
+    )
+
+    g, t_route = part_end_to_end(net, origins, facilities, opts, fpts, n_origins, n_fac, repeat_e2e)
+    part_routing(net, g, fpts, t_route)
+    part_service_areas(net, g, facilities, fpts, repeat)
+    part_memory(net, origins, facilities, n_origins)
 
 
 if __name__ == "__main__":

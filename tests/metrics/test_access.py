@@ -1,4 +1,6 @@
-"""Tests of cdv_geo.metrics.access: nearest facility, coverage and service areas.
+"""Tests of cdv_geo.metrics.access: nearest facility and service areas.
+
+Coverage is tested in test_access_coverage.py.
 
 Every expected number is computed by hand (in comments) or by networkx on the same graph.
 """
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, box
@@ -26,9 +28,12 @@ from shapely import LineString, MultiLineString, Point, box
 from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, CRSError, DataValidationError
 from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
 from cdv_geo.network import WalkNetwork
+from cdv_geo.testing import assert_metric_table
 
-OSM = Path(__file__).parent / "data" / "mini_walk.osm"
+OSM = Path(__file__).parent.parent / "data" / "mini_walk.osm"
 L93 = "EPSG:2154"
+# a corner of Soissons in Lambert-93: coordinates + small integers stay exact in floating point
+X0, Y0 = 724000.0, 6919000.0
 
 
 def gdf(geoms, crs=L93, **cols):
@@ -140,7 +145,7 @@ def test_two_components():
     lines = gdf([LineString([(0, 0), (300, 0)]), LineString([(1000, 0), (1100, 0)])])
     fac = gdf([Point(0, 0)], kind=["school"], id=["s"])
     origins = gdf([Point(1050, 3), Point(100, 3)], id=["island", "main"])
-    whole = WalkNetwork.from_lines(lines, largest_component=False)
+    whole = WalkNetwork.from_lines(lines, largest_component=False, crs="EPSG:2154")
     d = nearest_facility(origins, fac, network=whole)
     assert np.isnan(d.loc["island", "school_distance_m"])
     assert d.loc["island", "snap_distance_m"] == pytest.approx(3.0)
@@ -148,7 +153,7 @@ def test_two_components():
     assert d.loc["main", "school_distance_m"] == pytest.approx(103.0)
     # by default the small part is dropped: the island is then 700 m from any street
     with pytest.warns(CdvGeoWarning, match="dropped 1 smaller part"):
-        main = WalkNetwork.from_lines(lines)
+        main = WalkNetwork.from_lines(lines, crs="EPSG:2154")
     d = nearest_facility(origins, fac, network=main)
     assert "farther than 200 m" in d.loc["island", "reason"]
 
@@ -211,7 +216,7 @@ def _random_graph(seed, n=60, extra=40):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_equals_networkx_multi_source_dijkstra_on_random_graphs(seed):
     g, ref, xy = _random_graph(seed)
-    net = WalkNetwork.from_graph(g)
+    net = WalkNetwork.from_graph(g, crs=L93)
     rng = np.random.default_rng(seed + 100)
     fac_nodes = [f"n{i}" for i in rng.choice(len(xy), 4, replace=False)]
     fac = gdf([Point(*xy[int(k[1:])]) for k in fac_nodes], id=fac_nodes, kind=["school"] * 4)
@@ -304,13 +309,13 @@ def test_points_along_the_streets_equal_networkx_with_the_points_as_nodes():
 
 def test_euclidean_fallback_is_labelled():
     origins = gdf([Point(220, 5), Point(0, 30)], id=["o1", "o4"])
-    d = nearest_facility(origins, FACILITIES, kinds=["school", "ccas"])
+    d = nearest_facility(origins, FACILITIES, kinds=["school", "ccas"], crs=L93)
     assert (d["method"] == "euclidean").all()
     assert d.loc["o1", "school_distance_m"] == pytest.approx(math.hypot(30, 15))
     # to the CCAS polygon box(-50, -60, -10, -20): its corner (-10, -20)
     assert d.loc["o4", "ccas_distance_m"] == pytest.approx(math.hypot(10, 50))
     assert d["snap_distance_m"].isna().all()
-    capped = nearest_facility(origins, FACILITIES, kinds="school", max_distance_m=40)
+    capped = nearest_facility(origins, FACILITIES, kinds="school", max_distance_m=40, crs=L93)
     assert np.isnan(capped.loc["o4", "school_distance_m"])
     assert capped.loc["o4", "reason"] == "no school within 40 m"
 
@@ -337,18 +342,18 @@ def test_layers_in_another_crs_are_reprojected():
 
 def test_empty_layers():
     empty = gpd.GeoDataFrame({"kind": []}, geometry=[], crs=L93)
-    with pytest.raises(DataValidationError, match="layer facilities: layer is empty"):
+    with pytest.raises(DataValidationError, match="layer facilities: facilities layer is empty"):
         nearest_facility(gdf([Point(0, 0)]), empty, network=t_network())
-    with pytest.raises(DataValidationError, match="layer origins: layer is empty"):
+    with pytest.raises(DataValidationError, match="layer origins: origins layer is empty"):
         nearest_facility(gpd.GeoDataFrame(geometry=[], crs=L93), FACILITIES)
 
 
 def test_unknown_kind_names_the_valid_kinds():
     with pytest.raises(
         DataValidationError,
-        match="no facility of kind 'pharmacy' .*known kinds.*kinds present: school, ccas, park",
+        match="no facility of kind 'zoo' .*known kinds.*kinds present: school, ccas, park",
     ):
-        nearest_facility(gdf([Point(0, 0)]), FACILITIES, kinds="pharmacy")
+        nearest_facility(gdf([Point(0, 0)]), FACILITIES, kinds="zoo")
     with pytest.raises(DataValidationError, match="no facility of kind 'police'; kinds present"):
         nearest_facility(gdf([Point(0, 0)]), FACILITIES, kinds=["school", "police"])
     # French names are understood
@@ -371,83 +376,41 @@ def test_not_a_network_or_bad_numbers():
         nearest_facility(gdf([Point(0, 0)]), FACILITIES, speed_kmh=0)
 
 
-# --- coverage -----------------------------------------------------------------------------------
+# --- the threshold itself is covered -------------------------------------------------------------
 
 
-def coverage_case():
-    net = WalkNetwork.from_lines(gdf([LineString([(0, 0), (1000, 0)])]))
-    homes = gdf(
-        [
-            Point(100, 5),
-            Point(300, 5),
-            Point(600, 5),
-            Point(900, 5),
-            Point(1100, 5),
-            Point(400, 300),
-        ],
-        id=["h1", "h2", "h3", "h4", "h5", "h6"],
-        population=[10, 30, 60, 5, 7, 8],
-        dwellings=[4, 10, 20, 2, 3, 3],
-    )
-    ccas = gdf([Point(0, 0)], kind=["ccas"], id=["c"])
-    q = gdf(
-        [box(0, -50, 500, 50), box(500, -50, 1000, 50)],
-        code=["Q1", "Q2"],
-        name=["Saint-Crépin", "Presles"],
-    )
-    # distances: h1 105, h2 305, h3 605, h4 905, h5 1000 + hypot(100, 5), h6 300 m off-street
-    return net, homes, ccas, q
+def exact_case():
+    """A straight street A-B-C (256 m + 256 m); a home on A-B, a facility on B-C.
+
+    Home at A + 64 m, facility at B + 183 m: the walk is (256 - 64) + 183 = 375 m, i.e. exactly
+    5 minutes at 4.5 km/h (75 m per minute). Every coordinate and every intermediate value
+    (64 / 256, 183 / 256) is exact in binary floating point.
+    """
+    net = WalkNetwork(np.array([[X0, Y0], [X0 + 256, Y0], [X0 + 512, Y0]]), [0, 1], [1, 2], crs=L93)
+    home = gdf([Point(X0 + 64, Y0)], id=["h"], population=[12])
+    fac = gdf([Point(X0 + 439, Y0)], id=["f"], kind=["school"])
+    q = gdf([box(X0 - 10, Y0 - 10, X0 + 600, Y0 + 10)], code=["QP1"], name=["Presles"])
+    return net, home, fac, q
 
 
-def test_coverage_by_hand():
-    net, homes, ccas, q = coverage_case()
-    c = coverage(homes, ccas, q, network=net, threshold_m=[400, 750])
-    assert c["code"].tolist() == ["Q1", "Q1", "Q2", "Q2", "ALL", "ALL"]
-    assert c["name"].tolist()[-1] == "ensemble"
-    assert c["threshold_m"].tolist() == [400, 750] * 3
-    assert c["threshold_min"].tolist() == pytest.approx([400 / 75, 10] * 3)
-    assert c["covered_weight"].tolist() == [40, 40, 0, 60, 40, 100]
-    assert c["total_weight"].tolist() == [40, 40, 65, 65, 120, 120]
-    assert c["share"].tolist() == pytest.approx([1, 1, 0, 60 / 65, 40 / 120, 100 / 120])
-    assert c["n_origins"].tolist() == [2, 2, 2, 2, 6, 6]
-    assert c["n_covered"].tolist() == [2, 2, 0, 1, 2, 3]
-    assert c["n_unreachable"].tolist() == [0, 0, 0, 0, 1, 1]  # h6, 300 m from the street
-    assert set(c["method"]) == {"network"} and set(c["kind"]) == {"ccas"}
-
-
-def test_coverage_minutes_weights_and_euclidean():
-    net, homes, ccas, q = coverage_case()
-    by_min = coverage(homes, ccas, q, network=net, threshold_min=10, weight="dwellings")
-    # 10 min at 4.5 km/h = 750 m: Q2 has h3 (20 dwellings) of 22
-    assert by_min.set_index("code").loc["Q2", "share"] == pytest.approx(20 / 22)
-    assert by_min["threshold_m"].iloc[0] == pytest.approx(750)
-    counted = coverage(homes, ccas, q, network=net, threshold_m=400, weight=None)
-    assert counted.set_index("code").loc["ALL", "share"] == pytest.approx(2 / 6)
-    assert counted["weight"].iloc[0] == "count"
-    # straight line: h6 (400, 300) is 500 m from the CCAS, h3 600 m
-    eu = coverage(homes, ccas, q, threshold_m=550)
-    assert set(eu["method"]) == {"euclidean"}
-    assert eu.set_index("code").loc["ALL", "covered_weight"] == 10 + 30 + 8
-
-
-def test_coverage_bad_thresholds_and_weights():
-    net, homes, ccas, q = coverage_case()
-    with pytest.raises(CdvGeoError, match="exactly one of threshold_m.*threshold_min=5"):
-        coverage(homes, ccas, q, network=net)
-    with pytest.raises(CdvGeoError, match="exactly one"):
-        coverage(homes, ccas, q, network=net, threshold_m=300, threshold_min=5)
-    with pytest.raises(CdvGeoError, match="threshold_m must be a positive number"):
-        coverage(homes, ccas, q, network=net, threshold_m=-3)
-    with pytest.raises(
-        DataValidationError, match="field 'households': no 'households' column.*weight=None"
-    ):
-        coverage(homes, ccas, q, network=net, threshold_m=300, weight="households")
-    holes = homes.assign(population=[10, None, 60, 5, 7, 8])
-    with pytest.raises(
-        DataValidationError,
-        match="feature h2, field 'population': population is missing.*weight='dwellings'",
-    ):
-        coverage(holes, ccas, q, network=net, threshold_m=300)
+def test_a_home_exactly_at_the_threshold_is_covered():
+    net, home, fac, q = exact_case()
+    d = nearest_facility(home, fac, network=net)
+    assert d.loc["h", "school_distance_m"] == 375.0
+    assert d.loc["h", "school_time_min"] == 5.0
+    for kw in ({"threshold_min": 5}, {"threshold_m": 375}):
+        c = coverage(home, fac, q, network=net, **kw)
+        assert_metric_table(c, q, levels=("kind", "threshold_min"))
+        assert c["covered_share"].tolist() == [1.0, 1.0], kw
+        assert c["n_homes_covered"].tolist() == [1, 1]
+    # a hair below the threshold: not covered
+    below = coverage(home, fac, q, network=net, threshold_m=374.999)
+    assert below["covered_share"].tolist() == [0.0, 0.0]
+    # and in a straight line (no network): 439 - 64 = 375 m as well
+    eu = coverage(home, fac, q, threshold_min=5)
+    assert_metric_table(eu, q, levels=("kind", "threshold_min"))
+    assert eu["method"].iloc[0] == "euclidean"
+    assert eu["covered_share"].tolist() == [1.0, 1.0]
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -457,35 +420,10 @@ def test_coverage_bad_thresholds_and_weights():
 def grid_network():
     rows = [LineString([(0, y), (400, y)]) for y in range(0, 401, 100)]
     cols = [LineString([(x, 0), (x, 400)]) for x in range(0, 401, 100)]
-    return WalkNetwork.from_lines(gdf(rows + cols))
+    return WalkNetwork.from_lines(gdf(rows + cols), crs="EPSG:2154")
 
 
 coords = st.tuples(st.floats(-50, 450), st.floats(-50, 450))
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    homes=st.lists(coords, min_size=1, max_size=12),
-    facs=st.lists(coords, min_size=1, max_size=4),
-    t1=st.floats(1, 800),
-    extra=st.floats(0, 800),
-)
-def test_coverage_shares_are_fractions_that_grow_with_the_threshold(homes, facs, t1, extra):
-    net = grid_network()
-    origins = gdf([Point(p) for p in homes], population=list(range(1, len(homes) + 1)))
-    fac = gdf([Point(p) for p in facs], kind=["shop"] * len(facs))
-    q = gdf([box(-50, -50, 200, 450), box(200, -50, 450, 450)], code=["W", "E"])
-    low = coverage(origins, fac, q, network=net, threshold_m=t1)
-    high = coverage(origins, fac, q, network=net, threshold_m=t1 + extra)
-    for c in (low, high):
-        s = c["share"].dropna()
-        assert ((s >= 0) & (s <= 1)).all()
-        assert c.set_index("code").loc["ALL", "total_weight"] == sum(range(1, len(homes) + 1))
-    assert (high["share"].fillna(0).to_numpy() >= low["share"].fillna(0).to_numpy()).all()
-    # the network walk is never shorter than the straight line
-    dn = nearest_facility(origins, fac, network=net)["shop_distance_m"]
-    de = nearest_facility(origins, fac)["shop_distance_m"]
-    assert (dn.to_numpy() >= de.to_numpy() - 1e-9).all()
 
 
 @settings(max_examples=40, deadline=None)
@@ -513,7 +451,7 @@ def test_a_facility_moved_onto_an_origin(home, others):
 
 def cross_network():
     return WalkNetwork.from_lines(
-        gdf([LineString([(-500, 0), (500, 0)]), LineString([(0, -500), (0, 500)])])
+        gdf([LineString([(-500, 0), (500, 0)]), LineString([(0, -500), (0, 500)])]), crs="EPSG:2154"
     )
 
 

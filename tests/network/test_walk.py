@@ -20,7 +20,7 @@ from shapely import LineString, MultiLineString, Point
 from cdv_geo.core.errors import CdvGeoWarning, CRSError, NetworkError
 from cdv_geo.network import WalkNetwork, is_walkable
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 OSM = DATA / "mini_walk.osm"
 TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 
@@ -45,7 +45,7 @@ def quiet(fn, *args, **kw):
 def test_from_lines_nodes_crossings_and_shared_endpoints():
     # a cross (crossing at (100, 0)) plus a street starting at the cross's east end
     net = WalkNetwork.from_lines(
-        lines([(0, 0), (200, 0)], [(100, -100), (100, 100)], [(200, 0), (200, 50)])
+        lines([(0, 0), (200, 0)], [(100, -100), (100, 100)], [(200, 0), (200, 50)]), crs="EPSG:2154"
     )
     assert net.n_nodes == 6  # 4 ends of the cross, the crossing, (200, 50)
     assert net.n_edges == 5
@@ -63,7 +63,7 @@ def test_from_lines_merges_overlaps_and_explodes_multilines():
         ],
         crs=2154,
     )
-    net = WalkNetwork.from_lines(gdf)
+    net = WalkNetwork.from_lines(gdf, crs="EPSG:2154")
     assert net.n_edges == 2
     assert sorted(net.edge_length.tolist()) == [80.0, 100.0]
 
@@ -77,7 +77,7 @@ def test_from_lines_projects_geographic_layers_to_lambert93():
     assert net.total_length_m == pytest.approx(expected, abs=1e-6)
 
 
-def test_from_lines_keeps_a_metric_crs_and_drops_motorways():
+def test_from_lines_measures_in_the_crs_given_and_drops_motorways():
     gdf = lines(
         [(0, 0), (100, 0)],
         [(100, 0), (200, 0)],
@@ -85,29 +85,31 @@ def test_from_lines_keeps_a_metric_crs_and_drops_motorways():
         crs="EPSG:32631",
         highway=["residential", "motorway", "footway"],
     )
-    net = WalkNetwork.from_lines(gdf)
+    net = WalkNetwork.from_lines(gdf, crs="EPSG:32631")
     assert net.crs.to_epsg() == 32631
     assert sorted(net.edge_length.tolist()) == [70.0, 100.0]
-    assert WalkNetwork.from_lines(gdf, walkable_only=False).total_length_m == 270.0
+    assert (
+        WalkNetwork.from_lines(gdf, walkable_only=False, crs="EPSG:32631").total_length_m == 270.0
+    )
     bdtopo = gdf.assign(highway=["Route à 1 chaussée", "Type autoroutier", "Chemin"])
-    assert WalkNetwork.from_lines(bdtopo).total_length_m == 170.0
+    assert WalkNetwork.from_lines(bdtopo, crs="EPSG:32631").total_length_m == 170.0
 
 
 def test_from_lines_without_crs_says_how_to_set_it():
     gdf = lines([(0, 0), (1, 0)], crs=None)
-    with pytest.raises(CRSError, match=r"street layer has no coordinate reference system.*set_crs"):
-        WalkNetwork.from_lines(gdf)
+    with pytest.raises(CRSError, match=r"lines layer has no coordinate reference system.*set_crs"):
+        WalkNetwork.from_lines(gdf, crs="EPSG:2154")
 
 
 def test_empty_or_non_linear_street_layers_are_refused():
-    with pytest.raises(NetworkError, match="street layer is empty.*from_osm_xml"):
+    with pytest.raises(NetworkError, match="lines: the street layer is empty.*from_osm_xml"):
         WalkNetwork.from_lines(gpd.GeoDataFrame(geometry=[], crs=2154))
     pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=2154)
     with pytest.raises(NetworkError, match=r"non-linear geometries \(Point\).*LineString"):
-        WalkNetwork.from_lines(pts)
+        WalkNetwork.from_lines(pts, crs="EPSG:2154")
     only_motorway = lines([(0, 0), (9, 0)], highway=["motorway"])
     with pytest.raises(NetworkError, match="no walkable street line"):
-        WalkNetwork.from_lines(only_motorway)
+        WalkNetwork.from_lines(only_motorway, crs="EPSG:2154")
 
 
 # --- the array constructor -----------------------------------------------------------------------
@@ -149,7 +151,7 @@ def test_largest_component_is_kept_and_the_rest_reported():
         [(1000, 0), (1040, 30)],
     )  # detached, 50 m
     with pytest.warns(CdvGeoWarning, match=r"dropped 1 smaller part \(2 nodes, 1 edge, 0.05 km"):
-        net = WalkNetwork.from_lines(gdf)
+        net = WalkNetwork.from_lines(gdf, crs="EPSG:2154")
     assert (net.n_nodes, net.n_edges, net.total_length_m) == (3, 2, 400.0)
     assert net.dropped.n_parts == 2
     assert (net.dropped.nodes, net.dropped.edges) == (2, 1)
@@ -157,7 +159,7 @@ def test_largest_component_is_kept_and_the_rest_reported():
     assert "dropped 1 detached part (1 edge)" in repr(net)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        whole = WalkNetwork.from_lines(gdf, largest_component=False)
+        whole = WalkNetwork.from_lines(gdf, largest_component=False, crs="EPSG:2154")
     assert whole.n_edges == 3
     assert len(set(whole.components.tolist())) == 2
 

@@ -1,0 +1,351 @@
+"""The routing engine of :mod:`cdv_geo.metrics.access`: each origin's nearest facility by kind.
+
+:func:`nearest_walks` checks the layers, measures in the one metric CRS
+(:func:`cdv_geo.metrics.walking.measure_crs`), attaches the facilities of each kind and routes
+from them (one multi-source Dijkstra per kind, :meth:`~cdv_geo.network.WalkNetwork.route`),
+then snaps and reaches the origins in chunks over the cores. The public tables are built from
+its :class:`NearestWalks` by :func:`cdv_geo.metrics.access.nearest_facility` and
+:func:`~cdv_geo.metrics.access.coverage`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import wait
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from cdv_geo.core import threads
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning
+from cdv_geo.core.layers import as_layer
+from cdv_geo.metrics.walking import (
+    FacilitySeeds,
+    attached_seeds,
+    check_network,
+    check_positive,
+    id_text,
+    measure_crs,
+    point_xy,
+    select_kinds,
+    to_crs,
+    unique_ids,
+)
+from cdv_geo.network import Routes, WalkNetwork
+
+__all__ = ["KindWalks", "NearestWalks", "Reasons", "nearest_walks"]
+
+#: (mask of the origins, message) pairs that explain missing distances.
+Reasons = list[tuple[np.ndarray, str]]
+
+
+@dataclass
+class KindWalks:
+    """The nearest facility of one kind, for every origin."""
+
+    distance: np.ndarray  # NaN where not reached
+    facility: np.ndarray  # position in the facility layer, -1 where not reached
+    unreachable: np.ndarray  # True: cannot reach any facility of the kind at all
+    reasons: Reasons
+
+
+@dataclass
+class NearestWalks:
+    """Every origin's nearest facility of each kind, and why some are missing."""
+
+    ids: pd.Index
+    snap: np.ndarray
+    origin_reasons: Reasons
+    kinds: dict[str, KindWalks]
+    fac_ids: np.ndarray
+    method: str
+    crs: CRS
+    origin_geoms: np.ndarray  # in `crs`
+
+
+@dataclass
+class _Inputs:
+    """The checked inputs of one computation, in the metric CRS."""
+
+    origins: gpd.GeoDataFrame
+    o_geoms: np.ndarray
+    f_geoms: np.ndarray
+    fac_ids: np.ndarray
+    fkind: np.ndarray
+    kinds: list[str]
+    limit: float
+    within: str
+    crs: CRS
+
+
+# per kind: the facilities of the kind, their attachment points and the routes from them
+_Routed = dict[str, tuple[np.ndarray, FacilitySeeds, Routes | None]]
+
+
+def _prepare(
+    origins: Any,
+    facilities: Any,
+    network: WalkNetwork | None,
+    kinds: Any,
+    max_snap_m: float,
+    max_distance_m: float | None,
+    crs: Any,
+) -> _Inputs:
+    # (any geometry: a point inside polygons and lines; no family check on 100,000 homes)
+    origins = as_layer(origins, "origins")
+    facilities = as_layer(facilities, "facilities", geometry=["point", "polygon"])
+    kind_list = select_kinds(facilities, kinds)
+    if not max_snap_m >= 0:
+        raise CdvGeoError(f"max_snap_m must be a distance >= 0 in metres, not {max_snap_m!r}")
+    limit = np.inf if max_distance_m is None else check_positive(max_distance_m, "max_distance_m")
+    target = measure_crs(origins, network, crs)
+    o = to_crs(origins, target)
+    f = to_crs(facilities, target)
+    return _Inputs(
+        origins=o,
+        o_geoms=np.asarray(o.geometry.values, dtype=object),
+        f_geoms=np.asarray(f.geometry.values, dtype=object),
+        fac_ids=unique_ids(f, "facilities").to_numpy(dtype=object),
+        fkind=np.array([str(k) if pd.notna(k) else "" for k in f["kind"]], dtype=object),
+        kinds=kind_list,
+        limit=limit,
+        within="" if max_distance_m is None else f" within {limit:g} m",
+        crs=target,
+    )
+
+
+def nearest_walks(
+    origins: Any,
+    facilities: Any,
+    *,
+    network: Any,
+    kinds: Any,
+    max_snap_m: float,
+    max_distance_m: float | None,
+    crs: Any,
+) -> NearestWalks:
+    """Find each origin's nearest facility of each kind, on the network or in a straight line.
+
+    The engine of :func:`cdv_geo.metrics.access.nearest_facility` and
+    :func:`~cdv_geo.metrics.access.coverage`, whose docstrings describe the parameters.
+    Missing distances are NaN, explained by the masks and messages of the result's
+    ``origin_reasons`` and of each kind's ``reasons``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> homes = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=2154)
+    >>> ccas = gpd.GeoDataFrame({"kind": ["ccas"]}, geometry=[Point(30, 40)], crs=2154)
+    >>> r = nearest_walks(homes, ccas, network=None, kinds=None, max_snap_m=200,
+    ...                   max_distance_m=None, crs=2154)
+    >>> r.method, r.kinds["ccas"].distance.tolist()
+    ('euclidean', [50.0])
+    """
+    net = check_network(network)
+    inp = _prepare(origins, facilities, net, kinds, max_snap_m, max_distance_m, crs)
+    n = len(inp.o_geoms)
+    # Checking the ids (a hash table, which releases the GIL) runs in a thread alongside the
+    # routing, whose Dijkstra calls hold the GIL; reading the coordinates and snapping the
+    # origins come after, cut in chunks over the cores.
+    o_ids = id_text(inp.origins)
+    ids_job = threads.alongside(lambda s: bool(s.is_unique), o_ids)
+    try:
+        if net is None:
+            (xy,) = threads.map_chunks(lambda part: (point_xy(inp.o_geoms[part]),), n)
+        else:
+            routed = _route_kinds(net, inp, max_snap_m)
+            xy, o_edge, o_along, snap, by_kind = _place_origins(net, inp, routed, max_snap_m)
+    except BaseException:
+        wait([ids_job])  # (its own error, if any, is the lesser one)
+        raise
+    ids = unique_ids(inp.origins, "origins", ids=o_ids, unique=ids_job.result())
+    empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
+    origin_reasons: Reasons = [(empty, "origin has no geometry")]
+    if net is None:
+        results = _euclidean(inp, xy, empty)
+        snap = np.full(n, np.nan)
+        return NearestWalks(
+            ids, snap, origin_reasons, results, inp.fac_ids, "euclidean", inp.crs, inp.o_geoms
+        )
+    placed = o_edge >= 0
+    far = ~empty & ~placed
+    if far.sum() > 0.5 * max(int((~empty).sum()), 1):
+        warnings.warn(
+            f"{int(far.sum())} of {n} origins are farther than {max_snap_m:g} m from the street "
+            "network: check that the network covers them and that both layers declare the "
+            "right CRS (coordinates in the wrong CRS land far away).",
+            CdvGeoWarning,
+            stacklevel=3,
+        )
+    origin_reasons.append((far, f"origin farther than {max_snap_m:g} m from the street network"))
+    results = _on_network(net, inp, routed, by_kind, o_edge, o_along, snap, max_snap_m)
+    return NearestWalks(
+        ids, snap, origin_reasons, results, inp.fac_ids, "network", inp.crs, inp.o_geoms
+    )
+
+
+def _route_kinds(net: WalkNetwork, inp: _Inputs, max_snap_m: float) -> _Routed:
+    """Attach the facilities of each kind and route from them (one Dijkstra per kind)."""
+    routed: _Routed = {}
+    for kind in inp.kinds:
+        sel = np.flatnonzero(inp.fkind == kind)
+        seeds = attached_seeds(
+            net, inp.f_geoms, sel, inp.fac_ids, kind, max_snap_m, "ignored", stacklevel=5
+        )
+        routes = (
+            net.route(seeds.edge, seeds.along, seeds.offset, limit=inp.limit)
+            if len(seeds.edge)
+            else None
+        )
+        if routes is not None:
+            _ = routes.table  # (built here, once, before the threads read it)
+        routed[kind] = (sel, seeds, routes)
+    return routed
+
+
+def _place_origins(
+    net: WalkNetwork, inp: _Inputs, routed: _Routed, max_snap_m: float
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]
+]:
+    """Read, snap and reach the origins in chunks over the cores.
+
+    Returns the coordinates, edge, along and snap distance of each origin, and per routed kind
+    the distance to its nearest seed and that seed (as a float).
+    """
+    tables = [(kind, r) for kind, (_s, _seeds, r) in routed.items() if r is not None]
+
+    def place(part: slice) -> tuple[np.ndarray, ...]:
+        # coordinates, attachment, then the distance and nearest seed of each kind
+        xy = point_xy(inp.o_geoms[part])
+        edge, along, snap = net.snap_xy(xy, max_snap_m=max_snap_m, parallel=False)
+        out = [xy, edge, along, snap]
+        any_edge = np.maximum(edge, 0)  # (unattached origins: NaN along, dropped later)
+        for _kind, routes in tables:
+            out.extend(net.reach(routes, any_edge, along))
+        return tuple(out)
+
+    xy, o_edge, o_along, snap, *pairs = threads.map_chunks(place, len(inp.o_geoms))
+    by_kind = {kind: (pairs[2 * i], pairs[2 * i + 1]) for i, (kind, _r) in enumerate(tables)}
+    return xy, o_edge, o_along, snap, by_kind
+
+
+def _euclidean(inp: _Inputs, xy: np.ndarray, empty: np.ndarray) -> dict[str, KindWalks]:
+    """Straight-line distance from each origin to the nearest facility of each kind."""
+    n = len(xy)
+    results: dict[str, KindWalks] = {}
+    present = ~(shapely.is_missing(inp.f_geoms) | shapely.is_empty(inp.f_geoms))
+    ok = np.flatnonzero(~empty)
+    for kind in inp.kinds:
+        sel = np.flatnonzero((inp.fkind == kind) & present)
+        dist = np.full(n, np.nan)
+        fac = np.full(n, -1, dtype=np.int64)
+        if len(sel) and len(ok):
+            tree = shapely.STRtree(inp.f_geoms[sel])
+            kw: dict[str, Any] = {} if np.isinf(inp.limit) else {"max_distance": inp.limit}
+            idx, d = tree.query_nearest(
+                shapely.points(xy[ok]), return_distance=True, all_matches=False, **kw
+            )
+            dist[ok[idx[0]]] = d
+            fac[ok[idx[0]]] = sel[idx[1]]
+        far = ~empty & np.isnan(dist)
+        results[kind] = KindWalks(
+            dist, fac, np.zeros(n, dtype=bool), [(far, f"no {kind}{inp.within}")]
+        )
+    return results
+
+
+def _on_network(
+    net: WalkNetwork,
+    inp: _Inputs,
+    routed: _Routed,
+    by_kind: dict[str, tuple[np.ndarray, np.ndarray]],
+    o_edge: np.ndarray,
+    o_along: np.ndarray,
+    snap: np.ndarray,
+    max_snap_m: float,
+) -> dict[str, KindWalks]:
+    """Compute the walk from each placed origin to the nearest facility of each kind."""
+    n = len(o_edge)
+    placed = o_edge >= 0
+    pl = np.flatnonzero(placed)
+    every = len(pl) == n  # the usual case: no copy
+    e_pl = o_edge if every else o_edge[pl]
+    a_pl = o_along if every else o_along[pl]
+    s_pl = snap if every else snap[pl]
+    comp = net.components
+    detached = bool(len(comp)) and int(comp.max()) > 0
+    o_comp = comp[net.edge_u[e_pl]] if detached else None
+    results: dict[str, KindWalks] = {}
+    for kind, (sel, seeds, routes) in routed.items():
+        seed_fac = sel[seeds.fac]
+        dist = np.full(n, np.nan)
+        fac = np.full(n, -1, dtype=np.int64)
+        unreach = placed.copy()
+        if routes is not None and len(pl):
+            d, s = by_kind[kind][0], by_kind[kind][1].astype(np.int64)
+            if not every:
+                d, s = d[pl], s[pl]
+            _same_edge(d, s, e_pl, a_pl, seeds, net.n_edges)
+            total = d + s_pl
+            reached = np.isfinite(total) & (s >= 0) & (total <= inp.limit)
+            if every and reached.all():
+                dist, fac = total, seed_fac[s]
+            else:
+                dist[pl[reached]] = total[reached]
+                fac[pl[reached]] = seed_fac[s[reached]]
+            unreach = np.zeros(n, dtype=bool)
+            if o_comp is not None:
+                served = np.zeros(int(comp.max()) + 1, dtype=bool)
+                served[comp[net.edge_u[seeds.edge]]] = True
+                unreach[pl] = ~served[o_comp]
+        reasons: Reasons = []
+        if not len(seeds.edge):
+            reasons.append((placed, f"no {kind} within {max_snap_m:g} m of the street network"))
+        else:
+            reasons.append((unreach, f"no {kind} on this detached part of the street network"))
+            reasons.append((placed & ~unreach & np.isnan(dist), f"no {kind}{inp.within}"))
+        results[kind] = KindWalks(dist, fac, unreach, reasons)
+    return results
+
+
+def _same_edge(
+    d: np.ndarray,
+    s: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+    seeds: FacilitySeeds,
+    n_edges: int,
+) -> None:
+    """Let origins on a facility's edge walk straight along it (updates `d` and `s` in place).
+
+    Among the seeds of an origin's edge the one at the smallest direct distance
+    ``|along - seed along| + seed offset`` wins (the first seed on ties); it replaces the
+    network answer when strictly shorter.
+    """
+    on_seed_edge = np.zeros(n_edges, dtype=bool)
+    on_seed_edge[seeds.edge] = True
+    hit = np.flatnonzero(on_seed_edge[edge])
+    if not len(hit):
+        return
+    order = np.argsort(seeds.edge, kind="stable")
+    sorted_edge = seeds.edge[order]
+    lo = np.searchsorted(sorted_edge, edge[hit], side="left")
+    cnt = np.searchsorted(sorted_edge, edge[hit], side="right") - lo
+    starts = np.cumsum(cnt) - cnt
+    origin = np.repeat(hit, cnt)  # (origin, seed) pairs, by origin then seed
+    seed = order[np.repeat(lo - starts, cnt) + np.arange(int(cnt.sum()))]
+    direct = np.abs(along[origin] - seeds.along[seed]) + seeds.offset[seed]
+    low = np.minimum.reduceat(direct, starts)
+    at_low = np.flatnonzero(direct == np.repeat(low, cnt))
+    group = np.repeat(np.arange(len(hit)), cnt)[at_low]
+    first = at_low[np.r_[True, group[1:] != group[:-1]]]
+    better = low < d[hit]
+    d[hit[better]] = low[better]
+    s[hit[better]] = seed[first][better]
