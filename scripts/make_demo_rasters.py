@@ -44,7 +44,7 @@ from scipy.ndimage import gaussian_filter
 
 import cdv_geo as cg
 from cdv_geo.io import atomic_path
-from cdv_geo.metrics.renaturation import tree_crowns
+from cdv_geo.metrics.trees import tree_crowns
 
 SEED = 2722  # as scripts/make_demo_data.py: the INSEE code of Soissons
 ROOT = Path(__file__).resolve().parents[1]

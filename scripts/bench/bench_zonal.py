@@ -227,8 +227,8 @@ def main() -> None:
     for _ in range(args.repeat):
         for method in methods:
             cmd = [sys.executable, __file__, "--child", method, str(raster), str(polys)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
             best = results.get(method)
             if best is None:
                 results[method] = r

@@ -1,4 +1,4 @@
-"""Exact-fraction zonal statistics and raster checks.
+r"""Exact-fraction zonal statistics and raster checks.
 
 A 10 m raster is coarse next to the objects of a contrat de ville: a 2,000 m² school yard covers
 about 20 pixels, a third of them cut by its edge. Counting the pixels whose centre falls in the
@@ -7,12 +7,33 @@ polygon (``rasterio.features.geometry_mask``, ``rasterstats``' default) then err
 `exactextract <https://isciences.github.io/exactextract/>`_ as the engine (Baston 2022), so the
 measure does not depend on where the pixel grid happens to fall.
 
+With :math:`c_i` the fraction of pixel :math:`i` inside the polygon, :math:`v_i` the stored value
+and :math:`s` the `scale`:
+
+.. math::
+
+    \text{mean} = s\,\frac{\sum_i c_i v_i}{\sum_i c_i}, \quad
+    \text{sum} = s \sum_i c_i v_i, \quad \text{count} = \sum_i c_i
+
+over the valid (not nodata) pixels; ``count`` is in pixels (multiply by the pixel area for
+m²). ``nodata_share`` is :math:`\sum_{\text{nodata}} c_i / \sum_{\text{all}} c_i`, the
+coverage-weighted share of the polygon's cells that are nodata (exactextract keeps coverage
+fractions in single precision: results agree with hand values to ~1e-7, and a
+``nodata_share`` under 1e-6 is reported as 0); ``outside_share`` is the
+share of the polygon's area beyond the raster's extent. ``min``, ``max``, ``median``,
+``stdev``, ``variance``, ``majority``, ``minority`` and ``variety`` are the coverage-weighted
+versions exactextract computes.
+
 Rasters are read in their own CRS: the polygons are reprojected to the raster, never the raster
 to the polygons (resampling would change the values being measured).
+
+Baston, D. (2022). *exactextract: fast and accurate raster zonal statistics*.
+https://github.com/isciences/exactextract
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -25,9 +46,10 @@ import shapely
 
 from cdv_geo.core.crs import require_crs
 from cdv_geo.core.errors import DataValidationError, Problem, RasterError
+from cdv_geo.core.layers import as_layer
 from cdv_geo.core.raster import OpenRaster, RasterLike, check_raster, open_raster, raster_info
 
-__all__ = ["RasterLike", "raster_info", "zonal_stats"]
+__all__ = ["RasterLike", "check_share_range", "raster_info", "share_stats", "zonal_stats"]
 
 
 #: Statistics :func:`zonal_stats` computes, and whether each follows the values' `scale`
@@ -48,6 +70,16 @@ _STATS: dict[str, int] = {
     "variety": 0,
 }
 _OWN_STATS = {"nodata_share", "outside_share"}
+#: Percentiles ``p1`` ... ``p99`` (``p90``: the coverage-weighted 90th percentile, exactextract's
+#: ``quantile(q=0.9)``); they follow the scale like the values.
+_PERCENTILE = re.compile(r"^p([1-9][0-9]?)$")
+
+
+def _stat_power(name: str) -> int:
+    """How a statistic follows the values' scale (see :data:`_STATS`)."""
+    return 1 if _PERCENTILE.match(name) else _STATS[name]
+
+
 _WEIGHTS = {"coverage": "fraction", "all_touched": "none"}
 
 REASON_EMPTY = "empty geometry"
@@ -162,21 +194,7 @@ def zonal_stats(
     r"""Coverage-weighted statistics of a raster band inside each polygon.
 
     Each pixel enters with weight :math:`c_i`, the fraction of its area inside the polygon
-    (exactextract). With :math:`v_i` the stored value and :math:`s` the `scale`:
-
-    .. math::
-
-        \text{mean} = s\,\frac{\sum_i c_i v_i}{\sum_i c_i}, \quad
-        \text{sum} = s \sum_i c_i v_i, \quad \text{count} = \sum_i c_i
-
-    over the valid (not nodata) pixels; ``count`` is in pixels (multiply by the pixel area for
-    m²). ``nodata_share`` is :math:`\sum_{\text{nodata}} c_i / \sum_{\text{all}} c_i`, the
-    coverage-weighted share of the polygon's cells that are nodata (exactextract keeps coverage
-    fractions in single precision: results agree with hand values to ~1e-7, and a
-    ``nodata_share`` under 1e-6 is reported as 0); ``outside_share`` is the
-    share of the polygon's area beyond the raster's extent. ``min``, ``max``, ``median``,
-    ``stdev``, ``variance``, ``majority``, ``minority`` and ``variety`` are the coverage-weighted
-    versions exactextract computes.
+    (exactextract); the statistics are defined in the module docstring.
 
     Parameters
     ----------
@@ -188,7 +206,9 @@ def zonal_stats(
         :func:`rasterio.open` dataset (left open).
     stats : sequence of str, default ("mean", "sum", "count", "nodata_share")
         Any of ``mean``, ``sum``, ``count``, ``nodata_share``, ``outside_share``, ``min``,
-        ``max``, ``median``, ``stdev``, ``variance``, ``majority``, ``minority``, ``variety``.
+        ``max``, ``median``, ``stdev``, ``variance``, ``majority``, ``minority``, ``variety``,
+        and the coverage-weighted percentiles ``p1`` ... ``p99`` (``p90``: exactextract's
+        ``quantile(q=0.9)``).
     band : int, default 1
         Band number, from 1.
     nodata : number or sequence of numbers, optional
@@ -204,8 +224,7 @@ def zonal_stats(
     id_column : str, default "id"
         Column naming the polygons in the result (the index is used when it is absent).
     strategy : {"feature-sequential", "raster-sequential"}
-        exactextract's processing strategy; ``raster-sequential`` can be faster for many
-        polygons over a compressed raster.
+        exactextract's processing strategy.
 
     Returns
     -------
@@ -220,18 +239,13 @@ def zonal_stats(
     RasterError
         Missing or unreadable raster, no CRS, no such band, rotated grid, invalid `scale`,
         or a raster that overlaps none of the polygons.
-    DataValidationError
-        Non-polygonal geometries or duplicate ids.
-
-    References
-    ----------
-    Baston, D. (2022). *exactextract: fast and accurate raster zonal statistics*.
-    https://github.com/isciences/exactextract
+    LayerTypeError, CRSError, DataValidationError
+        `polygons` is not a GeoDataFrame, has no CRS, no polygon, or duplicate ids.
 
     Examples
     --------
-    A 2×2 raster of 10 m pixels holding 0, 20, 40 and 255 (nodata); a polygon covering the
-    left half of the top-left pixel and the whole top-right pixel:
+    A 2×2 raster of 10 m pixels holding 0, 20, 40 and 255 (nodata); "yard" covers half the
+    top-left pixel (0) and the top-right one (20): mean = 0.01 × (0.5 × 0 + 1 × 20) / 1.5.
 
     >>> import numpy as np, rasterio, geopandas as gpd, tempfile, os
     >>> from rasterio.transform import from_origin
@@ -251,25 +265,10 @@ def zonal_stats(
     yard  0.133333  0.2   1.50           0.0
     gap        NaN  NaN   0.00           1.0   only nodata cells
     far        NaN  NaN   0.00           NaN  outside the raster
-
-    The top-left pixel (0) counts for half, the top-right one (20) in full:
-    mean = 0.01 × (0.5 × 0 + 1 × 20) / 1.5.
     """
-    if not (isinstance(scale, int | float | np.number) and np.isfinite(scale) and scale != 0):
-        raise RasterError(
-            f"scale={scale!r} is not a finite, non-zero number; use 0.01 for a raster stored "
-            "in percent (0–100), 1.0 for values already in the unit wanted"
-        )
-    unknown = [s for s in stats if s not in _STATS]
-    if unknown or not stats:
-        raise RasterError(
-            f"unknown statistic(s) {unknown}; choose among {', '.join(_STATS)}"
-            if unknown
-            else f"no statistic asked for; choose among {', '.join(_STATS)}"
-        )
-    if weights not in _WEIGHTS:
-        raise RasterError(f"weights={weights!r}; expected 'coverage' or 'all_touched'")
-    source = polygons.attrs.get("source") if hasattr(polygons, "attrs") else None
+    _check_options(scale, stats, weights)
+    polygons = as_layer(polygons, "polygons")
+    source = polygons.attrs.get("source")
     src_crs = require_crs(polygons, source)
     ids = _ids_of(polygons, id_column, source)
     stats = list(dict.fromkeys(stats))
@@ -281,23 +280,7 @@ def zonal_stats(
         usable = _check_polygons(geoms, ids, source)
         if not src_crs.equals(rcrs):
             geoms = np.asarray(gpd.GeoSeries(geoms, crs=src_crs).to_crs(rcrs).array, dtype=object)
-        extent = shapely.box(*op.ds.bounds)
-        inside_area = np.zeros(len(geoms))
-        area = np.zeros(len(geoms))
-        if usable.any():
-            area[usable] = shapely.area(geoms[usable])
-            inside_area[usable] = shapely.area(shapely.intersection(geoms[usable], extent))
-        touches = usable & (inside_area > 0)
-        if usable.any() and not touches.any():
-            b = op.ds.bounds
-            pb = shapely.total_bounds(geoms[usable])
-            raise RasterError(
-                f"raster {op.name} does not overlap any of the {int(usable.sum())} polygons: "
-                f"raster bounds ({b.left:.0f}, {b.bottom:.0f}, {b.right:.0f}, {b.top:.0f}), "
-                f"polygon bounds in the raster CRS ({pb[0]:.0f}, {pb[1]:.0f}, {pb[2]:.0f}, "
-                f"{pb[3]:.0f}). Check that the raster covers the territory and that both layers "
-                "declare the right CRS"
-            )
+        area, inside_area, touches = _footprint(op, geoms, usable)
         # With coverage weights, the coverage of *all* cells (nodata included) is the covered
         # area in cell units, so nodata_share needs no second exactextract statistic (which
         # would cost ~30 %); with all_touched weights it does.
@@ -305,13 +288,78 @@ def zonal_stats(
         cell_area = abs(t.a * t.e)
         need_total = "nodata_share" in stats and weights == "all_touched"
         raw = _run_exactextract(
-            op, int(band), geoms, touches, stats, extra_nodata, weights, strategy, need_total
+            op,
+            int(band),
+            geoms,
+            touches,
+            stats,
+            extra_nodata,
+            weights,
+            strategy,
+            need_total,
         )
 
-    n = len(geoms)
+    total = raw["_total"] if need_total else inside_area / cell_area
+    return _assemble(stats, raw, total, area, inside_area, usable, touches, ids, float(scale))
+
+
+def _check_options(scale: Any, stats: Sequence[str], weights: str) -> None:
+    """Refuse a scale, statistic or weighting zonal_stats does not know."""
+    if not (isinstance(scale, int | float | np.number) and np.isfinite(scale) and scale != 0):
+        raise RasterError(
+            f"scale={scale!r} is not a finite, non-zero number; use 0.01 for a raster stored "
+            "in percent (0–100), 1.0 for values already in the unit wanted"
+        )
+    unknown = [s for s in stats if s not in _STATS and not _PERCENTILE.match(s)]
+    if unknown or not stats:
+        raise RasterError(
+            f"unknown statistic(s) {unknown}; choose among {', '.join(_STATS)}, or p1 ... p99"
+            if unknown
+            else f"no statistic asked for; choose among {', '.join(_STATS)}"
+        )
+    if weights not in _WEIGHTS:
+        raise RasterError(f"weights={weights!r}; expected 'coverage' or 'all_touched'")
+
+
+def _footprint(
+    op: OpenRaster, geoms: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each polygon's area, its area inside the raster, and whether it touches it."""
+    extent = shapely.box(*op.ds.bounds)
+    inside_area = np.zeros(len(geoms))
+    area = np.zeros(len(geoms))
+    if usable.any():
+        area[usable] = shapely.area(geoms[usable])
+        inside_area[usable] = shapely.area(shapely.intersection(geoms[usable], extent))
+    touches = usable & (inside_area > 0)
+    if usable.any() and not touches.any():
+        b = op.ds.bounds
+        pb = shapely.total_bounds(geoms[usable])
+        raise RasterError(
+            f"raster {op.name} does not overlap any of the {int(usable.sum())} polygons: "
+            f"raster bounds ({b.left:.0f}, {b.bottom:.0f}, {b.right:.0f}, {b.top:.0f}), "
+            f"polygon bounds in the raster CRS ({pb[0]:.0f}, {pb[1]:.0f}, {pb[2]:.0f}, "
+            f"{pb[3]:.0f}). Check that the raster covers the territory and that both layers "
+            "declare the right CRS"
+        )
+    return area, inside_area, touches
+
+
+def _assemble(
+    stats: list[str],
+    raw: dict[str, np.ndarray],
+    total: np.ndarray,
+    area: np.ndarray,
+    inside_area: np.ndarray,
+    usable: np.ndarray,
+    touches: np.ndarray,
+    ids: pd.Index,
+    scale: float,
+) -> pd.DataFrame:
+    """Build the result table: scaled statistics, shares, and the reason of each row."""
+    n = len(area)
     out: dict[str, np.ndarray] = {}
     valid = raw["count"]
-    total = raw["_total"] if need_total else inside_area / cell_area
     for s in stats:
         if s == "nodata_share":
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -327,13 +375,14 @@ def zonal_stats(
             out[s] = np.where(usable, valid, np.nan)
         else:
             col = raw[s].astype(float)
-            factor = float(scale) ** _STATS[s]
+            factor = float(scale) ** _stat_power(s)
             out[s] = np.where(valid > 0, col * factor, np.nan)
     reason = np.full(n, "", dtype=object)
     outside = 1.0 - np.divide(inside_area, area, out=np.ones(n), where=area > 0)
     partly = usable & (outside > 1e-9) & touches
-    for i in np.flatnonzero(partly):
-        reason[i] = f"partly outside the raster ({outside[i]:.0%} of its area)"
+    if partly.any():
+        pct = pd.Series(outside[partly]).map("{:.0%}".format)
+        reason[partly] = ("partly outside the raster (" + pct + " of its area)").to_numpy()
     reason[usable & ~touches] = REASON_OUTSIDE
     reason[touches & (valid <= 0)] = REASON_NODATA
     reason[~usable] = REASON_EMPTY
@@ -364,7 +413,13 @@ def _run_exactextract(
     if need_total:
         ops.append(f"_total=count(coverage_weight={cw},default_value=0)")
         names.append("_total")
-    ops += [f"{s}(coverage_weight={cw})" for s in wanted]
+    for s in wanted:
+        pct = _PERCENTILE.match(s)
+        if pct:
+            # exactextract names the column quantile_NN (a name given to the op gets _NN too)
+            ops.append(f"quantile(q={int(pct.group(1)) / 100},coverage_weight={cw})")
+        else:
+            ops.append(f"{s}(coverage_weight={cw})")
     names += wanted
     n = len(geoms)
     res = {k: np.zeros(n) for k in names}
@@ -380,11 +435,118 @@ def _run_exactextract(
         warnings.filterwarnings("ignore", "Spatial reference system of input features")
         try:
             df = exact_extract(
-                rast, feats, ops, include_cols=["_row"], output="pandas", strategy=strategy
+                rast,
+                feats,
+                ops,
+                include_cols=["_row"],
+                output="pandas",
+                strategy=strategy,
             )
         except (RuntimeError, ValueError) as exc:
             raise RasterError(f"raster {op.name}: exactextract failed: {exc}") from exc
     pos = df["_row"].to_numpy(dtype=int)
     for k in names:
-        res[k][pos] = df[k].to_numpy(dtype=float)
+        pct = _PERCENTILE.match(k)
+        res[k][pos] = df[f"quantile_{pct.group(1)}" if pct else k].to_numpy(dtype=float)
     return res
+
+
+def check_share_range(lo: float, hi: float, *, raster: str, what: str, scale: float) -> None:
+    """Refuse shares outside [0, 1]: the sign of a wrong `scale` or of undeclared nodata codes.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Smallest and largest scaled value met (NaN when none).
+    raster : str
+        The raster's name, for the message.
+    what : str
+        What the values measure (``"imperviousness"``, ``"tree cover"``).
+    scale : float
+        The scale the values were read with.
+
+    Raises
+    ------
+    RasterError
+        When a value lies outside [0, 1].
+
+    Examples
+    --------
+    >>> check_share_range(0.0, 0.8, raster="tcd.tif", what="tree cover", scale=0.01)
+    >>> check_share_range(0.0, 2.54, raster="tcd.tif", what="tree cover", scale=0.01)
+    Traceback (most recent call last):
+    ...
+    cdv_geo.core.errors.RasterError: raster tcd.tif: with scale=0.01, tree cover values reach ...
+    """
+    if not ((pd.notna(hi) and hi > 1 + 1e-9) or (pd.notna(lo) and lo < -1e-9)):
+        return
+    worst = hi if pd.notna(hi) and hi > 1 else lo
+    raise RasterError(
+        f"raster {raster}: with scale={scale:g}, {what} values reach {worst:g}, outside 0–1 "
+        f"(stored value {worst / scale:g}). For a raster in percent (0–100, as Copernicus "
+        "HRL) use scale=0.01; declare the codes that are not shares as nodata (Copernicus: "
+        "nodata=(254, 255))"
+    )
+
+
+def share_stats(
+    polygons: gpd.GeoDataFrame,
+    raster: RasterLike,
+    *,
+    what: str,
+    scale: float = 0.01,
+    band: int = 1,
+    nodata: float | Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Coverage-weighted mean of a raster of shares (0–1 after `scale`) in each polygon.
+
+    :func:`zonal_stats` with ``mean``, ``min``, ``max``, ``nodata_share`` and ``outside_share``,
+    refusing a `scale`
+    that gives shares outside [0, 1] (:func:`check_share_range`).
+
+    Parameters
+    ----------
+    polygons : geopandas.GeoDataFrame
+        Polygons with a CRS (an ``id`` column names the rows, else the index).
+    raster : str, path-like or rasterio dataset
+        A raster of shares (imperviousness, tree-cover density...).
+    what : str
+        What the values measure, for the messages.
+    scale, band, nodata
+        As in :func:`zonal_stats` (``scale=0.01`` for a raster in percent).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`zonal_stats` table (``mean``, ``min``, ``max``, ``nodata_share``,
+        ``outside_share``, ``reason``).
+
+    Examples
+    --------
+    >>> import numpy as np, rasterio, geopandas as gpd, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> from shapely import box
+    >>> path = os.path.join(tempfile.mkdtemp(), "tcd.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1,
+    ...                    dtype="uint8", crs="EPSG:2154", nodata=255,
+    ...                    transform=from_origin(700000, 6900010, 10, 10)) as dst:
+    ...     dst.write(np.array([[60, 0]], dtype="uint8"), 1)
+    >>> g = gpd.GeoDataFrame({"id": ["a"]}, geometry=[box(700000, 6900000, 700020, 6900010)],
+    ...                      crs=2154)
+    >>> float(share_stats(g, path, what="tree cover").loc["a", "mean"])
+    0.3
+    """
+    z = zonal_stats(
+        polygons,
+        raster,
+        stats=("mean", "min", "max", "nodata_share", "outside_share"),
+        band=band,
+        nodata=nodata,
+        scale=scale,
+    )
+    hi, lo = z["max"].max(), z["min"].min()
+    if (pd.notna(hi) and hi > 1 + 1e-9) or (pd.notna(lo) and lo < -1e-9):
+        with open_raster(raster) as op:
+            name = op.name
+        check_share_range(lo, hi, raster=name, what=what, scale=scale)
+    return z

@@ -303,3 +303,14 @@ def test_polygons_without_crs(raster: Path) -> None:
     with pytest.raises(CRSError, match="has no coordinate reference system"):
         zonal_stats(g, raster)
     assert issubclass(CRSError, CdvGeoError)
+
+
+def test_polygons_not_a_layer(raster: Path) -> None:
+    import pandas as pd
+
+    from cdv_geo.core.errors import LayerTypeError
+
+    with pytest.raises(LayerTypeError, match=r"^polygons must be a GeoDataFrame, not DataFrame"):
+        zonal_stats(pd.DataFrame({"id": ["a"]}), raster)
+    with pytest.raises(DataValidationError, match=r"polygons layer is empty"):
+        zonal_stats(cases_gdf().iloc[:0], raster)
