@@ -1,0 +1,143 @@
+"""Benchmark: many territories on dask.distributed (issue 15).
+
+N generated territories (1-3 square quartiers each, a street grid, facilities, residences and an
+indicator table; default 200), every metric computed and written, national tables stacked:
+
+- 2 workers vs 1 worker of a LocalCluster (target: >= 1.6x faster on 2 cores);
+- 1 dask worker vs a plain in-process loop over the same territories (target: <= 10 % overhead);
+- peak memory of the client process (a fresh process each, RSS sampled every 20 ms) at N/4
+  and N territories (target: flat, i.e. a ratio near 1).
+
+Every run starts from an empty output folder; cluster start-up counts in the dask times.
+
+Run: ``.venv/bin/python scripts/bench/bench_batch.py`` (``--n 40`` for a smaller run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the generator lives with the tests
+
+from cdv_geo.batch import INLINE, run_batch  # noqa: E402
+from tests.batch.generate import make_projects  # noqa: E402
+
+
+def _timed(projects: list[Path], out: Path, **kwargs: object) -> tuple[float, float]:
+    """Wall time of a batch, and the share of a core its tasks got (CPU / wall time)."""
+    start = time.perf_counter()
+    result = run_batch(projects, out, force=True, show_progress=False, **kwargs)  # type: ignore[arg-type]
+    took = time.perf_counter() - start
+    if len(result.errors):
+        raise SystemExit(f"the batch failed: {result.errors}")
+    t = result.territories
+    return took, float(t["cpu_seconds"].sum() / t["seconds"].sum())
+
+
+def _memory(projects: Path, n: int, out: Path) -> dict[str, float]:
+    """Client memory of a fresh process running n territories on 2 workers (see _client)."""
+    res = subprocess.run(
+        [sys.executable, __file__, "--client", str(projects), "--n", str(n), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def _client(projects: Path, n: int, out: Path) -> None:
+    """Run n territories; print the RSS before the run and its peak during it (sampled)."""
+    import threading
+
+    import psutil
+
+    proc = psutil.Process()
+    paths = sorted(projects.glob("*/project.toml"))[:n]
+    before = proc.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], proc.memory_info().rss)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    run_batch(paths, out, workers=2, force=True, show_progress=False)
+    done.set()
+    thread.join()
+    mb = 1024 * 1024
+    print(json.dumps({"before_mb": before / mb, "peak_mb": peak[0] / mb}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="number of territories (200)")
+    parser.add_argument("--grid", type=int, default=12, help="streets per side of a town (12)")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs, best kept (1)")
+    parser.add_argument("--client", type=Path, help=argparse.SUPPRESS)  # memory child
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client is not None:
+        _client(args.client, args.n, args.out)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        projects = make_projects(root / "projects", args.n, grid=args.grid)
+        print(f"{args.n} territories generated in {time.perf_counter() - start:.1f} s")
+        # interleaved repeats, best of each: other processes on the machine add noise
+        runs: dict[str, list[tuple[float, float]]] = {"loop": [], "one": [], "two": []}
+        for _ in range(args.repeat):
+            runs["loop"].append(_timed(projects, root / "out-loop", scheduler=INLINE))
+            runs["one"].append(_timed(projects, root / "out-1", workers=1))
+            runs["two"].append(_timed(projects, root / "out-2", workers=2))
+        (loop, c_loop), (one, c_one), (two, c_two) = (min(runs[k]) for k in ("loop", "one", "two"))
+        print(f"plain in-process loop : {loop:7.1f} s ({loop / args.n * 1000:.0f} ms/territory)")
+        print(f"dask, 1 worker        : {one:7.1f} s")
+        print(f"dask, 2 workers       : {two:7.1f} s")
+        print(
+            f"CPU / wall time of the tasks: loop {c_loop:.0%}, 1 worker {c_one:.0%}, "
+            f"2 workers {c_two:.0%} (below 100 %: other processes share the cores)"
+        )
+        speed = one / two
+        over = one / loop - 1
+        print(
+            f"speed-up 2 vs 1 worker: {speed:.2f}x (target >= 1.6x) "
+            f"{'OK' if speed >= 1.6 else 'MISSED'}"
+        )
+        print(
+            f"dask overhead, 1 worker vs loop: {over:+.1%} (target <= 10 %) "
+            f"{'OK' if over <= 0.10 else 'MISSED'}"
+        )
+        small = max(1, args.n // 4)
+        mem = {n: _memory(root / "projects", n, root / f"out-mem-{n}") for n in (small, args.n)}
+        for n, m in mem.items():
+            print(
+                f"client peak RSS, {n:4d} territories: {m['peak_mb']:.0f} MB "
+                f"(at start {m['before_mb']:.0f} MB)"
+            )
+        grow = {n: m["peak_mb"] - m["before_mb"] for n, m in mem.items()}
+        print(
+            f"client growth during the run: {grow[small]:.0f} MB ({small}), "
+            f"{grow[args.n]:.0f} MB ({args.n})"
+        )
+        ratio = mem[args.n]["peak_mb"] / mem[small]["peak_mb"]
+        print(
+            f"client memory ratio {args.n} / {small} territories: {ratio:.2f} (target: flat, ~1) "
+            f"{'OK' if ratio <= 1.1 else 'MISSED'}"
+        )
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"(this process: peak RSS {own:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

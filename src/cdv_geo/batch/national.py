@@ -1,0 +1,138 @@
+"""National tables: the per-territory tables of a batch, stacked, and the comparable quartiers.
+
+Each national table is the territories' tables of that name one below the other, with a first index
+level ``territory`` (the slug of the territory's folder): ``(territory, quartier, ...)`` for the
+per-quartier tables, ``(territory, id)`` for per-feature ones (``nearest``). Each territory's
+``"all"`` row is **kept**, last within its territory, so that the table still follows the result
+table contract territory by territory; keep the quartiers alone with
+``table.drop(index="all", level="quartier")`` (or ``table.query("quartier != 'all'")``).
+
+Every table is written as ``<out>/national/<name>.parquet`` and ``.csv`` (UTF-8, index as columns).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdv_geo.batch.task import TERRITORIES, atomic_path, write_parquet
+from cdv_geo.metrics.peers import BASELINE, peer_table
+
+__all__ = ["NATIONAL", "merge_national", "national_indicators", "write_table"]
+
+#: Folder (under the batch output) of the national tables.
+NATIONAL = "national"
+
+
+def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
+    """Write `table` as ``folder/name.parquet`` and ``folder/name.csv`` (atomically)."""
+    parquet = write_parquet(table, folder / f"{name}.parquet")
+    csv = folder / f"{name}.csv"
+    with atomic_path(csv) as tmp:
+        table.to_csv(tmp, index=True, encoding="utf-8", lineterminator="\n")
+    return [parquet, csv]
+
+
+def _stack(out: Path, slugs: Sequence[str], name: str) -> pd.DataFrame | None:
+    """Return the tables `name` of the territories, with the first index level ``territory``."""
+    parts = []
+    for slug in slugs:
+        path = out / TERRITORIES / slug / f"{name}.parquet"
+        if path.exists():
+            parts.append(pd.concat({slug: pd.read_parquet(path)}, names=["territory"]))
+    if not parts:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # all-NaN columns of some territories
+        return pd.concat(parts)
+
+
+def national_indicators(out: Path, slugs: Sequence[str]) -> pd.DataFrame | None:
+    """Return the territories' indicator tables as one long table with a ``territory`` column.
+
+    Rows of levels other than ``qpv`` and ``commune`` (France, EPCI...) repeat from territory to
+    territory: they are kept once, with ``territory`` empty.
+    """
+    table = _stack(out, slugs, "indicators")
+    if table is None:
+        return None
+    table = table.reset_index(level="territory")
+    table = table.reset_index(drop=not _named(table.index))
+    if "code" not in table.columns and "quartier" in table.columns:
+        table = table.rename(columns={"quartier": "code"})
+    shared = ~table["level"].astype(str).str.lower().isin(["qpv", "commune", "iris"])
+    keys = [c for c in ("code", "level", "indicator", "year", "source") if c in table.columns]
+    national = table[shared].drop_duplicates(subset=keys).assign(territory=None)
+    return pd.concat([table[~shared], national], ignore_index=True)
+
+
+def _named(index: pd.Index) -> bool:
+    return any(n is not None for n in index.names)
+
+
+def merge_national(
+    out: str | Path,
+    slugs: Sequence[str],
+    *,
+    peers: bool = True,
+    k: int = 20,
+    baseline: Sequence[str] = BASELINE,
+) -> dict[str, Any]:
+    """Stack every territory table into ``out/national/`` and compute the comparable quartiers.
+
+    Run as one task on a worker by :func:`~cdv_geo.batch.run_batch`, so that the client never
+    holds the national tables. ``peers.parquet`` (:func:`~cdv_geo.metrics.peers.peer_table`,
+    one row per quartier and indicator, per ``source`` when the indicator table has several)
+    is written when the territories have indicator tables.
+
+    Returns
+    -------
+    dict
+        ``tables``: national table name -> [parquet path, csv path]; ``notes``: list of str.
+    """
+    out = Path(out)
+    folder = out / NATIONAL
+    names: set[str] = set()
+    for slug in slugs:
+        names.update(p.stem for p in (out / TERRITORIES / slug).glob("*.parquet"))
+    written: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for name in sorted(names):
+        table = _stack(out, slugs, name)
+        if table is not None:
+            written[name] = [str(p) for p in write_table(table, folder, name)]
+        del table
+    if peers and "indicators" in names:
+        table = _peers(out, slugs, k=k, baseline=baseline, notes=notes)
+        if table is not None:
+            written["peers"] = [str(p) for p in write_table(table, folder, "peers")]
+    return {"tables": written, "notes": list(dict.fromkeys(notes))}
+
+
+def _peers(
+    out: Path, slugs: Sequence[str], *, k: int, baseline: Sequence[str], notes: list[str]
+) -> pd.DataFrame | None:
+    ind = national_indicators(out, slugs)
+    if ind is None:
+        return None
+    sources: list[Any] = [None]
+    if "source" in ind.columns and ind["source"].nunique() > 1:
+        sources = sorted(ind["source"].dropna().unique())
+    parts = {}
+    for source in sources:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                parts[source] = peer_table(ind, k=k, baseline=baseline, source=source)
+            except Exception as exc:  # peers are an extra: say why they are missing
+                notes.append(f"peers ({source or 'indicators'}): {exc}")
+        notes.extend(f"peers: {w.message}" for w in caught)
+    if not parts:
+        return None
+    if sources == [None]:
+        return parts[None]
+    return pd.concat(parts, names=["source"])

@@ -1,0 +1,80 @@
+"""``cdv-geo batch PROJECTS... --out DIR``: every contrat de ville at once, on dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cdv_geo.batch import INLINE, run_batch
+from cdv_geo.cli.options import Options, out_option
+
+
+@click.command()
+@click.argument("projects", nargs=-1, required=True, metavar="PROJECT.toml...")
+@out_option()
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDR",
+    help="Address of a running dask scheduler (tcp://host:8786); default: a local cluster "
+    f"started for the run. '{INLINE}' runs in this process, without dask.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local cluster (default: one per core).",
+)
+@click.option("--force", is_flag=True, help="Compute again the territories already finished.")
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Size of each quartier's group of comparable quartiers.",
+)
+@click.option("--no-peers", is_flag=True, help="Skip the comparable quartiers (peers table).")
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    projects: tuple[str, ...],
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    force: bool,
+    k: int,
+    no_peers: bool,
+) -> None:
+    """Compute the metrics of many PROJECT.toml (files, folders or globs) into OUT.
+
+    Each territory's tables go to OUT/territories/<slug>/, the national tables (one row per
+    quartier, with its territory) to OUT/national/ as Parquet and CSV. A territory that fails
+    is listed in OUT/national/errors.csv and the others go on; a rerun skips the territories
+    already finished unless --force.
+    """
+    opts = ctx.find_object(Options) or Options()
+    result = run_batch(
+        list(projects),
+        out,
+        scheduler=scheduler,
+        workers=workers,
+        force=force,
+        k=k,
+        peers=not no_peers,
+        show_progress=None if not opts.quiet else False,
+        echo=None if opts.quiet else click.echo,
+    )
+    counts = result.territories["status"].value_counts()
+    click.echo(
+        f"{len(result.territories)} territories: {counts.get('done', 0)} computed, "
+        f"{counts.get('skipped', 0)} already done, {counts.get('failed', 0)} failed"
+    )
+    for row in result.errors.itertuples(index=False):
+        click.echo(f"failed: {row.territory} [{row.step}] {row.message}", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"National tables in {result.out / 'national'}")
+    if len(result.errors):
+        ctx.exit(3)
