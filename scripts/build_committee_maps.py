@@ -23,7 +23,7 @@ def main(project: str | None = None, out: str = "maps") -> Path:
 
     # 2. Every metric its layers allow: coverage, renaturation, renewal, indicators.
     metrics = cg.compute_metrics(territory)
-    print(metrics.tables["key_figures"].to_string())
+    print(metrics.key_figures.to_string() if metrics.key_figures is not None else "")
     for note in metrics.notes:
         print("note:", note)
 
@@ -32,7 +32,7 @@ def main(project: str | None = None, out: str = "maps") -> Path:
     cg.write_tables(metrics, out_dir / "tables", formats=("csv", "xlsx", "gpkg"))
 
     # 4. The maps: overview, one per quartier, thematic maps; French by default.
-    maps = cg.maps.build_committee_maps(territory, out_dir, metrics=metrics.as_dict())
+    maps = cg.maps.build_committee_maps(territory, out_dir, metrics=metrics)
     for name, path in maps.items():
         print(f"{name}: {path}")
 

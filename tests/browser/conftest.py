@@ -1,8 +1,12 @@
 """Headless Chromium for the map tests, and the local copies of the maps' JS/CSS assets.
 
-There is no network in CI: the assets come from an npm ``node_modules`` folder installed by
-``.ci/run`` and named by ``$CDV_GEO_TEST_ASSETS``. Tests are skipped where ``/usr/bin/chromium``
-or the assets are missing -- except under ``CI=true``, where that is a failure.
+The tests run wherever ``/usr/bin/chromium`` is present and the assets are cached locally
+(there is no network in the tests). The assets are looked for, in order, in
+``$CDV_GEO_TEST_ASSETS`` (an npm ``node_modules`` folder), in ``.cache/map-assets`` (filled once
+by ``make assets``: ``npm install --prefix .cache/map-assets`` of the pinned packages) and in the
+user cache filled by ``cdv-geo assets fetch`` (``$CDV_GEO_ASSET_DIR``, else
+``~/.cache/cdv_geo/assets``). Tests are skipped when Chromium or the assets are missing --
+except under ``CI=true``, where that is a failure.
 """
 
 from __future__ import annotations
@@ -33,19 +37,33 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def asset_dir() -> Path:
-    """The npm ``node_modules`` folder holding leaflet and its plugins."""
-    from cdv_geo.maps._assets import ASSETS, resolve_asset
+#: Where ``make assets`` installs the pinned npm packages of the maps.
+MAKE_ASSETS = ROOT / ".cache" / "map-assets"
+
+
+def asset_candidates() -> list[Path]:
+    """The folders searched for the map assets, in order."""
+    from cdv_geo.maps.assets import cache_dir
 
     env = os.environ.get("CDV_GEO_TEST_ASSETS")
-    if not env:
-        _missing("set CDV_GEO_TEST_ASSETS to an npm node_modules folder with the map assets")
-    d = Path(env)  # type: ignore[arg-type]
-    absent = [a.url for a in ASSETS.values() if resolve_asset(a.url, [d])[0] is None]
-    if absent:
-        _missing(f"assets missing from {d}: {absent}")
-    return d
+    found = [Path(env)] if env else []
+    return [*found, MAKE_ASSETS, cache_dir()]
+
+
+@pytest.fixture(scope="session")
+def asset_dir() -> Path:
+    """The first folder holding every asset of the maps (leaflet and its plugins)."""
+    from cdv_geo.maps.assets import ASSETS, resolve_asset
+
+    dirs = asset_candidates()
+    for d in dirs:
+        if all(resolve_asset(a.url, [d])[0] is not None for a in ASSETS.values()):
+            return d
+    _missing(
+        f"the map assets are in none of {', '.join(map(str, dirs))}: run `make assets` (npm) "
+        "or `cdv-geo assets fetch` once, or set CDV_GEO_TEST_ASSETS to a node_modules folder"
+    )
+    raise AssertionError  # unreachable: _missing raises
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +122,7 @@ def _grey_tile() -> bytes:
 def new_page(browser: Any, asset_dir: Path) -> Iterator[Any]:
     """Open pages with no network: CDN asset URLs are served from `asset_dir`, tiles are a
     blank image, and any other outside request is refused and recorded."""
-    from cdv_geo.maps._assets import resolve_asset
+    from cdv_geo.maps.assets import resolve_asset
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pages: list[Page] = []

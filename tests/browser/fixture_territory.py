@@ -82,7 +82,12 @@ def make_territory(
     """The fixture territory; rasters and an indicator table when `tmp` is given."""
     name_b = EVIL if evil else "Beta"
     q = gpd.GeoDataFrame(
-        {"code": ["QN09901M", "QN09902M"], "name": ["Alpha", name_b], "population": [1200, 800]},
+        {
+            "code": ["QN09901M", "QN09902M"],
+            "name": ["Alpha", name_b],
+            "population": [1200, 800],
+            "commune": ["02722", "02722"],
+        },
         geometry=QUARTIERS,
         crs=2154,
     )

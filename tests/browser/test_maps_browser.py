@@ -17,7 +17,7 @@ import pytest
 
 import cdv_geo as cg
 from cdv_geo.maps import build_committee_maps
-from cdv_geo.maps.compose import _slug
+from cdv_geo.maps.titles import quartier_slug, quartier_slugs
 from tests.browser.fixture_territory import EVIL, make_territory
 
 pytestmark = pytest.mark.browser
@@ -89,8 +89,9 @@ def _expected(t: Any, name: str) -> dict[str, int]:
     if name == "overview":
         return full
     if name.startswith("quartier_"):
-        row = next(r for _, r in t.quartiers.iterrows() if f"quartier_{_slug(r['name'])}" == name)
-        area = gpd.GeoSeries([row.geometry], crs=t.quartiers.crs).to_crs(2154).iloc[0]
+        code = next(c for c, s in quartier_slugs(t.quartiers).items() if f"quartier_{s}" == name)
+        geom = t.quartiers.geometry[t.quartiers["code"] == code].iloc[0]
+        area = gpd.GeoSeries([geom], crs=t.quartiers.crs).to_crs(2154).iloc[0]
         area = area.buffer(300)
         out = dict(full)
         for kind in (
@@ -153,7 +154,7 @@ def fixture_maps(tmp_path_factory: Any, asset_dir: Path) -> tuple[Any, dict[str,
 FIXTURE_NAMES = [
     "overview",
     "quartier_alpha",
-    f"quartier_{_slug(EVIL)}",
+    f"quartier_{quartier_slug(EVIL)}",
     "accessibility",
     "renaturation",
     "renewal",
@@ -237,7 +238,7 @@ def test_hostile_names_show_as_text_and_run_nothing(
     assert EVIL in popup.text_content()
     assert popup.locator("img, script").count() == 0
     # The layer control and the title of the quartier map carry the name as text as well.
-    p2 = _open(new_page, files[f"quartier_{_slug(EVIL)}"])
+    p2 = _open(new_page, files[f"quartier_{quartier_slug(EVIL)}"])
     assert EVIL in p2.page.locator(".cdv-title").text_content()
     assert p2.page.locator(".cdv-title img, .cdv-panel img, .cdv-legend img").count() == 0
     for q in (p, p2):
@@ -275,7 +276,7 @@ def demo_maps(tmp_path_factory: Any) -> tuple[Any, dict[str, Path]]:
 
 DEMO_NAMES = [
     "overview",
-    "quartier_saint-crepin",
+    "quartier_saint-crepin-ouest",
     "quartier_presles",
     "quartier_chevreux",
     "accessibility",
@@ -307,3 +308,90 @@ def test_demo_map_with_cdn_assets_and_basemap(
     page.screenshot(path=str(screenshot_dir / f"demo_{name}.png"))
     assert p.errors == []
     assert p.outside == []
+
+
+def test_large_residence_layer_draws_on_canvas(
+    tmp_path: Path, asset_dir: Path, new_page: Any, screenshot_dir: Path
+) -> None:
+    """3,000 homes: one canvas, every home drawn, and the shared tooltip still works."""
+    import folium
+    import numpy as np
+    import pandas as pd
+    from shapely import box
+
+    from cdv_geo.maps import residences_layer, save_map
+    from tests.browser.fixture_territory import X0, Y0
+
+    n = 3000
+    rng = np.random.default_rng(2)
+    x, y = X0 + rng.random(n) * 2000, Y0 + rng.random(n) * 2000
+    ids = [f"r{i}" for i in range(n)]
+    homes = gpd.GeoDataFrame(
+        {"id": ids, "dwellings": [7] * n},
+        geometry=[box(a, b, a + 15, b + 15) for a, b in zip(x, y, strict=True)],
+        crs=2154,
+    )
+    near = pd.DataFrame({"water_play_area_time_min": [4.0] * n}, index=pd.Index(ids, name="id"))
+    from cdv_geo.maps.assets import ASSETS
+
+    m = folium.Map(tiles=None)
+    m.default_js = [("leaflet", ASSETS["leaflet"].url)]  # Leaflet only, as the maps do
+    m.default_css = [("leaflet_css", ASSETS["leaflet_css"].url)]
+    residences_layer(homes, nearest=near).add_to(m)
+    bounds = homes.to_crs(4326).total_bounds
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    path = save_map(m, tmp_path / "homes.html", assets="inline", asset_dir=asset_dir)
+    p = _open(new_page, path)
+    page = p.page
+    assert page.evaluate(COUNT, "residences") == n
+    assert page.evaluate(DRAWN, "residences") == n
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.locator(".leaflet-overlay-pane path").count() == 0
+    # hover the first home: the layer's one tooltip shows that home's text
+    point = page.evaluate(
+        "() => { const l = window.cdvGeo.layers.residences[0].getLayers()[0];"
+        " const map = l._map; const c = map.latLngToContainerPoint(l.getBounds().getCenter());"
+        " const r = map.getContainer().getBoundingClientRect();"
+        " return [r.x + c.x, r.y + c.y]; }"
+    )
+    page.mouse.move(*point)
+    tip = page.locator(".leaflet-tooltip")
+    tip.wait_for(state="visible")
+    assert "Logements : 7" in tip.text_content() and "4,0 min" in tip.text_content()
+    page.screenshot(path=str(screenshot_dir / "canvas_residences.png"))
+    assert p.errors == []
+
+
+# Every quartier's outline (on a quartier map: the quartier's own) against every control.
+HIDDEN = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const box = map.getContainer().getBoundingClientRect();
+  const inside = r => r.left >= box.left && r.right <= box.right
+    && r.top >= box.top && r.bottom <= box.bottom;
+  const controls = Array.from(map.getContainer().querySelectorAll('.leaflet-control'))
+    .map(e => e.getBoundingClientRect()).filter(r => r.width && r.height);
+  const overlap = (a, b) => !(a.right <= b.left || b.right <= a.left
+    || a.bottom <= b.top || b.bottom <= a.top);
+  return (window.cdvGeo.layers.quartiers || []).flatMap(l => l.getLayers())
+    .filter(f => f.feature.properties.s === 0)
+    .map(f => f._path.getBoundingClientRect())
+    .map(r => !inside(r) || controls.some(c => overlap(r, c)));
+}"""
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_controls_never_hide_the_quartiers_on_a_small_screen(
+    name: str, fixture_maps: Any, browser: Any, asset_dir: Path, screenshot_dir: Path
+) -> None:
+    """DESIGN: legends and panels never hide the quartiers on a 1366x768 screen."""
+    _t, files = fixture_maps
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(files[name].resolve().as_uri())
+        page.wait_for_function(FIND_MAP)
+        page.wait_for_timeout(300)
+        hidden = page.evaluate(HIDDEN)
+        assert hidden and not any(hidden), hidden
+        page.screenshot(path=str(screenshot_dir / f"small_{name[:40]}.png"))
+    finally:
+        page.close()

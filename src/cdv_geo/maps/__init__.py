@@ -4,15 +4,17 @@
 >>> m = cg.maps.overview_map(cg.datasets.soissons(), tiles=None)
 >>> html = cg.maps.embed_snippet(m, height=500)
 
-Maps are French by default (``lang="en"`` for English). :func:`save_map` writes one HTML file,
-linking Leaflet from its CDN (``assets="cdn"``) or embedding it (``assets="inline"``, from a
-folder filled once by ``cdv-geo assets fetch``, or an npm ``node_modules`` folder).
+Maps read the metric results of :func:`cdv_geo.compute_metrics` (a
+:class:`~cdv_geo.pipeline.Metrics`, passed as ``metrics=`` or computed with just what the map
+draws) and never compute a metric themselves. They are French by default (``lang="en"`` for
+English). :func:`save_map` writes one HTML file, linking Leaflet from its CDN (``assets="cdn"``)
+or embedding it (``assets="inline"``, from a folder filled once by ``cdv-geo assets fetch``, or
+an npm ``node_modules`` folder).
 """
 
 from __future__ import annotations
 
-from cdv_geo.maps._assets import MissingAssetsError, fetch_assets
-from cdv_geo.maps._metrics import key_figures, prepare_metrics
+from cdv_geo.maps.assets import MissingAssetsError, fetch_assets
 from cdv_geo.maps.compose import (
     accessibility_map,
     build_committee_maps,
@@ -38,6 +40,7 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
+from cdv_geo.maps.titles import map_title, quartier_slug, quartier_slugs
 
 __all__ = [
     "MapLayer",
@@ -54,10 +57,11 @@ __all__ = [
     "fetch_assets",
     "green_spaces_layer",
     "indicators_map",
-    "key_figures",
+    "map_title",
     "overview_map",
-    "prepare_metrics",
     "quartier_map",
+    "quartier_slug",
+    "quartier_slugs",
     "quartiers_layer",
     "raster_change_layer",
     "raster_layer",

@@ -28,7 +28,7 @@ import pandas as pd
 from branca.element import Figure
 
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.maps._assets import (
+from cdv_geo.maps.assets import (
     MissingAssetsError,
     asset_dirs,
     cache_dir,
@@ -38,6 +38,7 @@ from cdv_geo.maps._assets import (
 )
 
 __all__ = [
+    "RawJSON",
     "asset_urls",
     "embed_snippet",
     "escape_text",
@@ -48,7 +49,7 @@ __all__ = [
 
 AssetDir = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
-_EXTRA_ENTITIES = str.maketrans({"$": "&#36;", "`": "&#96;", "\\": "&#92;", "{": "&#123;"})
+_EXTRA_ENTITY_PAIRS = (("$", "&#36;"), ("`", "&#96;"), ("\\", "&#92;"), ("{", "&#123;"))
 
 
 def escape_text(value: Any) -> str:
@@ -66,21 +67,54 @@ def escape_text(value: Any) -> str:
     >>> escape_text(None)
     ''
     """
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
+    if type(value) is not str:  # the common case (a str) skips the missing-value checks
+        if value is None:
             return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _html.escape(str(value), quote=True).translate(_EXTRA_ENTITIES)
+        try:
+            if pd.isna(value):
+                return ""
+        except (TypeError, ValueError):
+            pass
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    text = _html.escape(value, quote=True)
+    for char, entity in _EXTRA_ENTITY_PAIRS:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
 
 
-_JS_UNSAFE = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# str.replace, not str.translate: a map's JSON is megabytes, and replace runs in C.
+_JS_UNSAFE = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
+
+
+class RawJSON(str):
+    """JSON text already safe inside ``<script>`` (no ``<``, ``>``, ``&``), written as it is.
+
+    Only for text built by the package from numbers and fixed keys (GeoJSON geometries).
+
+    Examples
+    --------
+    >>> js_json(RawJSON('{"type":"Point","coordinates":[3.3,49.4]}'))
+    '{"type":"Point","coordinates":[3.3,49.4]}'
+    >>> RawJSON('"</script>"')
+    Traceback (most recent call last):
+    ...
+    ValueError: RawJSON text must not contain <, > or &
+    """
+
+    def __new__(cls, text: str) -> RawJSON:
+        """Return `text` as raw JSON after checking it cannot close a script element."""
+        if "<" in text or ">" in text or "&" in text:
+            raise ValueError("RawJSON text must not contain <, > or &")
+        return super().__new__(cls, text)
 
 
 def js_json(value: Any) -> str:
@@ -94,13 +128,18 @@ def js_json(value: Any) -> str:
     >>> js_json({"name": "</script><b>", "x": float("nan")})
     '{"name":"\\u003c/script\\u003e\\u003cb\\u003e","x":null}'
     """
+    if isinstance(value, RawJSON):
+        return str(value)
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:  # NaN or infinity somewhere: walk the value (rare, so only then)
         text = json.dumps(
             _finite(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
-    return text.translate(_JS_UNSAFE)
+    for char, escape in _JS_UNSAFE:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
 
 
 def _finite(value: Any) -> Any:

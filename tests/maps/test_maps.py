@@ -28,18 +28,34 @@ import cdv_geo as cg
 from cdv_geo import maps
 from cdv_geo.core.errors import CdvGeoError, CRSError, RasterError
 from cdv_geo.maps import layers as lyr
+from cdv_geo.maps.committee import COMMITTEE_OUTPUTS
 from cdv_geo.maps.html import escape_text, js_json, render_html
+from cdv_geo.pipeline import Metrics, Note
 from tests.browser.fixture_territory import EVIL, X0, Y0, make_territory, write_raster
 
 CALL = re.compile(r'cdvGeo\.(geojson|points|image)\((\w+), "([^"]+)", (.*)\);$', re.M)
 
 
+PARSED = re.compile(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)')
+
+
 def calls(text: str) -> dict[str, tuple[str, Any]]:
-    """The data of every layer in a map's HTML, by layer key."""
+    """The data of every layer in a map's HTML, by layer key (``JSON.parse("...")`` undone)."""
     out = {}
     for fn, _group, key, args in CALL.findall(text):
-        out[key] = (fn, json.loads(f"[{args}]"))
+        literal = PARSED.sub(lambda m: json.loads(m.group(1)), args)
+        out[key] = (fn, json.loads(f"[{literal}]"))
     return out
+
+
+def features(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The features of a GeoJSON layer's data: its geometries with their style/text indices."""
+    n = len(spec["geoms"])
+    cols = {k: spec.get(k, [d] * n) for k, d in (("s", 0), ("t", -1), ("p", -1))}
+    return [
+        {"geometry": g, "properties": {k: v[i] for k, v in cols.items()}}
+        for i, g in enumerate(spec["geoms"])
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +64,12 @@ def territory(tmp_path_factory: Any) -> cg.Territory:
 
 
 @pytest.fixture(scope="module")
-def metrics(territory: cg.Territory) -> dict[str, Any]:
-    return maps.prepare_metrics(territory)
+def metrics(territory: cg.Territory) -> Metrics:
+    return cg.compute_metrics(territory, only=COMMITTEE_OUTPUTS, breakdown=False)
 
 
 @pytest.fixture(scope="module")
-def overview_html(territory: cg.Territory, metrics: dict[str, Any]) -> str:
+def overview_html(territory: cg.Territory, metrics: Metrics) -> str:
     return render_html(maps.overview_map(territory, metrics=metrics, tiles=None))
 
 
@@ -101,7 +117,7 @@ def _coords(obj: Any) -> list[float]:
 def test_coordinates_have_at_most_six_decimals_and_are_right(overview_html: str) -> None:
     data = calls(overview_html)
     for key in ("quartiers", "residences", "renewal_sites", "green_spaces", "desealed_areas"):
-        feats = data[key][1][0]["data"]["features"]
+        feats = features(data[key][1][0])
         for f in feats:
             for c in _coords(f["geometry"]["coordinates"]):
                 assert round(c, 6) == c, (key, c)
@@ -114,7 +130,7 @@ def test_coordinates_have_at_most_six_decimals_and_are_right(overview_html: str)
     corners = {
         tuple(np.round(tr.transform(x, y), 6)) for x in (X0, X0 + 400) for y in (Y0, Y0 + 400)
     }
-    ring = data["quartiers"][1][0]["data"]["features"][0]["geometry"]["coordinates"][0]
+    ring = features(data["quartiers"][1][0])[0]["geometry"]["coordinates"][0]
     assert {tuple(p) for p in ring} == corners
     # The health centre (second facility) at (X0 + 800, Y0 + 200)
     spec = data["facilities"][1][0]
@@ -130,7 +146,7 @@ def test_polygons_are_simplified_invisibly() -> None:
     ring = [*edge.coords, (X0 + 400, Y0 + 400), (X0, Y0 + 400)]
     q = gpd.GeoDataFrame({"code": ["Q"], "name": ["Q"]}, geometry=[Polygon(ring)], crs=2154)
     spec = calls(_render_layer(lyr.quartiers_layer(q, simplify_m=0.5)))["quartiers"][1][0]
-    out = spec["data"]["features"][0]["geometry"]["coordinates"][0]
+    out = features(spec)[0]["geometry"]["coordinates"][0]
     assert len(ring) > 2000 and len(out) == 5  # 4 corners + closing point
 
 
@@ -160,7 +176,7 @@ def test_each_builder_draws_every_feature(territory: cg.Territory) -> None:
     for build, gdf in cases:
         layer = build(gdf)
         data = calls(_render_layer(layer))[layer.key][1][0]
-        n = len(data["data"]["features"]) if "data" in data else len(data["x"])
+        n = len(features(data)) if "geoms" in data else len(data["x"])
         assert layer.n_features == n == len(gdf), build.__name__
 
 
@@ -190,7 +206,7 @@ def test_residences_coloured_by_walking_time_class() -> None:
         {"water_play_area_time_min": [2.0, 7.0, 12.0, 20.0, np.nan]}, index=list("abcde")
     )
     layer = lyr.residences_layer(res, nearest=near, bins=(5, 10, 15))
-    feats = calls(_render_layer(layer))["residences"][1][0]["data"]["features"]
+    feats = features(calls(_render_layer(layer))["residences"][1][0])
     # <5, 5-10, 10-15, >=15, unreachable
     assert [f["properties"]["s"] for f in feats] == [0, 1, 2, 3, 4]
     assert [t for t, _c in lyr.time_classes((5, 10, 15))] == [
@@ -219,7 +235,7 @@ def test_choropleth_classes_and_legend() -> None:
         source="Insee, Filosofi",
         classes=4,
     )
-    feats = calls(_render_layer(layer))["choropleth"][1][0]["data"]["features"]
+    feats = features(calls(_render_layer(layer))["choropleth"][1][0])
     styles = [f["properties"]["s"] for f in feats]
     # Breaks 10, 15, 20, 25, 30: A in the first class, B in the last, C has no value.
     assert styles == [0, 3, 4]
@@ -239,7 +255,7 @@ def test_service_areas_labelled_straight_line_without_network(tmp_path: Path) ->
     t = make_territory(tmp_path, with_streets=False)
     text = render_html(maps.accessibility_map(t, tiles=None))
     data = calls(text)["service_areas_water_play_area"][1][0]
-    assert len(data["data"]["features"]) == 2
+    assert len(features(data)) == 2
     assert "cercle de 300\u00a0m à vol d&#x27;oiseau" in text.replace("\\u0026", "&")
     # with the network, the bands are labelled as walks on the street network
     net_text = render_html(maps.accessibility_map(make_territory(tmp_path), tiles=None))
@@ -272,12 +288,12 @@ def test_trees_cluster_canvas_or_heat() -> None:
 def test_renewal_status_styles(territory: cg.Territory) -> None:
     layer = lyr.renewal_layer(territory.renewal_sites)
     spec = calls(_render_layer(layer))["renewal_sites"][1][0]
-    styles = [spec["styles"][f["properties"]["s"]] for f in spec["data"]["features"]]
+    styles = [spec["styles"][f["properties"]["s"]] for f in features(spec)]
     # done: solid fill; in progress: hatched (SVG pattern class); planned: dimmed, dashed
     assert styles[0]["fillOpacity"] == 0.6 and "className" not in styles[0]
     assert styles[1]["className"] == "cdv-hatch-reconstruction"
     assert styles[2]["fillOpacity"] < 0.2 and styles[2]["dashArray"]
-    popup = spec["texts"][spec["data"]["features"][0]["properties"]["p"]]
+    popup = spec["texts"][features(spec)[0]["properties"]["p"]]
     assert "Démolition" in popup and "80" in popup and "locatif social" in popup
 
 
@@ -298,7 +314,7 @@ def test_raster_overlay_bounds_and_nodata(tmp_path: Path) -> None:
     assert opacity == 0.7
     with (
         RasterWithoutCrs(tmp_path / "nocrs.tif") as bad,
-        pytest.raises(RasterError, match="no CRS"),
+        pytest.raises(RasterError, match="no coordinate reference system"),
     ):
         lyr.raster_layer(bad)
 
@@ -353,23 +369,30 @@ def test_overview_has_every_layer_and_the_map_furniture(overview_html: str) -> N
     assert "jquery" not in overview_html.lower() and "bootstrap" not in overview_html
 
 
-def test_key_figures_per_quartier(territory: cg.Territory, metrics: dict[str, Any]) -> None:
-    k = maps.key_figures(territory, metrics)
+def test_popups_and_panel_show_the_key_figures(overview_html: str) -> None:
     # Fixture by hand: A holds the water play area and the school, B the health centre and the
-    # shop (the CCAS is between them); 12 trees all in A; yards of 1000 m² (A) and 600 m² (B).
-    assert k["facilities"].tolist() == [2, 2]
-    assert k["trees"].tolist() == [12, 0]
-    assert k["desealed_m2"].round(6).tolist() == [1000.0, 600.0]
-    assert k["population"].tolist() == [1200, 800]
-    assert k["demolished"].tolist() == [80, 0]
+    # shop (the CCAS is between them); 12 trees all in A; yards of 1000 m² (A) and 600 m² (B);
+    # 80 dwellings demolished in A; residents 1 200 (A) and 800 (B).
+    spec = calls(overview_html)["quartiers"][1][0]
+    pops = [html.unescape(spec["texts"][f["properties"]["p"]]) for f in features(spec)]
+    for text, facilities, trees, yard, people, demolished in (
+        (pops[0], 2, 12, "1\u202f000\u00a0m²", "1\u202f200", 80),
+        (pops[1], 2, 0, "600\u00a0m²", "800", 0),
+    ):
+        assert f"Équipements dans le quartier</th><td>{facilities}<" in text
+        assert f"Arbres plantés</th><td>{trees}<" in text
+        assert f"Surface désimperméabilisée</th><td>{yard}<" in text
+        assert f"Habitants</th><td>{people}<" in text
+        assert f"Logements démolis</th><td>{demolished}<" in text
     # impervious 2024: A covers 40x40 px, 100 of them de-sealed from 60 to 20 % -> 57.5 %
-    assert k["impervious_2024"].round(6).tolist() == [0.575, 0.6]
-    cov = metrics["coverage"]
-    ref = cov[(cov["kind"] == "water_play_area") & (cov["threshold_min"] == 5)]
-    assert k["coverage"].tolist() == ref.set_index("code")["share"].loc[k["code"]].tolist()
+    assert "Surface imperméabilisée (2024)</th><td>57,5\u00a0%" in pops[0]
+    assert "Surface imperméabilisée (2024)</th><td>60,0\u00a0%" in pops[1]
+    # The panel: one column per quartier, the territory row left out
+    panel = html.unescape(json.loads(re.findall(r"div.innerHTML = (.*);", overview_html)[1]))
+    assert "Chiffres clés" in panel and "ensemble" not in panel and "Alpha" in panel
 
 
-def test_english_switches_every_label(territory: cg.Territory, metrics: dict[str, Any]) -> None:
+def test_english_switches_every_label(territory: cg.Territory, metrics: Metrics) -> None:
     text = render_html(maps.overview_map(territory, metrics=metrics, lang="en", tiles=None))
     for fr in (
         "Légende",
@@ -395,9 +418,7 @@ def test_english_switches_every_label(territory: cg.Territory, metrics: dict[str
         maps.overview_map(territory, metrics=metrics, lang="de")
 
 
-def test_tiles_or_no_basemap(
-    territory: cg.Territory, metrics: dict[str, Any], overview_html: str
-) -> None:
+def test_tiles_or_no_basemap(territory: cg.Territory, metrics: Metrics, overview_html: str) -> None:
     assert "{z}" not in overview_html  # no tile URL template at all, even for the mini-map
     assert "geopf" not in overview_html and "openstreetmap.org/{z}" not in overview_html
     assert "background: #f4f1ea" in overview_html
@@ -413,9 +434,7 @@ def test_map_builds_without_a_street_network(tmp_path: Path) -> None:
     t = make_territory(tmp_path, with_streets=False)
     text = render_html(maps.overview_map(t, tiles=None))
     spec = calls(text)["service_areas_water_play_area"][1][0]
-    discs = gpd.GeoSeries(
-        [shape(f["geometry"]) for f in spec["data"]["features"]], crs=4326
-    ).to_crs(2154)
+    discs = gpd.GeoSeries([shape(f["geometry"]) for f in features(spec)], crs=4326).to_crs(2154)
     # one water play area, 300 m and 600 m: discs of pi r^2 (polygonised, within 0.2 %)
     assert sorted(discs.area) == pytest.approx([np.pi * 300**2, np.pi * 600**2], rel=2e-3)
     assert "vol d&#x27;oiseau" in text.replace("\\u0026", "&")
@@ -434,29 +453,37 @@ def test_maps_raise_on_bad_data_instead_of_hiding_it(tmp_path: Path) -> None:
         maps.overview_map(t, tiles=None, service="pool")
 
 
-def test_prepare_metrics_computes_only_what_is_missing(tmp_path: Path) -> None:
-    t = cg.Territory("Petit", quartiers=make_territory(tmp_path).quartiers)
-    given_nearest = pd.DataFrame({"water_play_area_time_min": [1.0]})
-    given: dict[str, Any] = {"nearest": given_nearest, "notes": [("missing_table", {"x": 1})]}
-    m = maps.prepare_metrics(t, given, keys=("nearest", "coverage", "renewal_balance"))
-    assert given == {"nearest": given_nearest, "notes": [("missing_table", {"x": 1})]}
-    assert m["nearest"] is given_nearest  # used as given
-    assert m["coverage"] is None and m["renewal_balance"] is None and "indicators" not in m
-    # given notes, then why coverage and the renewal balance are missing (from compute_metrics)
-    assert m["notes"] == [
-        ("missing_table", {"x": 1}),
-        ("missing_layer", {"layer": "residences", "topic": "access"}),
-        ("missing_layer", {"layer": "facilities", "topic": "access"}),
-        ("missing_layer", {"layer": "renewal_sites", "topic": "renewal"}),
+def test_maps_compute_only_what_they_draw(tmp_path: Path, monkeypatch: Any) -> None:
+    import cdv_geo.maps.builder as builder
+
+    t = make_territory(tmp_path)
+    asked: list[tuple[str, ...]] = []
+    real = builder.compute_metrics
+
+    def spy(territory: Any, *, only: Any, **kw: Any) -> Metrics:
+        asked.append(tuple(only))
+        return real(territory, only=only, **kw)
+
+    monkeypatch.setattr(builder, "compute_metrics", spy)
+    maps.renewal_map(t, tiles=None)
+    maps.indicators_map(t, tiles=None)
+    maps.accessibility_map(t, tiles=None)
+    assert asked == [
+        ("renewal_balance",),
+        ("indicators",),
+        ("nearest", "coverage", "service_areas"),
     ]
-    with pytest.raises(CdvGeoError, match="unknown key"):
-        maps.prepare_metrics(t, keys=("pools",))
+    # given metrics are used as they are: nothing is computed, a missing table is not drawn
+    given = Metrics(notes=[Note("missing_table", "renewal", "no table", {"name": "npnru"})])
+    text = render_html(maps.renewal_map(t, metrics=given, tiles=None))
+    assert len(asked) == 3
+    assert "table « npnru » absente" in text and "Logements démolis" not in text
 
 
 def test_report_maps_show_the_notes_of_compute_metrics(tmp_path: Path) -> None:
     t = make_territory(tmp_path)
     t.tables.clear()  # no indicators table
-    m = cg.compute_metrics(t, only=["indicators"]).as_dict()
+    m = cg.compute_metrics(t, only=["indicators"])
     text = render_html(maps.indicators_map(t, metrics=m, tiles=None))
     assert "table « indicators » absente" in text
 
@@ -476,9 +503,7 @@ def test_map_builds_with_missing_layers(tmp_path: Path) -> None:
         assert "quartiers" in calls(render_html(fn(t, tiles=None)))
 
 
-def test_quartier_map_shows_its_surroundings(
-    territory: cg.Territory, metrics: dict[str, Any]
-) -> None:
+def test_quartier_map_shows_its_surroundings(territory: cg.Territory, metrics: Metrics) -> None:
     text = render_html(maps.quartier_map(territory, "alpha", metrics=metrics, tiles=None))
     data = calls(text)
     # Within 300 m of A (x <= X0 + 700): water play area, school, CCAS, shop (X0 + 700).
@@ -495,13 +520,13 @@ def test_bad_territories() -> None:
     t.facilities = t.facilities.set_crs(None, allow_override=True)
     with pytest.raises(CRSError, match="layer facilities has no coordinate reference system"):
         maps.overview_map(t)
-    with pytest.raises(CdvGeoError, match="metrics must be a dict"):
+    with pytest.raises(CdvGeoError, match="metrics must be a cdv_geo.pipeline.Metrics"):
         maps.overview_map(make_territory(), metrics=[1, 2])  # type: ignore[arg-type]
     with pytest.raises(CdvGeoError, match="service='pool' is not a facility kind"):
         maps.accessibility_map(make_territory(), service="pool")
 
 
-def test_indicators_map(territory: cg.Territory, metrics: dict[str, Any]) -> None:
+def test_indicators_map(territory: cg.Territory, metrics: Metrics) -> None:
     text = render_html(maps.indicators_map(territory, metrics=metrics, tiles=None))
     data = calls(text)
     assert {"indicator_median_income", "indicator_poverty_rate"} <= set(data)
@@ -509,7 +534,7 @@ def test_indicators_map(territory: cg.Territory, metrics: dict[str, Any]) -> Non
     assert "Année : 2021" in text
     poverty = data["indicator_poverty_rate"][1][0]
     # Alpha 41.5 %, Beta secret: Alpha in a class, Beta drawn as "n.d."
-    tips = [poverty["texts"][f["properties"]["t"]] for f in poverty["data"]["features"]]
+    tips = [poverty["texts"][f["properties"]["t"]] for f in features(poverty)]
     assert "41,5 %" in tips[0] and "n.d." in tips[1]
 
 
@@ -518,9 +543,7 @@ def test_demo_overview_is_light() -> None:
     assert len(text.encode("utf-8")) < 2_000_000
 
 
-def test_build_committee_maps(
-    tmp_path: Path, territory: cg.Territory, metrics: dict[str, Any]
-) -> None:
+def test_build_committee_maps(tmp_path: Path, territory: cg.Territory, metrics: Metrics) -> None:
     files = maps.build_committee_maps(territory, tmp_path / "out", metrics=metrics, tiles=None)
     assert list(files)[:2] == ["overview", "quartier_alpha"]
     assert list(files)[3:] == ["accessibility", "renaturation", "renewal", "indicators"]
@@ -528,3 +551,102 @@ def test_build_committee_maps(
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.name for p in files.values()
     )  # no temporary file left
+
+
+# --- large layers -----------------------------------------------------------------------------
+
+
+def test_layer_builders_never_iterate_rows(territory: cg.Territory, monkeypatch: Any) -> None:
+    def forbidden(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("row-by-row pandas iteration in a layer builder")
+
+    monkeypatch.setattr(pd.DataFrame, "iterrows", forbidden)
+    monkeypatch.setattr(pd.DataFrame, "itertuples", forbidden)
+    monkeypatch.setattr(pd.DataFrame, "apply", forbidden)
+    t = territory
+    for build, gdf in (
+        (lyr.quartiers_layer, t.quartiers),
+        (lyr.communes_layer, t.communes),
+        (lyr.facilities_layer, t.facilities),
+        (lyr.renewal_layer, t.renewal_sites),
+        (lyr.desealed_layer, t.desealed_areas),
+        (lyr.trees_layer, t.tree_plantings),
+        (lyr.green_spaces_layer, t.green_spaces),
+        (lyr.residences_layer, t.residences),
+    ):
+        assert build(gdf).n_features == len(gdf)
+
+
+def _homes(n: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(1)
+    x, y = X0 + rng.random(n) * 3000, Y0 + rng.random(n) * 3000
+    ids = [f"r{i}" for i in range(n)]
+    homes = gpd.GeoDataFrame(
+        {"id": ids, "dwellings": rng.integers(1, 50, n), "population": rng.integers(1, 90, n)},
+        geometry=[box(a, b, a + 12, b + 12) for a, b in zip(x, y, strict=True)],
+        crs=2154,
+    )
+    near = pd.DataFrame(
+        {"water_play_area_time_min": rng.gamma(2.0, 4.0, n)}, index=pd.Index(ids, name="id")
+    )
+    return homes, near
+
+
+def test_large_polygon_layers_switch_to_canvas() -> None:
+    from cdv_geo.maps.features import CANVAS_MIN_FEATURES
+
+    few, near_few = _homes(CANVAS_MIN_FEATURES - 1)
+    many, near_many = _homes(CANVAS_MIN_FEATURES)
+    spec = calls(_render_layer(lyr.residences_layer(few, nearest=near_few)))["residences"][1][0]
+    assert "canvas" not in spec
+    spec = calls(_render_layer(lyr.residences_layer(many, nearest=near_many)))["residences"][1][0]
+    assert spec["canvas"] is True and len(features(spec)) == CANVAS_MIN_FEATURES
+    # overridable both ways
+    svg = lyr.residences_layer(many, nearest=near_many, render="svg")
+    assert "canvas" not in calls(_render_layer(svg))["residences"][1][0]
+    canvas = lyr.residences_layer(few, nearest=near_few, render="canvas")
+    assert calls(_render_layer(canvas))["residences"][1][0]["canvas"] is True
+    with pytest.raises(CdvGeoError, match="render='webgl' is not valid"):
+        lyr.residences_layer(few, render="webgl")  # type: ignore[arg-type]
+
+
+def test_residences_of_a_large_town_build_fast() -> None:
+    import time
+
+    homes, near = _homes(26_000)
+    t0 = time.perf_counter()
+    layer = lyr.residences_layer(homes, nearest=near)
+    # 15 s before vectorising (issue 17); well under 5 s now even on a slow CI machine
+    assert time.perf_counter() - t0 < 5.0
+    assert layer.n_features == 26_000
+
+
+def test_raster_uses_its_own_nodata(tmp_path: Path) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    # nodata = 0 here: 0 is transparent, and 255 is an ordinary (clipped) value, not nodata
+    values = np.full((4, 6), 50, dtype="uint8")
+    values[0, 0] = 0
+    values[-1, -1] = 255
+    path = tmp_path / "nodata0.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=6,
+        height=4,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:2154",
+        nodata=0,
+        transform=from_origin(X0, Y0 + 40, 10, 10),
+    ) as dst:
+        dst.write(values, 1)
+    layer = lyr.raster_layer(path, year=2024)
+    _fn, (url, _bounds, _opacity) = calls(_render_layer(layer))["raster_impervious_2024"]
+    img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+    alpha = np.asarray(img)[..., 3]
+    assert alpha[0, 0] == 0 and alpha[-1, -1] == 255 and alpha[1, 1] == 255
+    with pytest.raises(RasterError, match="does not exist"):
+        lyr.raster_layer(tmp_path / "absent.tif")

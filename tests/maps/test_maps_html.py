@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from cdv_geo.cli.assets import assets
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.maps import MissingAssetsError, asset_urls, embed_snippet, render_html, save_map
-from cdv_geo.maps._assets import ASSETS, _cache_relpath, fetch_assets, npm_packages
+from cdv_geo.maps.assets import ASSETS, cache_relpath, fetch_assets, npm_packages
 from cdv_geo.maps.layers import quartiers_layer
 from tests.browser.fixture_territory import make_territory
 
@@ -166,7 +166,7 @@ def test_any_folium_map_can_be_saved_inline(tmp_path: Path, no_cache: Path) -> N
     assert any("jquery" in u for u in urls)
     mirror = tmp_path / "mirror"
     for url in urls:
-        f = mirror / _cache_relpath(url)
+        f = mirror / cache_relpath(url)
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(b"/* x */" if url.endswith(".js") else b".a{color:red}")
     text = render_html(m, assets="inline", asset_dir=mirror)
@@ -181,7 +181,7 @@ def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A local HTTP server holding every asset laid out as <host>/<path> (like the cache)."""
     root = tmp_path / "srv"
     for a in ASSETS.values():
-        f = root / _cache_relpath(a.url)
+        f = root / cache_relpath(a.url)
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(stand_in(a.url))
         if a.kind == "css":
@@ -206,7 +206,7 @@ def test_fetch_assets_with_their_images(tmp_path: Path, mirror: tuple[str, Path]
     dest = tmp_path / "cache"
     css = ASSETS["leaflet_css"].url
     files = fetch_assets([css], dest, mirror=base)
-    rel = _cache_relpath(css)
+    rel = cache_relpath(css)
     assert files == [dest / rel, dest / rel.parent / "img" / "a.png"]
     assert files[1].read_bytes() == PNG
     # already there: not downloaded again (the server copy changes, the cache keeps its own)
@@ -225,7 +225,7 @@ def test_fetch_reports_files_it_cannot_get(tmp_path: Path, mirror: tuple[str, Pa
         fetch_assets([good, bad], tmp_path / "c", mirror=base)
     assert "could not download 1 asset file(s)" in str(err.value)
     assert "absent.js" in str(err.value) and "leaflet.js" not in str(err.value).split("\n")[1]
-    assert (tmp_path / "c" / _cache_relpath(good)).is_file()  # the good one is kept
+    assert (tmp_path / "c" / cache_relpath(good)).is_file()  # the good one is kept
     with pytest.raises(CdvGeoError, match="not an http"):
         fetch_assets(["file:///etc/passwd"], tmp_path / "c")
     with pytest.raises(CdvGeoError, match="climbs out"):

@@ -1,34 +1,59 @@
-"""Colours, pictograms and the French/English labels of the committee maps.
+"""The French/English labels of cdv_geo: one catalogue for maps, tables and reports.
 
-Everything a map *says* lives here, in both languages, so that ``lang="en"`` switches every
-label at once and a planner can find (and fix) the wording in one place. French is the default:
-the maps are made for a French steering committee.
+Everything the package *says* to a reader lives here, in both languages, so that ``lang="en"``
+switches every label at once and a planner can find (and fix) the wording in one place. French is
+the default: the maps and tables are made for a French steering committee.
+
+- :func:`label` -- furniture, titles, layer names, key figures (``LABELS``);
+- :func:`value_label` -- enumerated values (facility kind, NPNRU operation, status...);
+- :func:`column_label` -- the header of a result-table column, with its unit;
+- :func:`fmt_number`, :func:`fmt_percent`, :func:`fmt_area`, :func:`fmt_distance`, :func:`kv` --
+  numbers as a French (``1 234,5``) or English (``1,234.5``) reader expects them.
+
+Labels are plain text: whoever puts them in HTML escapes them.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 
 __all__ = [
-    "FACILITY_STYLE",
+    "COLUMN_LABELS",
+    "FACILITY_LABELS",
+    "HOUSING_LABELS",
+    "LABELS",
     "LANGS",
-    "OPERATION_COLOURS",
+    "OPERATION_LABELS",
+    "SITE_TYPE_LABELS",
+    "STATUS_LABELS",
+    "TENURE_LABELS",
+    "UNIT_SUFFIXES",
+    "VALUE_LABELS",
     "check_lang",
+    "column_label",
     "fmt_area",
+    "fmt_distance",
     "fmt_number",
     "fmt_percent",
+    "is_missing",
+    "kind_label",
+    "kv",
     "label",
+    "value_label",
 ]
 
+#: The languages every label exists in (French first: the default).
 LANGS = ("fr", "en")
 
-# One entry per label: (French, English). Keys are stable identifiers used by the code.
-_LABELS: dict[str, tuple[str, str]] = {
+#: One entry per label: (French, English). Keys are stable identifiers used by the code.
+LABELS: dict[str, tuple[str, str]] = {
     # --- map furniture
     "legend": ("Légende", "Legend"),
     "key_figures": ("Chiffres clés", "Key figures"),
@@ -119,6 +144,16 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Residents within {threshold} min walk: {service}",
     ),
     "kf_impervious": ("Surface imperméabilisée ({year})", "Impervious surface ({year})"),
+    "kf_impervious_latest": ("Surface imperméabilisée", "Impervious surface"),
+    "kf_impervious_change": (
+        "Évolution de l'imperméabilisation (points de %)",
+        "Change in impervious surface (% points)",
+    ),
+    "kf_coverage_any": (
+        "Habitants à proximité à pied : {service}",
+        "Residents within walking distance: {service}",
+    ),
+    "kf_area": ("Surface", "Area"),
     "kf_net_change": ("Solde de logements", "Net change in dwellings"),
     "kf_rebuilt": (
         "Logements reconstruits (pour le quartier)",
@@ -165,7 +200,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "commune_value": ("commune : {value}", "municipality: {value}"),
 }
 
-_FACILITY_LABELS: dict[str, tuple[str, str]] = {
+FACILITY_LABELS: dict[str, tuple[str, str]] = {
     "water_play_area": ("Aire de jeux d'eau", "Water play area"),
     "health_centre": ("Maison de santé", "Health centre"),
     "social_centre": ("Centre social", "Social centre"),
@@ -183,7 +218,7 @@ _FACILITY_LABELS: dict[str, tuple[str, str]] = {
     "other": ("Autre équipement", "Other facility"),
 }
 
-_OPERATION_LABELS: dict[str, tuple[str, str]] = {
+OPERATION_LABELS: dict[str, tuple[str, str]] = {
     "demolition": ("Démolition", "Demolition"),
     "reconstruction": ("Reconstruction", "Reconstruction"),
     "rehabilitation": ("Réhabilitation", "Rehabilitation"),
@@ -191,13 +226,13 @@ _OPERATION_LABELS: dict[str, tuple[str, str]] = {
     "residentialisation": ("Résidentialisation", "Residentialisation"),
 }
 
-_STATUS_LABELS: dict[str, tuple[str, str]] = {
+STATUS_LABELS: dict[str, tuple[str, str]] = {
     "planned": ("prévu", "planned"),
     "in_progress": ("en cours", "in progress"),
     "done": ("réalisé", "done"),
 }
 
-_SITE_TYPE_LABELS: dict[str, tuple[str, str]] = {
+SITE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "school_yard": ("Cour d'école", "School yard"),
     "street": ("Rue", "Street"),
     "square": ("Place", "Square"),
@@ -205,12 +240,12 @@ _SITE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "other": ("Autre", "Other"),
 }
 
-_HOUSING_LABELS: dict[str, tuple[str, str]] = {
+HOUSING_LABELS: dict[str, tuple[str, str]] = {
     "collective": ("collectif", "collective"),
     "individual": ("individuel", "individual"),
 }
 
-_TENURE_LABELS: dict[str, tuple[str, str]] = {
+TENURE_LABELS: dict[str, tuple[str, str]] = {
     "social": ("locatif social", "social rent"),
     "intermediate": ("intermédiaire", "intermediate rent"),
     "private_rental": ("locatif libre", "private rent"),
@@ -218,101 +253,68 @@ _TENURE_LABELS: dict[str, tuple[str, str]] = {
     "private": ("privé", "private"),
 }
 
-_VALUE_LABELS = {
-    "kind": _FACILITY_LABELS,
-    "operation": _OPERATION_LABELS,
-    "status": _STATUS_LABELS,
-    "site_type": _SITE_TYPE_LABELS,
-    "housing_type": _HOUSING_LABELS,
-    "tenure": _TENURE_LABELS,
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": FACILITY_LABELS,
+    "operation": OPERATION_LABELS,
+    "status": STATUS_LABELS,
+    "site_type": SITE_TYPE_LABELS,
+    "housing_type": HOUSING_LABELS,
+    "tenure": TENURE_LABELS,
 }
 
-# Simple pictograms in a 24x24 box, drawn with the marker's glyph colour. Inline SVG rather than
-# an icon font: nothing to download, so the map also works offline and in `assets="inline"`.
-_GLYPHS: dict[str, str] = {
-    "drop": '<path d="M12 2.5C9 7.5 5.5 11 5.5 14.5a6.5 6.5 0 0 0 13 0C18.5 11 15 7.5 12 2.5z"/>',
-    "cross": '<path d="M9.5 4h5v5.5H20v5h-5.5V20h-5v-5.5H4v-5h5.5z"/>',
-    "people": (
-        '<circle cx="9" cy="7.5" r="3.2"/><circle cx="16.5" cy="9" r="2.6"/>'
-        '<path d="M2.5 20c0-4.2 2.9-7 6.5-7s6.5 2.8 6.5 7zM16 20c0-2.4-.6-4.3-1.8-5.7.7-.3 1.5'
-        '-.5 2.3-.5 3 0 5 2.4 5 6.2z"/>'
+#: Hand-written headers of the result-table columns: (French, English).
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "id": ("Identifiant", "Id"),
+    "code": ("Code", "Code"),
+    "name": ("Nom", "Name"),
+    "kind": ("Type de service", "Service type"),
+    "year": ("Année", "Year"),
+    "population": ("Population (hab.)", "Population (residents)"),
+    "area_ha": ("Surface (ha)", "Area (ha)"),
+    "area_m2": ("Surface (m²)", "Area (m²)"),
+    "facilities": ("Équipements dans le quartier (nombre)", "Facilities in the quartier (count)"),
+    "received": (
+        "Logements reconstruits pour un autre quartier",
+        "Dwellings rebuilt for another quartier",
     ),
-    "heart": (
-        '<path d="M12 20.5l-1.3-1.2C5.6 14.7 2.5 11.9 2.5 8.2 2.5 5.5 4.6 3.5 7.2 3.5c1.9 0 '
-        '3.6 1 4.8 2.6 1.2-1.6 2.9-2.6 4.8-2.6 2.6 0 4.7 2 4.7 4.7 0 3.7-3.1 6.5-8.2 11.1z"/>'
-    ),
-    "star": '<path d="M12 2.5l2.9 6.3 6.8.7-5.1 4.6 1.5 6.8L12 17.4l-6.1 3.5 1.5-6.8-5.1-4.6 '
-    '6.8-.7z"/>',
-    "book": (
-        '<path d="M3 5h6.5A2.5 2.5 0 0 1 12 7.5V20a2 2 0 0 0-2-2H3zM21 5h-6.5A2.5 2.5 0 0 0 '
-        '12 7.5V20a2 2 0 0 1 2-2h7z"/>'
-    ),
-    "cart": (
-        '<path d="M2 3.5h3.6l.8 3.5H21l-2.2 8.5H8.3l.4 2H19v2H7.1L4 5.5H2z"/>'
-        '<circle cx="9" cy="21" r="1.6"/><circle cx="17" cy="21" r="1.6"/>'
-    ),
-    "shield": '<path d="M12 2l8 3.2v6c0 5-3.4 9.3-8 10.8-4.6-1.5-8-5.8-8-10.8v-6z"/>',
-    "ball": (
-        '<path fill-rule="evenodd" d="M12 3.5a8.5 8.5 0 1 0 0 17 8.5 8.5 0 0 0 0-17zm0 '
-        '3.6l3 2.2-1.1 3.5h-3.8L9 9.3z"/>'
-    ),
-    "house": '<path d="M12 3l9.5 8.5H18.5V21h-4.5v-6h-4v6H5.5v-9.5h-3z"/>',
-    "venus": (
-        '<path fill-rule="evenodd" d="M12 2.5a5.5 5.5 0 1 1 0 11 5.5 5.5 0 0 1 0-11zm0 2.3a3.2 '
-        "3.2 0 1 0 0 6.4 3.2 3.2 0 0 0 0-6.4zM10.8 13.3h2.4v2.6h2.9v2.3h-2.9V21h-2.4v-2.8H7.9"
-        'v-2.3h2.9z"/>'
-    ),
-    "briefcase": (
-        '<path fill-rule="evenodd" d="M9 3.5h6a1.2 1.2 0 0 1 1.2 1.2V7H20a1.5 1.5 0 0 1 1.5 '
-        "1.5v10A1.5 1.5 0 0 1 20 20H4a1.5 1.5 0 0 1-1.5-1.5v-10A1.5 1.5 0 0 1 4 7h3.8V4.7A1.2 "
-        '1.2 0 0 1 9 3.5zm1.2 2V7h3.6V5.5z"/>'
-    ),
-    "bin": '<path d="M9 2.5h6l1 2h4.5v2.2h-17V4.5H8zM5.5 8h13l-1.2 13.5H6.7z"/>',
-    "tree": '<path d="M12 2l6 8h-3l4.5 6.5H13V22h-2v-5.5H4.5L9 10H6z"/>',
-    "dot": '<circle cx="12" cy="12" r="4.5"/>',
+    "rehabilitated": ("Logements réhabilités", "Dwellings rehabilitated"),
+    "trees": ("Arbres plantés (nombre)", "Trees planted (count)"),
+    "threshold_m": ("Seuil (m)", "Threshold (m)"),
+    "threshold_min": ("Seuil (min à pied)", "Threshold (min walk)"),
+    "covered_weight": ("Population couverte", "Covered population"),
+    "total_weight": ("Population totale", "Total population"),
+    "share": ("Part couverte (0–1)", "Covered share (0–1)"),
+    "n_origins": ("Résidences (nombre)", "Residences (count)"),
+    "n_covered": ("Résidences couvertes (nombre)", "Covered residences (count)"),
+    "n_unreachable": ("Résidences injoignables (nombre)", "Unreachable residences (count)"),
+    "weight": ("Pondération", "Weight"),
+    "method": ("Méthode", "Method"),
+    "snap_distance_m": ("Distance à la rue (m)", "Distance to the street (m)"),
+    "reason": ("Motif", "Reason"),
+    "desealed_m2": ("Surface désimperméabilisée (m²)", "De-sealed area (m²)"),
+    "trees_planted": ("Arbres plantés (nombre)", "Trees planted (count)"),
+    "demolished": ("Logements démolis", "Dwellings demolished"),
+    "rebuilt": ("Logements reconstruits", "Dwellings rebuilt"),
+    "median_income": ("Revenu médian disponible par UC (€)", "Median disposable income (€/CU)"),
+    "indicator": ("Indicateur", "Indicator"),
+    "value": ("Valeur", "Value"),
+    "flag": ("Note", "Flag"),
+    "level": ("Niveau", "Level"),
+    "residents": ("Habitants", "Residents"),
 }
-
-#: Colour and pictogram of each facility kind (one legend entry per kind).
-FACILITY_STYLE: dict[str, dict[str, str]] = {
-    "water_play_area": {"colour": "#1565c0", "glyph": "drop"},
-    "health_centre": {"colour": "#c62828", "glyph": "cross"},
-    "social_centre": {"colour": "#ef6c00", "glyph": "people"},
-    "ccas": {"colour": "#ad1457", "glyph": "heart"},
-    "education_programme": {"colour": "#6a1b9a", "glyph": "star"},
-    "school": {"colour": "#4527a0", "glyph": "book"},
-    "shop": {"colour": "#8d6e63", "glyph": "cart"},
-    "police": {"colour": "#1a237e", "glyph": "shield"},
-    "sports": {"colour": "#00796b", "glyph": "ball"},
-    "social_landlord_agency": {"colour": "#5d4037", "glyph": "house"},
-    "womens_rights_centre": {"colour": "#d81b60", "glyph": "venus"},
-    "youth_employment": {"colour": "#f9a825", "glyph": "briefcase"},
-    "waste_point": {"colour": "#546e7a", "glyph": "bin"},
-    "park": {"colour": "#2e7d32", "glyph": "tree"},
-    "other": {"colour": "#757575", "glyph": "dot"},
-}
-
-#: Fill colour of each NPNRU operation.
-OPERATION_COLOURS: dict[str, str] = {
-    "demolition": "#d7301f",
-    "reconstruction": "#c51b7d",
-    "rehabilitation": "#f28e2b",
-    "facade_requalification": "#e3b505",
-    "residentialisation": "#8856a7",
-}
-
-QUARTIER_COLOUR = "#4a148c"
-COMMUNE_COLOUR = "#616161"
-DESEALED_COLOUR = "#1b9e77"
-TREE_COLOUR = "#238b45"
-GREEN_PUBLIC = "#74c476"
-GREEN_PRIVATE = "#c7e9c0"
-SERVICE_BAND_COLOURS = ("#08519c", "#4292c6", "#9ecae1", "#c6dbef")
-#: Walking-time classes, from near (green) to far (red); the last colour is "unreachable".
-TIME_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
-UNREACHABLE_COLOUR = "#9e9e9e"
-CHOROPLETH_COLOURS = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
-CHOROPLETH_GOOD_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
-BACKGROUND_COLOUR = "#f4f1ea"
+LABELS.update(HEAT_LABELS)  # heat and water (issue 14): cdv_geo.core.labels_heat
+COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **COLUMN_LABELS}
+#: Column-name suffixes and the unit they spell: (suffix, French, English).
+UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (
+    ("_distance_m", "distance à pied (m)", "walking distance (m)"),
+    ("_time_min", "temps à pied (min)", "walking time (min)"),
+    ("_facility_id", "équipement le plus proche", "nearest facility"),
+    ("_share", "part (0–1)", "share (0–1)"),
+    ("_ratio", "ratio", "ratio"),
+    ("_m2", "(m²)", "(m²)"),
+    ("_ha", "(ha)", "(ha)"),
+    ("_pp", "(points de %)", "(percentage points)"),
+)
 
 
 def check_lang(lang: str) -> str:
@@ -342,7 +344,7 @@ def label(key: str, lang: str = "fr", **fmt: Any) -> str:
     >>> label("title_quartier", "fr", quartier="Presles", territory="Soissons")
     'Quartier Presles (Soissons)'
     """
-    fr, en = _LABELS[key]
+    fr, en = LABELS[key]
     text = fr if check_lang(lang) == "fr" else en
     return text.format(**fmt) if fmt else text
 
@@ -361,49 +363,77 @@ def value_label(field: str, value: Any, lang: str = "fr") -> str:
     >>> value_label("status", "zzz")
     'zzz'
     """
-    table = _VALUE_LABELS.get(field, {})
+    table = VALUE_LABELS.get(field, {})
     pair = table.get(str(value))
     if pair is None:
-        return "" if _missing(value) else str(value)
+        return "" if is_missing(value) else str(value)
     return pair[0] if check_lang(lang) == "fr" else pair[1]
 
 
-def glyph_svg(name: str, colour: str) -> str:
-    """Return the inline SVG of a pictogram, filled with `colour`.
+def is_missing(value: Any) -> bool:
+    """Return True for None, NaN and ``pd.NA`` (array-likes are not "missing").
 
     Examples
     --------
-    >>> glyph_svg("dot", "#fff")[:40]
-    '<svg viewBox="0 0 24 24" fill="#fff" wid'
+    >>> is_missing(None), is_missing(float("nan")), is_missing(0), is_missing([1])
+    (True, True, False, False)
     """
-    return (
-        f'<svg viewBox="0 0 24 24" fill="{colour}" width="16" height="16" aria-hidden="true">'
-        f"{_GLYPHS[name]}</svg>"
-    )
-
-
-def glyph_colour(background: str) -> str:
-    """Return black or white, whichever reads better on `background` (a ``#rrggbb`` colour).
-
-    Examples
-    --------
-    >>> glyph_colour("#1565c0"), glyph_colour("#f9a825")
-    ('#ffffff', '#212121')
-    """
-    r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-
-    def lin(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    return "#212121" if luminance > 0.35 else "#ffffff"
-
-
-def _missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # array-likes are not "missing"
         return False
+
+
+def kind_label(kind: str, lang: str = "fr") -> str:
+    """Return the display label of a facility kind (unknown kinds are kept as given).
+
+    Examples
+    --------
+    >>> kind_label("health_centre"), kind_label("health_centre", "en")
+    ('Maison de santé', 'Health centre')
+    >>> kind_label("bakery")
+    'bakery'
+    """
+    return value_label("kind", kind, lang)
+
+
+def column_label(column: str, *, lang: str = "fr") -> str:
+    """Return the table label of a column, with its unit.
+
+    Known columns have a hand-written label; ``<kind>_distance_m``-like columns are named after
+    the facility kind; other columns keep their name with the unit spelled out.
+
+    Examples
+    --------
+    >>> column_label("water_play_area_time_min")
+    "Aire de jeux d'eau : temps à pied (min)"
+    >>> column_label("name", lang="en")
+    'Name'
+    >>> column_label("health_centre_share_5min")
+    'Maison de santé à 5 min à pied : part des habitants (0–1)'
+    >>> column_label("impervious_m2")
+    'impervious (m²)'
+    """
+    i = 0 if check_lang(lang) == "fr" else 1
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column][i]
+    kinds = FACILITY_LABELS
+    share = re.fullmatch(r"(\w+)_share_(\d+(?:\.\d+)?)min", column)
+    if share and share.group(1) in kinds:
+        minutes = share.group(2)
+        kind = kind_label(share.group(1), lang)
+        if i == 0:
+            return f"{kind} à {minutes} min à pied : part des habitants (0–1)"
+        return f"{kind} within {minutes} min walk: share of residents (0–1)"
+    for suffix, fr, en in UNIT_SUFFIXES:
+        if column.endswith(suffix):
+            stem = column[: -len(suffix)]
+            if stem in kinds:
+                return f"{kind_label(stem, lang)} : {fr if i == 0 else en}"
+            if suffix[1:] in ("m2", "ha", "pp"):
+                return f"{stem} {fr if i == 0 else en}"
+            return f"{stem} — {fr if i == 0 else en}"
+    return column
 
 
 def kv(name: str, value: Any, lang: str = "fr") -> str:
@@ -432,7 +462,7 @@ def fmt_number(value: Any, lang: str = "fr", decimals: int = 0) -> str:
     'n.d.'
     """
     try:
-        if _missing(value):
+        if is_missing(value):
             return label("no_data", lang)
         x = float(value)
     except (TypeError, ValueError):
@@ -454,7 +484,7 @@ def fmt_percent(share: Any, lang: str = "fr", decimals: int = 0) -> str:
     ('42\xa0%', '42.3%')
     """
     try:
-        if _missing(share):
+        if is_missing(share):
             return label("no_data", lang)
         x = float(share) * 100
     except (TypeError, ValueError):
@@ -472,7 +502,7 @@ def fmt_area(m2: Any, lang: str = "fr") -> str:
     ('850\xa0m²', '2.50\xa0ha')
     """
     try:
-        if _missing(m2):
+        if is_missing(m2):
             return label("no_data", lang)
         x = float(m2)
     except (TypeError, ValueError):
@@ -493,3 +523,68 @@ def fmt_distance(m: float, lang: str = "fr") -> str:
     if m < 1000:
         return f"{fmt_number(m, lang, 0)}\u00a0m"
     return f"{fmt_number(m / 1000, lang, 1)}\u00a0km"
+
+
+# --- output: the tables, figures and committee bundle (helper "pipeline") -------------------------
+
+COLUMN_LABELS.update(
+    {
+        "quartier": ("Quartier (code)", "Quartier (code)"),
+        "n_residents": ("Habitants", "Residents"),
+        "n_facilities": (
+            "Équipements dans le quartier (nombre)",
+            "Facilities in the quartier (count)",
+        ),
+        "coverage_share": (
+            "Habitants à pied du service (0–1)",
+            "Residents within walking time of the service (0–1)",
+        ),
+        "covered_share": ("Part couverte (0–1)", "Covered share (0–1)"),
+        "n_residents_covered": ("Habitants couverts", "Residents covered"),
+        "n_homes": ("Résidences (nombre)", "Residences (count)"),
+        "n_homes_covered": ("Résidences couvertes (nombre)", "Covered residences (count)"),
+        "n_demolished": ("Logements démolis", "Dwellings demolished"),
+        "n_rebuilt": ("Logements reconstruits", "Dwellings rebuilt"),
+        "n_received": (
+            "Logements reconstruits pour un autre quartier",
+            "Dwellings rebuilt for another quartier",
+        ),
+        "n_rehabilitated": ("Logements réhabilités", "Dwellings rehabilitated"),
+        "n_trees": ("Arbres plantés (nombre)", "Trees planted (count)"),
+        "n_plantings": ("Plantations (nombre)", "Plantings (count)"),
+        "n_sites": ("Sites (nombre)", "Sites (count)"),
+        "impervious_share": ("Surface imperméabilisée (0–1)", "Impervious share (0–1)"),
+        "impervious_change_pp": (
+            "Évolution de l'imperméabilisation (points de %)",
+            "Change in imperviousness (percentage points)",
+        ),
+    }
+)
+
+LABELS.update(
+    {
+        # static figures
+        "fig_illustrative": ("Données illustratives", "Illustrative data"),
+        "fig_access": ("Accès à pied : {service}", "Walking access: {service}"),
+        "fig_walk_band": ("{distance} à pied", "{distance} walk"),
+        "fig_renaturation": ("Renaturation", "Renaturation"),
+        "fig_renewal": ("Renouvellement urbain (NPNRU)", "Urban renewal (NPNRU)"),
+        "fig_indicators": ("Indicateurs {year}", "Indicators {year}"),
+        # the committee bundle (index.html)
+        "report_title": ("Contrat de ville — {territory}", "Contrat de ville — {territory}"),
+        "report_illustrative": (
+            "démonstration, pas des relevés réels",
+            "a demo, not surveyed data",
+        ),
+        "report_maps": ("Cartes", "Maps"),
+        "report_key_figures": ("Chiffres clés par quartier", "Key figures per quartier"),
+        "report_figures": ("Figures", "Figures"),
+        "report_tables": ("Tableaux", "Tables"),
+        "report_files": ("Fichiers", "Files"),
+        "report_notes": ("Remarques", "Notes"),
+        "report_more_rows": (
+            "… {n} lignes de plus dans le fichier",
+            "… {n} more rows in the file",
+        ),
+    }
+)

@@ -33,8 +33,10 @@ __all__ = [
     "MissingAssetsError",
     "asset_dirs",
     "cache_dir",
+    "cache_relpath",
     "css_dependencies",
     "fetch_assets",
+    "main",
     "npm_packages",
     "resolve_asset",
 ]
@@ -151,7 +153,7 @@ _NPM_URL = re.compile(
 )
 
 
-def _cache_relpath(url: str) -> Path:
+def cache_relpath(url: str) -> Path:
     """Where a URL lives in a cache-layout folder: ``<host>/<path>``."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -188,7 +190,7 @@ def resolve_asset(url: str, dirs: Iterable[Path]) -> tuple[Path | None, list[str
     True
     """
     notes: list[str] = []
-    rel = _cache_relpath(url)
+    rel = cache_relpath(url)
     m = _NPM_URL.match(url)
     for d in dirs:
         cached = d / rel
@@ -285,11 +287,11 @@ def fetch_assets(
         if url in seen:
             continue
         seen.add(url)
-        target = root / _cache_relpath(url)
+        target = root / cache_relpath(url)
         if force or not target.is_file():
             source = url
             if mirror:
-                source = mirror.rstrip("/") + "/" + _cache_relpath(url).as_posix()
+                source = mirror.rstrip("/") + "/" + cache_relpath(url).as_posix()
             try:
                 data = _download(source, timeout)
             except (OSError, urllib.error.URLError, ValueError) as exc:
@@ -328,3 +330,19 @@ def _atomic_write_bytes(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cdv_geo.maps.assets --npm-packages``: the npm specs, one a line (Makefile)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args != ["--npm-packages"]:
+        print("usage: python -m cdv_geo.maps.assets --npm-packages", file=sys.stderr)
+        return 2
+    print("\n".join(npm_packages()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the Makefile
+    raise SystemExit(main())

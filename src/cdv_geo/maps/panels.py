@@ -1,0 +1,209 @@
+"""The key-figure panels and popups of the maps, read from the metric tables.
+
+Nothing is computed here: each figure is a cell of a table of :class:`cdv_geo.pipeline.Metrics`
+(``key_figures``, ``coverage``, ``renewal_balance``), which follow the result-table contract
+(:mod:`cdv_geo.core.tables`: index ``quartier`` = QPV codes, then the territory row
+:data:`~cdv_geo.core.tables.TERRITORY`). Every text is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from cdv_geo.core import labels as lb
+from cdv_geo.core.tables import INDEX, TERRITORY
+from cdv_geo.maps.html import escape_text
+
+__all__ = [
+    "FIGURES",
+    "balance_table",
+    "coverage_table",
+    "figure_rows",
+    "figures_table",
+    "popup_figures",
+    "quartier_rows",
+]
+
+Formatter = Callable[[Any], str]
+
+#: The key figures the maps show: (column of ``key_figures``, format, label key), in order.
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("n_residents", "number", "kf_population"),
+    ("n_facilities", "number", "kf_facilities"),
+    ("coverage_share", "percent", "kf_coverage"),
+    ("n_demolished", "number", "kf_demolished"),
+    ("n_rebuilt", "number", "kf_rebuilt"),
+    ("n_received", "number", "kf_received"),
+    ("n_rehabilitated", "number", "kf_rehabilitated"),
+    ("desealed_m2", "area", "kf_desealed"),
+    ("n_trees", "number", "kf_trees"),
+    ("impervious_share", "percent1", "kf_impervious"),
+    ("impervious_change_pp", "points", "kf_impervious_change"),
+)
+
+
+def _formatter(kind: str, lang: str) -> Formatter:
+    if kind == "percent":
+        return lambda v: lb.fmt_percent(v, lang)
+    if kind == "percent1":
+        return lambda v: lb.fmt_percent(v, lang, 1)
+    if kind == "area":
+        return lambda v: lb.fmt_area(v, lang)
+    if kind == "points":
+        return lambda v: lb.fmt_number(v, lang, 1)
+    return lambda v: lb.fmt_number(v, lang)
+
+
+def _figure_label(column: str, key: str, kf: pd.DataFrame, lang: str) -> str:
+    attrs = kf.attrs
+    if column == "coverage_share":
+        service = lb.value_label("kind", attrs.get("service") or "water_play_area", lang)
+        threshold = attrs.get("threshold_min")
+        if threshold is None:
+            return lb.label("kf_coverage_any", lang, service=service)
+        return lb.label(key, lang, threshold=lb.fmt_number(threshold, lang), service=service)
+    if column == "impervious_share":
+        year = attrs.get("impervious_year")
+        if not year:
+            return lb.label("kf_impervious_latest", lang)
+        return lb.label(key, lang, year=year)
+    return lb.label(key, lang)
+
+
+def figure_rows(
+    kf: pd.DataFrame, lang: str, columns: Sequence[str] | None = None
+) -> list[tuple[str, Formatter, str]]:
+    """Return the figures to show as (column, formatter, label): those with a value.
+
+    Examples
+    --------
+    >>> kf = pd.DataFrame({"name": ["Nord"], "n_trees": [12.0], "n_rebuilt": [float("nan")]},
+    ...                   index=pd.Index(["QP1"], name="quartier"))
+    >>> [(c, label, fmt(kf.at["QP1", c])) for c, fmt, label in figure_rows(kf, "fr")]
+    [('n_trees', 'Arbres plantés', '12')]
+    """
+    rows = [
+        (col, _formatter(kind, lang), _figure_label(col, key, kf, lang))
+        for col, kind, key in FIGURES
+        if col in kf.columns and (columns is None or col in columns)
+    ]
+    return [r for r in rows if pd.to_numeric(kf[r[0]], errors="coerce").notna().any()]
+
+
+def quartier_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the per-quartier rows of a contract table (its territory row left out)."""
+    keys = table.index.get_level_values(0).astype(str)
+    return table[keys != TERRITORY]
+
+
+def _column_names(sel: pd.DataFrame, lang: str, territory_key: str = "total") -> list[str]:
+    keys = sel.index.get_level_values(0).astype(str)
+    names = sel["name"] if "name" in sel.columns else pd.Series(keys, index=sel.index)
+    return [
+        lb.label(territory_key, lang) if k == TERRITORY else str(n if pd.notna(n) else k)
+        for k, n in zip(keys, names, strict=True)
+    ]
+
+
+def figures_table(
+    kf: pd.DataFrame,
+    lang: str,
+    codes: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """Return the HTML table of the key figures: one column per quartier (`codes`, default all).
+
+    The territory row is left out unless `codes` names it.
+
+    Examples
+    --------
+    >>> kf = pd.DataFrame({"name": ["<b>Nord</b>", "ensemble"], "n_trees": [12.0, 30.0]},
+    ...                   index=pd.Index(["QP1", "all"], name="quartier"))
+    >>> figures_table(kf, "en")
+    '<table><tr><th></th><th>&lt;b&gt;Nord&lt;/b&gt;</th></tr><tr><td>Trees planted</td><td>12</td></tr></table>'
+    """  # noqa: E501
+    keep = [c for c in codes if c in kf.index] if codes is not None else None
+    sel = quartier_rows(kf) if keep is None else kf.loc[keep]
+    rows = figure_rows(sel, lang, columns)
+    head = "".join(f"<th>{escape_text(n)}</th>" for n in _column_names(sel, lang))
+    body = "".join(
+        f"<tr><td>{escape_text(label)}</td>"
+        + "".join(f"<td>{escape_text(fmt(v))}</td>" for v in sel[col])
+        + "</tr>"
+        for col, fmt, label in rows
+    )
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
+
+
+def popup_figures(kf: pd.DataFrame, lang: str) -> dict[str, list[tuple[str, str]]]:
+    """Return, per quartier code, the (label, formatted value) rows of its popup."""
+    rows = figure_rows(kf, lang)
+    return {
+        str(code): [(label, fmt(kf.at[code, col])) for col, fmt, label in rows]
+        for code in kf.index
+        if str(code) != TERRITORY
+    }
+
+
+def coverage_table(cov: pd.DataFrame, service: str, lang: str) -> str | None:
+    """Return the HTML table of the walking coverage of `service`, by walking-time threshold.
+
+    `cov` is the ``coverage`` table (index ``quartier``, ``kind``, ``threshold_min``; column
+    ``covered_share``). Returns None when it has no row for `service`.
+    """
+    if "kind" not in cov.index.names or "covered_share" not in cov.columns:
+        return None
+    rows = cov[cov.index.get_level_values("kind") == service]
+    if rows.empty:
+        return None
+    share = rows["covered_share"].droplevel("kind").unstack("threshold_min")
+    codes = list(dict.fromkeys(rows.index.get_level_values(INDEX).astype(str)))
+    share.index = share.index.astype(str)
+    share = share.reindex(codes)
+    names = rows.groupby(level=INDEX, sort=False)["name"].first()
+    names.index = names.index.astype(str)
+    head = "".join(
+        f"<th>{escape_text(lb.label('time_first', lang, hi=lb.fmt_number(x, lang)))}</th>"
+        for x in share.columns
+    )
+    body = []
+    for code in codes:
+        name = lb.label("total", lang) if code == TERRITORY else names.get(code, code)
+        cells = "".join(f"<td>{escape_text(lb.fmt_percent(v, lang))}</td>" for v in share.loc[code])
+        body.append(f"<tr><td>{escape_text(name)}</td>{cells}</tr>")
+    caption = f"{lb.label('population', lang)} — {lb.value_label('kind', service, lang)}"
+    return (
+        f'<div class="cdv-note">{escape_text(caption)}</div>'
+        f"<table><tr><th></th>{head}</tr>{''.join(body)}</table>"
+    )
+
+
+_BALANCE = (
+    ("n_demolished", "kf_demolished"),
+    ("n_rebuilt", "kf_rebuilt"),
+    ("n_received", "kf_received"),
+    ("n_rehabilitated", "kf_rehabilitated"),
+    ("net_change_dwellings", "kf_net_change"),
+)
+
+
+def balance_table(rb: pd.DataFrame, lang: str) -> str | None:
+    """Return the HTML table of the NPNRU dwelling balance: quartiers, then the programme.
+
+    `rb` is the ``renewal_balance`` table; None when it has none of the dwelling counts.
+    """
+    cols = [(c, k) for c, k in _BALANCE if c in rb.columns]
+    if not cols:
+        return None
+    heads = _column_names(rb, lang, "kf_programme")
+    head = "".join(f"<th>{escape_text(n)}</th>" for n in heads)
+    body = "".join(
+        f"<tr><td>{escape_text(lb.label(k, lang))}</td>"
+        + "".join(f"<td>{escape_text(lb.fmt_number(v, lang))}</td>" for v in rb[c])
+        + "</tr>"
+        for c, k in cols
+    )
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
