@@ -45,7 +45,8 @@ def get_path(name: str = "soissons", layer: str | None = None) -> Path:
     name : str
         Demo name; only ``"soissons"`` exists.
     layer : str, optional
-        A layer kind (``"facilities"``...), raster or table name of the project.
+        A layer kind (``"facilities"``...), raster or table name of the project (a table read
+        from a folder gives the folder; from several files, the first).
 
     Examples
     --------
@@ -65,6 +66,8 @@ def get_path(name: str = "soissons", layer: str | None = None) -> Path:
         spec = cfg.get(group, {}).get(layer)
         if spec is not None:
             rel = spec["path"] if isinstance(spec, dict) else spec
+            if isinstance(rel, list):  # a table read from several files: the first
+                rel = rel[0]
             return (project.parent / rel).resolve()
     known = [k for g in ("layers", "rasters", "tables") for k in cfg.get(g, {})]
     raise CdvGeoError(f"demo {name!r} has no {layer!r}; it has: {', '.join(known)}")
@@ -77,7 +80,7 @@ def soissons() -> Territory:
     --------
     >>> t = soissons()
     >>> sorted(t.quartiers["name"])
-    ['Chevreux', 'Presles', 'Saint-Crépin']
+    ['Chevreux', 'Presles', 'Saint-Crépin Ouest']
     >>> t.illustrative
     True
     """

@@ -39,7 +39,7 @@ def fetch(maps: tuple[Path, ...], dest: Path | None, mirror: str | None, force: 
 
     Needs the network once; afterwards maps are written offline with assets='inline'.
     """
-    from cdv_geo.maps._assets import cache_dir, fetch_assets
+    from cdv_geo.maps.assets import cache_dir, fetch_assets
     from cdv_geo.maps.html import asset_urls
 
     urls: list[str] | None = None
@@ -62,7 +62,7 @@ def fetch(maps: tuple[Path, ...], dest: Path | None, mirror: str | None, force: 
 )
 def list_assets(dirs: tuple[Path, ...]) -> None:
     """List the assets the maps reference and where each is found locally."""
-    from cdv_geo.maps._assets import ASSETS, asset_dirs, resolve_asset
+    from cdv_geo.maps.assets import ASSETS, asset_dirs, resolve_asset
 
     searched = asset_dirs(list(dirs))
     missing = 0

@@ -8,7 +8,7 @@ import click
 
 from cdv_geo import datasets
 from cdv_geo.cli.options import asset_dir_option, assets_option, lang_option, out_option, progress
-from cdv_geo.output.report import build_report
+from cdv_geo.output import build_report
 
 
 @click.command()

@@ -18,7 +18,7 @@ TEMPLATE = """\
 
 [territory]
 name = "{title}"
-# Metric CRS of the computations: Lambert-93 in metropolitan France; a UTM zone elsewhere.
+# Metric CRS of every computation (optional: Lambert-93 in metropolitan France, else UTM).
 crs = "EPSG:2154"
 # Source line printed on every map and table.
 attribution = "Sources : ANCT (périmètres QPV), ville (équipements, NPNRU), OpenStreetMap"
@@ -48,11 +48,26 @@ max_snap_m = 200              # farther than this from any street = unreachable
 # canopy_2021 = "rasters/TCD_2021_010m.tif"
 
 [tables]
-# indicators = "tables/indicateurs_qpv.csv"     # INSEE / ANCT indicator table keyed by QPV code
+# indicators = "tables/indicateurs"      # INSEE QPV files: a file, a folder or a list; or a table
+# indicators = {{ path = "qpv.csv", year = 2021, columns = {{ TAUX_PAUV = "poverty_rate_pct" }} }}
 # income_grid = "tables/filosofi_200m.gpkg"    # INSEE Filosofi 200 m squares
 """
 
 _GEOMETRY = {"Polygon": "MultiPolygon", "Point": "Point", "LineString": "MultiLineString"}
+
+#: The layers of every contrat de ville (DESIGN.md); the other kinds (fire hydrants, incidents...)
+#: serve one study each: their entries are written commented out, to uncomment once filled.
+CORE_KINDS = (
+    "communes",
+    "quartiers",
+    "facilities",
+    "renewal_sites",
+    "desealed_areas",
+    "tree_plantings",
+    "residences",
+    "streets",
+    "green_spaces",
+)
 
 
 @click.command()
@@ -78,7 +93,11 @@ def init(directory: Path, name: str | None, force: bool) -> None:
                 geometry_type=geom,
                 promote_to_multi=True,
             )
-    lines = [f'{kind} = {{ path = "layers.gpkg", layer = "{kind}" }}' for kind in LAYER_KINDS]
+    lines = [
+        f'{"" if kind in CORE_KINDS else "# "}{kind} = {{ path = "layers.gpkg", layer = "{kind}" }}'
+        + ("" if kind in CORE_KINDS else "   # optional: uncomment once filled")
+        for kind in LAYER_KINDS
+    ]
     text = TEMPLATE.format(
         name=directory.name, title=name or directory.name, layers="\n".join(lines)
     )

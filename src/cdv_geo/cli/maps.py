@@ -41,10 +41,11 @@ def maps_command(
     territory = Territory.from_file(project)
     if quartier is not None:
         territory.quartier(quartier)  # an unknown name fails here, listing the valid ones
-    metrics = compute_metrics(territory, progress=progress).as_dict()
+    metrics = compute_metrics(territory, progress=progress)
     if quartier is not None:
         m = maps.quartier_map(territory, quartier, metrics=metrics, lang=lang)
-        slug = territory.quartier(quartier)["code"]
+        code = str(territory.quartier(quartier)["code"])
+        slug = maps.quartier_slugs(territory.quartiers)[code]  # as build_committee_maps names it
         path = maps.save_map(m, out / f"quartier_{slug}.html", assets=mode, asset_dir=asset_dir)
         click.echo(f"Wrote {path}")
         return

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from cdv_geo.cli.options import lang_option, out_option, progress, project_argument
-from cdv_geo.output.report import write_tables
+from cdv_geo.output import write_tables
+from cdv_geo.output.bundle import note_text
 from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
 
@@ -30,5 +31,6 @@ def metrics(project: Path, out: Path, formats: str, lang: str) -> None:
     result = compute_metrics(territory, progress=progress)
     files = write_tables(result, out, formats=[f.strip() for f in formats.split(",")], lang=lang)
     for note in result.notes:
-        click.echo(f"note: {note}")
+        if note.key != "warning":  # the warnings were logged as they came
+            click.echo(f"note: {note_text(note, lang)}")
     click.echo(f"Wrote {len(files)} files to {out}")

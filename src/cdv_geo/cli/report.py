@@ -14,7 +14,7 @@ from cdv_geo.cli.options import (
     progress,
     project_argument,
 )
-from cdv_geo.output.report import build_report
+from cdv_geo.output import build_report
 from cdv_geo.territory import Territory
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cdv_geo.cli.options import project_argument
-from cdv_geo.territory import Territory
+from cdv_geo.territory import Territory, table_paths
 
 
 def layer_table(territory: Territory) -> str:
@@ -18,9 +18,11 @@ def layer_table(territory: Territory) -> str:
         crs = gdf.crs.to_string() if gdf.crs is not None else "-"
         src = gdf.attrs.get("source") or "-"
         rows.append((kind, str(len(gdf)), types, crs, Path(src).name if src != "-" else src))
-    for group, paths in (("raster", territory.rasters), ("table", territory.tables)):
-        for name, path in paths.items():
-            rows.append((f"{group}:{name}", "", "", "", path.name))
+    for name, path in territory.rasters.items():
+        rows.append((f"raster:{name}", "", "", "", path.name))
+    for name, spec in territory.tables.items():
+        files = ", ".join(p.name for p in table_paths(spec))
+        rows.append((f"table:{name}", "", "", "", files))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
 

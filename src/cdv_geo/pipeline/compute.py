@@ -1,0 +1,505 @@
+"""Compute every metric of one territory, once, in one CRS: :func:`compute_metrics`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+from cdv_geo.core.assign import assign_quartier
+from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
+from cdv_geo.pipeline.results import TABLES, Metrics, Note
+from cdv_geo.schema import FACILITY_KINDS
+from cdv_geo.territory import Territory, read_table
+
+__all__ = ["Progress", "compute_metrics"]
+
+log = logging.getLogger("cdv_geo")
+
+#: ``progress(iterable, description)``: wraps the steps of a run (the CLI passes a progress bar).
+Progress = Callable[[Iterable[Any], str], Iterable[Any]]
+
+
+def _identity(items: Iterable[Any], desc: str) -> Iterable[Any]:
+    return items
+
+
+#: What `only` may name besides the tables of :data:`TABLES`.
+_OUTPUTS_EXTRA = ("network", "service_areas")
+#: Outputs computed along with the one requested, because it is made from them.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "key_figures": (
+        "coverage",
+        "renewal_balance",
+        "desealing",
+        "trees",
+        "impervious",
+        "impervious_change",
+    ),
+    "indicator_gaps": ("indicators",),
+    "indicator_trend": ("indicators",),
+}
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one :func:`compute_metrics` call computes, and in which CRS."""
+
+    wanted: frozenset[str]
+    service_kinds: tuple[str, ...] | None
+    breakdown: bool
+    crs: CRS
+
+    def want(self, *names: str) -> bool:
+        return any(n in self.wanted for n in names)
+
+
+Step = Callable[[Territory, Metrics, _Run], None]
+
+
+def compute_metrics(
+    territory: Territory,
+    *,
+    only: Iterable[str] | None = None,
+    service_kinds: Sequence[str] | None = None,
+    breakdown: bool = True,
+    progress: Progress | None = None,
+) -> Metrics:
+    """Compute every metric the territory's layers, rasters and tables allow.
+
+    Every metric measures in one CRS, the territory's metric CRS
+    (:func:`cdv_geo.core.crs.choose_metric_crs` of the project's ``crs``: a project declared in
+    EPSG:3949 is measured in EPSG:3949), recorded in :attr:`Metrics.crs`. A metric whose inputs
+    are missing is skipped and a :class:`Note` says why; it is never replaced by zeros. The
+    warnings the metrics raise (``UserWarning``) become notes too, and are logged. Bad data raises a
+    :class:`~cdv_geo.CdvGeoError`.
+
+    Parameters
+    ----------
+    territory : Territory
+        The contrat de ville.
+    only : iterable of str, optional
+        Compute only these outputs (default: all): table names of :data:`TABLES`,
+        ``"service_areas"`` (the layer) or ``"network"`` (the walking network alone). The
+        outputs an output is made from come with it (``key_figures`` brings ``coverage``,
+        ``renewal_balance``, ``desealing``, ``trees``, ``impervious`` and
+        ``impervious_change``; ``indicator_gaps`` and ``indicator_trend`` bring
+        ``indicators``), a layer comes with its table (``residences_access`` with ``nearest``,
+        ``residences_3_30_300`` with ``rule_3_30_300``, ``quartiers_figures`` with
+        ``key_figures``), and the walking network with any walking-distance output. The maps ask
+        only for what they draw, which spares the slower tables.
+    service_kinds : sequence of str, optional
+        Facility kinds whose service areas are drawn (default: every kind present); kinds
+        without any facility are passed over.
+    breakdown : bool, default True
+        False computes ``desealing`` and ``trees`` without their breakdown by site type and
+        year (``by=None``), and ``desealing`` without the sealed share after the works. The
+        per-quartier totals are the same; the maps, which show only them, use this (faster).
+    progress : callable, optional
+        ``progress(iterable, description)`` wrapping the steps (the CLI passes a progress bar).
+
+    Returns
+    -------
+    Metrics
+
+    Raises
+    ------
+    CdvGeoError
+        On an unknown output name or facility kind, and on bad data (from the metric functions).
+
+    Examples
+    --------
+    >>> import cdv_geo as cg
+    >>> m = compute_metrics(cg.datasets.soissons(), only=["coverage", "indicators"])
+    >>> sorted(m.tables), m.network is not None, m.crs.to_epsg()
+    (['coverage', 'indicators'], True, 2154)
+    >>> m.coverage.index.names
+    FrozenList(['quartier', 'kind', 'threshold_min'])
+    """
+    run = _Run(_wanted(only), _kinds(service_kinds, territory), breakdown, territory.metric_crs)
+    wrap = progress or _identity
+    m = Metrics(crs=run.crs)
+    steps: list[tuple[str, str, Step, tuple[str, ...]]] = [
+        (
+            "walking network",
+            "network",
+            _step_network,
+            (
+                "network",
+                "nearest",
+                "coverage",
+                "service_areas",
+                "rule_3_30_300",
+                "children_access",
+                "cool_access",
+                "incidents",
+                "site_choice",
+            ),
+        ),
+        ("walking coverage", "access", _step_access, ("nearest", "coverage", "service_areas")),
+        (
+            "renaturation",
+            "renaturation",
+            _step_renaturation,
+            (
+                "impervious",
+                "impervious_change",
+                "desealing",
+                "trees",
+                "canopy",
+                "rule_3_30_300",
+                "green_space_access",
+            ),
+        ),
+        (
+            "renewal",
+            "renewal",
+            _step_renewal,
+            ("renewal_balance", "renewal_progress", "renewal_timeline"),
+        ),
+        (
+            "indicators",
+            "indicators",
+            _step_indicators,
+            ("indicators", "indicator_gaps", "indicator_trend", "income_grid"),
+        ),
+        ("key figures", "key_figures", _step_key_figures, ("key_figures",)),
+        ("heat and water", "heat", step_heat, HEAT_OUTPUTS),
+    ]
+    todo = [(name, topic, step) for name, topic, step, outputs in steps if run.want(*outputs)]
+    for name, topic, step in wrap(todo, "metrics"):
+        log.info("computing %s", name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            step(territory, m, run)
+        for w in caught:
+            if not issubclass(w.category, UserWarning):  # a library's deprecation, numpy's...
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                continue
+            note = Note("warning", topic, " ".join(str(w.message).split()))
+            if note not in m.notes:  # (several tables of a step may warn alike)
+                log.warning("%s", note.text)
+                m.notes.append(note)
+    return m
+
+
+def _wanted(only: Iterable[str] | None) -> frozenset[str]:
+    valid = (*TABLES, *_OUTPUTS_EXTRA)
+    if only is None:
+        return frozenset(valid)
+    names = [only] if isinstance(only, str) else list(only)
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise CdvGeoError(
+            f"compute_metrics(only=...): unknown output(s) {', '.join(map(repr, unknown))}; "
+            f"use names among {', '.join(sorted(valid))}"
+        )
+    out = set(names)
+    for name in names:
+        out.update(_NEEDS.get(name, ()))
+    return frozenset(out)
+
+
+def _kinds(kinds: Sequence[str] | None, territory: Territory) -> tuple[str, ...] | None:
+    """Check the service kinds: a known kind, or one present in the facilities layer."""
+    if kinds is None:
+        return None
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    present = set() if territory.facilities is None else set(territory.facilities["kind"])
+    unknown = [k for k in kinds if k not in FACILITY_KINDS and k not in present]
+    if unknown:
+        raise CdvGeoError(
+            f"service kind {', '.join(map(repr, unknown))} is not a facility kind; use one of "
+            f"{', '.join(dict.fromkeys([*FACILITY_KINDS, *sorted(map(str, present))]))}"
+        )
+    return kinds
+
+
+def _missing(t: Territory, m: Metrics, topic: str, what: str, *kinds: str) -> bool:
+    """Note each layer of `kinds` the territory lacks; return True when one is missing."""
+    miss = [k for k in kinds if getattr(t, k) is None]
+    for kind in miss:
+        m.notes.append(
+            Note(
+                "missing_layer",
+                topic,
+                f"{what} skipped: no {kind} layer.",
+                {"layer": kind},
+            )
+        )
+    return bool(miss)
+
+
+def _step_network(t: Territory, m: Metrics, run: _Run) -> None:
+    from cdv_geo.network import WalkNetwork
+
+    if t.network_file is not None:
+        name = t.network_file.name.lower()
+        if name.endswith(".graphml"):
+            m.network = WalkNetwork.from_graphml(t.network_file, crs=run.crs)
+        else:
+            m.network = WalkNetwork.from_osm_xml(t.network_file, crs=run.crs)
+    elif t.streets is not None:
+        m.network = WalkNetwork.from_lines(t.metric("streets"), crs=run.crs)
+    else:
+        m.notes.append(
+            Note(
+                "method",
+                "network",
+                "No street network: straight-line distances (method = euclidean).",
+                {"method": "euclidean"},
+            )
+        )
+        return
+    log.info("%r", m.network)
+
+
+def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
+    from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
+
+    s = t.settings
+    if run.want("service_areas") and t.facilities is not None:
+        # service areas need the facilities only
+        fac = t.metric("facilities")
+        kinds = run.service_kinds
+        if kinds is not None:
+            kinds = tuple(k for k in kinds if k in set(fac["kind"]))
+        if kinds is None or kinds:
+            m.service_areas = service_areas(
+                fac,
+                network=m.network,
+                thresholds_m=list(s.service_area_m),
+                max_snap_m=s.max_snap_m,
+                kinds=None if kinds is None else list(kinds),
+                crs=run.crs,
+            )
+    if not run.want("nearest", "coverage"):
+        return
+    if _missing(t, m, "access", "Walking coverage", "residences", "facilities"):
+        return
+    res, fac = t.metric("residences"), t.metric("facilities")
+    if run.want("nearest"):
+        near = nearest_facility(
+            res,
+            fac,
+            network=m.network,
+            speed_kmh=s.walking_speed_kmh,
+            max_snap_m=s.max_snap_m,
+            crs=run.crs,
+        )
+        m.nearest = near
+        m.residences_access = gpd.GeoDataFrame(
+            res[["id", "dwellings", "population"]].join(near, on="id"),
+            geometry=res.geometry.to_numpy(),
+            crs=res.crs,
+        )
+    if run.want("coverage") and not _missing(t, m, "access", "Walking coverage", "quartiers"):
+        m.coverage = coverage(
+            res,
+            fac,
+            t.metric("quartiers"),
+            network=m.network,
+            threshold_min=list(s.thresholds_min),
+            speed_kmh=s.walking_speed_kmh,
+            max_snap_m=s.max_snap_m,
+            weight="population" if res["population"].notna().all() else "dwellings",
+            crs=run.crs,
+        )
+
+
+def _raster_years(t: Territory, prefix: str) -> list[tuple[int | None, Path]]:
+    """Return the rasters ``<prefix>_<year>`` (or ``<prefix>``: no year), oldest first."""
+    out: list[tuple[int | None, Path]] = []
+    for name, path in t.rasters.items():
+        mt = re.fullmatch(rf"{prefix}_(\d{{4}})", name)
+        if mt:
+            out.append((int(mt.group(1)), path))
+        elif name == prefix:
+            out.append((None, path))
+    return sorted(out, key=lambda yp: -1 if yp[0] is None else yp[0])
+
+
+def _step_renaturation(t: Territory, m: Metrics, run: _Run) -> None:
+    """Imperviousness, de-sealing, trees, canopy, 3-30-300 rule and green-space access."""
+    if _missing(t, m, "renaturation", "Renaturation", "quartiers"):
+        return
+    q = t.metric("quartiers")
+    imp = _raster_years(t, "impervious")
+    _impervious(t, m, run, q, imp)
+    if run.want("desealing") and not _missing(t, m, "renaturation", "De-sealing", "desealed_areas"):
+        from cdv_geo.metrics.desealing import desealing_summary
+
+        sites = t.metric("desealed_areas")
+        if run.breakdown:
+            before = imp[0][1] if imp else None
+            m.desealing = desealing_summary(sites, q, impervious=before, crs=run.crs)
+        else:
+            m.desealing = desealing_summary(sites, q, by=None, crs=run.crs)
+    if run.want("trees", "canopy", "rule_3_30_300") and not _missing(
+        t, m, "renaturation", "Tree metrics", "tree_plantings"
+    ):
+        _trees(t, m, run, q)
+    if run.want("green_space_access") and not _missing(
+        t, m, "renaturation", "Green-space access", "residences", "green_spaces"
+    ):
+        from cdv_geo.metrics.green import green_space_access
+
+        g = green_space_access(t.metric("residences"), t.metric("green_spaces"), q, crs=run.crs)
+        m.green_space_access = g.quartiers
+
+
+def _impervious(
+    t: Territory, m: Metrics, run: _Run, q: gpd.GeoDataFrame, imp: list[tuple[int | None, Path]]
+) -> None:
+    """Impervious share per raster year, and its change from the first year to the last."""
+    from cdv_geo.metrics.impervious import impervious_change, impervious_share
+
+    if not imp and run.want("impervious", "impervious_change"):
+        m.notes.append(
+            Note(
+                "missing_raster",
+                "renaturation",
+                "Impervious shares skipped: no raster named impervious_<year>.",
+                {"name": "impervious_<year>"},
+            )
+        )
+    if imp and run.want("impervious"):
+        shares = [(year, impervious_share(q, path, crs=run.crs)) for year, path in imp]
+        m.impervious = _by_year(shares)
+    if len(imp) >= 2 and run.want("impervious_change"):
+        m.impervious_change = impervious_change(q, imp[0][1], imp[-1][1], crs=run.crs)
+
+
+def _trees(t: Territory, m: Metrics, run: _Run, q: gpd.GeoDataFrame) -> None:
+    """Tree plantings, canopy (the latest canopy raster, else the trees' crowns), 3-30-300."""
+    from cdv_geo.metrics.green import rule_3_30_300
+    from cdv_geo.metrics.trees import canopy_share, tree_summary
+
+    trees = t.metric("tree_plantings")
+    canopy = _raster_years(t, "canopy")
+    latest = canopy[-1][1] if canopy else None
+    if run.want("trees"):
+        by: dict[str, Any] = {} if run.breakdown else {"by": None}
+        m.trees = tree_summary(trees, q, crs=run.crs, **by)
+    if run.want("canopy"):
+        m.canopy = canopy_share(q, latest, trees=None if latest else trees, crs=run.crs)
+    if run.want("rule_3_30_300") and not _missing(
+        t, m, "renaturation", "The 3-30-300 rule", "residences", "green_spaces"
+    ):
+        res = t.metric("residences")
+        r = rule_3_30_300(
+            res,
+            trees=trees,
+            canopy=latest,
+            green_spaces=t.metric("green_spaces"),
+            network=m.network,
+            quartiers=q,
+            crs=run.crs,
+        )
+        m.rule_3_30_300 = r.quartiers
+        m.residences_3_30_300 = _with_geometry(res, r.residences)
+
+
+def _by_year(tables: list[tuple[int | None, pd.DataFrame]]) -> pd.DataFrame:
+    """Stack one per-quartier table per raster year: index (``quartier``, ``year``)."""
+    parts = []
+    for year, table in tables:
+        part = table.copy()
+        part["year"] = pd.array([year] * len(part), dtype="Int64")
+        parts.append(part.set_index("year", append=True))
+    return pd.concat(parts)
+
+
+def _with_geometry(layer: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    joined = layer[["id", "geometry"]].join(table, on="id")
+    return gpd.GeoDataFrame(joined, geometry="geometry", crs=layer.crs)
+
+
+def _step_renewal(t: Territory, m: Metrics, run: _Run) -> None:
+    if _missing(t, m, "renewal", "Renewal", "renewal_sites", "quartiers"):
+        return
+    from cdv_geo.metrics import renewal
+
+    sites, q = t.metric("renewal_sites"), t.metric("quartiers")
+    if run.want("renewal_balance"):
+        res = t.metric("residences") if t.residences is not None else None
+        m.renewal_balance = renewal.renewal_balance(sites, q, residences=res, crs=run.crs)
+    if run.want("renewal_progress"):
+        m.renewal_progress = renewal.renewal_progress(sites, q, crs=run.crs)
+    if run.want("renewal_timeline"):
+        m.renewal_timeline = renewal.renewal_timeline(sites, q, crs=run.crs)
+
+
+def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
+    from cdv_geo.metrics import indicators as ind
+
+    source = t.tables.get("indicators")
+    q = t.metric("quartiers") if t.quartiers is not None else None
+    known = q
+    if q is not None and t.communes is not None and not _has(q, "commune"):
+        # the quartiers' commune is the one holding them: read_indicators keeps its rows
+        known = q.assign(commune=assign_quartier(q, t.metric("communes")).to_numpy())
+    if source is None and run.want("indicators"):  # (gaps and trends want it too)
+        m.notes.append(
+            Note(
+                "missing_table",
+                "indicators",
+                "Indicators skipped: no table named 'indicators' in [tables].",
+                {"name": "indicators"},
+            )
+        )
+    elif source is not None and run.want("indicators"):
+        table = read_table(source, ind.read_indicators, quartiers=known)
+        m.indicators = table
+        if run.want("indicator_gaps"):
+            m.indicator_gaps = ind.compare_indicators(table, quartiers=q)
+        if run.want("indicator_trend") and table["year"].nunique() > 1:
+            m.indicator_trend = ind.indicator_trend(table, quartiers=q)
+    grid = t.tables.get("income_grid")
+    if run.want("income_grid") and grid is not None and q is not None:
+        m.income_grid = ind.interpolate_grid(
+            read_table(grid, ind.read_grid),
+            q,
+            residences=t.metric("residences") if t.residences is not None else None,
+            territory=t.metric("communes") if t.communes is not None else None,
+            crs=run.crs,
+        )
+
+
+def _has(layer: pd.DataFrame, column: str) -> bool:
+    return column in layer.columns and bool(layer[column].notna().any())
+
+
+def _step_key_figures(t: Territory, m: Metrics, run: _Run) -> None:
+    if _missing(t, m, "key_figures", "Key figures", "quartiers"):
+        return
+    from cdv_geo.metrics.key_figures import key_figures
+
+    q = t.metric("quartiers")
+    kf = key_figures(
+        q,
+        facilities=t.metric("facilities") if t.facilities is not None else None,
+        communes=t.metric("communes") if t.communes is not None else None,
+        coverage=m.coverage,
+        renewal_balance=m.renewal_balance,
+        desealing=m.desealing,
+        trees=m.trees,
+        impervious=m.impervious,
+        impervious_change=m.impervious_change,
+        crs=run.crs,
+    )
+    m.key_figures = kf
+    m.quartiers_figures = gpd.GeoDataFrame(
+        q[["id", "code", "geometry"]].join(kf.drop(columns="name"), on="code"),
+        geometry="geometry",
+        crs=q.crs,
+    )

