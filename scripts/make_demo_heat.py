@@ -6,7 +6,10 @@ Writes, from the demo vectors and rasters already in data/:
   thermal band 10 m-resampled): hotter where the ground is sealed, cooler under trees;
 * ``data/shapes/hydrants.geojson``: fire hydrants along the streets, one about every 120 m;
 * ``data/shapes/incidents.geojson``: hydrant openings and street pooling, summers 2017–2025, more
-  frequent near the quartiers' future water play areas before they opened and fewer after.
+  frequent near the quartiers' future water play areas before they opened and fewer after;
+* ``children`` and ``children_3_10`` in ``data/shapes/residences.geojson`` (a post-step that
+  rewrites only those two fields): about 22 % of the residents are under 18, and about 45 % of
+  them aged 3 to 10, drawn per building (binomial, seeded).
 
 Every feature is marked illustrative: none was surveyed. Run after make_demo_data.py and
 make_demo_rasters.py: ``.venv/bin/python scripts/make_demo_heat.py``.
@@ -122,8 +125,25 @@ def incidents(hyd: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def children() -> None:
+    """Add illustrative ``children`` (0-17) and ``children_3_10`` to the demo residences."""
+    import cdv_geo as cg
+    from cdv_geo.schema import validate
+
+    path = DATA / "shapes" / "residences.geojson"
+    res = gpd.read_file(path)
+    rng = np.random.default_rng(SEED + 2)
+    pop = res["population"].fillna(0).round().astype(int).to_numpy()
+    kids = rng.binomial(pop, 0.22)
+    res["children"] = kids.astype(float)
+    res["children_3_10"] = rng.binomial(kids, 0.45).astype(float)
+    cg.write_layer(validate(res, "residences"), path, layer="residences")
+    print(f"wrote {path} (children: {int(kids.sum())} of {int(pop.sum())} residents)")
+
+
 def main() -> None:
-    """Write the heat raster, the hydrants and the incidents."""
+    """Write the heat raster, the hydrants, the incidents and the residences' children."""
+    children()
     heat_raster()
     hyd = hydrants()
     inc = incidents(hyd)

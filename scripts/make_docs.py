@@ -20,25 +20,26 @@ TARGET = ROOT / "docs" / "metrics.md"
 
 #: The metric functions, by module, in the order a planner meets them.
 METRICS: dict[str, tuple[str, ...]] = {
-    "metrics.access": ("nearest_facility", "coverage", "service_areas"),
+    "metrics.access": ("nearest_facility", "coverage"),
+    "metrics.service_areas": ("service_areas",),
     "metrics.zonal": ("zonal_stats",),
-    "metrics.renaturation": (
-        "impervious_share",
-        "impervious_change",
-        "canopy_share",
-        "desealing_summary",
-        "tree_summary",
-        "rule_3_30_300",
-        "green_space_access",
-    ),
-    "metrics.renewal": ("renewal_balance", "renewal_density", "renewal_progress", "renewal_timeline"),
-    "metrics.indicators": (
-        "compare_indicators",
-        "indicator_trend",
-        "gini",
-        "gini_from_grouped",
-        "interpolate_grid",
-    ),
+    "metrics.focal": ("focal_mean",),
+    "metrics.impervious": ("impervious_share", "impervious_change"),
+    "metrics.trees": ("canopy_share", "tree_summary"),
+    "metrics.desealing": ("desealing_summary",),
+    "metrics.green": ("rule_3_30_300", "green_space_access"),
+    "metrics.renewal": ("renewal_balance", "renewal_density"),
+    "metrics.renewal_progress": ("renewal_progress", "renewal_timeline"),
+    "io.insee": ("read_indicators",),
+    "metrics.indicators": ("compare_indicators", "indicator_trend"),
+    "metrics.peers": ("compare_to_peers",),
+    "metrics.gini": ("gini", "gini_from_grouped"),
+    "metrics.grid": ("interpolate_grid",),
+    "metrics.residences_grid": ("residences_from_grid",),
+    "metrics.heat": ("heat_exposure", "cool_places"),
+    "metrics.incidents": ("incidents_before_after", "poisson_rate_ratio"),
+    "metrics.siting": ("choose_sites",),
+    "metrics.key_figures": ("key_figures",),
 }
 
 _SECTION = re.compile(r"^(\w[\w ]*)\n-{3,}\n", re.MULTILINE)
@@ -66,6 +67,18 @@ def render() -> str:
         "(hectares for display), times in minutes at the territory's walking speed.",
         "",
     ]
+    # the shared rules every metric follows, from the docstrings of their one home in core/
+    import cdv_geo.core.assign
+    import cdv_geo.core.crs
+    import cdv_geo.core.tables
+
+    for title, mod in (
+        ("Assignment to a quartier", cdv_geo.core.assign),
+        ("Result tables", cdv_geo.core.tables),
+        ("Metric CRS", cdv_geo.core.crs),
+    ):
+        body = inspect.cleandoc(mod.__doc__ or "").split("\n", 1)
+        lines += [f"## {title}", "", body[0], "", body[1].strip() if len(body) > 1 else "", ""]
     for module, names in METRICS.items():
         mod = importlib.import_module(f"cdv_geo.{module}")
         lines += [f"## `cdv_geo.{module}`", ""]
@@ -79,21 +92,28 @@ def render() -> str:
                 lines += [sec["Notes"], ""]
             if "References" in sec:
                 lines += ["References:", "", sec["References"], ""]
-    from cdv_geo.metrics.indicators import INDICATORS
+    from cdv_geo.io.insee_columns import INDICATORS
 
     lines += [
         "## Socio-economic indicators",
         "",
-        "| column | label | unit | higher is better | definition | source |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "Read from the INSEE files as published (`read_indicators`). A derived indicator gives its",
+        "formula; a published column not listed here is kept under its lower-cased name.",
+        "",
+        "| indicator | label | unit | higher is better | definition | published columns "
+        "| derived | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    better = {True: "yes", False: "no", None: "—"}
     for ind in INDICATORS.values():
         cells = [
             f"`{ind.name}`",
             ind.label_fr,
             ind.unit,
-            "yes" if ind.higher_is_better else "no",
+            better[ind.higher_is_better],
             ind.definition,
+            ", ".join(f"`{c}`" for c in ind.columns) or "—",
+            ind.derived or "—",
             ind.source,
         ]
         lines.append(

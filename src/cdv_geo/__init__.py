@@ -6,7 +6,7 @@ and socio-economic indicators per priority quartier (QPV), written as tables and
 >>> import cdv_geo as cg
 >>> t = cg.datasets.soissons()
 >>> sorted(t.quartiers["name"])
-['Chevreux', 'Presles', 'Saint-Crépin']
+['Chevreux', 'Presles', 'Saint-Crépin Ouest']
 """
 
 from __future__ import annotations
@@ -17,52 +17,42 @@ from cdv_geo.core.errors import (
     CdvGeoWarning,
     CRSError,
     DataValidationError,
+    LayerTypeError,
     NetworkError,
     Problem,
     RasterError,
 )
 from cdv_geo.core.raster import raster_info
-from cdv_geo.io import read_layer, read_qpv, write_layer
-from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
-from cdv_geo.metrics.indicators import (
-    INDICATORS,
-    Indicator,
-    check_codes,
-    compare_indicators,
-    estimate_missing_gini,
-    gini,
-    gini_from_grouped,
-    indicator_trend,
-    interpolate_grid,
-    pivot_indicators,
-    read_grid,
-    read_indicators,
-)
-from cdv_geo.metrics.renaturation import (
-    ResidentShares,
-    canopy_share,
-    desealing_summary,
-    green_space_access,
-    impervious_change,
-    impervious_share,
-    rule_3_30_300,
-    tree_crowns,
-    tree_summary,
-)
-from cdv_geo.metrics.renewal import (
-    renewal_balance,
-    renewal_density,
-    renewal_links,
-    renewal_progress,
-    renewal_timeline,
-)
+from cdv_geo.io import facilities_from_osm, read_bpe, read_layer, read_qpv, read_vector, write_layer
+from cdv_geo.io.grid import read_grid
+from cdv_geo.io.insee import check_codes, read_indicators
+from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee_indicator import Indicator
+from cdv_geo.metrics.access import coverage, nearest_facility
+from cdv_geo.metrics.desealing import desealing_summary
+from cdv_geo.metrics.focal import focal_mean
+from cdv_geo.metrics.gini import estimate_missing_gini, gini, gini_from_grouped
+from cdv_geo.metrics.green import ResidentShares, green_space_access, rule_3_30_300
+from cdv_geo.metrics.grid import interpolate_grid
+from cdv_geo.metrics.heat import cool_places, heat_exposure
+from cdv_geo.metrics.impervious import impervious_change, impervious_share
+from cdv_geo.metrics.incidents import incidents_before_after, poisson_rate_ratio
+from cdv_geo.metrics.indicators import compare_indicators, indicator_trend, pivot_indicators
+from cdv_geo.metrics.peers import compare_to_peers
+from cdv_geo.metrics.renewal import renewal_balance, renewal_density
+from cdv_geo.metrics.renewal_links import renewal_links
+from cdv_geo.metrics.renewal_progress import renewal_progress, renewal_timeline
+from cdv_geo.metrics.residences_grid import residences_from_grid
+from cdv_geo.metrics.service_areas import service_areas
+from cdv_geo.metrics.siting import choose_sites
+from cdv_geo.metrics.trees import canopy_share, tree_crowns, tree_summary
 from cdv_geo.metrics.zonal import zonal_stats
 from cdv_geo.network import WalkNetwork
-from cdv_geo.output.report import build_report, write_tables
-from cdv_geo.pipeline import Metrics, compute_metrics
-from cdv_geo.territory import Settings, Territory
+from cdv_geo.output import build_dossier, build_report, static_figures, write_tables
+from cdv_geo.pipeline import Metrics, Note, compute_metrics
+from cdv_geo.territory import Settings, TableSource, Territory
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "INDICATORS",
@@ -71,46 +61,62 @@ __all__ = [
     "CdvGeoWarning",
     "DataValidationError",
     "Indicator",
+    "LayerTypeError",
     "Metrics",
     "NetworkError",
+    "Note",
     "Problem",
     "RasterError",
     "ResidentShares",
     "Settings",
+    "TableSource",
     "Territory",
     "WalkNetwork",
     "__version__",
+    "build_dossier",
     "build_report",
     "canopy_share",
     "check_codes",
+    "choose_sites",
     "compare_indicators",
+    "compare_to_peers",
     "compute_metrics",
+    "cool_places",
     "coverage",
     "datasets",
     "desealing_summary",
     "estimate_missing_gini",
+    "facilities_from_osm",
+    "focal_mean",
     "gini",
     "gini_from_grouped",
     "green_space_access",
+    "heat_exposure",
     "impervious_change",
     "impervious_share",
+    "incidents_before_after",
     "indicator_trend",
     "interpolate_grid",
     "maps",
     "nearest_facility",
     "pivot_indicators",
+    "poisson_rate_ratio",
     "raster_info",
+    "read_bpe",
     "read_grid",
     "read_indicators",
     "read_layer",
     "read_qpv",
+    "read_vector",
     "renewal_balance",
     "renewal_density",
     "renewal_links",
     "renewal_progress",
     "renewal_timeline",
+    "residences_from_grid",
     "rule_3_30_300",
     "service_areas",
+    "static_figures",
     "tree_crowns",
     "tree_summary",
     "write_layer",

@@ -98,6 +98,11 @@ def assign_quartier(features: Any, quartiers: gpd.GeoDataFrame) -> pd.Series:
 
     ext = np.flatnonzero(dim > 0)
     if len(ext):
+        # most homes lie inside one quartier: settle those without computing intersections
+        fi, qi = tree.query(geoms[ext], predicate="within")
+        _settle(out, ext[fi], qi, np.zeros(len(fi)), rank, codes)
+        ext = np.setdiff1d(ext, ext[fi])
+    if len(ext):
         fi, qi = tree.query(geoms[ext], predicate="intersects")
         inter = shapely.intersection(geoms[ext][fi], qgeoms[qi])
         polygonal = dim[ext][fi] == 2

@@ -1,8 +1,10 @@
-"""Choice and checks of the metric coordinate reference system.
+"""The one metric-CRS policy, and the CRS checks every layer goes through.
 
 Computations (lengths, areas, buffers, network distances) run in a projected CRS whose unit is
-the metre: EPSG:2154 (RGF93 / Lambert-93) for metropolitan France, otherwise the CRS the
-Territory names, otherwise the UTM zone estimated from the data. Maps are drawn in EPSG:4326.
+the metre, chosen by :func:`choose_metric_crs`: the CRS the project names (``[territory] crs``,
+passed as ``crs=`` to every metric by :func:`cdv_geo.pipeline.compute_metrics`, so that every
+metric of one run uses the same CRS), else EPSG:2154 (RGF93 / Lambert-93) when the data lie in
+metropolitan France, else the UTM zone of the data. Maps are drawn in EPSG:4326.
 """
 
 from __future__ import annotations

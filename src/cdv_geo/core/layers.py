@@ -7,7 +7,7 @@ that names the argument and says how to recover, never an ``AttributeError`` fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -17,7 +17,7 @@ import shapely
 
 from cdv_geo.core.errors import CRSError, DataValidationError, LayerTypeError, Problem
 
-__all__ = ["GEOMETRY_FAMILIES", "as_layer", "feature_ids", "quartier_codes"]
+__all__ = ["GEOMETRY_FAMILIES", "as_layer", "feature_ids", "quartier_codes", "set_validator"]
 
 #: Geometry families a function may ask for, as shapely type names.
 GEOMETRY_FAMILIES: dict[str, frozenset[str]] = {
@@ -115,10 +115,41 @@ def as_layer(
     if geometry is not None:
         _check_family(obj, name, geometry)
     if kind is not None and obj.attrs.get("kind") != kind:
-        from cdv_geo.schema import validate  # schema sits above core: imported when needed
-
-        obj = validate(obj, kind, source=source)
+        if _VALIDATOR is None:  # pragma: no cover - cdv_geo.schema registers it on import
+            raise RuntimeError("import cdv_geo.schema before validating a layer kind")
+        obj = _VALIDATOR(obj, kind, source)
     return obj
+
+
+#: The schema validator, ``validate(gdf, kind, source) -> GeoDataFrame``. The schemas live in a
+#: layer above core (cdv_geo.schema), which registers its validator here when it is imported, so
+#: that core never imports upward.
+_VALIDATOR: Callable[[gpd.GeoDataFrame, str, str | None], gpd.GeoDataFrame] | None = None
+
+
+def set_validator(
+    validate: Callable[[gpd.GeoDataFrame, str, str | None], gpd.GeoDataFrame],
+) -> None:
+    """Register the function that validates a layer against its kind's schema.
+
+    Called once by :mod:`cdv_geo.schema` when it is imported (``import cdv_geo`` imports it).
+    """
+    global _VALIDATOR
+    _VALIDATOR = validate
+
+
+#: shapely's geometry type ids (``shapely.get_type_id``), by name.
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "LinearRing": 2,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+    "GeometryCollection": 7,
+}
+_TYPE_NAMES = {v: k for k, v in _TYPE_IDS.items()}
 
 
 def _check_family(gdf: gpd.GeoDataFrame, name: str, geometry: str | Iterable[str]) -> None:
@@ -126,30 +157,20 @@ def _check_family(gdf: gpd.GeoDataFrame, name: str, geometry: str | Iterable[str
     unknown = [f for f in families if f not in GEOMETRY_FAMILIES]
     if unknown:
         raise ValueError(f"unknown geometry family {unknown}; use {sorted(GEOMETRY_FAMILIES)}")
-    allowed = frozenset().union(*(GEOMETRY_FAMILIES[f] for f in families))
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    types = np.array(shapely.get_type_id(geoms))
-    names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )
-    bad = np.flatnonzero(present & ~np.isin(names[np.clip(types, 0, 7)], list(allowed)))
+    allowed = [_TYPE_IDS[n] for f in families for n in GEOMETRY_FAMILIES[f]]
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
+    # -1: missing geometry; empty geometries keep their type: both are left to the caller
+    bad = np.flatnonzero((types >= 0) & ~np.isin(types, allowed))
+    if len(bad):
+        geoms = np.asarray(gdf.geometry.array, dtype=object)[bad]
+        bad = bad[~shapely.is_empty(geoms)]
     if len(bad):
         ids = feature_ids(gdf)
         raise DataValidationError(
             [
                 Problem(
-                    f"geometry is a {names[types[i]]}; {name} takes {' or '.join(families)} "
-                    "geometries",
+                    f"geometry is a {_TYPE_NAMES[int(types[i])]}; {name} takes "
+                    f"{' or '.join(families)} geometries",
                     file=gdf.attrs.get("source"),
                     layer=name,
                     feature=str(ids[i]),

@@ -40,11 +40,12 @@ from cdv_geo.core.errors import DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, feature_ids
 from cdv_geo.metrics.access import nearest_facility
 
-__all__ = ["INCIDENT_TYPES", "incidents_before_after", "poisson_rate_ratio", "summers"]
+__all__ = ["COUNTED_TYPES", "incidents_before_after", "poisson_rate_ratio", "summers"]
 
 #: Incident types counted by default: the hydrant openings and street pooling the play areas
-#: were built against (``other`` incidents are left out).
-INCIDENT_TYPES: tuple[str, ...] = ("hydrant_opened", "street_pooling")
+#: were built against (``other`` incidents, the third type of cdv_geo.schema.INCIDENT_TYPES,
+#: are left out).
+COUNTED_TYPES: tuple[str, ...] = ("hydrant_opened", "street_pooling")
 
 #: Below this many incidents in a zone (before + after), the table concludes nothing.
 MIN_EVENTS = 10
@@ -218,13 +219,50 @@ def _ratio_of_ratios(z: dict[str, Any], r: dict[str, Any], alpha: float) -> dict
     }
 
 
+def _zone_rows(
+    head: dict[str, Any],
+    threshold: float,
+    near: np.ndarray,
+    year: np.ndarray,
+    before: list[int],
+    after: list[int],
+    alpha: float,
+    min_events: int,
+) -> list[dict[str, Any]]:
+    """Return the service-area and rest-of-town rows of one play area and threshold."""
+    rows = {}
+    for zone, mask in (("service_area", near), ("rest_of_town", ~near)):
+        nb = int(np.isin(year[mask], before).sum())
+        na = int(np.isin(year[mask], after).sum())
+        rows[zone] = {
+            **head,
+            "threshold_min": threshold,
+            "zone": zone,
+            "n_summers_before": len(before),
+            "n_summers_after": len(after),
+            "n_before": nb,
+            "n_after": na,
+            "rate_before": nb / len(before) if before else np.nan,
+            "rate_after": na / len(after) if after else np.nan,
+            **poisson_rate_ratio(na, len(after), nb, len(before), alpha=alpha),
+        }
+    z, r = rows["service_area"], rows["rest_of_town"]
+    z["did_per_summer"] = (z["rate_after"] - z["rate_before"]) - (
+        r["rate_after"] - r["rate_before"]
+    )
+    z.update(_ratio_of_ratios(z, r, alpha))
+    for row in (z, r):
+        row["conclusion"] = _conclusion(row["n_before"] + row["n_after"], row, min_events)
+    return [z, r]
+
+
 def incidents_before_after(
     incidents: gpd.GeoDataFrame,
     play_areas: gpd.GeoDataFrame,
     *,
     network: Any = None,
     threshold_min: float | Sequence[float] = (5, 10),
-    types: Sequence[str] | None = INCIDENT_TYPES,
+    types: Sequence[str] | None = COUNTED_TYPES,
     months: tuple[int, int] = (6, 9),
     years: Sequence[int] | None = None,
     speed_kmh: float = 4.5,
@@ -337,35 +375,10 @@ def incidents_before_after(
         )
         time = walk.filter(like="_time_min").iloc[:, 0].to_numpy(dtype=float)
         before, after = summers(years, open_date, months=months)
+        head = {"facility": fid, "name": name, "opened": open_date}
         for t in thresholds:
             near = np.nan_to_num(time, nan=np.inf) <= t
-            zone_rows = {}
-            for zone, mask in (("service_area", near), ("rest_of_town", ~near)):
-                nb = int(np.isin(year[mask], before).sum())
-                na = int(np.isin(year[mask], after).sum())
-                rr = poisson_rate_ratio(na, len(after), nb, len(before), alpha=alpha)
-                zone_rows[zone] = {
-                    "facility": fid,
-                    "threshold_min": float(t),
-                    "zone": zone,
-                    "name": name,
-                    "opened": open_date,
-                    "n_summers_before": len(before),
-                    "n_summers_after": len(after),
-                    "n_before": nb,
-                    "n_after": na,
-                    "rate_before": nb / len(before) if before else np.nan,
-                    "rate_after": na / len(after) if after else np.nan,
-                    **rr,
-                }
-            z, r = zone_rows["service_area"], zone_rows["rest_of_town"]
-            z["did_per_summer"] = (z["rate_after"] - z["rate_before"]) - (
-                r["rate_after"] - r["rate_before"]
-            )
-            z.update(_ratio_of_ratios(z, r, alpha))
-            z["conclusion"] = _conclusion(z["n_before"] + z["n_after"], z, min_events)
-            r["conclusion"] = _conclusion(r["n_before"] + r["n_after"], r, min_events)
-            rows += [z, r]
+            rows += _zone_rows(head, float(t), near, year, before, after, alpha, min_events)
     out = pd.DataFrame(rows).set_index(["facility", "threshold_min", "zone"])
     out.attrs["note"] = (
         "Descriptive comparison of counts before and after opening, not a causal estimate."
