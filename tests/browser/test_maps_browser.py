@@ -159,6 +159,7 @@ FIXTURE_NAMES = [
     "renaturation",
     "renewal",
     "indicators",
+    "heat",
 ]
 
 

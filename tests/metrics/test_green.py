@@ -370,3 +370,45 @@ def test_inputs_not_modified(rule_case: dict[str, gpd.GeoDataFrame]) -> None:
     green_space_access(c["homes"], c["parks"], c["quartiers"])
     for k in c:
         pd.testing.assert_frame_equal(c[k], copies[k])
+
+
+def test_green_space_access_nearest_space_of_each_size() -> None:
+    # a home 50 m from a 0.64 ha square and 200 m from a 1.44 ha park; a home next to the park
+    x, y = 700000.0, 6900000.0
+    homes = gpd.GeoDataFrame(
+        {"id": ["h1", "h2"], "dwellings": [1, 1]},
+        geometry=[box(x, y, x + 10, y + 10), box(x + 500, y, x + 510, y + 10)],
+        crs=2154,
+    )
+    spaces = gpd.GeoDataFrame(
+        {"name": ["Square", "Parc"], "access": ["public", "public"]},
+        geometry=[box(x + 60, y, x + 140, y + 80), box(x + 210, y, x + 330, y + 120)],
+        crs=2154,
+    )
+    q = gpd.GeoDataFrame(
+        {"code": ["Q1"], "name": ["Q"], "population": [10]},
+        geometry=[box(x - 100, y - 100, x + 700, y + 300)],
+        crs=2154,
+    )
+    per = green_space_access(homes, spaces, q).residences
+    assert per["green_0_5ha_distance_m"].tolist() == [50.0, 170.0]
+    assert per["green_1ha_distance_m"].tolist() == [200.0, 170.0]
+
+
+def test_green_space_access_when_no_space_is_large_enough() -> None:
+    """Only small or private spaces: nobody has access (0, not an error), distances are NaN."""
+    q = three_quartiers()
+    homes = gpd.GeoDataFrame(
+        {"population": [10.0, 20.0]},
+        geometry=[Point(X + 50, Y + 50), Point(X + 150, Y + 50)],
+        crs=2154,
+    )
+    spaces = gpd.GeoDataFrame(
+        {"name": ["square", "private park"], "public": [True, False]},
+        geometry=[box(X + 60, Y + 60, X + 80, Y + 80), box(X, Y, X + 200, Y + 200)],
+        crs=2154,
+    )
+    out = green_space_access(homes, spaces, q)
+    assert_metric_table(out.quartiers, q)
+    assert out.quartiers.loc["all", "green_0_5ha_share"] == 0.0
+    assert out.quartiers.loc["all", "green_1ha_share"] == 0.0

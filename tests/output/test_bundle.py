@@ -115,8 +115,9 @@ def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> 
         return items
 
     build_report(territory, tmp_path, formats=("csv",), progress=progress)
-    # 6 metric steps; overview + 2 quartier maps + 4 thematic maps
-    assert seen == [("metrics", 6), ("maps", 7)]
+    # 7 metric steps (network, access, renaturation, renewal, indicators, heat and water, key
+    # figures); overview + 2 quartier maps + 4 thematic maps (no heat data: no heat map)
+    assert seen == [("metrics", 7), ("maps", 7)]
 
 
 def test_key_figures_html_formats_and_escapes(territory: Territory) -> None:

@@ -169,7 +169,7 @@ def focal_mean(
     """
     if isinstance(points, gpd.GeoSeries):
         points = gpd.GeoDataFrame(geometry=points)
-    points = as_layer(points, "points", allow_empty=True)
+    points = as_layer(points, "points")
     if not (isinstance(radius_m, int | float) and radius_m > 0):
         raise ValueError(f"radius_m must be a positive number of metres, got {radius_m!r}")
     n = len(points)

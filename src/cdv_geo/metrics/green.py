@@ -180,13 +180,47 @@ def parks(
 
 def _distance_to(geoms: np.ndarray, targets: gpd.GeoDataFrame) -> np.ndarray:
     """Straight-line distance (m) from each geometry to the nearest target (0 inside)."""
+    return _nearest_target(geoms, np.asarray(targets.geometry.array, dtype=object))[0]
+
+
+def _nearest_target(geoms: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from each geometry to the nearest target, and which target (-1: none)."""
     out = np.full(len(geoms), np.nan)
+    which = np.full(len(geoms), -1, dtype=np.int64)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(targets) == 0 or not present.any():
-        return out
-    tree = shapely.STRtree(np.asarray(targets.geometry.array, dtype=object))
-    (src, _), dist = tree.query_nearest(geoms[present], return_distance=True, all_matches=False)
-    out[np.flatnonzero(present)[src]] = dist
+        return out, which
+    tree = shapely.STRtree(targets)
+    (src, dst), dist = tree.query_nearest(geoms[present], return_distance=True, all_matches=False)
+    rows = np.flatnonzero(present)[src]
+    out[rows], which[rows] = dist, dst
+    return out, which
+
+
+def _distances_by_size(
+    geoms: np.ndarray, spaces: gpd.GeoDataFrame, sizes: list[float]
+) -> dict[float, np.ndarray]:
+    """Distance from each geometry to the nearest green space of at least each size (ha).
+
+    The smallest size is measured for every home; a larger one only where the nearest green
+    space found so far is too small (where it is large enough, the distance is the same).
+    """
+    area = spaces["area_m2"].to_numpy(dtype=float)
+    targets = np.asarray(spaces.geometry.array, dtype=object)
+    out: dict[float, np.ndarray] = {}
+    dist, which = np.full(len(geoms), np.nan), np.full(len(geoms), -1)
+    for a in sorted(set(sizes)):
+        keep = np.flatnonzero(area >= a * 1e4)
+        # homes whose nearest space (among the smaller sizes) is big enough keep it
+        redo = which < 0
+        redo[~redo] = area[which[~redo]] < a * 1e4
+        d, w = _nearest_target(geoms[redo], targets[keep])  # NaN, -1: no space that large
+        dist, which = dist.copy(), which.copy()
+        dist[redo] = d
+        found = np.full(len(w), -1)
+        found[w >= 0] = keep[w[w >= 0]]
+        which[redo] = found
+        out[a] = dist
     return out
 
 
@@ -352,7 +386,7 @@ def rule_3_30_300(
     if method not in ("focal", "exact"):
         raise ValueError(f"method={method!r}; expected 'focal' or 'exact'")
     res, gs, q = _layers(residences, green_spaces, quartiers)
-    tr = as_layer(trees, "trees", kind="tree_plantings", geometry="point", allow_empty=True)
+    tr = as_layer(trees, "trees", kind="tree_plantings", geometry="point")
     mcrs = choose_metric_crs(res, crs)
     rm = res.to_crs(mcrs)
     geoms = np.asarray(rm.geometry.array, dtype=object)
@@ -394,9 +428,7 @@ def _layers(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Coerce the residences, green spaces and (optional) quartiers of the two indicators."""
     res = as_layer(residences, "residences", kind="residences", geometry=["point", "polygon"])
-    gs = as_layer(
-        green_spaces, "green_spaces", kind="green_spaces", geometry="polygon", allow_empty=True
-    )
+    gs = as_layer(green_spaces, "green_spaces", kind="green_spaces", geometry="polygon")
     if quartiers is None:
         return res, gs, None
     return res, gs, as_layer(quartiers, "quartiers", kind="quartiers", geometry="polygon")
@@ -512,9 +544,10 @@ def green_space_access(
     geoms = np.asarray(rm.geometry.array, dtype=object)
     spaces = parks(gs.to_crs(mcrs), public_only=public_only, merge_adjacent=merge_adjacent)
     per = pd.DataFrame(index=pd.Index(feature_ids(res), name="id"))
+    distances = _distances_by_size(geoms, spaces, sizes)
     for a in sizes:  # one column pair per size asked for (a handful), not per row
         lab = _ha_label(a)
-        d = _distance_to(geoms, spaces[spaces["area_m2"] >= a * 1e4])
+        d = distances[a]
         per[f"green_{lab}_distance_m"] = d
         per[f"green_{lab}"] = _passes(d, distance_m, at_most=True)
     per["residents"] = _weights(res, persons_per_dwelling)

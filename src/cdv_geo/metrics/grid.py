@@ -264,7 +264,8 @@ def _checked_grid(grid: Any) -> tuple[gpd.GeoDataFrame, str]:
     if not isinstance(grid, gpd.GeoDataFrame):
         as_layer(grid, "grid")  # raises LayerTypeError naming the argument
     source = str(grid.attrs.get("source") or "grid")
-    return require_grid_crs(grid, None, source), source
+    grid = require_grid_crs(grid, None, source)  # says which CRS Filosofi grids are in
+    return as_layer(grid, "grid", geometry="polygon"), source
 
 
 def _dwelling_weights(

@@ -6,8 +6,13 @@ each pixel weighted by the fraction of its area inside the polygon):
 
 * per quartier: the mean and the 90th percentile (coverage-weighted) of the raster;
 * per home: the mean under its building (a point home: the pixel under it);
-* the **town's hottest decile**: homes whose heat is at or above the 90th percentile of the
-  raster's valid pixels over the territory (the ``territory`` polygons, else the whole raster).
+* the **town's hottest decile**: the tenth of the town's homes where it is hottest, i.e. homes
+  whose heat is at or above the 90th percentile of the heat of every home of the territory
+  (inside a quartier or not). Taken over the homes, not over the raster's pixels: a commune's
+  fields and woods would otherwise put every built-up home in its "hottest decile". Per quartier:
+  the share of residents, and of children, living there (about 10 % town-wide by construction;
+  a quartier well above 10 % is hotter than the town). Without homes, the threshold is the 90th
+  percentile of the raster's valid pixels over the ``territory`` polygons (else the raster).
   Per quartier: the share of residents, and of children, living there.
 
 :func:`cool_places` gathers the places where a child can cool down (water play areas, public
@@ -55,7 +60,8 @@ class HeatExposure:
     residences : pandas.DataFrame
         Per home, indexed by id: ``quartier``, ``heat``, ``hottest_decile`` (bool).
     threshold : float
-        The town's 90th percentile (in `units`): the start of the hottest decile.
+        The town's 90th percentile of the homes' heat (in `units`): the start of the hottest
+        decile.
     units : str
         The raster's units.
     """
@@ -153,7 +159,8 @@ def heat_exposure(
         Homes (points or buildings) with a `weight` column (residents) and, optionally, a
         `children` column: per-home values and the hottest-decile shares need them.
     territory : GeoDataFrame, optional
-        The town (communes layer): the hottest decile is taken over it (else the whole raster).
+        The town (communes layer): the "all" row's heat is measured over it; without homes, the
+        hottest decile too.
     weight, children : str
         The residents and children columns of `residences`.
     hottest : float, default 0.9
@@ -171,16 +178,19 @@ def heat_exposure(
         ``attrs["units"]`` holds the units.
     """
     quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
+    if territory is not None:
+        territory = as_layer(territory, "territory", geometry="polygon")
     units = heat_units(heat, units=units)
     metric = choose_metric_crs(quartiers, crs)
     q = to_metric(quartiers, metric)
     rows = _zonal_rows(q, heat, territory)
-    threshold = _town_threshold(heat, territory, hottest)
+    threshold = np.nan
     res_table = pd.DataFrame(columns=["quartier", "heat", "hottest_decile"])
     if residences is not None:
         homes = to_metric(as_layer(residences, "residences"), metric)
         code = assign_quartier(homes, q).to_numpy(dtype=object)
         h = _home_heat(homes, heat)
+        threshold = float(np.nanquantile(h, hottest)) if np.isfinite(h).any() else np.nan
         hot = np.nan_to_num(h, nan=-np.inf) >= threshold
         w = _column(homes, weight)
         c = _column(homes, children)
@@ -194,6 +204,7 @@ def heat_exposure(
             index=pd.Index(feature_ids(homes), name="id"),
         )
     else:
+        threshold = _town_threshold(heat, territory, hottest)
         for row in rows.values():
             row["reason"] = join_reasons(row.get("reason"), "no residences layer")
     table = quartier_table(

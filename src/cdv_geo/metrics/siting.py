@@ -20,6 +20,10 @@ chosen sites goes to the nearest one (ties: the first in the candidates' order).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,12 +204,31 @@ def _solve(cover: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, str]:
     for i in useful:
         prob += y[i] <= pulp.lpSum(x[j] for j in np.flatnonzero(cover[i]))
     prob += pulp.lpSum(x) == k
-    prob.solve(pulp.HiGHS(msg=False))
+    with _native_stdout_silenced():  # HiGHS prints its banner from C, whatever msg says
+        prob.solve(pulp.HiGHS(msg=False))
     status = pulp.LpStatus[prob.status]
     if status != "Optimal":
         raise CdvGeoError(f"the site-choice model was not solved ({status})")
     chosen = np.array([j for j in range(n_sites) if (x[j].value() or 0) > 0.5], dtype=int)
     return chosen, status
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for the block (C libraries write there directly)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # pragma: no cover - no stdout at all
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _credit(times: np.ndarray, cover: np.ndarray, w: np.ndarray, chosen: np.ndarray) -> np.ndarray:

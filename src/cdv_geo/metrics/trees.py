@@ -23,7 +23,12 @@ from cdv_geo.core.layers import as_layer, feature_ids, quartier_codes
 from cdv_geo.core.raster import RasterLike
 from cdv_geo.core.tables import TERRITORY, join_reasons, quartier_table
 from cdv_geo.metrics.breakdown import breakdown_table, by_columns
-from cdv_geo.metrics.species import DEFAULT_CROWN_DIAMETER_M, crown_diameters_of, diversity
+from cdv_geo.metrics.species import (
+    DEFAULT_CROWN_DIAMETER_M,
+    crown_diameters_of,
+    diversity_of,
+    species_codes,
+)
 from cdv_geo.metrics.zonal import share_stats
 
 __all__ = ["canopy_share", "crown_cover", "tree_counts", "tree_crowns", "tree_summary"]
@@ -125,7 +130,7 @@ def tree_crowns(
     2                4.0        field
     3                5.0      default
     """
-    trees = as_layer(trees, "trees", kind="tree_plantings", geometry="point", allow_empty=True)
+    trees = as_layer(trees, "trees", kind="tree_plantings", geometry="point")
     counts = tree_counts(trees)
     given = (
         pd.to_numeric(trees["crown_diameter_m"], errors="coerce").astype(float).to_numpy()
@@ -417,13 +422,18 @@ def tree_summary(
     qm = q.to_crs(choose_metric_crs(q, crs))
     ha = dict(zip(quartier_codes(q), (shapely.area(qm.geometry.array) / 1e4).tolist(), strict=True))
     pop = _population(q, population)
-    where = assign_quartier(t, qm).to_numpy(dtype=object)
-    species = (t["species"] if "species" in t.columns else pd.Series([None] * len(t))).reset_index(
-        drop=True
+    codes = list(ha)
+    # the quartier of each planting as an integer (one comparison per group, not a text one)
+    where = pd.Index(codes).get_indexer(pd.Index(assign_quartier(t, qm).to_numpy(dtype=object)))
+    number = {code: i for i, code in enumerate(codes)}
+    species = species_codes(
+        (t["species"] if "species" in t.columns else pd.Series([None] * len(t))).reset_index(
+            drop=True
+        )
     )
 
     def row(key: str, sel: np.ndarray, total: bool) -> dict[str, Any]:
-        inside = sel if key == TERRITORY else sel & (where == key)
+        inside = sel if key == TERRITORY else sel & (where == number[key])
         n = float(counts[inside].sum())
         a, p = ha.get(key, np.nan), pop.get(key, np.nan)
         out: dict[str, Any] = {
@@ -432,7 +442,7 @@ def tree_summary(
             "trees_per_ha": n / a if a > 0 else np.nan,
             "trees_per_1000_inhabitants": 1000 * n / p if p > 0 else np.nan,
         }
-        out.update(diversity(species[inside], counts[inside]))
+        out.update(diversity_of(species, counts, inside))
         out["reason"] = join_reasons(
             "territory area and population unknown: see the quartier rows"
             if key == TERRITORY
