@@ -106,6 +106,8 @@ HEAT_LABELS: dict[str, tuple[str, str]] = {
         "Rapport à l'évolution du reste de la ville (IC 95 %)",
         "Ratio to the rest of the town's change (95 % CI)",
     ),
+    "col_heat_mean": ("Chaleur moyenne ({units})", "Mean heat ({units})"),
+    "col_heat_p90": ("Chaleur, 90e centile ({units})", "Heat, 90th percentile ({units})"),
     "incidents_note": (
         "Comparaison descriptive des incidents par été avant et après l'ouverture, près de "
         "l'aire (première durée de marche) et dans le reste de la ville : rapports de taux avec "
@@ -196,6 +198,7 @@ HEAT_COLUMN_LABELS: dict[str, tuple[str, str]] = {
     ),
     "conclusion": ("Conclusion", "Conclusion"),
     "candidate": ("Site candidat", "Candidate site"),
+    "site_type": ("Type de site", "Site type"),
     "rank": ("Rang", "Rank"),
     "n_children_covered": (
         "Enfants nouvellement couverts (nombre)",

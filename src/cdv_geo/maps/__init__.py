@@ -24,6 +24,7 @@ from cdv_geo.maps.compose import (
     renaturation_map,
     renewal_map,
 )
+from cdv_geo.maps.heat_maps import heat_map
 from cdv_geo.maps.html import asset_urls, embed_snippet, escape_text, render_html, save_map
 from cdv_geo.maps.layers import (
     MapLayer,
@@ -56,6 +57,7 @@ __all__ = [
     "facilities_layer",
     "fetch_assets",
     "green_spaces_layer",
+    "heat_map",
     "indicators_map",
     "map_title",
     "overview_map",

@@ -12,6 +12,7 @@ import folium
 
 from cdv_geo.core import labels as lb
 from cdv_geo.maps.builder import check_territory, ensure_metrics
+from cdv_geo.maps.features import display_cache
 from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles
 from cdv_geo.maps.heat_maps import HEAT_OUTPUTS_MAP, has_heat_data, heat_map
 from cdv_geo.maps.html import AssetDir, render_html, save_map
@@ -130,7 +131,8 @@ def build_committee_maps(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps = progress(makers, "maps") if progress is not None else makers
-    built = [(name, make()) for name, make in steps]
+    with display_cache():  # the maps share the display form of the features they draw
+        built = [(name, make()) for name, make in steps]
     if assets == "inline":
         # Fail before writing anything when an asset is missing: no half-built bundle.
         from cdv_geo.io import atomic_path

@@ -337,7 +337,11 @@ def _panel(m: Metrics, quartiers: pd.DataFrame, lang: str) -> str | None:
     if ca is not None:
         first = float(ca.index.get_level_values("threshold_min").min())
         sel = ca.xs(("children", first), level=("weight", "threshold_min"), drop_level=False)
-        shares = {str(k[0]): lb.fmt_percent(v, lang) for k, v in sel["covered_share"].items()}
+        codes = sel.index.get_level_values("quartier")
+        shares = {
+            str(k): lb.fmt_percent(v, lang)
+            for k, v in zip(codes, sel["covered_share"], strict=True)
+        }
         rows.append(
             (lb.label("heat_children_within", lang, minutes=lb.fmt_number(first, lang)), shares)
         )

@@ -408,15 +408,17 @@ def _heat(ctx: DossierContext) -> list[str]:
         body.append(f"<h2>{esc(table_title('site_choice', lang=lang))}</h2>")
         body.append(table_html(header, rows, cls="data", numeric_from=2))
     notes = _notes(ctx, "heat", "water")
+    if he is None:  # say how to add the heat raster, rather than its bare note
+        rasters = [k for k in ctx.territory.rasters if k.startswith(("heat", "lst", "temperature"))]
+        raster_note = label("missing_raster", lang, name="heat_<year>")
+        notes = [
+            dl("heat_raster_given", lang, names=", ".join(rasters))
+            if rasters
+            else dl("no_heat_raster", lang)
+        ] + [n for n in notes if n != raster_note]
     if body:
         return body + ([missing_box(notes, lang)] if notes else [])
-    rasters = [k for k in ctx.territory.rasters if k.startswith(("heat", "lst", "temperature"))]
-    missing = [
-        dl("heat_raster_given", lang, names=", ".join(rasters))
-        if rasters
-        else dl("no_heat_raster", lang)
-    ]
-    return [missing_box(missing + notes, lang)]
+    return [missing_box(notes, lang)]
 
 
 _BUILDERS: dict[str, Callable[[DossierContext], list[str]]] = {

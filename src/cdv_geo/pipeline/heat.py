@@ -34,7 +34,8 @@ CHILDREN_WEIGHTS = ("children", "children_3_10")
 class RunLike(Protocol):
     """What the step reads of a run: the outputs wanted and the metric CRS."""
 
-    crs: CRS
+    @property
+    def crs(self) -> CRS: ...
 
     def want(self, *names: str) -> bool: ...
 
