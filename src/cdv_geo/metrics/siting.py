@@ -197,9 +197,9 @@ def _solve(cover: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, str]:
     """Solve the MCLP with HiGHS; return the chosen columns (in candidate order) and the status."""
     n_sites = cover.shape[1]
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_sites)]
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(n_sites)]
     useful = np.flatnonzero((w > 0) & cover.any(axis=1))
-    y = {i: pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in useful}
+    y = {i: prob.add_variable(f"y{i}", lowBound=0, upBound=1) for i in useful}
     prob += pulp.lpSum(float(w[i]) * y[i] for i in useful)
     for i in useful:
         prob += y[i] <= pulp.lpSum(x[j] for j in np.flatnonzero(cover[i]))
