@@ -6,12 +6,14 @@ each pixel weighted by the fraction of its area inside the polygon):
 
 * per quartier: the mean and the 90th percentile (coverage-weighted) of the raster;
 * per home: the mean under its building (a point home: the pixel under it);
-* the **town's hottest decile**: the tenth of the town's homes where it is hottest, i.e. homes
-  whose heat is at or above the 90th percentile of the heat of every home of the territory
-  (inside a quartier or not). Taken over the homes, not over the raster's pixels: a commune's
-  fields and woods would otherwise put every built-up home in its "hottest decile". Per quartier:
-  the share of residents, and of children, living there (about 10 % town-wide by construction;
-  a quartier well above 10 % is hotter than the town). Without homes, the threshold is the 90th
+* the **town's hottest decile**: the tenth of the town's residents who live where it is hottest.
+  Homes are sorted from the hottest down and their residents added up; the decile starts at the
+  heat of the home where the sum reaches 10 % of the town's residents (every home of the
+  territory, inside a quartier or not), and holds every home at least that hot. Taken over the
+  residents, not over the raster's pixels: a commune's fields and woods would otherwise put every
+  built-up home in its "hottest decile". Per quartier: the share of residents, and of children,
+  living there (about 10 % town-wide, more when one large building straddles the threshold; a
+  quartier well above 10 % is hotter than the town). Without homes, the threshold is the 90th
   percentile of the raster's valid pixels over the ``territory`` polygons (else the raster).
   Per quartier: the share of residents, and of children, living there.
 
@@ -43,7 +45,14 @@ from cdv_geo.core.raster import RasterLike, check_raster, open_raster
 from cdv_geo.core.tables import TERRITORY, join_reasons, quartier_table, rows_of
 from cdv_geo.metrics.zonal import zonal_stats
 
-__all__ = ["COOL_KINDS", "HeatExposure", "cool_places", "heat_exposure", "heat_units"]
+__all__ = [
+    "COOL_KINDS",
+    "HeatExposure",
+    "cool_places",
+    "heat_exposure",
+    "heat_units",
+    "hottest_threshold",
+]
 
 #: Facility kinds that count as cool places by default.
 COOL_KINDS: tuple[str, ...] = ("water_play_area", "fountain", "cool_room")
@@ -190,10 +199,10 @@ def heat_exposure(
         homes = to_metric(as_layer(residences, "residences"), metric)
         code = assign_quartier(homes, q).to_numpy(dtype=object)
         h = _home_heat(homes, heat)
-        threshold = float(np.nanquantile(h, hottest)) if np.isfinite(h).any() else np.nan
-        hot = np.nan_to_num(h, nan=-np.inf) >= threshold
         w = _column(homes, weight)
         c = _column(homes, children)
+        threshold = hottest_threshold(h, w, hottest)
+        hot = np.nan_to_num(h, nan=-np.inf) >= threshold
         for key, mask in rows_of(code, q).items():
             row = rows[key]
             shares = _shares(w, c, hot, mask, weight, children)
@@ -222,6 +231,31 @@ def heat_exposure(
     table.attrs["units"] = units
     table.attrs["hottest_threshold"] = threshold
     return HeatExposure(table, res_table, threshold, units)
+
+
+def hottest_threshold(heat: np.ndarray, weights: np.ndarray | None, q: float = 0.9) -> float:
+    """Return the heat where the hottest ``1 - q`` of the weight (residents) begins.
+
+    Homes are sorted from the hottest down; the threshold is the heat of the home at which the
+    cumulated weight first reaches ``(1 - q)`` of the total (homes without heat left out).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hottest_threshold(np.array([21.1, 40.9, 38.1]), np.array([10.0, 20.0, 30.0]))
+    40.9
+    >>> hottest_threshold(np.array([21.1, 40.9, 38.1]), np.array([10.0, 2.0, 30.0]))
+    38.1
+    """
+    h = np.asarray(heat, dtype=float)
+    w = np.ones(len(h)) if weights is None else np.nan_to_num(np.asarray(weights, float), nan=0.0)
+    ok = np.isfinite(h) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    order = np.argsort(-h[ok], kind="stable")
+    cum = np.cumsum(w[ok][order])
+    first = int(np.searchsorted(cum, (1 - q) * cum[-1] - 1e-9 * cum[-1]))
+    return float(h[ok][order][min(first, len(order) - 1)])
 
 
 def _zonal_rows(
