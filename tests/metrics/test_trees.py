@@ -315,3 +315,24 @@ def test_10_20_30_family_limit_is_30_percent(prunus_avium, carpinus, family_shar
     assert d["top_family_share"] == pytest.approx(family_share)
     assert d["top_species_share"] <= 0.10 and d["top_genus_share"] <= 0.20
     assert d["meets_10_20_30"] is meets
+
+
+def test_diversity_of_a_group_from_codes_parsed_once() -> None:
+    from cdv_geo.metrics.species import diversity_of, species_codes
+
+    species = pd.Series(
+        ["Tilia cordata", "tilia  cordata ", "Acer campestre", None, "Quercus robur"]
+    )
+    codes = species_codes(species)
+    d = diversity_of(codes, np.array([2, 1, 3, 4, 1]), np.array([True, True, True, True, False]))
+    # Tilia cordata 3 trees, Acer campestre 3 (a tie: the first name), 4 of unknown species
+    assert d["n_species"] == 2 and d["n_trees_species_unknown"] == 4.0
+    assert (d["top_species"], d["top_species_share"]) == ("Acer campestre", 0.5)
+    assert (d["top_genus"], d["top_genus_share"]) == ("Acer", 0.5)
+    assert (d["top_family"], d["top_family_share"]) == ("Malvaceae", 0.5)
+    assert d["meets_10_20_30"] is False
+    # nothing selected with a known species: no top species
+    none = diversity_of(
+        codes, np.array([2, 1, 3, 4, 1]), np.array([False, False, False, True, False])
+    )
+    assert none["top_species"] is None and none["n_trees_species_unknown"] == 4.0

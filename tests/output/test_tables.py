@@ -45,6 +45,21 @@ def test_write_tables_is_deterministic_and_labelled(metrics: Metrics, tmp_path: 
         write_tables(metrics, tmp_path / "c", formats=("pdf",))
 
 
+def test_workbook_leaves_per_residence_tables_to_csv(metrics: Metrics, tmp_path: Path) -> None:
+    written = write_tables(metrics, tmp_path, formats=("xlsx",), lang="en")
+    # asked for the workbook only, the per-residence table still gets its CSV file
+    assert sorted(p.name for p in written) == ["nearest.csv", "tables.xlsx"]
+    near = pd.read_csv(tmp_path / "nearest.csv")
+    assert len(near) == len(metrics.tables["nearest"])
+    book = openpyxl.load_workbook(tmp_path / "tables.xlsx")
+    assert book.sheetnames[0] == "Contents" and "Nearest service per residence" not in book
+    assert "Key figures per quartier" in book.sheetnames
+    cells = [c.value for row in book["Contents"].iter_rows() for c in row if c.value]
+    assert "nearest.csv" in cells and "Key figures per quartier" in cells
+    assert "key_figures.csv" not in cells  # (no CSV asked for: none named)
+    assert any("derived_layers.gpkg" in str(c) for c in cells)
+
+
 def test_english_labels(metrics: Metrics, tmp_path: Path) -> None:
     write_tables(metrics, tmp_path, formats=("csv",), lang="en")
     trees = pd.read_csv(tmp_path / "trees.csv")
@@ -104,7 +119,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Metrics, Path]:
 def test_no_formula_in_any_sheet(hostile: tuple[Metrics, Path]) -> None:
     m, out = hostile
     book = openpyxl.load_workbook(out / "tables.xlsx")
-    assert len(book.sheetnames) == len(m.tables)
+    # a contents sheet, then every table but the per-residence one (nearest)
+    assert book.sheetnames[0] == "Sommaire"
+    assert len(book.sheetnames) == 1 + len(set(m.tables) - {"nearest"})
     texts: set[str] = set()
     negatives = 0
     for sheet in book.worksheets:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -32,6 +36,7 @@ __all__ = [
     "checked",
     "collection",
     "column",
+    "display_cache",
     "for_display",
     "legend_head",
     "legend_note",
@@ -40,6 +45,7 @@ __all__ = [
     "popup",
     "swatch",
     "tip",
+    "tip_columns",
     "tip_parts",
     "use_canvas",
     "year_text",
@@ -87,8 +93,41 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> Any:
         return choose_metric_crs(gdf)
 
 
+#: The display geometries of the current :func:`display_cache` (None: no cache).
+_DISPLAY: ContextVar[dict[Any, dict[int, tuple[Any, Any]]] | None] = ContextVar(
+    "cdv_geo_display", default=None
+)
+
+
+@contextmanager
+def display_cache() -> Iterator[None]:
+    """Within the block, :func:`for_display` computes each geometry's display form once.
+
+    Many maps of one territory draw the same features (the homes of the overview, then of
+    each quartier): their simplification and reprojection are reused. The cache lives until
+    the block ends; an entry goes when its geometry is freed.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(700000, 6900000, 700100, 6900100)], crs=2154)
+    >>> with display_cache():
+    ...     a = for_display(g, 1.0)
+    ...     b = for_display(g.iloc[:1], 1.0)
+    >>> a.iloc[0] is b.iloc[0]
+    True
+    """
+    token = _DISPLAY.set({})
+    try:
+        yield
+    finally:
+        _DISPLAY.reset(token)
+
+
 def for_display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSeries:
     """Geometries in EPSG:4326, simplified in metres, coordinates rounded to 6 decimals.
+
+    Inside :func:`display_cache`, each geometry is converted once.
 
     Examples
     --------
@@ -97,6 +136,36 @@ def for_display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSerie
     >>> round(for_display(g, 1.0).iloc[0].bounds[0], 3)
     3.0
     """
+    cache = _DISPLAY.get()
+    if cache is None or not len(gdf):
+        return _display(gdf, simplify_m)
+    metric = metric_crs(gdf) if simplify_m else None
+    store = cache.setdefault((str(gdf.crs), str(metric), simplify_m), {})
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    out = np.empty(len(geoms), dtype=object)
+    todo: list[int] = []
+    for i, g in enumerate(geoms.tolist()):
+        hit = store.get(id(g))
+        if hit is not None and hit[0]() is g:
+            out[i] = hit[1]
+        else:
+            todo.append(i)
+    if todo:
+        done = np.asarray(_display(gdf.iloc[todo], simplify_m).values, dtype=object)
+        out[todo] = done
+        for g, d in zip(geoms[todo].tolist(), done.tolist(), strict=True):
+            if g is not None:
+                key = id(g)
+                store[key] = (weakref.ref(g, partial(_forget, store, key)), d)
+    return gpd.GeoSeries(out, index=gdf.index, crs=MAP_CRS)
+
+
+def _forget(store: dict[int, tuple[Any, Any]], key: int, _ref: Any) -> None:
+    """Drop the display form of a geometry that was freed."""
+    store.pop(key, None)
+
+
+def _display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSeries:
     geoms = gdf.geometry
     if simplify_m:
         metric = metric_crs(gdf)
@@ -182,7 +251,7 @@ def collection(geoms: gpd.GeoSeries, props: Sequence[dict[str, Any]]) -> dict[st
 def add_geojson(
     layer: MapLayer,
     gdf: gpd.GeoDataFrame,
-    props: Sequence[dict[str, Any]],
+    props: Sequence[dict[str, Any]] | dict[str, list[Any]],
     *,
     styles: Sequence[dict[str, Any]],
     texts: Texts,
@@ -193,25 +262,56 @@ def add_geojson(
     """Add `gdf` to `layer`, drawn by the runtime as GeoJSON (sets ``layer.n_features``).
 
     `props` give each feature's style index ``s``, tooltip ``t`` and popup ``p`` (indices into
-    `texts`, or a list of indices joined by line breaks). They travel as columns next to the
+    `texts`, or a list of indices joined by line breaks): one dict per feature, or a dict of
+    columns (one list per key, a value per feature: faster for big layers). They travel as
+    columns next to the
     bare geometries, not as one GeoJSON Feature each: a quarter smaller for big layers. The
     geometries are written by :func:`shapely.to_geojson` (numbers only); the texts, escaped by
     whoever built them, go through :func:`~cdv_geo.maps.html.js_json`.
     """
     arr = np.asarray(for_display(gdf, simplify_m).values)
     keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    geoms = "[" + ",".join(shapely.to_geojson(arr[keep]).tolist()) + "]"
-    kept = list(itertools.compress(props, keep.tolist()))
+    geoms = "[" + ",".join(_geojson_texts(arr[keep])) + "]"
     rest: dict[str, Any] = {}
-    for key, default in (("s", 0), ("t", -1), ("p", -1)):
-        if any(key in p for p in kept):
-            rest[key] = [p.get(key, default) for p in kept]
+    if isinstance(props, dict):
+        n_kept = int(keep.sum())
+        for key in ("s", "t", "p"):
+            if key in props:
+                rest[key] = list(itertools.compress(props[key], keep.tolist()))
+    else:
+        kept = list(itertools.compress(props, keep.tolist()))
+        n_kept = len(kept)
+        for key, default in (("s", 0), ("t", -1), ("p", -1)):
+            if any(key in p for p in kept):
+                rest[key] = [p.get(key, default) for p in kept]
     rest.update({"styles": list(styles), "texts": texts.items, **options})
     if canvas:
         rest["canvas"] = True
         rest["popups"] = "p" in rest
     Call("geojson", layer.key, RawJSON('{"geoms":' + geoms + "," + js_json(rest)[1:])).add_to(layer)
-    layer.n_features = len(kept)
+    layer.n_features = n_kept
+
+
+def _geojson_texts(geoms: np.ndarray) -> list[str]:
+    """GeoJSON text of each display geometry (within :func:`display_cache`, written once)."""
+    cache = _DISPLAY.get()
+    if cache is None:
+        return list(shapely.to_geojson(geoms).tolist())
+    store = cache.setdefault(("geojson",), {})
+    out: list[Any] = [None] * len(geoms)
+    todo: list[int] = []
+    for i, g in enumerate(geoms.tolist()):
+        hit = store.get(id(g))
+        if hit is not None and hit[0]() is g:
+            out[i] = hit[1]
+        else:
+            todo.append(i)
+    if todo:
+        done = shapely.to_geojson(geoms[todo]).tolist()
+        for i, g, text in zip(todo, geoms[todo].tolist(), done, strict=True):
+            out[i] = text
+            store[id(g)] = (weakref.ref(g, partial(_forget, store, id(g))), text)
+    return out
 
 
 def popup(title: Any, rows: Sequence[tuple[str, Any]]) -> str:
@@ -248,6 +348,56 @@ def tip_parts(texts: Texts, *parts: Any) -> list[int] | int:
         return -1
     head, *rest = items
     return [texts.add(f"<b>{head}</b>"), *(texts.add(r) for r in rest)]
+
+
+def tip_columns(texts: Texts, *columns: Sequence[Any]) -> list[list[int] | int]:
+    """:func:`tip_parts` of every row of `columns`, each distinct value escaped once.
+
+    The same indices, in the same order, as ``[tip_parts(texts, *row) for row in
+    zip(*columns)]``, without a Python call per row and value. Missing values (None, NaN) and
+    empty texts are left out.
+
+    Examples
+    --------
+    >>> t = Texts()
+    >>> tip_columns(t, ["<A>", None, "B"], ["12", "12", None]), t.items
+    ([[0, 1], [2], [3]], ['<b>&lt;A&gt;</b>', '12', '<b>12</b>', '<b>B</b>'])
+    """
+    if not columns:
+        return []
+    n = len(columns[0])
+    codes = np.full((n, len(columns)), -1, dtype=np.int64)
+    escaped: list[list[str]] = []
+    for j, col in enumerate(columns):
+        c, uniques = pd.factorize(np.asarray(col, dtype=object))
+        esc = [escape_text(u) for u in uniques]
+        empty = np.array([u == "" for u in uniques] + [True], dtype=bool)
+        codes[:, j] = np.where(empty[c], -1, c)
+        escaped.append(esc)
+    present = codes >= 0
+    head = np.where(present.any(axis=1), np.argmax(present, axis=1), len(columns))
+    ids = np.full(codes.shape, -1, dtype=np.int64)
+    # every (column, bold?, value) met, first by the row it first appears in: Texts order
+    met: list[tuple[int, int, str, int, int]] = []
+    lookup: list[tuple[int, np.ndarray, np.ndarray]] = []
+    for j in range(len(columns)):
+        for bold, sel in ((True, head == j), (False, present[:, j] & (head < j))):
+            rows = np.flatnonzero(sel)
+            values, first = np.unique(codes[rows, j], return_index=True)
+            table = np.full(len(escaped[j]), -1, dtype=np.int64)
+            lookup.append((j, rows, table))
+            for v, r in zip(values.tolist(), rows[first].tolist(), strict=True):
+                html = f"<b>{escaped[j][v]}</b>" if bold else escaped[j][v]
+                met.append((r, j, html, len(lookup) - 1, v))
+    for _, _, html, which, v in sorted(met, key=lambda m: (m[0], m[1])):
+        lookup[which][2][v] = texts.add(html)
+    for j, rows, table in lookup:
+        ids[rows, j] = table[codes[rows, j]]
+    used = present & (np.arange(len(columns)) >= head[:, None])
+    return [
+        [i for i, u in zip(row, keep, strict=True) if u] or -1
+        for row, keep in zip(ids.tolist(), used.tolist(), strict=True)
+    ]
 
 
 def tip(*parts: Any) -> str:

@@ -24,7 +24,7 @@ from cdv_geo.maps.features import (
     popup,
     swatch,
     tip,
-    tip_parts,
+    tip_columns,
     use_canvas,
     year_text,
 )
@@ -304,17 +304,11 @@ def _walk_times(gdf: gpd.GeoDataFrame, nearest: pd.DataFrame | None, col: str) -
 
 def _number_texts(values: np.ndarray, name: str, lang: str) -> list[str | None]:
     """``name : value`` for each value (None where missing), each distinct value formatted once."""
-    cache: dict[Any, str] = {}
-    out: list[str | None] = []
-    for v in values:
-        if v is None:
-            out.append(None)
-            continue
-        text = cache.get(v)
-        if text is None:
-            text = cache[v] = lb.kv(name, lb.fmt_number(v, lang), lang)
-        out.append(text)
-    return out
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    texts = np.array(
+        [lb.kv(name, lb.fmt_number(v, lang), lang) for v in distinct] + [None], dtype=object
+    )
+    return texts[codes].tolist()
 
 
 def residences_layer(
@@ -383,22 +377,26 @@ def residences_layer(
             finite, np.searchsorted(edges, np.nan_to_num(times), side="right"), len(classes) - 1
         )
         walk_head, unreachable = lb.label("walk_time", lang), lb.label("unreachable", lang)
-        walk = [
-            lb.kv(walk_head, f"{lb.fmt_number(t, lang, 1)} min ({service_label})", lang)
-            if ok
-            else unreachable
-            for t, ok in zip(times, finite, strict=True)
-        ]
+        # each distinct time (to the tenth of a minute) labelled once
+        tenths = np.array([f"{t:.1f}" if ok else "" for t, ok in zip(times, finite, strict=True)])
+        codes, distinct = pd.factorize(tenths)
+        walk_texts = np.array(
+            [
+                lb.kv(walk_head, f"{lb.fmt_number(float(t), lang, 1)} min ({service_label})", lang)
+                if t
+                else unreachable
+                for t in distinct
+            ],
+            dtype=object,
+        )
+        walk = walk_texts[codes].tolist()
     heads = [n if n is not None else plain for n in column(gdf, "name")]
     texts = Texts()
-    props = [
-        {"s": int(s), "t": tip_parts(texts, h, d, p, w)}
-        for s, h, d, p, w in zip(style_idx, heads, parts[0], parts[1], walk, strict=True)
-    ]
+    tips = tip_columns(texts, heads, parts[0], parts[1], walk)
     add_geojson(
         layer,
         gdf,
-        props,
+        {"s": style_idx.tolist(), "t": tips},
         styles=styles,
         texts=texts,
         simplify_m=simplify_m,

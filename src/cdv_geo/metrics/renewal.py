@@ -330,7 +330,11 @@ def _stock(
             )
         where = assign_quartier(residences, quart).to_numpy(dtype=object)
         dw = residences["dwellings"].astype(float).fillna(0.0).to_numpy()
-        values = {k: float(dw[where == k].sum()) for k in keys[:-1]}
+        # one pass over the homes (not one mask per quartier)
+        codes = pd.Index(keys[:-1]).get_indexer(pd.Index(where))
+        inside = codes >= 0
+        sums = np.bincount(codes[inside], weights=dw[inside], minlength=len(keys) - 1)
+        values = dict(zip(keys[:-1], sums.tolist(), strict=True))
         values[TERRITORY] = float(dw.sum())
         how = ""
     elif "dwellings" in quart.columns:

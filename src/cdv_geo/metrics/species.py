@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,12 @@ __all__ = [
     "CROWN_DIAMETERS_M",
     "DEFAULT_CROWN_DIAMETER_M",
     "GENUS_FAMILY",
+    "SpeciesCodes",
     "crown_diameters_of",
     "diversity",
+    "diversity_of",
     "genus_of",
+    "species_codes",
 ]
 
 #: Crown diameter (m) used for a tree whose species is not in :data:`CROWN_DIAMETERS_M`.
@@ -192,11 +196,64 @@ def crown_diameters_of(
     return diam[codes], how[codes]
 
 
-def _top(weights: np.ndarray, labels: np.ndarray) -> tuple[Any, float]:
-    """Label holding the largest weight (ties: first met) and that weight."""
-    s = pd.Series(weights, index=labels).groupby(level=0).sum()
-    s = s.sort_values(ascending=False, kind="stable")
-    return (s.index[0], float(s.iloc[0])) if len(s) else (None, np.nan)
+@dataclass(frozen=True)
+class SpeciesCodes:
+    """The species, genus and family of each planting, parsed once, as integer codes.
+
+    Codes index the sorted `*_names` arrays; -1 where unknown. See :func:`species_codes`.
+    """
+
+    known: np.ndarray
+    species: np.ndarray
+    species_names: np.ndarray
+    genus: np.ndarray
+    genus_names: np.ndarray
+    family: np.ndarray
+    family_names: np.ndarray
+
+
+def species_codes(species: pd.Series) -> SpeciesCodes:
+    """Parse the species names of a layer once: species, genus and family codes.
+
+    Names are normalised (spaces collapsed, ``Genus species`` case); the family comes from
+    :data:`GENUS_FAMILY`.
+
+    Examples
+    --------
+    >>> c = species_codes(pd.Series(["tilia  cordata", None, "Acer campestre"]))
+    >>> c.species.tolist(), c.species_names.tolist(), c.family_names.tolist()
+    ([1, -1, 0], ['Acer campestre', 'Tilia cordata'], ['Malvaceae', 'Sapindaceae'])
+    """
+    text = species.astype(object).where(species.notna(), "").astype(str).str.strip()
+    known = (text != "").to_numpy()
+    norm = pd.Series(np.full(len(text), None, dtype=object))
+    norm[known] = text[known].str.split().str.join(" ").str.capitalize().to_numpy()
+    genus = norm.str.split().str[0]
+    family = genus.str.lower().map(GENUS_FAMILY)
+    sp, sp_names = pd.factorize(norm, sort=True)
+    ge, ge_names = pd.factorize(genus, sort=True)
+    fa, fa_names = pd.factorize(family, sort=True)
+    return SpeciesCodes(
+        known,
+        sp,
+        np.asarray(sp_names, dtype=object),
+        ge,
+        np.asarray(ge_names, dtype=object),
+        fa,
+        np.asarray(fa_names, dtype=object),
+    )
+
+
+def _top(weights: np.ndarray, codes: np.ndarray, names: np.ndarray) -> tuple[Any, float, int]:
+    """Label holding the largest weight (ties: first in sorted order), that weight, labels met."""
+    ok = codes >= 0
+    if not ok.any():
+        return None, np.nan, 0
+    sums = np.bincount(codes[ok], weights=weights[ok], minlength=len(names))
+    met = np.bincount(codes[ok], minlength=len(names)) > 0
+    sums = np.where(met, sums, -np.inf)
+    best = int(np.argmax(sums))
+    return names[best], float(sums[best]), int(met.sum())
 
 
 def diversity(species: pd.Series, counts: np.ndarray) -> dict[str, Any]:
@@ -227,10 +284,28 @@ def diversity(species: pd.Series, counts: np.ndarray) -> dict[str, Any]:
     >>> d["top_species"], d["top_species_share"], d["meets_10_20_30"], d["n_trees_species_unknown"]
     ('Tilia cordata', 0.75, False, 2.0)
     """
-    text = species.astype(object).where(species.notna(), "").astype(str).str.strip()
-    known = (text != "").to_numpy()
+    return diversity_of(species_codes(species.reset_index(drop=True)), counts)
+
+
+def diversity_of(
+    codes: SpeciesCodes, counts: np.ndarray, selected: np.ndarray | None = None
+) -> dict[str, Any]:
+    """:func:`diversity` of the plantings `selected` (all by default), from parsed `codes`.
+
+    Parse a layer once with :func:`species_codes`, then ask for each group of plantings.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> c = species_codes(pd.Series(["Tilia cordata", "Acer campestre", "Tilia cordata"]))
+    >>> d = diversity_of(c, np.array([3, 1, 1]), np.array([False, True, True]))
+    >>> d["n_species"], d["top_species"], d["top_species_share"]  # a tie: the first name
+    (2, 'Acer campestre', 0.5)
+    """
     counts = np.asarray(counts, dtype=float)
-    out: dict[str, Any] = {"n_trees_species_unknown": float(counts[~known].sum())}
+    sel = np.ones(len(counts), dtype=bool) if selected is None else np.asarray(selected, bool)
+    known = sel & codes.known
+    out: dict[str, Any] = {"n_trees_species_unknown": float(counts[sel & ~codes.known].sum())}
     w = counts[known]
     total = float(w.sum())
     if total <= 0:
@@ -245,15 +320,12 @@ def diversity(species: pd.Series, counts: np.ndarray) -> dict[str, Any]:
             "top_family_share": np.nan,
             "meets_10_20_30": pd.NA,
         }
-    norm = text[known].str.split().str.join(" ").str.capitalize()
-    genus = norm.str.split().str[0]
-    family = genus.str.lower().map(GENUS_FAMILY)
-    fam_known = family.notna().to_numpy()
-    top_s, w_s = _top(w, norm.to_numpy())
-    top_g, w_g = _top(w, genus.to_numpy())
-    top_f, w_f = _top(w[fam_known], family[fam_known].to_numpy())
+    top_s, w_s, n_species = _top(w, codes.species[known], codes.species_names)
+    top_g, w_g, _ = _top(w, codes.genus[known], codes.genus_names)
+    fam = codes.family[known]
+    top_f, w_f, _ = _top(w, fam, codes.family_names)
     family_ok: Any
-    if fam_known.all():
+    if (fam >= 0).all():
         family_ok = bool(w_f / total <= 0.30)
     elif top_f is not None and w_f / total > 0.30:
         family_ok = False  # already over the limit among the known families
@@ -263,7 +335,7 @@ def diversity(species: pd.Series, counts: np.ndarray) -> dict[str, Any]:
     verdict: Any = False if not (species_ok and genus_ok) else family_ok
     return {
         **out,
-        "n_species": int(norm.nunique()),
+        "n_species": n_species,
         "top_species": top_s,
         "top_species_share": w_s / total,
         "top_genus": top_g,

@@ -100,7 +100,7 @@ class NetworkBuilders:
         target = choose_metric_crs(lines, crs)
         gdf = lines.to_crs(target) if not CRS.from_user_input(lines.crs).equals(target) else lines
         if walkable_only and "highway" in gdf.columns:
-            gdf = gdf.loc[np.array([is_walkable_class(h) for h in gdf["highway"]], dtype=bool)]
+            gdf = gdf.loc[_walkable_rows(gdf["highway"])]
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
         linear = np.isin(shapely.get_type_id(geoms), (1, 2, 5))
@@ -219,8 +219,10 @@ class NetworkBuilders:
             coords = np.array([xy[iu], xy[iv]]) if geom is None else shapely.get_coordinates(geom)
             # one edge per street: an osmnx two-way street is stored in both directions
             lo, hi = (iu, iv) if iu <= iv else (iv, iu)
-            canon = coords if iu <= iv else coords[::-1]
-            key = (lo, hi, np.round(canon, 6).tobytes())
+            canon = np.round(coords if iu <= iv else coords[::-1], 6).tobytes()
+            if iu == iv:  # a loop: osmnx stores it once each way round
+                canon = min(canon, np.round(coords[::-1], 6).tobytes())
+            key = (lo, hi, canon)
             if key in seen:
                 continue
             seen.add(key)
@@ -327,6 +329,8 @@ class NetworkBuilders:
         p = Path(path)
         if not p.is_file():
             raise NetworkError(f"OSM file {p} not found; check the path")
+        if p.name.lower().endswith(".pbf"):  # not XML: the same network, read by pyosmium
+            return cast(Any, cls).from_osm_pbf(p, crs=crs, largest_component=largest_component)
         opener: Any = bz2.open if p.suffix == ".bz2" else gzip.open if p.suffix == ".gz" else open
         try:
             with opener(p, "rb") as fh:
@@ -439,3 +443,20 @@ def _flat(value: Any) -> Any:
     if isinstance(value, list):
         return ";".join(str(x) for x in value)
     return value
+
+
+def _walkable_rows(highway: pd.Series) -> np.ndarray:
+    """Return which rows of a ``highway`` column are walked (each distinct class judged once).
+
+    Examples
+    --------
+    >>> _walkable_rows(pd.Series(["residential", None, "motorway", "residential"])).tolist()
+    [True, True, False, True]
+    """
+    text = highway.where(highway.map(lambda h: isinstance(h, str)).astype(bool))
+    classes = pd.unique(text.dropna())
+    walked = {c: is_walkable_class(c) for c in classes}
+    out = np.ones(len(text), dtype=bool)
+    has = text.notna().to_numpy()
+    out[has] = text[has].map(walked).to_numpy(dtype=bool)
+    return out

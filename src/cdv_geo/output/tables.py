@@ -13,6 +13,12 @@ LibreOffice (CSV injection, OWASP). So:
 - in **CSV** files, a text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
   prefixed with a single quote ``'`` (what OWASP recommends: the spreadsheet then shows it as
   text); numeric columns are left as they are, so a negative number stays a number.
+
+The workbook holds the tables a committee reads: the per-quartier tables, one sheet each, after
+a first sheet that lists them. The per-feature tables (one row per residence, indexed by the
+feature ``id``, such as ``nearest``: 100,000 rows for a big city) are left out of it: they are
+in their CSV file (written even when only ``xlsx`` is asked for) and in the GeoPackage, which
+open in QGIS; the first sheet says so.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels import check_lang, column_label, fmt_number, kind_label, label
+from cdv_geo.core.labels_heat import conclusion_text
 from cdv_geo.io import atomic_path, write_layer
 from cdv_geo.pipeline import TABLES, Metrics
 
 __all__ = [
     "FORMULA_TRIGGERS",
+    "is_per_feature",
     "labelled_table",
     "neutralise_text",
     "safe_for_csv",
@@ -58,6 +66,23 @@ def neutralise_text(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def is_per_feature(table: pd.DataFrame) -> bool:
+    """Return True for a per-feature table (one row per feature, indexed by the feature ``id``).
+
+    Such tables (``nearest``: one row per residence) go to CSV and GeoPackage, not to the
+    XLSX workbook.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> is_per_feature(pd.DataFrame({"x": [1]}, index=pd.Index(["r1"], name="id")))
+    True
+    >>> is_per_feature(pd.DataFrame({"x": [1]}, index=pd.Index(["QP1"], name="quartier")))
+    False
+    """
+    return table.index.nlevels == 1 and table.index.name == "id"
 
 
 def _neutralise_index(index: pd.Index) -> pd.Index:
@@ -109,6 +134,9 @@ def _column_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
             service=kind_label(str(attrs["service"]), lang),
         )
         return f"{text} (0–1)"
+    if column in ("heat_mean", "heat_p90") and attrs.get("units"):
+        # the heat raster's units (°C, K, index...): a heat table is unreadable without them
+        return label(f"col_{column}", lang, units=attrs["units"])
     return column_label(column, lang=lang)
 
 
@@ -127,6 +155,8 @@ def labelled_table(table: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
     """
     check_lang(lang)
     out = _deterministic(table)
+    if "conclusion" in out.columns:  # the incidents' conclusions, in the reader's language
+        out["conclusion"] = [conclusion_text(str(c), lang) for c in out["conclusion"]]
     attrs = {str(k): v for k, v in table.attrs.items()}
     out.columns = [_column_label(str(c), attrs, lang) for c in out.columns]
     if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
@@ -153,13 +183,15 @@ def write_tables(
     formats: Sequence[str] = ("csv",),
     lang: str = "fr",
 ) -> list[Path]:
-    r"""Write every metric table: one CSV per table, one XLSX sheet per table, a GeoPackage.
+    r"""Write every metric table: one CSV per table, an XLSX workbook, a GeoPackage.
 
-    CSV files are UTF-8 with ``\n`` line ends and floats rounded to 6 decimals, so the same
-    input gives byte-identical files. The GeoPackage ``derived_layers.gpkg`` holds the derived
-    layers (service areas, residences with walking times, quartiers with their key figures) and
-    opens in QGIS. Every file is written atomically, and no text of the data is written as a
-    formula (see the module docstring).
+    The workbook ``tables.xlsx`` opens on a sheet listing its tables, then holds one sheet per
+    table but the per-feature ones (:func:`is_per_feature`, e.g. ``nearest``), which are written
+    as CSV files (see the module docstring). CSV files are UTF-8 with ``\n`` line ends and
+    floats rounded to 6 decimals, so the same input gives byte-identical files. The GeoPackage
+    ``derived_layers.gpkg`` holds the derived layers (service areas, residences with walking
+    times, quartiers with their key figures) and opens in QGIS. Every file is written
+    atomically, and no text of the data is written as a formula (see the module docstring).
 
     Parameters
     ----------
@@ -202,20 +234,18 @@ def write_tables(
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     tables = dict(sorted(metrics.tables.items()))
-    if "csv" in formats:
-        for name, table in tables.items():
-            path = out / f"{name}.csv"
-            with atomic_path(path) as tmp:
-                safe_for_csv(labelled_table(table, lang=lang)).to_csv(
-                    tmp,
-                    lineterminator="\n",
-                    encoding="utf-8",
-                    index=not isinstance(table.index, pd.RangeIndex),
-                )
-            written.append(path)
+    as_csv = [
+        name
+        for name, table in tables.items()
+        if "csv" in formats or ("xlsx" in formats and is_per_feature(table))
+    ]
+    for name in as_csv:
+        path = out / f"{name}.csv"
+        _write_csv(tables[name], path, lang)
+        written.append(path)
     if "xlsx" in formats and tables:
         path = out / "tables.xlsx"
-        _write_xlsx(tables, path, lang)
+        _write_xlsx(tables, path, lang, with_csv="csv" in formats)
         written.append(path)
     if "gpkg" in formats and metrics.layers:
         path = out / "derived_layers.gpkg"
@@ -226,12 +256,65 @@ def write_tables(
     return written
 
 
-def _write_xlsx(tables: Mapping[str, pd.DataFrame], path: Path, lang: str) -> None:
-    """Write one sheet per table; every text cell is a string cell, never a formula."""
-    used: set[str] = set()
+def _write_csv(table: pd.DataFrame, path: Path, lang: str) -> None:
+    with atomic_path(path) as tmp:
+        safe_for_csv(labelled_table(table, lang=lang)).to_csv(
+            tmp,
+            lineterminator="\n",
+            encoding="utf-8",
+            index=not isinstance(table.index, pd.RangeIndex),
+        )
+
+
+#: The texts of the workbook's first sheet.
+_CONTENTS = {
+    "fr": {
+        "sheet": "Sommaire",
+        "header": ("Feuille", "Tableau", "Fichier CSV"),
+        "left_out": "Tableaux par élément, hors de ce classeur (une ligne par élément)",
+        "where": (
+            "Ces tableaux sont dans leur fichier CSV, à côté de ce classeur, et dans les couches "
+            "de derived_layers.gpkg (à ouvrir dans QGIS)."
+        ),
+    },
+    "en": {
+        "sheet": "Contents",
+        "header": ("Sheet", "Table", "CSV file"),
+        "left_out": "Per-feature tables, not in this workbook (one row per feature)",
+        "where": (
+            "These tables are in their CSV file, next to this workbook, and in the layers of "
+            "derived_layers.gpkg (open it in QGIS)."
+        ),
+    },
+}
+
+
+def _write_xlsx(
+    tables: Mapping[str, pd.DataFrame], path: Path, lang: str, *, with_csv: bool
+) -> None:
+    """Write a contents sheet, then one sheet per per-quartier table; no cell is a formula."""
+    text = _CONTENTS[lang]
+    used = {str(text["sheet"]).lower()}
+    sheets: list[tuple[str, str, pd.DataFrame]] = []
+    left_out: list[str] = []
+    for name, table in tables.items():
+        if is_per_feature(table):
+            left_out.append(name)
+        else:
+            sheets.append((name, _sheet_name(table_title(name, lang=lang), used), table))
+    rows = [
+        [sheet, table_title(name, lang=lang), f"{name}.csv" if with_csv else ""]
+        for name, sheet, _ in sheets
+    ]
+    if left_out:
+        rows += [["", "", ""], [str(text["left_out"]), "", ""]]
+        rows += [["", table_title(name, lang=lang), f"{name}.csv"] for name in left_out]
+        rows += [[str(text["where"]), "", ""]]
+    contents = pd.DataFrame(rows, columns=list(text["header"]))
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, table in tables.items():
-            sheet = _sheet_name(table_title(name, lang=lang), used)
+        contents.to_excel(xl, sheet_name=str(text["sheet"]), index=False)
+        _text_cells(xl.sheets[str(text["sheet"])].iter_rows())
+        for _, sheet, table in sheets:
             _xlsx_text(labelled_table(table, lang=lang)).to_excel(xl, sheet_name=sheet)
             _text_cells(xl.sheets[sheet].iter_rows())
 
