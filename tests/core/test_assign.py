@@ -88,3 +88,29 @@ def test_split_by_quartier_areas_add_up():
 def test_quartiers_must_be_a_layer():
     with pytest.raises(CdvGeoError, match="quartiers"):
         assign_quartier([Point(0, 0)], pd.DataFrame({"code": ["x"]}))
+
+
+def test_result_is_named_quartier_and_largest_share_wins_over_code_order():
+    # 7 m² in QP3, 3 m² in QP1: the larger share wins even though QP1 has the smaller code
+    out = assign_quartier([box(3, 0, 13, 1)], QUARTIERS)
+    assert out.name == "quartier"
+    assert out.tolist() == ["QP3"]
+
+
+def test_degenerate_features_count_where_their_point_lies():
+    # a zero-length line (no length to share) on the QP3|QP1 border: the point rule
+    assert assign_quartier([LineString([(10, 5), (10, 5)])], QUARTIERS).tolist() == ["QP1"]
+
+
+def test_split_lines_by_length():
+    parts = split_by_quartier([LineString([(5, 5), (15, 5)])], QUARTIERS)
+    assert dict(zip(parts["quartier"], parts["measure"], strict=True)) == pytest.approx(
+        {"QP1": 5.0, "QP3": 5.0}
+    )
+    assert parts["share"].tolist() == pytest.approx([0.5, 0.5])
+
+
+def test_quartiers_must_be_polygons():
+    points = gpd.GeoDataFrame({"code": ["QP1"]}, geometry=[Point(0, 0)], crs=2154)
+    with pytest.raises(CdvGeoError, match="quartiers"):
+        assign_quartier([Point(0, 0)], points)

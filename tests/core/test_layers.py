@@ -39,3 +39,25 @@ def test_empty_allowed_on_request():
 def test_quartier_codes_prefers_code():
     assert quartier_codes(pd.DataFrame({"id": ["a"], "code": ["QP1"]})).tolist() == ["QP1"]
     assert quartier_codes(pd.DataFrame({"id": ["a"]})).tolist() == ["a"]
+
+
+def test_kind_validates_once():
+    import cdv_geo.schema  # noqa: F401  (registers the schema validator)
+
+    raw = gpd.GeoDataFrame({"nom": ["CCAS"], "type": ["CCAS"]}, geometry=[Point(0, 0)], crs=2154)
+    checked = as_layer(raw, "facilities", kind="facilities")
+    assert checked is not raw and checked["kind"].tolist() == ["ccas"]
+    assert checked["name"].tolist() == ["CCAS"]
+    # an already validated layer passes through untouched
+    assert as_layer(checked, "facilities", kind="facilities") is checked
+
+
+def test_messages_say_how_to_recover():
+    with pytest.raises(LayerTypeError, match=r"read_layer\(path, 'facilities'\)"):
+        as_layer(pd.DataFrame({"x": [1]}), "facilities", kind="facilities")
+    with pytest.raises(LayerTypeError, match="points_from_xy"):
+        as_layer(pd.DataFrame({"x": [1]}), "homes")
+    g = gpd.GeoDataFrame(geometry=[Point(0, 0)])
+    g.attrs["source"] = "arbres.shp"
+    with pytest.raises(CRSError, match=r"\(arbres\.shp\).*set_crs"):
+        as_layer(g, "trees")

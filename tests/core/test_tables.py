@@ -65,3 +65,20 @@ def test_long_table_levels():
     assert_metric_table(t, Q, levels=["kind"])
     with pytest.raises(AssertionError, match="index levels"):
         assert_metric_table(t, Q)
+
+
+def test_names_fall_back_on_codes_and_missing_names_are_none():
+    t = quartier_table(pd.DataFrame({"code": ["QP1", "QP2"]}), {"QP1": {"n_trees": 1}})
+    assert t["name"].tolist() == ["QP1", "QP2", "ensemble"]
+    assert np.isnan(t.loc["QP2", "n_trees"])  # no row given: NaN, never 0
+    q = pd.DataFrame({"code": ["QP1"], "name": [np.nan]})
+    names = quartier_table(q, {})["name"]
+    assert pd.isna(names.iloc[0]) and names.iloc[1] == "ensemble"
+
+
+def test_reason_column_kept_only_when_used_and_last():
+    q = pd.DataFrame({"code": ["QP1"], "name": ["A"]})
+    t = quartier_table(q, {"QP1": {"reason": "x", "n_a": 1}, "all": {"n_a": 2}}, columns=["n_a"])
+    assert t.columns.tolist() == ["name", "n_a", "reason"]
+    t = quartier_table(q, {"QP1": {"reason": None, "n_a": 1}, "all": {"n_a": 2}})
+    assert "reason" not in t.columns
