@@ -36,6 +36,7 @@ from cdv_geo.core.crs import check_metric_crs
 from cdv_geo.core.errors import CdvGeoWarning, NetworkError
 from cdv_geo.core.layers import as_layer
 from cdv_geo.network.builders import NetworkBuilders
+from cdv_geo.network.pbf import read_osm_network
 from cdv_geo.network.routing import Routes, adjacency, route
 from cdv_geo.network.snapping import SegmentGrid
 
@@ -69,8 +70,8 @@ class WalkNetwork(NetworkBuilders):
     """An undirected walking network in a metric CRS, held as arrays.
 
     Build it with one of the constructors (:meth:`from_lines`, :meth:`from_osm_xml`,
-    :meth:`from_graphml`, :meth:`from_graph`, :meth:`from_place`, :meth:`from_polygon`) or
-    directly from arrays with this class.
+    :meth:`from_osm_pbf`, :meth:`from_graphml`, :meth:`from_graph`, :meth:`from_place`,
+    :meth:`from_polygon`) or directly from arrays with this class.
 
     Parameters
     ----------
@@ -232,6 +233,58 @@ class WalkNetwork(NetworkBuilders):
         self._grid = SegmentGrid(self.edge_geometry)
         # what queries read, computed with the network so that none pays for it on first use
         _ = self.csr, self.components, self._edge_uv, self._grid.strtree
+
+    @classmethod
+    def from_osm_pbf(
+        cls,
+        path: Any,
+        *,
+        bbox: Any = None,
+        polygon: Any = None,
+        crs: Any = None,
+        largest_component: bool = True,
+    ) -> WalkNetwork:
+        """Build the network from an OpenStreetMap ``.osm.pbf`` extract (read with pyosmium).
+
+        The same network as :meth:`from_osm_xml` on the same data (same walking filter, nodes,
+        edges and lengths), built with arrays: many times faster and lighter on a large extract
+        (:mod:`cdv_geo.network.pbf` gives the rules).
+
+        Parameters
+        ----------
+        path : path-like
+            The extract (e.g. from download.geofabrik.de, cut with ``osmium extract``).
+        bbox : tuple, optional
+            ``(west, south, east, north)`` in degrees: keep the streets inside.
+        polygon : shapely (Multi)Polygon in EPSG:4326, or a layer with a CRS, optional
+            Keep the streets inside it.
+        crs : optional
+            Metric CRS; EPSG:2154 in metropolitan France, else the UTM zone.
+        largest_component : bool, default True
+            Keep only the largest connected part.
+
+        Raises
+        ------
+        NetworkError
+            A missing or unreadable file, no walkable way, no street in the bbox or polygon.
+
+        Examples
+        --------
+        >>> import osmium, tempfile
+        >>> from pathlib import Path
+        >>> pbf = str(Path(tempfile.mkdtemp()) / "tiny.osm.pbf")
+        >>> with osmium.SimpleWriter(pbf) as w:
+        ...     w.add_node(osmium.osm.mutable.Node(id=1, location=(3.32, 49.380)))
+        ...     w.add_node(osmium.osm.mutable.Node(id=2, location=(3.32, 49.381)))
+        ...     w.add_way(osmium.osm.mutable.Way(id=10, nodes=[1, 2], tags={"highway": "path"}))
+        >>> net = WalkNetwork.from_osm_pbf(pbf)
+        >>> net.crs.to_epsg(), round(float(net.edge_length[0]), 1)
+        (2154, 111.3)
+        """
+        a = read_osm_network(path, bbox=bbox, polygon=polygon, crs=crs)
+        return cls(a.node_xy, a.edge_u, a.edge_v, a.edge_geometry, crs=a.crs,
+                   node_ids=a.node_ids, edge_data=a.edge_data,
+                   largest_component=largest_component, source=a.source)  # fmt: skip
 
     # --- description ---------------------------------------------------------------------------
 

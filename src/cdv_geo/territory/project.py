@@ -80,10 +80,10 @@ def read_project(
     layers, repaired = _read_layers(config.get("layers", {}), p, repair, problems)
     network = _paths(config.get("network", {}), base, "network", problems)
     for key in network:
-        if key not in ("osm_xml", "graphml"):
+        if key not in ("osm_xml", "osm_pbf", "graphml"):
             problems.append(
                 Problem(
-                    f"unknown [network] entry {key!r}; expected osm_xml or graphml",
+                    f"unknown [network] entry {key!r}; expected osm_xml, osm_pbf or graphml",
                     file=str(p),
                     layer="network",
                 )
