@@ -21,6 +21,7 @@ __all__ = [
     "MAP_CRS",
     "check_metric_crs",
     "choose_metric_crs",
+    "is_undefined_crs",
     "require_crs",
     "to_metric",
 ]
@@ -31,6 +32,29 @@ MAP_CRS = "EPSG:4326"
 # Metropolitan France and Corsica, in degrees (west, south, east, north): where Lambert-93 is
 # the legal projection. Outside it (overseas QPV, or anywhere else) a UTM zone is estimated.
 _METROPOLE_BBOX = (-5.5, 41.0, 10.0, 51.5)
+
+
+def is_undefined_crs(crs: Any) -> bool:
+    """Tell whether `crs` is missing or one of GDAL's placeholders for "no CRS".
+
+    A GeoPackage layer whose ``srs_id`` is -1 ("Undefined Cartesian SRS") or 0 ("Undefined
+    geographic SRS"), as INSEE's grids and some QGIS exports carry, is read by GDAL as a
+    *defined* CRS of that name: taken at its word, its Lambert-93 metres would become degrees.
+
+    Examples
+    --------
+    >>> is_undefined_crs(None), is_undefined_crs("EPSG:2154")
+    (True, False)
+    >>> is_undefined_crs('LOCAL_CS["Undefined Cartesian SRS",UNIT["unknown",0]]')
+    True
+    """
+    if crs is None:
+        return True
+    try:
+        c = CRS.from_user_input(crs)
+    except Exception:  # pyproj's own CRSError: not ours to judge here
+        return False
+    return c.to_epsg() is None and c.name.lower().startswith("undefined")
 
 
 def require_crs(gdf: gpd.GeoDataFrame, source: str | None = None) -> CRS:
@@ -54,7 +78,7 @@ def require_crs(gdf: gpd.GeoDataFrame, source: str | None = None) -> CRS:
     >>> require_crs(gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=2154)).to_epsg()
     2154
     """
-    if gdf.crs is None:
+    if is_undefined_crs(gdf.crs):
         name = f" {source}" if source else ""
         raise CRSError(
             f"layer{name} has no coordinate reference system. Add one (for a shapefile, the .prj "

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cdv_geo.core.crs import is_undefined_crs
 from cdv_geo.core.errors import CRSError, DataValidationError, LayerTypeError, Problem
 
 __all__ = ["GEOMETRY_FAMILIES", "as_layer", "feature_ids", "quartier_codes", "set_validator"]
@@ -95,7 +96,7 @@ def as_layer(
         )
     source = obj.attrs.get("source")
     where = f" ({source})" if source else ""
-    if obj.crs is None:
+    if is_undefined_crs(obj.crs):
         raise CRSError(
             f"{name} layer{where} has no coordinate reference system. Set it with "
             f"{name}.set_crs('EPSG:2154') (or the CRS its coordinates are in), pass crs= to the "

@@ -14,6 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from cdv_geo.core.crs import is_undefined_crs
 from cdv_geo.core.errors import CRSError, DataValidationError, Problem
 from cdv_geo.io.insee_text import parse_value, read_rows
 from cdv_geo.io.layers import assign_crs, read_vector
@@ -147,7 +148,7 @@ def require_grid_crs(grid: gpd.GeoDataFrame, crs: Any, source: str) -> gpd.GeoDa
     ...
     cdv_geo.core.errors.CRSError: the grid carreaux.shp has no coordinate reference system; ...
     """
-    if grid.crs is None and crs is None:
+    if is_undefined_crs(grid.crs) and crs is None:
         raise CRSError(_no_crs(source))
     out = assign_crs(grid, crs, source)
     out.attrs.update(grid.attrs)

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from cdv_geo.core.crs import require_crs
+from cdv_geo.core.crs import is_undefined_crs, require_crs
 from cdv_geo.core.errors import CdvGeoError, CRSError, DataValidationError, Problem
 from cdv_geo.schema import SCHEMAS, validate
 
@@ -132,8 +132,8 @@ def assign_crs(gdf: gpd.GeoDataFrame, crs: Any, source: str | None = None) -> gp
         wanted = CRS.from_user_input(crs)
     except Exception as exc:
         raise CRSError(f"crs={crs!r} is not a valid CRS ({exc}); use e.g. 'EPSG:2154'") from exc
-    if gdf.crs is None:
-        return gdf.set_crs(wanted)
+    if is_undefined_crs(gdf.crs):  # none, or GDAL's "Undefined ... SRS" placeholder
+        return gdf.set_crs(wanted, allow_override=True)
     if not CRS.from_user_input(gdf.crs).equals(wanted, ignore_axis_order=True):
         name = f" {source}" if source else ""
         raise CRSError(
