@@ -18,6 +18,7 @@ and :meth:`WalkNetwork.reach` (from the nodes' distances to points on edges).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,6 +40,9 @@ from cdv_geo.network.builders import NetworkBuilders
 from cdv_geo.network.pbf import read_osm_network
 from cdv_geo.network.routing import Routes, adjacency, route
 from cdv_geo.network.snapping import SegmentGrid
+
+#: Guards the first build of a network's snapping index (a lock per network would not pickle).
+_GRID_LOCK = threading.Lock()
 
 __all__ = ["DroppedParts", "WalkNetwork"]
 
@@ -230,9 +234,11 @@ class WalkNetwork(NetworkBuilders):
         self.edge_data: pd.DataFrame | None = (
             None if data is None else data.loc[keep_edge].reset_index(drop=True)
         )
-        self._grid = SegmentGrid(self.edge_geometry)
-        # what queries read, computed with the network so that none pays for it on first use
-        _ = self.csr, self.components, self._edge_uv, self._grid.strtree
+        # the snapping index is built on the first snap (snapping_index): its fine cells cover
+        # the whole area, which costs most of the construction of a large network
+        self._grid: SegmentGrid | None = None
+        # what routing reads, computed with the network so that no query pays for it
+        _ = self.csr, self.components, self._edge_uv
 
     @classmethod
     def from_osm_pbf(
@@ -246,27 +252,12 @@ class WalkNetwork(NetworkBuilders):
     ) -> WalkNetwork:
         """Build the network from an OpenStreetMap ``.osm.pbf`` extract (read with pyosmium).
 
-        The same network as :meth:`from_osm_xml` on the same data (same walking filter, nodes,
-        edges and lengths), built with arrays: many times faster and lighter on a large extract
-        (:mod:`cdv_geo.network.pbf` gives the rules).
-
-        Parameters
-        ----------
-        path : path-like
-            The extract (e.g. from download.geofabrik.de, cut with ``osmium extract``).
-        bbox : tuple, optional
-            ``(west, south, east, north)`` in degrees: keep the streets inside.
-        polygon : shapely (Multi)Polygon in EPSG:4326, or a layer with a CRS, optional
-            Keep the streets inside it.
-        crs : optional
-            Metric CRS; EPSG:2154 in metropolitan France, else the UTM zone.
-        largest_component : bool, default True
-            Keep only the largest connected part.
-
-        Raises
-        ------
-        NetworkError
-            A missing or unreadable file, no walkable way, no street in the bbox or polygon.
+        The same network as :meth:`from_osm_xml` on the same data (walking filter, nodes,
+        edges, lengths), built with arrays (:mod:`cdv_geo.network.pbf` gives the rules).
+        `bbox` is ``(west, south, east, north)`` in degrees; `polygon` a shapely polygon in
+        EPSG:4326 or a layer with a CRS; `crs` the metric CRS (EPSG:2154 in metropolitan
+        France, else the UTM zone). Raises :class:`~cdv_geo.core.errors.NetworkError` on a
+        missing or unreadable file, no walkable way, or no street in the bbox or polygon.
 
         Examples
         --------
@@ -356,8 +347,19 @@ class WalkNetwork(NetworkBuilders):
 
     @property
     def snapping_index(self) -> SegmentGrid:
-        """The nearest-street index (:class:`~cdv_geo.network.snapping.SegmentGrid`)."""
-        return self._grid
+        """The nearest-street index (:class:`~cdv_geo.network.snapping.SegmentGrid`).
+
+        Built on first use (once, even when several threads snap at the same time).
+        """
+        grid = self._grid
+        if grid is None:
+            with _GRID_LOCK:
+                if self._grid is None:
+                    built = SegmentGrid(self.edge_geometry)
+                    _ = built.strtree
+                    self._grid = built
+                grid = self._grid
+        return grid
 
     def snap(self, points: Any, *, max_snap_m: float = 200.0) -> pd.DataFrame:
         """Attach points to the nearest point of the nearest edge.
@@ -469,12 +471,12 @@ class WalkNetwork(NetworkBuilders):
     def _snap_part(self, xy: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
         if finite.all():
-            return self._grid.nearest(xy, m)
+            return self.snapping_index.nearest(xy, m)
         edge = np.full(len(xy), -1, dtype=np.int64)
         along = np.full(len(xy), np.nan)
         dist = np.full(len(xy), np.nan)
         if finite.any():
-            e, a, d = self._grid.nearest(xy[finite], m)
+            e, a, d = self.snapping_index.nearest(xy[finite], m)
             edge[finite], along[finite], dist[finite] = e, a, d
         return edge, along, dist
 
