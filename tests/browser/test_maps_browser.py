@@ -104,15 +104,16 @@ def _expected(t: Any, name: str) -> dict[str, int]:
         ):
             out[kind] = _clip_count(getattr(t, kind), area)
         return {k: v for k, v in out.items() if v}
-    if name == "accessibility":
-        water = int((t.facilities["kind"] == "water_play_area").sum())
+    if name.startswith("accessibility_"):
+        kind = name.removeprefix("accessibility_")
+        n_kind = int((t.facilities["kind"] == kind).sum())
         return {
             "communes": len(t.communes),
             "quartiers": len(t.quartiers),
-            "service_areas_water_play_area": n_bands,
+            f"service_areas_{kind}": n_bands,
             "residences": len(t.residences),
-            "facilities_water_play_area": water,
-            "facilities": len(t.facilities) - water,
+            f"facilities_{kind}": n_kind,
+            "facilities": len(t.facilities) - n_kind,
         }
     if name == "renaturation":
         out = {
@@ -120,7 +121,8 @@ def _expected(t: Any, name: str) -> dict[str, int]:
             for k in ("communes", "quartiers", "green_spaces", "desealed_areas", "tree_plantings")
         }
         for r in t.rasters:
-            out[f"raster_{r}"] = 1
+            if r.startswith(("impervious", "canopy")):  # (the heat raster: on the heat map)
+                out[f"raster_{r}"] = 1
         out["raster_change"] = 1
         return out
     if name == "renewal":
@@ -151,15 +153,17 @@ def fixture_maps(tmp_path_factory: Any, asset_dir: Path) -> tuple[Any, dict[str,
     return _fixture_maps(str(tmp_path_factory.mktemp("fixture")), str(asset_dir))
 
 
+# One accessibility map per facility kind of the fixture, in the order of FACILITY_KINDS; the
+# fixture has no heat data, hence no heat map.
+FIXTURE_KINDS = ["water_play_area", "health_centre", "ccas", "school", "shop"]
 FIXTURE_NAMES = [
     "overview",
     "quartier_alpha",
     f"quartier_{quartier_slug(EVIL)}",
-    "accessibility",
+    *(f"accessibility_{k}" for k in FIXTURE_KINDS),
     "renaturation",
     "renewal",
     "indicators",
-    "heat",
 ]
 
 
@@ -264,10 +268,15 @@ def test_english_labels(tmp_path: Path, asset_dir: Path, new_page: Any) -> None:
     assert p.errors == []
 
 
+#: The kinds of the demo's accessibility maps in these tests (`services=`; every kind present
+#: by default, 14 for the demo).
+DEMO_SERVICES = ("water_play_area", "health_centre")
+
+
 @functools.cache
 def _demo_maps(tmp: str) -> tuple[Any, dict[str, Path]]:
     t = cg.datasets.soissons()
-    return t, build_committee_maps(t, Path(tmp), assets="cdn")
+    return t, build_committee_maps(t, Path(tmp), assets="cdn", services=DEMO_SERVICES)
 
 
 @pytest.fixture(scope="module")
@@ -280,10 +289,12 @@ DEMO_NAMES = [
     "quartier_saint-crepin-ouest",
     "quartier_presles",
     "quartier_chevreux",
-    "accessibility",
+    "accessibility_water_play_area",
+    "accessibility_health_centre",
     "renaturation",
     "renewal",
     "indicators",
+    "heat",
 ]
 
 
@@ -296,7 +307,7 @@ def test_demo_map_with_cdn_assets_and_basemap(
     assert list(files) == DEMO_NAMES
     p = _open(new_page, files[name])
     page = p.page
-    if name != "indicators":
+    if name not in ("indicators", "heat"):
         expected = _expected(t, name)
         for key, n in expected.items():
             assert page.evaluate(COUNT, key) == n, key
@@ -380,19 +391,28 @@ HIDDEN = """() => {
 }"""
 
 
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_controls_never_hide_the_quartiers_on_a_small_screen(
-    name: str, fixture_maps: Any, browser: Any, asset_dir: Path, screenshot_dir: Path
+    name: str,
+    size: tuple[int, int],
+    fixture_maps: Any,
+    browser: Any,
+    asset_dir: Path,
+    screenshot_dir: Path,
 ) -> None:
-    """DESIGN: legends and panels never hide the quartiers on a 1366x768 screen."""
+    """DESIGN: legends and panels never hide the quartiers on a 1366x768 (or 1920x1080) screen.
+
+    See also tests/browser/test_screen_layout.py (the demo maps, folded panels, print).
+    """
     _t, files = fixture_maps
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     try:
         page.goto(files[name].resolve().as_uri())
         page.wait_for_function(FIND_MAP)
         page.wait_for_timeout(300)
         hidden = page.evaluate(HIDDEN)
         assert hidden and not any(hidden), hidden
-        page.screenshot(path=str(screenshot_dir / f"small_{name[:40]}.png"))
+        page.screenshot(path=str(screenshot_dir / f"small_{name[:40]}_{size[0]}.png"))
     finally:
         page.close()

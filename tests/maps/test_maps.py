@@ -546,7 +546,13 @@ def test_demo_overview_is_light() -> None:
 def test_build_committee_maps(tmp_path: Path, territory: cg.Territory, metrics: Metrics) -> None:
     files = maps.build_committee_maps(territory, tmp_path / "out", metrics=metrics, tiles=None)
     assert list(files)[:2] == ["overview", "quartier_alpha"]
-    assert list(files)[3:] == ["accessibility", "renaturation", "renewal", "indicators"]
+    # one accessibility map per kind the facilities have, in the order of FACILITY_KINDS
+    from cdv_geo.schema import FACILITY_KINDS
+
+    kinds = [k for k in FACILITY_KINDS if k in set(territory.facilities["kind"])]
+    assert kinds[0] == "water_play_area" and len(kinds) > 1
+    access = [f"accessibility_{k}" for k in kinds]
+    assert list(files)[3:] == [*access, "renaturation", "renewal", "indicators"]
     assert all(p.exists() and p.stat().st_size > 1000 for p in files.values())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.name for p in files.values()

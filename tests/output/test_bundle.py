@@ -116,8 +116,10 @@ def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> 
 
     build_report(territory, tmp_path, formats=("csv",), progress=progress)
     # 7 metric steps (network, access, renaturation, renewal, indicators, heat and water, key
-    # figures); overview + 2 quartier maps + 4 thematic maps (no heat data: no heat map)
-    assert seen == [("metrics", 7), ("maps", 7)]
+    # figures); overview + 2 quartier maps + one accessibility map per facility kind + 3
+    # thematic maps (no heat data: no heat map)
+    n_kinds = territory.facilities["kind"].nunique()
+    assert seen == [("metrics", 7), ("maps", 3 + n_kinds + 3)]
 
 
 def test_key_figures_html_formats_and_escapes(territory: Territory) -> None:
@@ -138,3 +140,45 @@ def test_notes_read_in_the_reader_language() -> None:
     assert note_text(n, "en") == "no table 'indicators'"
     w = Note("warning", "renewal", "a reconstruction compensates no quartier")
     assert note_text(w, "fr") == "a reconstruction compensates no quartier"
+
+
+def test_index_links_the_dossier_when_there_is_one(territory: Territory, tmp_path: Path) -> None:
+    index = build_report(territory, tmp_path, formats=("csv",), maps=False)
+    assert "dossier.pdf" not in index.read_text(encoding="utf-8")  # none written, none linked
+    (tmp_path / "dossier.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 250_000)  # 0.25 MB
+    index = build_report(territory, tmp_path, formats=("csv",), maps=False)
+    page = index.read_text(encoding="utf-8")
+    assert '<a href="dossier.pdf">Dossier du comité de pilotage</a> (PDF, 0,3 Mo)' in page
+
+
+def test_report_dossier_and_services_options(tmp_path: Path) -> None:
+    runner = CliRunner()
+    p = tmp_path / "p"
+    assert runner.invoke(main, ["init", str(p)]).exit_code == 0
+    fill_project(p)
+    out = tmp_path / "out"
+    args = ["report", str(p / "project.toml"), "--out", str(out), "--dossier"]
+    res = runner.invoke(main, [*args, "--services", "health_centre"])
+    assert res.exit_code == 0, res.output
+    assert (out / "dossier.pdf").read_bytes()[:5] == b"%PDF-"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="dossier.pdf"' in page
+    # only the kind asked for has an accessibility map
+    assert sorted(x.name for x in out.glob("accessibility_*")) == [
+        "accessibility_health_centre.html"
+    ]
+    # a kind the town lacks is refused before anything is computed
+    res = runner.invoke(
+        main,
+        ["maps", str(p / "project.toml"), "--out", str(tmp_path / "m"), "--services", "library"],
+    )
+    assert res.exit_code == 2 and "no facility of kind 'library'" in res.output
+    assert not (tmp_path / "m").exists() or not list((tmp_path / "m").iterdir())
+
+
+def test_cards_escape_every_data_text(territory: Territory, tmp_path: Path) -> None:
+    from cdv_geo.output.bundle import quartier_cards_html
+
+    html = quartier_cards_html(territory, compute_metrics(territory, only=["key_figures"]))
+    assert html.count('<article class="card">') == 2
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cdv_geo.cli.maps import services_option
 from cdv_geo.cli.options import (
     asset_dir_option,
     assets_option,
@@ -17,6 +18,13 @@ from cdv_geo.cli.options import (
 from cdv_geo.output import build_report
 from cdv_geo.territory import Territory
 
+dossier_option = click.option(
+    "--dossier/--no-dossier",
+    default=False,
+    show_default=True,
+    help="Also write the committee PDF (dossier.pdf), linked from index.html.",
+)
+
 
 @click.command()
 @project_argument
@@ -24,10 +32,32 @@ from cdv_geo.territory import Territory
 @lang_option
 @assets_option
 @asset_dir_option
-def report(project: Path, out: Path, lang: str, assets: str, asset_dir: Path | None) -> None:
-    """Write the committee pack of PROJECT.toml into OUT: index.html, maps, tables, figures."""
+@services_option
+@dossier_option
+def report(
+    project: Path,
+    out: Path,
+    lang: str,
+    assets: str,
+    asset_dir: Path | None,
+    services: str | None,
+    dossier: bool,
+) -> None:
+    """Write the committee pack of PROJECT.toml into OUT: index.html, maps, tables, figures.
+
+    With --dossier, the committee PDF (dossier.pdf) too.
+    """
+    from cdv_geo.maps.titles import territory_name
+
     territory = Territory.from_file(project)
     index = build_report(
-        territory, out, lang=lang, assets=assets, asset_dir=asset_dir, progress=progress
+        territory,
+        out,
+        lang=lang,
+        assets=assets,
+        asset_dir=asset_dir,
+        services=services,
+        dossier=dossier,
+        progress=progress,
     )
-    click.echo(f"Wrote the committee pack of {territory.name}: {index}")
+    click.echo(f"Wrote the committee pack of {territory_name(territory)}: {index}")

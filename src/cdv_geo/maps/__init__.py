@@ -41,7 +41,14 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
-from cdv_geo.maps.titles import map_title, quartier_slug, quartier_slugs
+from cdv_geo.maps.services import present_kinds, resolve_services
+from cdv_geo.maps.titles import (
+    map_title,
+    quartier_slug,
+    quartier_slugs,
+    quartier_title,
+    territory_name,
+)
 
 __all__ = [
     "MapLayer",
@@ -61,9 +68,11 @@ __all__ = [
     "indicators_map",
     "map_title",
     "overview_map",
+    "present_kinds",
     "quartier_map",
     "quartier_slug",
     "quartier_slugs",
+    "quartier_title",
     "quartiers_layer",
     "raster_change_layer",
     "raster_layer",
@@ -72,7 +81,9 @@ __all__ = [
     "renewal_layer",
     "renewal_map",
     "residences_layer",
+    "resolve_services",
     "save_map",
     "service_areas_layer",
+    "territory_name",
     "trees_layer",
 ]

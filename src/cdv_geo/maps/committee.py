@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles
 from cdv_geo.maps.heat_maps import HEAT_OUTPUTS_MAP, has_heat_data, heat_map
 from cdv_geo.maps.html import AssetDir, render_html, save_map
 from cdv_geo.maps.indicator_maps import INDICATOR_OUTPUTS, indicators_map
+from cdv_geo.maps.services import primary_service, resolve_services
 from cdv_geo.maps.territory_maps import OVERVIEW_OUTPUTS, overview_map, quartier_map
 from cdv_geo.maps.theme_maps import (
     ACCESS_OUTPUTS,
@@ -26,8 +27,8 @@ from cdv_geo.maps.theme_maps import (
     renaturation_map,
     renewal_map,
 )
-from cdv_geo.maps.titles import quartier_slugs
-from cdv_geo.pipeline import Metrics
+from cdv_geo.maps.titles import access_map_name, quartier_slugs
+from cdv_geo.pipeline import Metrics, compute_metrics
 
 __all__ = ["COMMITTEE_OUTPUTS", "build_committee_maps"]
 
@@ -47,8 +48,9 @@ COMMITTEE_OUTPUTS = tuple(
 
 
 def _makers(
-    t: Any, m: Metrics, lang: str, tiles: Tiles, service: str
+    t: Any, m: Metrics, lang: str, tiles: Tiles, services: tuple[str, ...]
 ) -> list[tuple[str, Callable[[], folium.Map]]]:
+    service = primary_service(t, services[0] if services else None)
     common: dict[str, Any] = {"metrics": m, "lang": lang, "tiles": tiles}
     makers: list[tuple[str, Callable[[], folium.Map]]] = [
         ("overview", partial(overview_map, t, service=service, **common))
@@ -59,7 +61,10 @@ def _makers(
                 (f"quartier_{slug}", partial(quartier_map, t, code, service=service, **common))
             )
     makers += [
-        ("accessibility", partial(accessibility_map, t, service=service, **common)),
+        (access_map_name(kind), partial(accessibility_map, t, service=kind, **common))
+        for kind in services
+    ]
+    makers += [
         ("renaturation", partial(renaturation_map, t, **common)),
         ("renewal", partial(renewal_map, t, **common)),
         ("indicators", partial(indicators_map, t, **common)),
@@ -78,14 +83,15 @@ def build_committee_maps(
     assets: Literal["cdn", "inline"] = "cdn",
     asset_dir: AssetDir = None,
     tiles: Tiles = DEFAULT_TILES,
-    service: str = "water_play_area",
+    services: str | Sequence[str] | None = None,
     progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
 ) -> dict[str, Path]:
     """Write every committee map of a territory into `out_dir`.
 
     The metrics are computed once (when not given) and shared by all maps. Files:
     ``overview.html``, ``quartier_<slug>.html`` (one per quartier, see
-    :func:`~cdv_geo.maps.titles.quartier_slugs`), ``accessibility.html``,
+    :func:`~cdv_geo.maps.titles.quartier_slugs`), ``accessibility_<kind>.html`` (one per
+    facility kind of `services`: by default every kind the facilities layer has),
     ``renaturation.html``, ``renewal.html``, ``indicators.html``, and ``heat.html`` when the
     territory has a heat raster, hydrants or incidents
     (:func:`~cdv_geo.maps.heat_maps.has_heat_data`).
@@ -105,8 +111,11 @@ def build_committee_maps(
         Folder of the assets for ``assets="inline"``.
     tiles : str or None
         Basemap; ``None`` for none.
-    service : str
-        Facility kind of the walking-access layers.
+    services : str or sequence of str, optional
+        Facility kinds with an accessibility map (``"school,health_centre"`` or a list);
+        default: every kind present in the facilities layer
+        (:func:`~cdv_geo.maps.services.resolve_services`). The overview and quartier maps
+        draw the walking access to the first.
     progress : callable, optional
         ``progress(iterable, description)`` wrapping the map builds (the CLI's progress bar).
 
@@ -119,15 +128,24 @@ def build_committee_maps(
     Examples
     --------
     >>> import cdv_geo as cg, tempfile
-    >>> files = build_committee_maps(cg.datasets.soissons(), tempfile.mkdtemp(), tiles=None)
+    >>> files = build_committee_maps(cg.datasets.soissons(), tempfile.mkdtemp(), tiles=None,
+    ...                              services="water_play_area,health_centre")
     >>> list(files)[:2], len(files)
-    (['overview', 'quartier_saint-crepin-ouest'], 9)
+    (['overview', 'quartier_saint-crepin-ouest'], 10)
+    >>> [name for name in files if name.startswith("access")]
+    ['accessibility_water_play_area', 'accessibility_health_centre']
     """
     t = territory
     lb.check_lang(lang)
     check_territory(t)
-    shared = ensure_metrics(t, metrics, COMMITTEE_OUTPUTS, service)
-    makers = _makers(t, shared, lang, tiles, service)
+    kinds = resolve_services(t, services)
+    if metrics is None:
+        shared = compute_metrics(
+            t, only=list(COMMITTEE_OUTPUTS), service_kinds=kinds or None, breakdown=False
+        )
+    else:
+        shared = ensure_metrics(t, metrics, COMMITTEE_OUTPUTS, primary_service(t))
+    makers = _makers(t, shared, lang, tiles, kinds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps = progress(makers, "maps") if progress is not None else makers

@@ -237,8 +237,11 @@ class FitAroundControls(CdvElement):
 
     Runs last, once every control is on the page: the legend and the scale bar (left), the
     panel, the layer list and the mini-map (right), the title (top), the attribution (bottom)
-    are measured, and the bounds are fitted inside what remains. Where that is too narrow (a
-    small screen), the legend and the panel are folded first.
+    are measured, and the bounds are fitted inside what remains. On a screen narrower than
+    `collapse_below` pixels (1,400 by default) the legend and the key-figure panel start folded
+    (one click on their heading opens them); where the room is still too narrow they are
+    folded too. When the page is printed (``@media print``) the legend and the panel open and
+    the controls (zoom, layers, full screen, measure, mini-map) are hidden.
     """
 
     _template = Template(
@@ -247,8 +250,41 @@ class FitAroundControls(CdvElement):
         (function () {
           var map = {{ this._parent.get_name() }};
           var target = {{ this.bounds }};
-          var folded = false;
-          function fit() {
+          var container = map.getContainer();
+          var boxes = '.cdv-legend details, .cdv-panel details';
+          function fold(open) {
+            container.querySelectorAll(boxes).forEach(function (d) { d.open = open; });
+          }
+          // Below {{ this.collapse_below }} px the legend and the key figures start folded (one
+          // click on their heading opens them), so that they leave the quartiers free.
+          var width = Math.min(window.innerWidth || 1e9, container.getBoundingClientRect().width);
+          var folded = width < {{ this.collapse_below }};
+          if (folded) fold(false);
+          // On paper the controls are hidden (@media print) and the legend and figures open.
+          var printing = window.matchMedia ? window.matchMedia('print') : null;
+          var before = null;
+          function toPaper() {
+            if (before) return;
+            before = Array.prototype.map.call(container.querySelectorAll(boxes),
+                                              function (d) { return d.open; });
+            fold(true);
+            fit(true);
+          }
+          function fromPaper() {
+            if (!before) return;
+            var states = before;
+            container.querySelectorAll(boxes).forEach(function (d, i) { d.open = states[i]; });
+            before = null;
+            fit();
+          }
+          window.addEventListener('beforeprint', toPaper);
+          window.addEventListener('afterprint', fromPaper);
+          if (printing) {
+            var onChange = function (e) { if (e.matches) toPaper(); else fromPaper(); };
+            if (printing.addEventListener) printing.addEventListener('change', onChange);
+            else if (printing.addListener) printing.addListener(onChange);
+          }
+          function fit(paper) {
             var box = map.getContainer().getBoundingClientRect();
             var left = 10, right = 10, top = 10, bottom = 10;
             map.getContainer().querySelectorAll('.leaflet-control').forEach(function (e) {
@@ -264,10 +300,9 @@ class FitAroundControls(CdvElement):
                 right = Math.max(right, box.right - r.left + 10);
               }
             });
-            if (box.width - left - right < 240 && !folded) {
+            if (box.width - left - right < 240 && !folded && !paper) {
               folded = true;
-              map.getContainer().querySelectorAll('.cdv-legend details, .cdv-panel details')
-                .forEach(function (d) { d.open = false; });
+              fold(false);
               return fit();
             }
             map.fitBounds(target, {paddingTopLeft: [left, top],
@@ -279,10 +314,11 @@ class FitAroundControls(CdvElement):
         """
     )
 
-    def __init__(self, bounds: list[list[float]]) -> None:
+    def __init__(self, bounds: list[list[float]], *, collapse_below: int = 1400) -> None:
         super().__init__()
         self._name = "CdvFit"
         self.bounds = js_json(bounds)
+        self.collapse_below = int(collapse_below)
 
 
 class Panel(CdvElement):

@@ -25,6 +25,7 @@ __all__ = [
     "figures_table",
     "popup_figures",
     "quartier_rows",
+    "with_coverage",
 ]
 
 Formatter = Callable[[Any], str]
@@ -57,8 +58,79 @@ def _formatter(kind: str, lang: str) -> Formatter:
     return lambda v: lb.fmt_number(v, lang)
 
 
+#: Prefix of the coverage columns :func:`with_coverage` adds, one per facility kind.
+COVERAGE_PREFIX = "coverage_share:"
+
+
+def with_coverage(
+    kf: pd.DataFrame, coverage: pd.DataFrame | None, services: Sequence[str]
+) -> pd.DataFrame:
+    """Return the key figures with the walking coverage of each of `services`.
+
+    The ``coverage_share`` column of ``key_figures`` is the coverage of one kind (its
+    ``attrs["service"]``); a town without that kind would show "n.d." although the
+    ``coverage`` table has its own kinds. This reads, for each kind of `services` that the
+    ``coverage`` table has, its ``covered_share`` at the key figures' walking time (else the
+    shortest), into a column ``coverage_share:<kind>`` put where ``coverage_share`` was (which
+    is dropped when a kind replaces it). Nothing is computed: each value is a cell of the table.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([("Q1", "school", 5.0), ("Q1", "school", 10.0),
+    ...     ("all", "school", 5.0), ("all", "school", 10.0)],
+    ...     names=["quartier", "kind", "threshold_min"])
+    >>> cov = pd.DataFrame({"name": ["Nord"] * 2 + ["ensemble"] * 2,
+    ...                     "covered_share": [0.4, 0.9, 0.3, 0.8]}, index=idx)
+    >>> kf = pd.DataFrame({"name": ["Nord", "ensemble"], "coverage_share": [float("nan")] * 2},
+    ...                   index=pd.Index(["Q1", "all"], name="quartier"))
+    >>> kf.attrs = {"service": "water_play_area", "threshold_min": None}
+    >>> with_coverage(kf, cov, ["school"])["coverage_share:school"].tolist()
+    [0.4, 0.3]
+    """
+    out = kf.copy()
+    out.attrs = dict(kf.attrs)
+    if coverage is None or "kind" not in coverage.index.names:
+        return out
+    if "covered_share" not in coverage.columns:
+        return out
+    kinds = coverage.index.get_level_values("kind").astype(str)
+    added: dict[str, pd.Series] = {}
+    wanted = kf.attrs.get("threshold_min")
+    for service in services:
+        rows = coverage[kinds == service]
+        if rows.empty:
+            continue
+        times = sorted(set(rows.index.get_level_values("threshold_min")))
+        threshold = wanted if wanted in times else times[0]
+        at = rows[rows.index.get_level_values("threshold_min") == threshold]
+        share = pd.Series(
+            pd.to_numeric(at["covered_share"], errors="coerce").to_numpy(),
+            index=at.index.get_level_values(INDEX).astype(str),
+        )
+        share = share[~share.index.duplicated()]
+        added[f"{COVERAGE_PREFIX}{service}"] = share.reindex(out.index.astype(str)).set_axis(
+            out.index
+        )
+        out.attrs["threshold_min"] = threshold
+    if not added:
+        return out
+    cols = list(out.columns)
+    at_pos = cols.index("coverage_share") if "coverage_share" in cols else len(cols)
+    rest = [c for c in cols if c != "coverage_share"]
+    for name, values in added.items():
+        out[name] = values
+    order = [*rest[:at_pos], *added, *rest[at_pos:]]
+    return out[order]
+
+
 def _figure_label(column: str, key: str, kf: pd.DataFrame, lang: str) -> str:
     attrs = kf.attrs
+    if column.startswith(COVERAGE_PREFIX):
+        service = lb.value_label("kind", column[len(COVERAGE_PREFIX) :], lang)
+        threshold = attrs.get("threshold_min")
+        return lb.label(
+            "kf_coverage", lang, threshold=lb.fmt_number(threshold, lang), service=service
+        )
     if column == "coverage_share":
         service = lb.value_label("kind", attrs.get("service") or "water_play_area", lang)
         threshold = attrs.get("threshold_min")
@@ -85,10 +157,15 @@ def figure_rows(
     >>> [(c, label, fmt(kf.at["QP1", c])) for c, fmt, label in figure_rows(kf, "fr")]
     [('n_trees', 'Arbres plantés', '12')]
     """
+    figures = []
+    for col, kind, key in FIGURES:
+        if col == "coverage_share":  # the kinds of with_coverage, where coverage_share was
+            figures += [(c, kind, key) for c in kf.columns if c.startswith(COVERAGE_PREFIX)]
+        figures.append((col, kind, key))
     rows = [
         (col, _formatter(kind, lang), _figure_label(col, key, kf, lang))
-        for col, kind, key in FIGURES
-        if col in kf.columns and (columns is None or col in columns)
+        for col, kind, key in figures
+        if col in kf.columns and (columns is None or col in columns or col.split(":")[0] in columns)
     ]
     return [r for r in rows if pd.to_numeric(kf[r[0]], errors="coerce").notna().any()]
 
@@ -135,7 +212,8 @@ def figures_table(
         + "</tr>"
         for col, fmt, label in rows
     )
-    return f"<table><tr><th></th>{head}</tr>{body}</table>"
+    many = ' class="cdv-many"' if len(sel) > 3 else ""
+    return f"<table{many}><tr><th></th>{head}</tr>{body}</table>"
 
 
 def popup_figures(kf: pd.DataFrame, lang: str) -> dict[str, list[tuple[str, str]]]:

@@ -149,8 +149,18 @@ cdvGeo.points = function (group, key, s) {
   return layer;
 };
 cdvGeo.image = function (group, key, url, bounds, opacity) {
+  // Rasters (grid cells) in their own pane at the bottom of the overlay pane (z-index -1 in
+  // its stacking context), so that the walking bands, quartiers and every vector layer stay
+  // drawn above them whatever the order the layers are added or switched on.
   var layer = L.imageOverlay(url, bounds, {opacity: opacity, interactive: false,
-                                           className: 'cdv-raster'});
+                                           className: 'cdv-raster', pane: 'cdvRasters'});
+  var onAdd = layer.onAdd;
+  layer.onAdd = function (map) {
+    if (!map.getPane('cdvRasters')) {
+      map.createPane('cdvRasters', map.getPane('overlayPane')).style.zIndex = -1;
+    }
+    return onAdd.call(this, map);
+  };
   layer.addTo(group);
   cdvGeo.register(key, layer);
   return layer;
@@ -192,11 +202,29 @@ RUNTIME_CSS = """
 .cdv-ramp-labels { display: flex; justify-content: space-between; width: 180px; }
 .cdv-title { font-size: 16px; font-weight: 650; max-width: 46vw; }
 .cdv-title small { display: block; font-size: 11px; font-weight: 400; color: #555; }
-.cdv-panel { max-width: 480px; max-height: 42vh; overflow: auto; }
+.cdv-panel { max-width: min(560px, 44vw); max-height: 42vh; overflow: auto; }
 .cdv-panel table { border-collapse: collapse; font-size: 11.5px; }
 .cdv-panel th, .cdv-panel td { padding: 2px 5px; border-bottom: 1px solid #e3e3e3;
   text-align: right; white-space: nowrap; }
-.cdv-panel th:first-child, .cdv-panel td:first-child { text-align: left; white-space: normal; }
+.cdv-panel th { white-space: normal; max-width: 7.5em; vertical-align: bottom; }
+.cdv-panel th:first-child, .cdv-panel td:first-child { text-align: left; white-space: normal;
+  min-width: 9em; max-width: 15em; }
+/* Many quartiers: compact columns (the box scrolls rather than cut a column). */
+.cdv-panel table.cdv-many { font-size: 10.5px; }
+.cdv-panel table.cdv-many th, .cdv-panel table.cdv-many td { padding: 2px 3px; }
+.cdv-panel table.cdv-many th { max-width: 6em; font-weight: 600; }
+@media print {
+  .leaflet-control-zoom, .leaflet-control-layers, .leaflet-control-zoom-fullscreen,
+  .leaflet-bar:has(.leaflet-control-zoom-fullscreen), .leaflet-control-measure,
+  .leaflet-control-minimap { display: none !important; }
+  .cdv-legend, .cdv-panel { max-height: none; overflow: visible; box-shadow: none;
+    border: 1px solid #999; }
+  /* the open legend in two columns, so that it stays clear of the title */
+  .cdv-legend { max-width: 560px; }
+  .cdv-legend details { column-count: 2; column-gap: 14px; }
+  .cdv-legend details > div, .cdv-legend .cdv-row { break-inside: avoid; }
+  .cdv-legend summary { column-span: all; }
+}
 .cdv-panel .cdv-note { color: #555; font-style: italic; max-width: 340px; }
 """
 

@@ -25,8 +25,9 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
-from cdv_geo.maps.panels import figures_table, popup_figures
-from cdv_geo.maps.titles import map_title, quartier_display_name
+from cdv_geo.maps.panels import figures_table, popup_figures, with_coverage
+from cdv_geo.maps.services import primary_service
+from cdv_geo.maps.titles import map_title, quartier_display_name, quartier_title, territory_name
 from cdv_geo.pipeline import Metrics
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "nearest_for",
     "overview_map",
     "quartier_map",
+    "shown_figures",
 ]
 
 #: The notes shown on the overview and the quartier maps (topics of :class:`~cdv_geo.Note`).
@@ -58,8 +60,15 @@ def add_service_areas(b: Builder, m: Metrics, service: str) -> None:
     areas = m.service_areas
     if areas is not None and "kind" in areas.columns and (areas["kind"] == service).any():
         b.add("service_areas", service_areas_layer, areas, service=service, simplify_m=b.simplify_m)
-    else:
+    elif b.t.facilities is not None:  # (no facilities at all: that layer's own note says it)
         b.note("missing_layer", layer=lb.value_label("kind", service, b.lang))
+
+
+def shown_figures(m: Metrics, service: str) -> pd.DataFrame | None:
+    """Return the key figures a map shows: with the walking coverage of `service`."""
+    if m.key_figures is None:
+        return None
+    return with_coverage(m.key_figures, m.coverage, [service])
 
 
 def common_layers(
@@ -74,7 +83,8 @@ def common_layers(
     """Add the layers of the overview (``detail=False``) or of a quartier map (``True``)."""
     t, lang, tol = b.t, b.lang, b.simplify_m
     crs = t.settings.crs
-    figures = popup_figures(m.key_figures, lang) if m.key_figures is not None else None
+    kf = shown_figures(m, service)
+    figures = popup_figures(kf, lang) if kf is not None else None
     if t.communes is not None:
         b.add("communes", communes_layer, simplify_m=max(tol, 1.0))
     latest = latest_raster(t, "impervious")
@@ -110,7 +120,7 @@ def overview_map(
     metrics: Metrics | None = None,
     lang: str = "fr",
     tiles: Tiles = DEFAULT_TILES,
-    service: str = "water_play_area",
+    service: str | None = None,
 ) -> folium.Map:
     """Draw the territory at a glance: the quartiers, every layer, key figures per quartier.
 
@@ -127,8 +137,9 @@ def overview_map(
         Basemap: ``"auto"`` (Plan IGN in France, OpenStreetMap elsewhere), ``"plan_ign"``,
         any folium/xyzservices name or URL template; ``None`` for no basemap at all (fully
         offline).
-    service : str
-        Facility kind whose service areas and walking times are drawn.
+    service : str, optional
+        Facility kind whose service areas and walking times are drawn (default: the first
+        kind of the facilities, see :func:`~cdv_geo.maps.services.primary_service`).
 
     Returns
     -------
@@ -143,6 +154,7 @@ def overview_map(
     """
     lb.check_lang(lang)
     check_territory(territory)
+    service = primary_service(territory, service)
     m = ensure_metrics(territory, metrics, OVERVIEW_OUTPUTS, service)
     t = territory
     bounds, tol = fit_bounds(t, metric_bounds(t), 150.0)
@@ -151,8 +163,9 @@ def overview_map(
     b.add_notes(m, TOPICS)
     common_layers(b, m, service=service, detail=False)
     panel = None
-    if m.key_figures is not None:
-        panel = (lb.label("key_figures", lang), figures_table(m.key_figures, lang))
+    kf = shown_figures(m, service)
+    if kf is not None:
+        panel = (lb.label("key_figures", lang), figures_table(kf, lang))
     return b.finish(panel)
 
 
@@ -163,7 +176,7 @@ def quartier_map(
     metrics: Metrics | None = None,
     lang: str = "fr",
     tiles: Tiles = DEFAULT_TILES,
-    service: str = "water_play_area",
+    service: str | None = None,
     margin_m: float = 300.0,
 ) -> folium.Map:
     """Zoom on one quartier: its services, renewal sites, renaturation and walking access.
@@ -198,17 +211,19 @@ def quartier_map(
     t = territory
     row = t.quartier(quartier)
     code = str(quartier_codes(pd.DataFrame([row]))[0])
+    service = primary_service(t, service)
     m = ensure_metrics(territory, metrics, OVERVIEW_OUTPUTS, service)
     crs = t.settings.crs
     geom = gpd.GeoSeries([row.geometry], crs=t.quartiers.crs).to_crs(crs).iloc[0]
     bounds, tol = fit_bounds(t, tuple(geom.bounds), margin_m / 2)
     shown = quartier_display_name(t.quartiers, code)
-    title = lb.label("title_quartier", lang, quartier=shown, territory=t.name)
+    title = quartier_title(shown, territory_name(t), lang)
     b = Builder.start(t, title=title, lang=lang, tiles=tiles, bounds=bounds, tol=tol)
     b.add_notes(m, TOPICS)
     common_layers(b, m, service=service, detail=True, area=geom.buffer(margin_m), highlight=code)
     panel = None
-    if m.key_figures is not None:
+    kf = shown_figures(m, service)
+    if kf is not None:
         heading = f"{lb.label('key_figures', lang)} — {shown}"
-        panel = (heading, figures_table(m.key_figures, lang, [code]))
+        panel = (heading, figures_table(kf, lang, [code]))
     return b.finish(panel)

@@ -23,6 +23,7 @@ from cdv_geo.maps.layers import (
     trees_layer,
 )
 from cdv_geo.maps.panels import balance_table, coverage_table, figures_table
+from cdv_geo.maps.services import present_kinds
 from cdv_geo.maps.territory_maps import add_service_areas, nearest_for
 from cdv_geo.maps.titles import map_title
 from cdv_geo.pipeline import Metrics
@@ -81,9 +82,11 @@ def accessibility_map(
     """
     from cdv_geo.schema import FACILITY_KINDS
 
-    if service not in FACILITY_KINDS:
+    present = present_kinds(territory)
+    if service not in FACILITY_KINDS and service not in present:
         raise CdvGeoError(
-            f"service={service!r} is not a facility kind; use one of {', '.join(FACILITY_KINDS)}"
+            f"service={service!r} is not a facility kind; use one of "
+            f"{', '.join(dict.fromkeys([*present, *FACILITY_KINDS]))}"
         )
     lb.check_lang(lang)
     check_territory(territory)
@@ -112,6 +115,8 @@ def accessibility_map(
         )
         others = fac[fac["kind"] != service]
         b.add("facilities", facilities_layer, others if len(others) else None, show=False)
+    elif fac is not None:  # a kind the town does not have: say so rather than stay silent
+        b.note("missing_layer", layer=lb.value_label("kind", service, lang))
     table = coverage_table(m.coverage, service, lang) if m.coverage is not None else None
     return b.finish((lb.label("key_figures", lang), table) if table else None)
 

@@ -23,22 +23,38 @@ from cdv_geo.core.labels import (
     fmt_area,
     fmt_number,
     fmt_percent,
+    is_missing,
     kind_label,
     label,
 )
 from cdv_geo.io import atomic_path
 from cdv_geo.maps import build_committee_maps, map_title
+from cdv_geo.maps.panels import COVERAGE_PREFIX, figure_rows, quartier_rows, with_coverage
+from cdv_geo.maps.services import primary_service, resolve_services
+from cdv_geo.maps.titles import quartier_slugs, territory_name
 from cdv_geo.output.figures import static_figures
 from cdv_geo.output.tables import labelled_table, table_title, write_tables
 from cdv_geo.pipeline import TABLES, Metrics, Note, Progress, compute_metrics
 from cdv_geo.territory import Territory
 
 __all__ = [
+    "CARD_FIGURES",
     "build_report",
     "key_figures_html",
     "note_text",
+    "quartier_cards_html",
     "write_index",
 ]
+
+# The labels of the index added by issue 16 (to be merged into cdv_geo.core.labels).
+for _key, _pair in {
+    "report_open_map": ("Ouvrir la carte du quartier", "Open the quartier's map"),
+    "report_dossier": ("Dossier du comité de pilotage", "Steering-committee dossier"),
+    "report_pdf_size": ("PDF, {size} Mo", "PDF, {size} MB"),
+    "report_kf_table": ("Tous les chiffres clés (tableau)", "Every key figure (table)"),
+    "report_access": ("Accès à pied — {territory}", "Walking access — {territory}"),
+}.items():
+    LABELS.setdefault(_key, _pair)
 
 #: Rows shown per table in the index (the files hold them all).
 MAX_ROWS = 50
@@ -64,7 +80,28 @@ _STYLE = (
     "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}"
     "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
     "th:first-child,td:first-child{text-align:left}.note{color:#8a4b00}"
-    "img{max-width:100%;border:1px solid #ddd}.scroll{overflow-x:auto}</style>"
+    "img{max-width:100%;border:1px solid #ddd}.scroll{overflow-x:auto}"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px}"
+    ".card{border:1px solid #ccc;border-radius:6px;padding:10px 12px;background:#fafafa}"
+    ".card h3{margin:0 0 2px;font-size:16px}.card .code{color:#666;font-size:12px;margin:0}"
+    ".card dl{display:grid;grid-template-columns:1fr auto;gap:2px 10px;font-size:13px;"
+    "margin:8px 0}.card dt{color:#444}.card dd{margin:0;text-align:right;font-weight:600;"
+    "white-space:nowrap}.card a{font-size:13px}.dossier{font-size:15px;font-weight:600}"
+    ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:10px}"
+    "details.table{margin:6px 0}details.table summary{cursor:pointer;font-weight:600}</style>"
+)
+
+#: The key figures of a quartier card, in order of preference (the first 6 with a value;
+#: ``n_residents`` is the card's population line).
+CARD_FIGURES = (
+    "area_m2",
+    "n_facilities",
+    "coverage_share",
+    "n_demolished",
+    "n_rebuilt",
+    "desealed_m2",
+    "n_trees",
+    "impervious_share",
 )
 
 
@@ -77,6 +114,8 @@ def build_report(
     asset_dir: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = ("csv", "xlsx", "gpkg"),
     maps: bool = True,
+    dossier: bool = False,
+    services: str | Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """Write the committee pack of a territory and return the path of its ``index.html``.
@@ -101,6 +140,13 @@ def build_report(
         Table formats (``csv``, ``xlsx``, ``gpkg``).
     maps : bool, default True
         Write the interactive maps.
+    dossier : bool, default False
+        Also write the committee PDF, ``dossier.pdf``
+        (:func:`~cdv_geo.output.dossier.build_dossier`), linked from the index (as is a
+        ``dossier.pdf`` already in the folder).
+    services : str or sequence of str, optional
+        Facility kinds with an accessibility map and figure (``"school,health_centre"``);
+        default: every kind present in the facilities layer.
     progress : callable, optional
         Progress wrapper for long steps.
 
@@ -120,11 +166,13 @@ def build_report(
             f"territory {territory.name!r} has no layer; add layers under [layers] in the "
             "project file (cdv-geo init writes a template)"
         )
+    kinds = resolve_services(territory, services)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = compute_metrics(territory, progress=progress)
+    metrics = compute_metrics(territory, service_kinds=kinds or None, progress=progress)
     tables = write_tables(metrics, out / "tables", formats=formats, lang=lang)
-    figures = static_figures(territory, metrics, out / "figures", lang=lang)
+    service = primary_service(territory, kinds[0] if kinds else None)
+    figures = static_figures(territory, metrics, out / "figures", lang=lang, service=service)
     map_files: dict[str, Path] = {}
     if maps:
         map_files = dict(
@@ -135,9 +183,14 @@ def build_report(
                 lang=lang,
                 assets=assets,  # type: ignore[arg-type]
                 asset_dir=asset_dir,
+                services=kinds,
                 progress=progress,
             )
         )
+    if dossier:
+        from cdv_geo.output.dossier import build_dossier
+
+        build_dossier(territory, metrics, out=out / "dossier.pdf", lang=lang)
     return write_index(territory, metrics, out, tables, figures, map_files, lang=lang)
 
 
@@ -172,6 +225,8 @@ def _table_html(df: pd.DataFrame, lang: str) -> str:
 
 
 def _kf_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
+    if column.startswith(COVERAGE_PREFIX):
+        return _kf_label("coverage_share", {**attrs, "service": column.split(":", 1)[1]}, lang)
     key = _KF_LABELS.get(column)
     if key == "kf_coverage":
         service = kind_label(str(attrs.get("service", "")), lang)
@@ -190,7 +245,7 @@ def _kf_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
 
 
 def _kf_value(column: str, value: Any, lang: str) -> str:
-    if column.endswith("_share"):
+    if column.endswith("_share") or column.startswith(COVERAGE_PREFIX):
         return fmt_percent(value, lang, 1 if column.startswith("impervious") else 0)
     if column.endswith("_m2"):
         return fmt_area(value, lang)
@@ -227,6 +282,99 @@ def key_figures_html(kf: pd.DataFrame, *, lang: str = "fr") -> str:
     return f'<div class="scroll"><table class="table">{head}{"".join(rows)}</table></div>'
 
 
+def quartier_cards_html(
+    territory: Territory,
+    metrics: Metrics,
+    *,
+    map_files: Mapping[str, Path] | None = None,
+    out: Path | None = None,
+    lang: str = "fr",
+    service: str | None = None,
+) -> str:
+    """Return one card per quartier: name, code, population, key figures with units, its map.
+
+    The figures are those of the maps' panels (:func:`cdv_geo.maps.panels.figure_rows`, read
+    from ``metrics.key_figures`` with the walking coverage of `service`), the first six of
+    :data:`CARD_FIGURES` that have a value. Every text is HTML-escaped.
+
+    Examples
+    --------
+    >>> import cdv_geo as cg
+    >>> t = cg.datasets.soissons()
+    >>> html_ = quartier_cards_html(t, cg.compute_metrics(t, only=["key_figures"]))
+    >>> html_.count('class="card"'), "Presles" in html_
+    (3, True)
+    """
+    check_lang(lang)
+    kf = metrics.key_figures
+    if kf is None:
+        return ""
+    e = html.escape
+    kind = primary_service(territory, service)
+    shown = with_coverage(kf, metrics.coverage, [kind])
+    rows = quartier_rows(shown)
+    by_col = {col: (fmt, lab) for col, fmt, lab in figure_rows(rows, lang)}
+    ordered = []
+    for col in CARD_FIGURES:
+        if col == "coverage_share":
+            ordered += [c for c in by_col if c.startswith("coverage_share:")]
+        ordered.append(col)
+    chosen = [c for c in ordered if c in by_col][:6]
+    slugs = quartier_slugs(territory.quartiers) if territory.quartiers is not None else {}
+    cards = []
+    for code in rows.index.astype(str):
+        name = rows.at[code, "name"] if "name" in rows.columns else code
+        name = code if is_missing(name) else str(name)
+        pop = rows.at[code, "n_residents"] if "n_residents" in rows.columns else None
+        items = [(label("kf_population", lang), fmt_number(pop, lang))]
+        items += [(by_col[c][1], by_col[c][0](rows.at[code, c])) for c in chosen]
+        dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items)
+        link = ""
+        path = (map_files or {}).get(f"quartier_{slugs.get(code, '')}")
+        if path is not None:
+            rel = os.path.relpath(path, out) if out is not None else path.name
+            link = f'<a href="{e(rel)}">{e(label("report_open_map", lang))}</a>'
+        cards.append(
+            f'<article class="card"><h3>{e(name)}</h3><p class="code">{e(code)}</p>'
+            f"<dl>{dl}</dl>{link}</article>"
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _map_links(
+    territory: Territory, map_files: Mapping[str, Path], out: Path, lang: str
+) -> list[str]:
+    """Return the list items of the maps; the accessibility maps share one item, by kind."""
+    e = html.escape
+    items, access = [], []
+    for name, path in map_files.items():
+        rel = e(os.path.relpath(path, out))
+        if name.startswith("accessibility_"):
+            kind = kind_label(name.removeprefix("accessibility_"), lang)
+            access.append(f'<a href="{rel}">{e(kind)}</a>')
+            if len(access) == 1:
+                items.append("")  # the place of the accessibility item
+            continue
+        items.append(f'<li><a href="{rel}">{e(map_title(name, territory, lang))}</a></li>')
+    if access:
+        at = items.index("")
+        head = e(label("report_access", lang, territory=territory_name(territory)))
+        items[at] = (
+            f"<li>{head} : {' · '.join(access)}</li>"
+            if lang == "fr"
+            else (f"<li>{head}: {' · '.join(access)}</li>")
+        )
+    return items
+
+
+def _first_service(map_files: Mapping[str, Path]) -> str | None:
+    """Return the kind of the first accessibility map written (the pack's main service)."""
+    for name in map_files:
+        if name.startswith("accessibility_"):
+            return name.removeprefix("accessibility_")
+    return None
+
+
 def write_index(
     territory: Territory,
     metrics: Metrics,
@@ -245,7 +393,7 @@ def write_index(
         The index written.
     """
     e = html.escape
-    title = label("report_title", lang, territory=territory.name)
+    title = label("report_title", lang, territory=territory_name(territory))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
@@ -261,27 +409,46 @@ def write_index(
         )
     if territory.attribution:
         parts.append(f"<p>{e(territory.attribution)}</p>")
+    pdf = out / "dossier.pdf"
+    if pdf.exists():
+        size = label("report_pdf_size", lang, size=fmt_number(pdf.stat().st_size / 1e6, lang, 1))
+        parts.append(
+            f'<p class="dossier"><a href="dossier.pdf">{e(label("report_dossier", lang))}</a>'
+            f" ({e(size)})</p>"
+        )
+    if metrics.key_figures is not None:
+        service = primary_service(territory, _first_service(map_files))
+        shown = with_coverage(metrics.key_figures, metrics.coverage, [service])
+        parts.append(f"<h2>{e(label('report_key_figures', lang))}</h2>")
+        parts.append(
+            quartier_cards_html(
+                territory, metrics, map_files=map_files, out=out, lang=lang, service=service
+            )
+        )
+        parts.append(
+            f'<details class="table"><summary>{e(label("report_kf_table", lang))}</summary>'
+            f"{key_figures_html(shown, lang=lang)}</details>"
+        )
     if map_files:
         parts.append(f"<h2>{e(label('report_maps', lang))}</h2><ul>")
-        for name, path in map_files.items():
-            rel = os.path.relpath(path, out)
-            parts.append(f'<li><a href="{e(rel)}">{e(map_title(name, territory, lang))}</a></li>')
+        parts.extend(_map_links(territory, map_files, out, lang))
         parts.append("</ul>")
-    if metrics.key_figures is not None:
-        parts.append(f"<h2>{e(label('report_key_figures', lang))}</h2>")
-        parts.append(key_figures_html(metrics.key_figures, lang=lang))
     if figures:
         parts.append(f"<h2>{e(label('report_figures', lang))}</h2>")
+        parts.append('<div class="figs">')
         for fig in figures:
-            rel = os.path.relpath(fig, out)
-            parts.append(f'<p><img src="{e(rel)}" alt="{e(fig.stem)}"></p>')
+            rel = e(os.path.relpath(fig, out))
+            parts.append(f'<a href="{rel}"><img src="{rel}" alt="{e(fig.stem)}"></a>')
+        parts.append("</div>")
     parts.append(f"<h2>{e(label('report_tables', lang))}</h2>")
     for name, table in sorted(metrics.tables.items()):
         if name == "key_figures":
             continue
         what = TABLES.get(name, (name, name, ""))[2]
-        parts.append(f"<h3>{e(table_title(name, lang=lang))}</h3><p>{e(what)}</p>")
-        parts.append(_table_html(table, lang))
+        parts.append(
+            f'<details class="table"><summary>{e(table_title(name, lang=lang))}</summary>'
+            f"<p>{e(what)}</p>{_table_html(table, lang)}</details>"
+        )
     if tables:
         parts.append(f"<h2>{e(label('report_files', lang))}</h2><ul>")
         for p in tables:
