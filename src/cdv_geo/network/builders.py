@@ -296,6 +296,7 @@ class NetworkBuilders:
         Ways are filtered with osmnx's walking filter (:func:`is_walkable`: no motorways,
         cycleways, private ways or ``foot=no``), then parsed and simplified by
         :func:`osmnx.graph_from_xml` (one-way streets are walked both ways) and projected.
+        A ``.pbf`` extract is read by :meth:`from_osm_pbf` (the same network, much faster).
 
         Parameters
         ----------
