@@ -23,6 +23,7 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
+from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
 
 __all__ = [
     "COLUMN_LABELS",
@@ -200,23 +201,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "commune_value": ("commune : {value}", "municipality: {value}"),
 }
 
-FACILITY_LABELS: dict[str, tuple[str, str]] = {
-    "water_play_area": ("Aire de jeux d'eau", "Water play area"),
-    "health_centre": ("Maison de santé", "Health centre"),
-    "social_centre": ("Centre social", "Social centre"),
-    "ccas": ("CCAS", "Municipal social services (CCAS)"),
-    "education_programme": ("Réussite éducative", "Educational success programme"),
-    "school": ("École", "School"),
-    "shop": ("Commerce de proximité", "Local shop"),
-    "police": ("Police municipale", "Municipal police"),
-    "sports": ("Équipement sportif", "Sports facility"),
-    "social_landlord_agency": ("Agence du bailleur social", "Social landlord office"),
-    "womens_rights_centre": ("Droits des femmes", "Women's rights centre"),
-    "youth_employment": ("Mission locale", "Youth employment (mission locale)"),
-    "waste_point": ("Point d'apport volontaire", "Waste drop-off point"),
-    "park": ("Parc, square", "Park"),
-    "other": ("Autre équipement", "Other facility"),
-}
 
 OPERATION_LABELS: dict[str, tuple[str, str]] = {
     "demolition": ("Démolition", "Demolition"),
@@ -363,6 +347,8 @@ def value_label(field: str, value: Any, lang: str = "fr") -> str:
     >>> value_label("status", "zzz")
     'zzz'
     """
+    if field == "kind" and not is_missing(value):  # open kinds: BPE labels, readable tokens
+        return kind_label(value, check_lang(lang))
     table = VALUE_LABELS.get(field, {})
     pair = table.get(str(value))
     if pair is None:
@@ -382,19 +368,6 @@ def is_missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # array-likes are not "missing"
         return False
-
-
-def kind_label(kind: str, lang: str = "fr") -> str:
-    """Return the display label of a facility kind (unknown kinds are kept as given).
-
-    Examples
-    --------
-    >>> kind_label("health_centre"), kind_label("health_centre", "en")
-    ('Maison de santé', 'Health centre')
-    >>> kind_label("bakery")
-    'bakery'
-    """
-    return value_label("kind", kind, lang)
 
 
 def column_label(column: str, *, lang: str = "fr") -> str:

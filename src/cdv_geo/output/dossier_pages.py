@@ -21,6 +21,7 @@ from cdv_geo.core.assign import assign_quartier
 from cdv_geo.core.labels import column_label, fmt_number, kind_label, label
 from cdv_geo.core.tables import TERRITORY
 from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.metrics.key_figures import KEY_FIGURES
 from cdv_geo.output.cartography import crs_label, fmt_date
 from cdv_geo.output.dossier_html import (
     dl,
@@ -193,20 +194,7 @@ def cover_page(ctx: DossierContext, contents: list[tuple[str, str]]) -> str:
 
 
 #: The columns of ``Metrics.key_figures`` that :func:`key_figure_label` names.
-KEY_FIGURE_COLUMNS = (
-    "n_residents",
-    "area_m2",
-    "n_facilities",
-    "coverage_share",
-    "n_demolished",
-    "n_rebuilt",
-    "n_received",
-    "n_rehabilitated",
-    "desealed_m2",
-    "n_trees",
-    "impervious_share",
-    "impervious_change_pp",
-)
+KEY_FIGURE_COLUMNS = KEY_FIGURES
 
 
 def key_figure_label(column: str, attrs: Mapping[Any, Any], lang: str = "fr") -> str:

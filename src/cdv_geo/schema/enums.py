@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+
+from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label, register_kind_labels
 
 __all__ = [
     "FACILITY_ALIASES",
@@ -104,37 +105,8 @@ FACILITY_KINDS: tuple[str, ...] = (
     "other",
 )
 
-#: French labels first, English second.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "water_play_area": ("Aire de jeux d'eau", "Water play area"),
-    "health_centre": ("Maison de santé", "Health centre"),
-    "social_centre": ("Centre social", "Social centre"),
-    "ccas": ("CCAS", "Municipal social services (CCAS)"),
-    "education_programme": ("Réussite éducative", "Educational success programme"),
-    "school": ("École", "School"),
-    "shop": ("Commerce de proximité", "Local shop"),
-    "police": ("Police", "Police"),
-    "sports": ("Équipement sportif", "Sports facility"),
-    "social_landlord_agency": ("Agence du bailleur social", "Social landlord office"),
-    "womens_rights_centre": ("Droits des femmes", "Women's rights centre"),
-    "youth_employment": ("Mission locale", "Youth employment (mission locale)"),
-    "waste_point": ("Point d'apport volontaire", "Waste drop-off point"),
-    "park": ("Parc, square", "Park"),
-    "pharmacy": ("Pharmacie", "Pharmacy"),
-    "doctor": ("Médecin généraliste", "General practitioner"),
-    "health": ("Santé", "Health"),
-    "post_office": ("Bureau de poste", "Post office"),
-    "town_hall": ("Mairie", "Town hall"),
-    "library": ("Bibliothèque", "Library"),
-    "culture": ("Équipement culturel", "Cultural facility"),
-    "childcare": ("Accueil du jeune enfant", "Childcare"),
-    "secondary_school": ("Collège, lycée", "Secondary school"),
-    "supermarket": ("Supermarché", "Supermarket"),
-    "social_services": ("Action sociale", "Social services"),
-    "bus_stop": ("Arrêt de bus", "Bus stop"),
-    "train_station": ("Gare", "Railway station"),
-    "other": ("Autre équipement", "Other facility"),
-}
+#: French labels first, English second (the one catalogue: cdv_geo.core.labels_kinds).
+KIND_LABELS = FACILITY_LABELS
 
 #: French (and other) names of the known kinds, normalised -> kind.
 FACILITY_ALIASES: dict[str, str] = {
@@ -244,10 +216,6 @@ KIND_CATEGORIES: dict[str, str] = {
     "dechets": "waste_point",
 }
 
-# Labels of kinds that are not known but come from a published nomenclature (the BPE): set
-# with register_kind_labels() by the readers, looked up by kind_label().
-_EXTRA_LABELS: dict[str, tuple[str, str]] = {}
-
 
 def facility_kind(value: object) -> str:
     """Return the kind a facility type means: known kind, alias, category, else a token.
@@ -265,48 +233,6 @@ def facility_kind(value: object) -> str:
     if tok in FACILITY_ALIASES:
         return FACILITY_ALIASES[tok]
     return KIND_CATEGORIES.get(tok, tok)
-
-
-def register_kind_labels(labels: Mapping[str, tuple[str, str]]) -> None:
-    """Give labels (French, English) to kinds that are not in :data:`FACILITY_KINDS`.
-
-    Readers of published nomenclatures (the BPE) call it so that their kinds read well on maps.
-    Known kinds keep their own labels.
-    """
-    for kind, pair in labels.items():
-        if kind not in KIND_LABELS:
-            _EXTRA_LABELS[kind] = (str(pair[0]), str(pair[1]))
-
-
-def kind_label(kind: object, lang: str = "fr") -> str:
-    """Return the display label of a facility kind, known or not.
-
-    Known kinds have French and English labels; kinds of a registered nomenclature (the BPE)
-    have theirs; any other token is made readable (``"ludotheque_municipale"`` ->
-    ``"Ludotheque municipale"``).
-
-    Parameters
-    ----------
-    kind : str
-        A facility kind (as stored in the ``kind`` column).
-    lang : {"fr", "en"}
-        Language of the label.
-
-    Examples
-    --------
-    >>> kind_label("pharmacy"), kind_label("pharmacy", "en")
-    ('Pharmacie', 'Pharmacy')
-    >>> kind_label("ludotheque_municipale")
-    'Ludotheque municipale'
-    """
-    if lang not in ("fr", "en"):
-        raise ValueError(f"lang={lang!r}; expected 'fr' or 'en'")
-    text = "" if kind is None else str(kind)
-    pair = KIND_LABELS.get(text) or _EXTRA_LABELS.get(text)
-    if pair is not None:
-        return pair[0] if lang == "fr" else pair[1]
-    words = text.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
 
 
 # --- renewal and renaturation enumerations ----------------------------------------------------
