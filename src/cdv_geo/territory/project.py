@@ -41,11 +41,14 @@ _TABLE_OPTIONS_OF = {
     "indicators": ("year", "columns", "source", "sheet"),
     "income_grid": ("layer", "crs"),
 }
-#: The options of a ``[layers]`` entry (``grid``, ``buildings``: residences from a Filosofi grid).
+#: The options of a ``[layers]`` entry (``grid``, ``buildings``: residences from a Filosofi grid;
+#: ``bpe`` + ``types``, ``osm`` + ``kinds``: facilities from the BPE or an OpenStreetMap extract).
 _LAYER_OPTIONS = (
     *("path", "layer", "crs", "official", "communes", "codes", "repair"),
-    *("grid", "buildings", "buildings_layer"),
+    *("grid", "buildings", "buildings_layer", "bpe", "types", "osm", "kinds"),
 )
+#: Entries that name their source by another key than ``path``: (layer kind, key).
+_SOURCE_KEYS = {("residences", "grid"), ("facilities", "bpe"), ("facilities", "osm")}
 
 
 def read_project(
@@ -178,7 +181,7 @@ def _read_layers(
     for kind in LAYER_KINDS:  # (communes before residences: a grid's territory)
         spec = layer_cfg.get(kind)
         opts = dict(spec) if isinstance(spec, Mapping) else {"path": spec}
-        if not opts.get("path") and not (kind == "residences" and opts.get("grid")):
+        if not opts.get("path") and not any(opts.get(k) for kk, k in _SOURCE_KEYS if kk == kind):
             continue
         unknown = set(opts) - set(_LAYER_OPTIONS)
         if unknown:
@@ -198,7 +201,7 @@ def _read_layers(
         except DataValidationError as exc:
             problems.extend(exc.problems)
         except CRSError as exc:
-            file = opts.get("path") or opts.get("grid")
+            file = opts.get("path") or opts.get("grid") or opts.get("bpe") or opts.get("osm")
             problems.append(Problem(str(exc), file=str(_resolve(p.parent, file)), layer=kind))
         else:
             if layer is not None:
@@ -235,6 +238,8 @@ def _read_layer(
             layer=opts.get("layer"),
             territory=layers.get("communes"),
         )
+    if kind == "facilities" and (opts.get("bpe") or opts.get("osm")):
+        return _read_facilities(opts, p, layers)
     full = _resolve(p.parent, opts["path"])
     if kind == "quartiers" and opts.get("official"):
         # an ANCT perimeter file, filtered to the contrat de ville's QPV
@@ -247,6 +252,28 @@ def _read_layer(
             crs=opts.get("crs"),
         )
     return read_layer(full, kind, layer=opts.get("layer"), repair=repair, crs=opts.get("crs"))
+
+
+def _read_facilities(
+    opts: Mapping[str, Any], p: Path, layers: Mapping[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """Facilities from the BPE (cut to the quartiers' communes) or from an OSM extract."""
+    from cdv_geo.io import facilities_from_osm, read_bpe
+
+    key = "bpe" if opts.get("bpe") else "osm"
+    full = _resolve(p.parent, opts[key])
+    if not full.exists():
+        raise DataValidationError([_missing("layer", "facilities", opts[key], full)])
+    if key == "osm":
+        return facilities_from_osm(full, kinds=opts.get("kinds"), crs=opts.get("crs"))
+    communes = opts.get("communes")
+    if communes is None:  # the communes of the contrat de ville: its quartiers' or communes'
+        for kind, column in (("quartiers", "commune"), ("communes", "code")):
+            layer = layers.get(kind)
+            if layer is not None and column in layer.columns and layer[column].notna().any():
+                communes = sorted(layer[column].dropna().astype(str).unique())
+                break
+    return read_bpe(full, communes=communes, types=opts.get("types"), crs=opts.get("crs"))
 
 
 def _resolve(base: Path, rel: Any) -> Path:
