@@ -46,7 +46,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from cdv_geo.core import threads as _threads
 from cdv_geo.core.errors import CdvGeoWarning
-from cdv_geo.metrics.access import nearest_facility, service_areas
+from cdv_geo.metrics.access import nearest_facility
+from cdv_geo.metrics.service_areas import service_areas
 from cdv_geo.network import WalkNetwork
 
 CRS = "EPSG:2154"

@@ -26,7 +26,8 @@ from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, box
 
 from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, CRSError, DataValidationError
-from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
+from cdv_geo.metrics.access import coverage, nearest_facility
+from cdv_geo.metrics.service_areas import service_areas
 from cdv_geo.network import WalkNetwork
 from cdv_geo.testing import assert_metric_table
 

@@ -13,8 +13,9 @@ import pytest
 from shapely import Point, box
 
 from cdv_geo.core.errors import CdvGeoError, CRSError, DataValidationError, LayerTypeError
-from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
+from cdv_geo.metrics.access import coverage, nearest_facility
 from cdv_geo.metrics.nearest import nearest_walks
+from cdv_geo.metrics.service_areas import service_areas
 from cdv_geo.network import WalkNetwork
 
 L93 = "EPSG:2154"

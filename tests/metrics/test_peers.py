@@ -153,7 +153,7 @@ def test_real_insee_files() -> None:
     """REVN 2017 and 2022 as INSEE publishes them (TP60 column, read by hand from the files)."""
     from pathlib import Path
 
-    from cdv_geo.metrics.indicators import read_indicators
+    from cdv_geo.io.insee import read_indicators
 
     folder = Path("/work/shared/real-data/insee-qpv")
     if not folder.exists():

@@ -86,7 +86,7 @@ def split_national(
         On an unknown layer kind, or a commune without QPV in the file.
     """
     from cdv_geo.io import read_qpv
-    from cdv_geo.metrics.indicators import read_indicators
+    from cdv_geo.io.insee import read_indicators
 
     given = dict(layers or {})
     unknown = [k for k in given if k not in LAYER_KINDS or k == "quartiers"]

@@ -199,7 +199,7 @@ def service_areas_layer(
     ----------
     areas : GeoDataFrame
         ``kind``, ``threshold_m``, geometry -- the output of
-        :func:`cdv_geo.metrics.access.service_areas`. Rows of other kinds are ignored.
+        :func:`cdv_geo.metrics.service_areas.service_areas`. Rows of other kinds are ignored.
     service : str
         The facility kind shown.
     method : {"network", "euclidean"}, optional
@@ -228,7 +228,7 @@ def service_areas_layer(
     if "threshold_m" not in gdf.columns:
         raise CdvGeoError(
             "service areas need a 'threshold_m' column (distance band in metres), as returned "
-            "by cdv_geo.metrics.access.service_areas"
+            "by cdv_geo.metrics.service_areas.service_areas"
         )
     drawn = _areas_method(gdf, method)
     service_label = lb.value_label("kind", service, lang)

@@ -42,7 +42,6 @@ from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import quartier_names, rows_of
 from cdv_geo.metrics.nearest import NearestWalks, nearest_walks
-from cdv_geo.metrics.service_areas import service_areas
 from cdv_geo.metrics.walking import (
     POLYGON_ACCESS_TOLERANCE_M,
     check_positive,
@@ -57,7 +56,6 @@ __all__ = [
     "POLYGON_ACCESS_TOLERANCE_M",
     "coverage",
     "nearest_facility",
-    "service_areas",
 ]
 
 #: Index levels of the :func:`coverage` table.

@@ -28,28 +28,9 @@ import pandas as pd
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, quartier_codes
 from cdv_geo.core.tables import INDEX, TERRITORY, TERRITORY_NAME, join_reasons
-from cdv_geo.io.grid import read_grid
-from cdv_geo.io.insee import check_codes, read_indicators
-from cdv_geo.io.insee_columns import INDICATORS, SECRECY_CODES, Indicator
-from cdv_geo.metrics.gini import estimate_missing_gini, gini, gini_from_grouped
-from cdv_geo.metrics.grid import DEFAULT_GRID_RATIOS, interpolate_grid
+from cdv_geo.io.insee_columns import INDICATORS
 
-__all__ = [
-    "DEFAULT_GRID_RATIOS",
-    "INDICATORS",
-    "SECRECY_CODES",
-    "Indicator",
-    "check_codes",
-    "compare_indicators",
-    "estimate_missing_gini",
-    "gini",
-    "gini_from_grouped",
-    "indicator_trend",
-    "interpolate_grid",
-    "pivot_indicators",
-    "read_grid",
-    "read_indicators",
-]
+__all__ = ["compare_indicators", "indicator_trend", "pivot_indicators"]
 
 _LEVEL_NAMES = {"commune": "the town", "all_qpv": "all QPV", "france": "France", "epci": "the EPCI"}
 

@@ -264,7 +264,8 @@ def _step_network(t: Territory, m: Metrics, run: _Run) -> None:
 
 
 def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
-    from cdv_geo.metrics.access import coverage, nearest_facility, service_areas
+    from cdv_geo.metrics.access import coverage, nearest_facility
+    from cdv_geo.metrics.service_areas import service_areas
 
     s = t.settings
     if run.want("service_areas") and t.facilities is not None:
@@ -440,7 +441,10 @@ def _step_renewal(t: Territory, m: Metrics, run: _Run) -> None:
 
 
 def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
+    from cdv_geo.io.grid import read_grid
+    from cdv_geo.io.insee import read_indicators
     from cdv_geo.metrics import indicators as ind
+    from cdv_geo.metrics.grid import interpolate_grid
 
     source = t.tables.get("indicators")
     q = t.metric("quartiers") if t.quartiers is not None else None
@@ -458,7 +462,7 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
             )
         )
     elif source is not None and run.want("indicators"):
-        table = read_table(source, ind.read_indicators, quartiers=known)
+        table = read_table(source, read_indicators, quartiers=known)
         m.indicators = table
         if run.want("indicator_gaps"):
             m.indicator_gaps = ind.compare_indicators(table, quartiers=q)
@@ -466,8 +470,8 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
             m.indicator_trend = ind.indicator_trend(table, quartiers=q)
     grid = t.tables.get("income_grid")
     if run.want("income_grid") and grid is not None and q is not None:
-        m.income_grid = ind.interpolate_grid(
-            read_table(grid, ind.read_grid),
+        m.income_grid = interpolate_grid(
+            read_table(grid, read_grid),
             q,
             residences=t.metric("residences") if t.residences is not None else None,
             territory=t.metric("communes") if t.communes is not None else None,

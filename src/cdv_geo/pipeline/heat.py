@@ -358,7 +358,7 @@ def _site_choice(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | None
 
 def _service_areas(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame) -> None:
     """Compute the play areas' service areas at the settings' walking times (for the maps)."""
-    from cdv_geo.metrics.access import service_areas
+    from cdv_geo.metrics.service_areas import service_areas
 
     s = t.settings
     minutes = sorted(s.thresholds_min)

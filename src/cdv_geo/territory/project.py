@@ -371,7 +371,8 @@ def _check_rasters_and_tables(
     """Open every raster and known table once, so `cdv-geo validate` reports their problems too."""
     from cdv_geo.core.errors import RasterError
     from cdv_geo.core.raster import raster_info
-    from cdv_geo.metrics.indicators import read_grid, read_indicators
+    from cdv_geo.io.grid import read_grid
+    from cdv_geo.io.insee import read_indicators
 
     problems: list[Problem] = []
     for name, path in rasters.items():
