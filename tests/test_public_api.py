@@ -83,6 +83,11 @@ VALID: dict[str, Callable[[cg.Territory], dict[str, Any]]] = {
         "territory": t.communes,
     },
     "nearest_facility": lambda t: {"origins": t.residences, "facilities": t.facilities},
+    "quartier_population": lambda t: {
+        "quartiers": t.quartiers,
+        "residences": t.residences,
+        "communes": t.communes,
+    },
     "renewal_balance": lambda t: {
         "renewal_sites": t.renewal_sites,
         "quartiers": t.quartiers,

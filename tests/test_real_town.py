@@ -361,6 +361,7 @@ def test_tables_of_the_project(metrics):
     # the sports hall in QP002013; the health centre and the hairdresser outside
     assert key["n_facilities"].to_dict() == {"QP002012": 1, "QP002013": 3, "all": 6}
     assert key.loc[["QP002012", "QP002013"], "n_residents"].tolist() == [6206, 1204]
+    assert key.loc[["QP002012", "QP002013"], "population_source"].tolist() == ["official"] * 2
 
 
 def test_network_of_the_project(metrics):

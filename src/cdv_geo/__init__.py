@@ -39,6 +39,7 @@ from cdv_geo.metrics.impervious import impervious_change, impervious_share
 from cdv_geo.metrics.incidents import incidents_before_after, poisson_rate_ratio
 from cdv_geo.metrics.indicators import compare_indicators, indicator_trend, pivot_indicators
 from cdv_geo.metrics.peers import compare_to_peers
+from cdv_geo.metrics.population import quartier_population
 from cdv_geo.metrics.renewal import renewal_balance, renewal_density
 from cdv_geo.metrics.renewal_links import renewal_links
 from cdv_geo.metrics.renewal_progress import renewal_progress, renewal_timeline
@@ -101,6 +102,7 @@ __all__ = [
     "nearest_facility",
     "pivot_indicators",
     "poisson_rate_ratio",
+    "quartier_population",
     "raster_info",
     "read_bpe",
     "read_grid",

@@ -32,9 +32,16 @@ def test_key_figures_by_hand(metrics: Metrics, territory: Territory) -> None:
     kf = metrics.key_figures
     assert kf is not None
     assert_metric_table(kf, territory.quartiers)
-    assert kf.columns.tolist()[:4] == ["name", "n_residents", "area_m2", "n_facilities"]
+    assert kf.columns.tolist()[:5] == [
+        "name",
+        "n_residents",
+        "population_source",
+        "area_m2",
+        "n_facilities",
+    ]
     # quartiers' population; the territory row: the commune's
     assert kf["n_residents"].tolist() == [1000, 500, 6000]
+    assert kf["population_source"].tolist() == ["official"] * 3
     # two 500 m squares; the commune is 1,200 m x 700 m
     assert kf["area_m2"].tolist() == pytest.approx([250_000, 250_000, 840_000])
     assert kf["n_facilities"].tolist() == [1, 1, 2]

@@ -32,6 +32,7 @@ __all__ = [
     "LABELS",
     "LANGS",
     "OPERATION_LABELS",
+    "POPULATION_SOURCE_LABELS",
     "SITE_TYPE_LABELS",
     "STATUS_LABELS",
     "TENURE_LABELS",
@@ -237,8 +238,16 @@ TENURE_LABELS: dict[str, tuple[str, str]] = {
     "private": ("privé", "private"),
 }
 
+#: Where a quartier's population comes from (:mod:`cdv_geo.metrics.population`).
+POPULATION_SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "official": ("chiffre officiel (INSEE)", "official figure (INSEE)"),
+    "residences": ("somme des résidences", "sum of the residences"),
+    "grid": ("carroyage Filosofi 200 m", "Filosofi 200 m grid"),
+}
+
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "kind": FACILITY_LABELS,
+    "population_source": POPULATION_SOURCE_LABELS,
     "operation": OPERATION_LABELS,
     "status": STATUS_LABELS,
     "site_type": SITE_TYPE_LABELS,
@@ -254,6 +263,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "kind": ("Type de service", "Service type"),
     "year": ("Année", "Year"),
     "population": ("Population (hab.)", "Population (residents)"),
+    "population_source": ("Source de la population", "Population source"),
     "area_ha": ("Surface (ha)", "Area (ha)"),
     "area_m2": ("Surface (m²)", "Area (m²)"),
     "facilities": ("Équipements dans le quartier (nombre)", "Facilities in the quartier (count)"),

@@ -1,8 +1,10 @@
 """Key figures per quartier: one row per quartier and one for the territory, from the other tables.
 
 The key figures are what a steering committee reads first: residents, area, facilities, walking
-coverage of one service, renewal, renaturation. They are not computed again here: each comes
-from the per-quartier table that defines it (``coverage``, ``renewal_balance``, ``desealing``,
+coverage of one service, renewal, renaturation. They are not computed again here: the residents
+are the one population of :func:`cdv_geo.metrics.population.quartier_population` (official
+figure, else residences, else grid, with its source in ``population_source``); the others come
+from the per-quartier table that defines them (``coverage``, ``renewal_balance``, ``desealing``,
 ``trees``, ``impervious``, ``impervious_change``), whose territory row ``"all"`` gives the
 territory's. Only the facilities are counted here, with the one assignment rule
 (:func:`cdv_geo.core.assign.assign_quartier`: a facility on a shared border counts in the smaller
@@ -21,6 +23,7 @@ from cdv_geo.core.assign import assign_quartier
 from cdv_geo.core.crs import choose_metric_crs
 from cdv_geo.core.layers import as_layer, quartier_codes
 from cdv_geo.core.tables import TERRITORY, join_reasons, quartier_table
+from cdv_geo.metrics.population import quartier_population
 
 __all__ = ["KEY_FIGURES", "key_figures"]
 
@@ -30,6 +33,7 @@ Found = pd.Series | tuple[pd.Series, pd.Series] | None
 #: The columns of :func:`key_figures`, after ``name`` (``reason`` last when any value is NaN).
 KEY_FIGURES = (
     "n_residents",
+    "population_source",
     "area_m2",
     "n_facilities",
     "coverage_share",
@@ -49,6 +53,7 @@ def key_figures(
     *,
     facilities: gpd.GeoDataFrame | None = None,
     communes: gpd.GeoDataFrame | None = None,
+    residences: gpd.GeoDataFrame | None = None,
     coverage: pd.DataFrame | None = None,
     renewal_balance: pd.DataFrame | None = None,
     desealing: pd.DataFrame | None = None,
@@ -69,6 +74,9 @@ def key_figures(
         Facilities, counted in the quartier :func:`~cdv_geo.core.assign.assign_quartier` gives.
     communes : GeoDataFrame, optional
         The territory's communes: the territory row's residents (their ``population``) and area.
+    residences : GeoDataFrame, optional
+        The homes: the residents of a quartier (or territory) without an official figure
+        (:func:`~cdv_geo.metrics.population.quartier_population`).
     coverage, renewal_balance, desealing, trees, impervious, impervious_change : DataFrame, optional
         The per-quartier tables of :func:`cdv_geo.compute_metrics`, in the result-table contract
         (:mod:`cdv_geo.core.tables`); the total rows are used (by-levels ``"all"``). ``impervious``
@@ -84,9 +92,10 @@ def key_figures(
     -------
     pandas.DataFrame
         Indexed by ``quartier`` (codes in layer order, then ``"all"``): ``name``,
-        ``n_residents`` (the quartiers' ``population``; the communes' on ``"all"``),
-        ``area_m2``, ``n_facilities``, ``coverage_share`` (share of residents within
-        `threshold_min` of a `service`), ``n_demolished``, ``n_rebuilt``, ``n_received``,
+        ``n_residents`` and ``population_source`` (``"official"``: the quartiers' or communes'
+        ``population``; ``"residences"`` or ``"grid"``: the sum over the homes), ``area_m2``,
+        ``n_facilities``, ``coverage_share`` (share of residents within `threshold_min` of a
+        `service`), ``n_demolished``, ``n_rebuilt``, ``n_received``,
         ``n_rehabilitated`` (dwellings), ``desealed_m2``, ``n_trees``, ``impervious_share``
         (latest raster year), ``impervious_change_pp`` (first to last year), and ``reason``
         when a value is missing (NaN, never 0). ``attrs`` holds ``service``, ``threshold_min``
@@ -108,6 +117,8 @@ def key_figures(
     QP2           Nord        900.0  250000.0           1.0
     QP1            Sud       1200.0  250000.0           1.0
     all       ensemble          NaN       NaN           2.0
+    >>> k["population_source"].tolist()
+    ['official', 'official', nan]
     """
     quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
     target = choose_metric_crs(quartiers, crs)
@@ -127,7 +138,10 @@ def key_figures(
                 given = None if because is None else because.get(k)
                 reasons[k].append(f"{column}: {given if isinstance(given, str) else why}")
 
-    _residents_and_area(q, communes, target, put)
+    people = quartier_population(q, residences=residences, communes=communes)
+    why = people["reason"] if "reason" in people.columns else pd.Series(dtype=object)
+    put("n_residents", (people["n_residents"], why), "population unknown")
+    _area(q, communes, target, put)
     put(
         "n_facilities",
         _facility_counts(facilities, q, codes),
@@ -146,28 +160,20 @@ def key_figures(
         _totals(impervious_change, "impervious_change_pp"),
         "fewer than two imperviousness rasters",
     )
+    for k in keys:
+        values[k]["population_source"] = people.at[k, "population_source"]
     rows = {k: {**values[k], "reason": join_reasons(*reasons[k])} for k in keys}
     out = quartier_table(q, rows, columns=list(KEY_FIGURES))
     out.attrs = {"service": service, "threshold_min": threshold, "impervious_year": year}
     return out
 
 
-def _residents_and_area(
-    q: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None, crs: Any, put: Any
-) -> None:
-    """Residents and area: the quartiers' own; the communes' on the territory row."""
-    codes = [str(c) for c in quartier_codes(q)]
-    pop = pd.to_numeric(q["population"], errors="coerce") if "population" in q.columns else None
-    residents = pd.Series(dtype=float) if pop is None else pd.Series(pop.to_numpy(), codes)
-    area = pd.Series(q.geometry.area.to_numpy(), index=codes)
+def _area(q: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None, crs: Any, put: Any) -> None:
+    """Put the quartiers' areas, and the communes' on the territory row."""
+    area = pd.Series(q.geometry.area.to_numpy(), index=[str(c) for c in quartier_codes(q)])
     if communes is not None:
         c = as_layer(communes, "communes", geometry="polygon").to_crs(crs)
         area[TERRITORY] = float(c.geometry.union_all().area)
-        if "population" in c.columns:
-            cpop = pd.to_numeric(c["population"], errors="coerce")
-            if cpop.notna().all():
-                residents[TERRITORY] = float(cpop.sum())
-    put("n_residents", residents, "population unknown (no population in the layer)")
     put("area_m2", area, "territory area unknown (no communes layer)")
 
 

@@ -26,6 +26,7 @@ from cdv_geo.core.labels import (
     is_missing,
     kind_label,
     label,
+    value_label,
 )
 from cdv_geo.io import atomic_path
 from cdv_geo.maps import build_committee_maps, map_title
@@ -245,6 +246,8 @@ def _kf_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
 
 
 def _kf_value(column: str, value: Any, lang: str) -> str:
+    if column == "population_source":
+        return value_label(column, value, lang) or label("no_data", lang)
     if column.endswith("_share") or column.startswith(COVERAGE_PREFIX):
         return fmt_percent(value, lang, 1 if column.startswith("impervious") else 0)
     if column.endswith("_m2"):

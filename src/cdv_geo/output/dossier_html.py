@@ -69,6 +69,10 @@ DOSSIER_LABELS: dict[str, tuple[str, str]] = {
     "col_value": ("Quartier", "Quartier"),
     "col_change": ("Évolution", "Change"),
     "col_gap": ("Écart", "Gap"),
+    "population_from": (
+        "Habitants : {quartier} ; {town} : {territory}.",
+        "Residents: {quartier}; {town}: {territory}.",
+    ),
     "col_service": ("Service", "Service"),
     "col_within": ("≤ {minutes} min", "≤ {minutes} min"),
     "col_median": ("Temps médian", "Median time"),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo.core.assign import assign_quartier
-from cdv_geo.core.labels import column_label, fmt_number, kind_label, label
+from cdv_geo.core.labels import column_label, fmt_number, kind_label, label, value_label
 from cdv_geo.core.tables import TERRITORY
 from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.metrics.key_figures import KEY_FIGURES
@@ -242,6 +242,8 @@ def format_key_figure(column: str, value: Any, lang: str = "fr") -> str:
     >>> format_key_figure("n_residents", 3500.0), format_key_figure("impervious_share", 0.4959)
     ('3\u202f500', '49,6\xa0%')
     """
+    if column == "population_source":
+        return value_label(column, value, lang) or label("no_data", lang)
     if column == "impervious_share" and not pd.isna(value):
         from cdv_geo.core.labels import fmt_percent
 
@@ -259,7 +261,7 @@ def _key_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], list[str
     town = kf.loc[TERRITORY] if TERRITORY in kf.index else None
     rows = []
     for col in kf.columns:
-        if col in ("name", "reason"):
+        if col in ("name", "reason", "population_source"):  # (the source: a note below)
             continue
         gap = "—"
         if col.endswith(("_share", "_pp")) and town is not None:
@@ -275,6 +277,22 @@ def _key_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], list[str
         )
     reason = row["reason"] if "reason" in kf.columns else None
     return rows, ([reason] if isinstance(reason, str) and reason else [])
+
+
+def _population_note(ctx: DossierContext, code: str) -> str:
+    """Say where the quartier's and the territory's residents come from ("" when unknown)."""
+    kf = ctx.metrics.key_figures
+    if kf is None or "population_source" not in kf.columns or code not in kf.index:
+        return ""
+    lang = ctx.lang
+    town = kf.at[TERRITORY, "population_source"] if TERRITORY in kf.index else None
+    return dl(
+        "population_from",
+        lang,
+        quartier=format_key_figure("population_source", kf.at[code, "population_source"], lang),
+        town=ctx.town,
+        territory=format_key_figure("population_source", town, lang),
+    )
 
 
 #: The indicators the dossier shows, in order (those the tables hold; see ``indicators=``).
@@ -493,6 +511,9 @@ def quartier_page(ctx: DossierContext, code: str, name: str, anchor: str) -> str
     key_rows, reasons = _key_rows(ctx, code)
     header = [dl("col_figure", lang), dl("col_value", lang), ctx.town, dl("col_gap", lang)]
     figures = table_html(header, key_rows, cls="data keyfig") if key_rows else ""
+    source = _population_note(ctx, code)
+    if key_rows and source:
+        figures += f'<p class="small">{esc(source)}</p>'
     if reasons or not key_rows:
         figures += missing_box(reasons or [label("missing_table", lang, name="key_figures")], lang)
     ind_rows, _, ref = indicator_rows(ctx, code)

@@ -493,6 +493,7 @@ def _step_key_figures(t: Territory, m: Metrics, run: _Run) -> None:
         q,
         facilities=t.metric("facilities") if t.facilities is not None else None,
         communes=t.metric("communes") if t.communes is not None else None,
+        residences=t.metric("residences") if t.residences is not None else None,
         coverage=m.coverage,
         renewal_balance=m.renewal_balance,
         desealing=m.desealing,
