@@ -224,20 +224,17 @@ def point_xy(geoms: np.ndarray) -> np.ndarray:
     >>> point_xy(np.array([Point(1, 2), box(0, 0, 2, 2), None], dtype=object)).tolist()
     [[1.0, 2.0], [1.0, 1.0], [nan, nan]]
     """
-    xy = np.empty((len(geoms), 2))
-    try:
-        # shapely's get_x/get_y release the GIL (get_coordinates does not): chunks of points
-        # are read in parallel; NaN for anything but a point
-        shapely.get_x(geoms, out=xy[:, 0])
-        shapely.get_y(geoms, out=xy[:, 1])
-        odd = np.flatnonzero(np.isnan(xy[:, 0]) | np.isnan(xy[:, 1]))
-    except shapely.errors.GEOSException:  # an empty point: take the careful way for all
-        odd = np.arange(len(geoms))
+    # one GIL-free pass (shapely's bounds; get_x and get_y take two): a point's box is the
+    # point. Anything else whose box is a point (a one-point collection...) is that point
+    # too; the others, and missing or empty geometries (NaN boxes), take the careful way.
+    bounds = shapely.bounds(geoms)
+    xy = np.ascontiguousarray(bounds[:, :2])
+    odd = np.flatnonzero(~((bounds[:, 0] == bounds[:, 2]) & (bounds[:, 1] == bounds[:, 3])))
     if len(odd):
         xy[odd] = np.nan
         g = geoms[odd]
         usable = ~(shapely.is_missing(g) | shapely.is_empty(g))
-        # (a point, or a one-point collection, is its own point on surface)
+        # (a polygon or a line: a point on it, inside for a polygon)
         xy[odd[usable]] = shapely.get_coordinates(shapely.point_on_surface(g[usable]))
     return xy
 
