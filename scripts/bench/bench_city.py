@@ -19,7 +19,8 @@ each size (10,000 homes, and 100,000 unless ``--quick``):
    home (timed on ``--subset`` homes and extrapolated linearly: its cost is per disc), against
    ``cdv_geo.metrics.focal.focal_mean`` on every home and the whole 3-30-300 step; and
    ``GeoDataFrame.explore()`` of the residences coloured by walking time, against
-   ``cdv_geo.maps.residences_layer`` on the same data (build + save HTML).
+   ``cdv_geo.maps.residences_layer`` on the same data (build + save HTML): as the maps draw
+   them (points from 25,000 homes) and with their footprints (``form="polygon"``).
 
 It prints the figures of each size and the 100k/10k ratio per step (target: at most linear, a
 ratio of about 10-12 for 10x the city), the end-to-end total (target: <= 60 s at 100,000 homes on
@@ -255,6 +256,10 @@ def child_reference(project: Path, out: Path, result: Path, subset: int) -> None
         fm = folium.Map(tiles=None)
         residences_layer(t.residences, nearest=near).add_to(fm)
         save_map(fm, out / "residences_cdv.html")
+    with m.step("cdv_geo residences_layer(form='polygon') + save_map"):
+        fm = folium.Map(tiles=None)
+        residences_layer(t.residences, nearest=near, form="polygon").add_to(fm)
+        save_map(fm, out / "residences_cdv_polygons.html")
     with m.step("GeoDataFrame.explore() + save"):
         r = t.residences.copy()
         minutes = near["water_play_area_time_min"].reindex(r["id"]).to_numpy()
@@ -274,6 +279,7 @@ def child_reference(project: Path, out: Path, result: Path, subset: int) -> None
                 * n
                 / len(sub),
                 "bytes_cdv": (out / "residences_cdv.html").stat().st_size,
+                "bytes_cdv_polygons": (out / "residences_cdv_polygons.html").stat().st_size,
                 "bytes_explore": (out / "residences_explore.html").stat().st_size,
             },
             default=str,
@@ -407,6 +413,7 @@ def print_size(r: dict[str, Any]) -> None:
         rule = rows["cdv_geo compute_metrics(only=['rule_3_30_300'])"]
         rule_step = [x for x in ref["rows"] if x["step"] == "metrics: renaturation"]
         ours_map = rows["cdv_geo residences_layer + save_map"]
+        polys = rows.get("cdv_geo residences_layer(form='polygon') + save_map")
         expl = rows["GeoDataFrame.explore() + save"]
         print(
             f"reference: exactextract per 250 m disc: {ref['exact_s']:.1f} s for "
@@ -428,6 +435,13 @@ def print_size(r: dict[str, Any]) -> None:
             f"{expl['wall_s'] / ours_map['wall_s']:.1f}x, size ratio "
             f"{ref['bytes_explore'] / ref['bytes_cdv']:.1f}x)"
         )
+        if polys is not None:
+            print(
+                f"reference: residences_layer with the footprints (form='polygon') "
+                f"{polys['wall_s']:.2f} s, {ref['bytes_cdv_polygons'] / 1e6:.1f} MB "
+                f"(explore() {expl['wall_s'] / polys['wall_s']:.1f}x the time, "
+                f"{ref['bytes_explore'] / ref['bytes_cdv_polygons']:.1f}x the size)"
+            )
 
 
 def print_ratios(small: dict[str, Any], big: dict[str, Any]) -> None:

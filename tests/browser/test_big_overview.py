@@ -12,6 +12,9 @@ quartiers, 60,000 street intersections, 500 facilities, 50,000 trees, 10 m raste
   for and the number of rows read from the file (not a figure of the map code). The overview
   opens with the homes switched off; switched on in the layer control, every one is drawn (a
   feature of a canvas renderer attached to the map), within 3 s (also measured in the page);
+- the file, with Leaflet and its plugins inline, stays under 10 MB (the homes of so big a city
+  are drawn as one small circle each, not as their footprints:
+  :data:`cdv_geo.maps.layers.POINT_MIN_HOMES`);
 - no console error, no outside request.
 """
 
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The homes of the city (``CDV_GEO_BIG_HOMES`` overrides it, to try the test on a smaller one).
 HOMES = int(os.environ.get("CDV_GEO_BIG_HOMES", "100000"))
 FIRST_DRAW_MS = 3000.0
+MAX_BYTES = 10_000_000
 
 # Runs before the page's own scripts: polls every animation frame until the document is parsed
 # (every inline script of the map has run) and the Leaflet map has loaded its view, then waits
@@ -133,6 +137,8 @@ def big_overview(
 def test_big_overview_draws_every_home_fast(big_overview: tuple[int, Path], new_page: Any) -> None:
     n_read, path = big_overview
     assert n_read == HOMES
+    size = path.stat().st_size
+    assert size < MAX_BYTES, f"overview of {HOMES:,} homes: {size / 1e6:.1f} MB (target < 10 MB)"
     p = new_page()
     page = p.page
     page.add_init_script(TIMING)

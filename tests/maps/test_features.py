@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from shapely import box
 
-from cdv_geo.maps.features import Texts, display_cache, for_display, tip_columns, tip_parts
+from cdv_geo.maps.features import (
+    Texts,
+    display_cache,
+    display_memo,
+    display_points,
+    for_display,
+    tip_columns,
+    tip_parts,
+    tip_table,
+)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -73,3 +82,58 @@ def test_add_geojson_takes_columns_or_one_dict_per_feature() -> None:
         calls.append([c.args for c in layer._children.values() if hasattr(c, "args")])
     assert calls[0] == calls[1]
     assert '"s":[1,0]' in calls[0][0].replace(" ", "")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_tip_table_rows_are_tip_columns_with_the_left_out_lines_as_minus_one(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = [None, "", "Logements : 12", "<b>", "x&y", "Résidence A", "12"]
+    n, k = rng.randint(1, 40), rng.randint(1, 4)
+    cols = [[rng.choice(pool) for _ in range(n)] for _ in range(k)]
+    slow, fast = Texts(), Texts()
+    expected = [tip_parts(slow, *row) for row in zip(*cols, strict=True)]
+    table = tip_table(fast, *cols)
+    assert table.shape == (n, k)
+    assert [[i for i in row if i >= 0] or -1 for row in table.tolist()] == expected
+    assert fast.items == slow.items
+    # a line is -1 exactly where its value is missing or empty
+    missing = [[v in (None, "") for v in row] for row in zip(*cols, strict=True)]
+    assert ((table < 0) == np.array(missing)).all()
+
+
+def test_display_points_inside_polygons_and_cached() -> None:
+    from pyproj import Transformer
+    from shapely import Point, Polygon
+
+    x, y = 700000, 6900000
+    ell = Polygon(
+        [(x, y), (x + 40, y), (x + 40, y + 8), (x + 8, y + 8), (x + 8, y + 40), (x, y + 40)]
+    )
+    layer = gpd.GeoDataFrame(geometry=[ell, Point(x + 100, y), None], crs=2154)
+    xy = display_points(layer, decimals=6)
+    lon, lat = Transformer.from_crs(2154, 4326, always_xy=True).transform(x + 100, y)
+    assert xy[1].tolist() == [round(lon, 6), round(lat, 6)]
+    assert np.isnan(xy[2]).all()
+    ring = np.asarray(ell.exterior.coords)
+    lons, lats = Transformer.from_crs(2154, 4326, always_xy=True).transform(*ring.T)
+    assert Polygon(zip(lons, lats, strict=True)).contains(Point(*xy[0]))
+    with display_cache():
+        first = display_points(layer, decimals=6)
+        again = display_points(layer.iloc[[1, 0]], decimals=6)
+    np.testing.assert_array_equal(first, xy)
+    np.testing.assert_array_equal(again, xy[[1, 0]])
+
+
+def test_display_memo_computes_once_per_block() -> None:
+    calls: list[str] = []
+
+    def compute() -> int:
+        calls.append("x")
+        return len(calls)
+
+    with display_cache():
+        assert [display_memo("a", compute), display_memo("a", compute)] == [1, 1]
+        assert display_memo("b", compute) == 2
+    assert display_memo("a", compute) == 3  # outside a block: every time
+    with display_cache():
+        assert display_memo("a", compute) == 4  # a new block starts empty

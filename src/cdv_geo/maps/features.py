@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
@@ -37,6 +37,8 @@ __all__ = [
     "collection",
     "column",
     "display_cache",
+    "display_memo",
+    "display_points",
     "for_display",
     "legend_head",
     "legend_note",
@@ -47,6 +49,7 @@ __all__ = [
     "tip",
     "tip_columns",
     "tip_parts",
+    "tip_table",
     "use_canvas",
     "year_text",
 ]
@@ -124,6 +127,30 @@ def display_cache() -> Iterator[None]:
         _DISPLAY.reset(token)
 
 
+def display_memo(key: Any, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, computed once per `key` inside :func:`display_cache`.
+
+    For what several maps of one territory draw alike (a raster's image). Outside the block,
+    `compute` runs every time.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> with display_cache():
+    ...     a = display_memo("k", lambda: calls.append(1) or len(calls))
+    ...     b = display_memo("k", lambda: calls.append(1) or len(calls))
+    >>> a, b, len(calls)
+    (1, 1, 1)
+    """
+    cache = _DISPLAY.get()
+    if cache is None:
+        return compute()
+    store = cache.setdefault(("memo",), {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def for_display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSeries:
     """Geometries in EPSG:4326, simplified in metres, coordinates rounded to 6 decimals.
 
@@ -136,11 +163,56 @@ def for_display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSerie
     >>> round(for_display(g, 1.0).iloc[0].bounds[0], 3)
     3.0
     """
-    cache = _DISPLAY.get()
-    if cache is None or not len(gdf):
+    if _DISPLAY.get() is None or not len(gdf):
         return _display(gdf, simplify_m)
     metric = metric_crs(gdf) if simplify_m else None
-    store = cache.setdefault((str(gdf.crs), str(metric), simplify_m), {})
+    key = (str(gdf.crs), str(metric), simplify_m)
+    out = _per_geometry(gdf, key, lambda part: _display(part, simplify_m).values)
+    return gpd.GeoSeries(out, index=gdf.index, crs=MAP_CRS)
+
+
+def display_points(gdf: gpd.GeoDataFrame, *, decimals: int = 6) -> np.ndarray:
+    """Return the lon/lat of a point inside each geometry, rounded (shape ``(n, 2)``).
+
+    Missing or empty geometries give NaN. Inside :func:`display_cache`, each geometry's
+    point is computed once.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(700000, 6900000, 700100, 6900100)], crs=2154)
+    >>> display_points(g, decimals=3).round(2).tolist()
+    [[3.0, 49.2]]
+    """
+    if not len(gdf):
+        return np.zeros((0, 2))
+    if _DISPLAY.get() is None:
+        geoms = _points_of(gdf, decimals)
+    else:
+        key = ("points", str(gdf.crs), decimals)
+        geoms = _per_geometry(gdf, key, partial(_points_of, decimals=decimals))
+    out = np.full((len(geoms), 2), np.nan)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out[ok] = shapely.get_coordinates(geoms[ok])
+    return out
+
+
+def _points_of(gdf: gpd.GeoDataFrame, decimals: int) -> np.ndarray:
+    """Points inside the geometries (computed in metres), in EPSG:4326, rounded."""
+    arr = np.asarray(gdf.geometry.values, dtype=object)
+    out = np.full(len(arr), None, dtype=object)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if ok.any():
+        xs, ys = points(gdf[ok], decimals=decimals)
+        out[ok] = shapely.points(np.c_[xs, ys])
+    return out
+
+
+def _per_geometry(gdf: gpd.GeoDataFrame, key: Any, compute: Any) -> np.ndarray:
+    """Return ``compute(rows)`` per geometry, each computed once in the display cache."""
+    cache = _DISPLAY.get()
+    assert cache is not None
+    store = cache.setdefault(key, {})
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     out = np.empty(len(geoms), dtype=object)
     todo: list[int] = []
@@ -151,13 +223,13 @@ def for_display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSerie
         else:
             todo.append(i)
     if todo:
-        done = np.asarray(_display(gdf.iloc[todo], simplify_m).values, dtype=object)
+        done = np.asarray(compute(gdf.iloc[todo]), dtype=object)
         out[todo] = done
         for g, d in zip(geoms[todo].tolist(), done.tolist(), strict=True):
             if g is not None:
-                key = id(g)
-                store[key] = (weakref.ref(g, partial(_forget, store, key)), d)
-    return gpd.GeoSeries(out, index=gdf.index, crs=MAP_CRS)
+                k = id(g)
+                store[k] = (weakref.ref(g, partial(_forget, store, k)), d)
+    return out
 
 
 def _forget(store: dict[int, tuple[Any, Any]], key: int, _ref: Any) -> None:
@@ -177,7 +249,7 @@ def _display(gdf: gpd.GeoDataFrame, simplify_m: float | None) -> gpd.GeoSeries:
     return gpd.GeoSeries(rounded, index=geoms.index, crs=MAP_CRS)
 
 
-def points(gdf: gpd.GeoDataFrame) -> tuple[list[float], list[float]]:
+def points(gdf: gpd.GeoDataFrame, *, decimals: int = 6) -> tuple[list[float], list[float]]:
     """Return rounded lon/lat of points (a point inside polygons, computed in metres)."""
     geoms = gdf.geometry
     if not (geoms.geom_type == "Point").all():
@@ -189,7 +261,7 @@ def points(gdf: gpd.GeoDataFrame) -> tuple[list[float], list[float]]:
             crs=metric,
         )
     geoms = geoms.to_crs(MAP_CRS)
-    xy = np.round(shapely.get_coordinates(np.asarray(geoms.values)), 6)
+    xy = np.round(shapely.get_coordinates(np.asarray(geoms.values)), decimals)
     return xy[:, 0].tolist(), xy[:, 1].tolist()
 
 
@@ -365,6 +437,22 @@ def tip_columns(texts: Texts, *columns: Sequence[Any]) -> list[list[int] | int]:
     """
     if not columns:
         return []
+    ids = tip_table(texts, *columns)
+    return [[i for i in row if i >= 0] or -1 for row in ids.tolist()]
+
+
+def tip_table(texts: Texts, *columns: Sequence[Any]) -> np.ndarray:
+    """:func:`tip_columns` as a table: one row per feature, -1 where a line is left out.
+
+    The browser's ``cdvGeo.text`` skips the -1: a big layer's rows need no filtering in
+    Python.
+
+    Examples
+    --------
+    >>> t = Texts()
+    >>> tip_table(t, ["<A>", None, "B"], ["12", "12", None]).tolist()
+    [[0, 1], [-1, 2], [3, -1]]
+    """
     n = len(columns[0])
     codes = np.full((n, len(columns)), -1, dtype=np.int64)
     escaped: list[list[str]] = []
@@ -393,11 +481,7 @@ def tip_columns(texts: Texts, *columns: Sequence[Any]) -> list[list[int] | int]:
         lookup[which][2][v] = texts.add(html)
     for j, rows, table in lookup:
         ids[rows, j] = table[codes[rows, j]]
-    used = present & (np.arange(len(columns)) >= head[:, None])
-    return [
-        [i for i, u in zip(row, keep, strict=True) if u] or -1
-        for row, keep in zip(ids.tolist(), used.tolist(), strict=True)
-    ]
+    return np.where(present, ids, -1)
 
 
 def tip(*parts: Any) -> str:

@@ -6,7 +6,10 @@ invisible at the map's zoom, only the fields the map shows), HTML-escapes every 
 comes from the data, and describes itself in a legend. Large layers switch to a form the browser
 draws fast: point layers beyond a few hundred features are clustered, beyond 5,000 drawn as
 canvas circles (``mode=``); polygon layers from 2,000 features are drawn on one canvas
-(``render="auto"``, override with ``render="svg"`` or ``"canvas"``).
+(``render="auto"``, override with ``render="svg"`` or ``"canvas"``); the homes, from 25,000
+(:data:`POINT_MIN_HOMES`), are drawn as one small canvas circle each instead of their
+footprints (``residences_layer(form="auto")``, override with ``form="polygon"`` or
+``"point"``).
 
 The builders live in one module per concept (perimeters, access, green, renewal, raster);
 this module gathers them.
@@ -18,6 +21,8 @@ from cdv_geo.maps.features import CANVAS_MIN_FEATURES, Render
 from cdv_geo.maps.layers_access import (
     CANVAS_MIN,
     CLUSTER_MIN,
+    POINT_MIN_HOMES,
+    HomeForm,
     PointMode,
     facilities_layer,
     residences_layer,
@@ -34,6 +39,8 @@ __all__ = [
     "CANVAS_MIN",
     "CANVAS_MIN_FEATURES",
     "CLUSTER_MIN",
+    "POINT_MIN_HOMES",
+    "HomeForm",
     "MapLayer",
     "PointMode",
     "Render",

@@ -20,11 +20,13 @@ from cdv_geo.maps.features import (
     add_geojson,
     checked,
     column,
+    display_points,
     points,
     popup,
     swatch,
     tip,
     tip_columns,
+    tip_table,
     use_canvas,
     year_text,
 )
@@ -34,6 +36,8 @@ from cdv_geo.maps.runtime import Call, MapLayer
 __all__ = [
     "CANVAS_MIN",
     "CLUSTER_MIN",
+    "POINT_MIN_HOMES",
+    "HomeForm",
     "PointMode",
     "facilities_layer",
     "facility_icon",
@@ -50,6 +54,17 @@ CLUSTER_MIN = 200
 CANVAS_MIN = 5000
 
 PointMode = Literal["auto", "icon", "circle", "cluster", "heat"]
+
+#: How :func:`residences_layer` draws the homes: ``"polygon"`` (each footprint, simplified),
+#: ``"point"`` (one small circle per home, at a point inside its footprint, on a canvas) or
+#: ``"auto"`` (points from :data:`POINT_MIN_HOMES` homes).
+HomeForm = Literal["auto", "polygon", "point"]
+#: From this many homes, ``form="auto"`` draws them as points: a city of 100,000 homes as
+#: footprints makes a 16 MB layer per map, as points 4 MB, drawn faster by the browser; at the
+#: scale of a whole city a footprint is a speck either way. A quartier's map keeps footprints.
+POINT_MIN_HOMES = 25_000
+#: Decimals of the longitude and latitude of a home drawn as a point (about 1 m).
+_POINT_DECIMALS = 5
 
 
 def resolve_mode(mode: PointMode, n: int, *, allow_icon: bool) -> str:
@@ -320,6 +335,7 @@ def residences_layer(
     lang: str = "fr",
     simplify_m: float | None = 0.5,
     render: Render = "auto",
+    form: HomeForm = "auto",
     show: bool = True,
 ) -> MapLayer:
     """Residences coloured by walking time to the nearest facility of one kind.
@@ -338,6 +354,11 @@ def residences_layer(
     render : {"auto", "svg", "canvas"}
         ``"auto"`` draws from 2,000 homes on one canvas (fast in the browser, one tooltip for
         the layer); ``"svg"`` keeps one SVG path per home.
+    form : {"auto", "polygon", "point"}
+        ``"auto"`` draws the footprints up to :data:`POINT_MIN_HOMES` homes, and beyond them
+        one small circle per home on a canvas, at a point inside its footprint (``render`` is
+        then not used); ``"polygon"`` or ``"point"`` forces one form. The colours, tooltips
+        and legend are the same.
 
     Examples
     --------
@@ -354,6 +375,7 @@ def residences_layer(
     gdf = checked(residences, "residences", ["point", "polygon"])
     lb.check_lang(lang)
     canvas = use_canvas(render, len(gdf))
+    as_points = _as_points(form, len(gdf))
     service_label = lb.value_label("kind", service, lang)
     times = _walk_times(gdf, nearest, f"{service}_time_min")
     plain = lb.label("layer_residences_plain", lang)
@@ -392,19 +414,57 @@ def residences_layer(
         walk = walk_texts[codes].tolist()
     heads = [n if n is not None else plain for n in column(gdf, "name")]
     texts = Texts()
-    tips = tip_columns(texts, heads, parts[0], parts[1], walk)
-    add_geojson(
-        layer,
-        gdf,
-        {"s": style_idx.tolist(), "t": tips},
-        styles=styles,
-        texts=texts,
-        simplify_m=simplify_m,
-        canvas=canvas,
-        radius=5,
-    )
+    if as_points:  # (rows with -1 for a line left out: the browser skips them)
+        tips = tip_table(texts, heads, parts[0], parts[1], walk).tolist()
+        _add_points(layer, gdf, style_idx, tips, styles=styles, texts=texts)
+    else:
+        add_geojson(
+            layer,
+            gdf,
+            {"s": style_idx.tolist(), "t": tip_columns(texts, heads, parts[0], parts[1], walk)},
+            styles=styles,
+            texts=texts,
+            simplify_m=simplify_m,
+            canvas=canvas,
+            radius=5,
+        )
     if times is None:
         layer.legend = [swatch(plain, fill="#bcaaa4", stroke="#555")]
     else:
         layer.legend = [swatch(text, fill=c, stroke="#555", opacity=0.8) for text, c in classes]
     return layer
+
+
+def _as_points(form: HomeForm, n: int) -> bool:
+    """Return whether `n` homes are drawn as points (see :data:`HomeForm`)."""
+    if form not in ("auto", "polygon", "point"):
+        raise CdvGeoError(f"form={form!r} is not valid; use 'auto', 'polygon' or 'point'")
+    return form == "point" or (form == "auto" and n >= POINT_MIN_HOMES)
+
+
+def _add_points(
+    layer: MapLayer,
+    gdf: gpd.GeoDataFrame,
+    style_idx: np.ndarray,
+    tips: list[Any],
+    *,
+    styles: Sequence[dict[str, Any]],
+    texts: Texts,
+) -> None:
+    """Add the homes to `layer` as canvas circles (a point inside each footprint)."""
+    xy = display_points(gdf, decimals=_POINT_DECIMALS)
+    keep = ~np.isnan(xy[:, 0])
+    xs, ys = xy[keep, 0].tolist(), xy[keep, 1].tolist()
+    classes = [{"style": {**st, "radius": 3, "weight": 0.5}} for st in styles]
+    spec = {
+        "x": xs,
+        "y": ys,
+        "c": style_idx[keep].tolist(),
+        "t": list(itertools.compress(tips, keep.tolist())),
+        "texts": texts.items,
+        "classes": classes,
+        "mode": "circle",
+        "cluster": False,
+    }
+    Call("points", layer.key, spec).add_to(layer)
+    layer.n_features = len(xs)

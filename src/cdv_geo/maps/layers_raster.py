@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +19,7 @@ from cdv_geo.core import labels as lb
 from cdv_geo.core.crs import MAP_CRS
 from cdv_geo.core.errors import CdvGeoError, RasterError
 from cdv_geo.core.raster import RasterLike, check_raster, open_raster
-from cdv_geo.maps.features import legend_note
+from cdv_geo.maps.features import display_memo, legend_note
 from cdv_geo.maps.html import escape_text
 from cdv_geo.maps.runtime import Call, MapLayer
 
@@ -113,10 +115,30 @@ def _ramp(cmap_name: str, vmin: float, vmax: float, unit: str, lang: str) -> str
     )
 
 
+def _file_key(path: RasterLike) -> tuple[Any, ...] | None:
+    """Return what identifies a raster file's content (None: not a file one can stat)."""
+    if not isinstance(path, str | os.PathLike):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return ("raster", os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
+def _image(
+    path: RasterLike, max_size: int, theme: str
+) -> tuple[str, tuple[float, float, float, float]]:
+    """Return the PNG data URL of a raster and its bounds in lon/lat."""
+    values, bounds = read_raster_mercator(path, max_size)
+    cmap_name, vmin, vmax, _, _ = RASTER_THEMES[theme]
+    return _png_data_url(values, cmap_name, vmin, vmax), bounds
+
+
 def _image_layer(
     key: str,
     title: str,
-    values: np.ndarray,
+    values: np.ndarray | str,
     bounds: tuple[float, float, float, float],
     *,
     theme: str,
@@ -128,7 +150,7 @@ def _image_layer(
     cmap_name, vmin, vmax, unit_key, _ = RASTER_THEMES[theme]
     layer = MapLayer(key, title, show=show)
     w, s, e, n = (round(float(v), 6) for v in bounds)
-    url = _png_data_url(values, cmap_name, vmin, vmax)
+    url = values if isinstance(values, str) else _png_data_url(values, cmap_name, vmin, vmax)
     Call("image", key, url, [[s, w], [n, e]], float(opacity)).add_to(layer)
     layer.n_features = 1
     legend = [_ramp(cmap_name, vmin, vmax, lb.label(unit_key, lang), lang)]
@@ -163,12 +185,17 @@ def raster_layer(
     lb.check_lang(lang)
     if theme not in ("impervious", "canopy"):
         raise CdvGeoError(f"theme={theme!r} is not valid; use 'impervious' or 'canopy'")
-    values, bounds = read_raster_mercator(path, max_size)
     title = lb.label(RASTER_THEMES[theme][4], lang, year=year if year is not None else "").strip()
+    image = partial(_image, path, max_size, theme)
+    memo = _file_key(path)
+    if memo is not None:  # the maps of one territory draw it alike: read and encoded once
+        url, bounds = display_memo((*memo, max_size, theme), image)
+    else:
+        url, bounds = image()
     return _image_layer(
         key or f"raster_{theme}_{year or ''}".rstrip("_"),
         title,
-        values,
+        url,
         bounds,
         theme=theme,
         lang=lang,

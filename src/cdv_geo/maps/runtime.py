@@ -37,11 +37,14 @@ var cdvGeo = window.cdvGeo = window.cdvGeo || {layers: {}};
 cdvGeo.register = function (key, layer) {
   (cdvGeo.layers[key] = cdvGeo.layers[key] || []).push(layer);
 };
-// A text is an index into `texts`, or a list of indices (the lines of a tooltip); -1: none.
+// A text is an index into `texts`, or a list of indices (the lines of a tooltip); -1: none
+// (in a list: a line left out).
 cdvGeo.text = function (texts, t) {
   if (t === undefined || t === null) return null;
   if (typeof t === 'number') return t >= 0 ? texts[t] : null;
-  return t.map(function (i) { return texts[i]; }).join('<br>');
+  var lines = [];
+  for (var k = 0; k < t.length; k++) if (t[k] >= 0) lines.push(texts[t[k]]);
+  return lines.length ? lines.join('<br>') : null;
 };
 cdvGeo.bind = function (layer, texts, t, p, tipOptions) {
   var tip = cdvGeo.text(texts, t), pop = cdvGeo.text(texts, p);

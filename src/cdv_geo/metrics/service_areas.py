@@ -5,6 +5,16 @@ the part of the edge where the threshold falls — buffered by `buffer_m` (the w
 street to the door). Unlike a convex hull of reached nodes it neither spills over rivers and
 railways nor collapses to a point in a cul-de-sac. Facilities join the network as in
 :mod:`cdv_geo.metrics.access` (:func:`cdv_geo.metrics.walking.facility_seeds`).
+
+The union of tens of thousands of buffered street segments is the cost of a big city's areas.
+The street portions reached are first joined along their *strokes* (the edges that continue
+one another through an intersection, within 37 degrees of a straight line, as
+:func:`street_strokes` pairs them; the part of an edge at the threshold continues its edge's
+stroke): one buffer per stretch of a stroke instead of one per edge, several times fewer
+polygons to union. The union is the same set (the buffer of a line is the union of the buffers
+of its parts); only the polygonal approximation of the round joins differs, by slivers of
+about a square metre (on a 100 km² city of 112,000 street edges, 12 to 105 m² per area of 3 to
+60 km²).
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.layers import as_layer
@@ -33,9 +45,11 @@ from cdv_geo.metrics.walking import (
 )
 from cdv_geo.network import WalkNetwork
 
-__all__ = ["service_areas"]
+__all__ = ["service_areas", "street_strokes"]
 
 _QUAD_SEGS = 4
+#: Two edges continue one another when they leave their shared node at 180 +- 37 degrees.
+_STROKE_COS = 0.8
 
 
 def service_areas(
@@ -120,6 +134,7 @@ def service_areas(
     fkind = np.array([str(k) if pd.notna(k) else "" for k in f["kind"]], dtype=object)
     rows: list[dict[str, Any]] = []
     method = "network" if network is not None else "euclidean"
+    strokes = street_strokes(network) if network is not None else None
     present = ~(shapely.is_missing(f_geoms) | shapely.is_empty(f_geoms))
     for kind in kind_list:
         sel = np.flatnonzero((fkind == kind) & present)
@@ -133,7 +148,8 @@ def service_areas(
         seeds = attached_seeds(
             network, f_geoms, sel, fac_ids, kind, max_snap_m, "given no service area", stacklevel=3
         )
-        rows.extend(_network_rows(network, seeds, sel, kind, ts, by, fac_ids, buf))
+        assert strokes is not None
+        rows.extend(_network_rows(network, strokes, seeds, sel, kind, ts, by, fac_ids, buf))
     cols = ["kind", "threshold_m", *(["facility_id"] if by == "facility" else []), "method"]
     # the unions ran in worker threads (GEOS releases the GIL) while the next kinds were routed
     geoms = [_done(r.pop("geometry")) for r in rows]
@@ -142,6 +158,7 @@ def service_areas(
 
 def _network_rows(
     network: WalkNetwork,
+    strokes: np.ndarray,
     seeds: FacilitySeeds,
     sel: np.ndarray,
     kind: str,
@@ -165,7 +182,7 @@ def _network_rows(
             seeds.edge[sidx], seeds.along[sidx], seeds.offset[sidx], limit=ts[-1]
         )
         for t in ts:
-            pieces = _reached_pieces(network, routes.dist, seeds, sidx, t)
+            pieces = _reached_pieces(network, strokes, routes.dist, seeds, sidx, t)
             geom = pool().submit(_buffered_union, pieces, buf) if len(pieces) else shapely.Polygon()
             rows.append(_area_row(kind, t, by, fac_ids, grp, "network", geom))
     return rows
@@ -199,14 +216,21 @@ def _area_row(
 
 
 def _reached_pieces(
-    net: WalkNetwork, dist: np.ndarray, seeds: FacilitySeeds, sidx: np.ndarray, t: float
+    net: WalkNetwork,
+    strokes: np.ndarray,
+    dist: np.ndarray,
+    seeds: FacilitySeeds,
+    sidx: np.ndarray,
+    t: float,
 ) -> np.ndarray:
-    """Street portions within `t` metres: whole edges and the partial ones at the threshold."""
+    """Return the street portions within `t` metres.
+
+    Whole edges (joined along their strokes) and the partial ones at the threshold.
+    """
     length = net.edge_length
     ru = t - dist[net.edge_u]  # metres still walkable from each end
     rv = t - dist[net.edge_v]
     full = (ru >= length) | (rv >= length) | ((ru > 0) & (rv > 0) & (ru + rv >= length))
-    pieces: list[Any] = list(net.edge_geometry[full])
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     edges: list[np.ndarray] = []
@@ -230,8 +254,12 @@ def _reached_pieces(
     e = np.concatenate(edges)
     s = np.concatenate(starts)
     en = np.concatenate(ends)
-    pieces.extend(_substrings(net.edge_geometry[e], s, en))
-    return np.array(pieces, dtype=object)
+    ok = en > s
+    whole = np.flatnonzero(full)
+    parts = np.asarray(_substrings(net.edge_geometry[e[ok]], s[ok], en[ok]), dtype=object)
+    # a piece continues its stroke: the part at the threshold ends the stretch it walks along
+    label = np.concatenate([strokes[whole], strokes[e[ok]]])
+    return _joined(np.concatenate([net.edge_geometry[whole], parts]), label)
 
 
 def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[Any]:
@@ -262,3 +290,93 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[A
     xy[first[owner] + 1 + np.arange(len(inner_idx)) - split[owner]] = coords[inner_idx]
     parts = shapely.linestrings(xy, indices=np.repeat(np.arange(len(geoms)), n_mid + 2))
     return list(np.asarray(parts, dtype=object))
+
+
+def _joined(pieces: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """Return the pieces, those of one stroke (equal `label`) merged where they meet end to end.
+
+    Pieces shorter than a millimetre stay as they are (a line merger drops a line whose ends
+    coincide, and its buffer, a disc, would be lost).
+    """
+    short = shapely.length(pieces) < 1e-3
+    label = np.where(short, -1 - np.arange(len(label)), label)
+    order = np.argsort(label, kind="stable")
+    label, pieces = label[order], pieces[order]
+    start = np.r_[True, label[1:] != label[:-1]]
+    size = np.diff(np.r_[np.flatnonzero(start), len(label)])
+    alone = np.repeat(size == 1, size)
+    out = [pieces[alone]]
+    if (~alone).any():
+        _, group = np.unique(label[~alone], return_inverse=True)
+        multi = shapely.multilinestrings(pieces[~alone], indices=group)
+        out.append(shapely.get_parts(shapely.line_merge(multi)))
+    return np.concatenate(out).astype(object)
+
+
+def street_strokes(network: WalkNetwork, *, min_cos: float = _STROKE_COS) -> np.ndarray:
+    """Label the edges of a network by *stroke*: the edges that continue one another.
+
+    At each node, two edges are paired when each is the other's straightest continuation (the
+    most opposite directions leaving the node) and their directions leave it at 180 degrees
+    give or take ``arccos(min_cos)``; a stroke is a chain of paired edges (a street crossing a
+    grid, not its side streets). Loops and edges shorter than a vertex pair stay alone.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    min_cos : float, default 0.8
+        Minimum cosine of the angle between a direction and the continuation of the other.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One label per edge (equal labels: one stroke).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> lines = [LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 5)]),
+    ...          LineString([(100, 0), (100, 100)])]
+    >>> net = WalkNetwork.from_lines(gpd.GeoDataFrame(geometry=lines, crs=2154), crs=2154)
+    >>> lab = street_strokes(net)
+    >>> [int(lab[e] == lab[0]) for e in range(3)]
+    [1, 1, 0]
+    """
+    g = network.edge_geometry
+    n_e = len(g)
+    if n_e == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_xy = shapely.get_num_coordinates(g)
+    xy = shapely.get_coordinates(g)
+    first = np.r_[0, np.cumsum(n_xy)[:-1]]
+    two = (n_xy >= 2) & (network.edge_u != network.edge_v)
+    lo = np.minimum(first, max(len(xy) - 2, 0))
+    hi = np.maximum(first + n_xy - 1, 1)
+    # half-edges: each edge leaving its first node (u: lines run from u to v), then its last
+    d = np.r_[xy[lo + 1] - xy[lo], xy[hi - 1] - xy[hi]] if len(xy) >= 2 else np.zeros((0, 2))
+    norm = np.hypot(*d.T)
+    d = d / np.where(norm > 0, norm, 1.0)[:, None]
+    ok = np.flatnonzero(np.r_[two, two] & (norm > 0))
+    node = np.r_[network.edge_u, network.edge_v]
+    order = ok[np.argsort(node[ok], kind="stable")]
+    at = node[order]
+    starts = np.r_[0, np.flatnonzero(at[1:] != at[:-1]) + 1] if len(at) else np.zeros(0, int)
+    deg = np.diff(np.r_[starts, len(order)])
+    pos = np.arange(len(order)) - np.repeat(starts, deg)
+    room = np.repeat(deg, deg) - pos
+    best = np.full(2 * n_e, -1)
+    best_cos = np.full(2 * n_e, 2.0)
+    for k in range(1, int(deg.max()) if len(deg) else 0):
+        i = np.flatnonzero(room > k)
+        a, b = order[i], order[i + k]
+        c = (d[a] * d[b]).sum(axis=1)
+        for x, y in ((a, b), (b, a)):
+            better = c < best_cos[x]
+            best_cos[x[better]] = c[better]
+            best[x[better]] = y[better]
+    h = np.flatnonzero((best >= 0) & (best_cos <= -min_cos))
+    h = h[best[best[h]] == h]
+    ea, eb = h % n_e, best[h] % n_e
+    graph = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(n_e, n_e))
+    return connected_components(graph, directed=False)[1]
