@@ -10,6 +10,7 @@ France, else the UTM zone).
 from __future__ import annotations
 
 import bz2
+import gc
 import gzip
 import os
 import tempfile
@@ -116,7 +117,15 @@ class NetworkBuilders:
                 "geometries); check its content"
             )
         merged = shapely.union_all(geoms)
-        parts = shapely.get_parts(merged)
+        # one object per edge: with the collector on, each batch of new objects would walk every
+        # live object of the process (the homes' geometries...), a cost growing with the city
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            parts = shapely.get_parts(merged)
+        finally:
+            if collecting:
+                gc.enable()
         parts = parts[(shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 0)]
         return cls._from_segments(parts, target, largest_component, source=name)
 
@@ -127,13 +136,14 @@ class NetworkBuilders:
         """Network whose nodes are the (rounded) end points of already-noded lines."""
         if len(parts) == 0:
             raise NetworkError(f"the {source or 'input'} yields no edge")
-        first = shapely.get_coordinates(shapely.get_point(parts, 0))
-        last = shapely.get_coordinates(shapely.get_point(parts, -1))
+        # the end points, read from one coordinate array (no point object per edge)
+        coords = shapely.get_coordinates(parts)
+        last = np.cumsum(shapely.get_num_coordinates(parts)) - 1
+        first = np.r_[0, last[:-1] + 1]
         # noding computes one intersection point for both lines; millimetre rounding only
         # absorbs floating-point noise of the reprojection
-        ends = np.round(np.vstack([first, last]), 3)
-        uniq, inv = np.unique(ends, axis=0, return_inverse=True)
-        inv = inv.ravel()
+        ends = np.round(np.vstack([coords[first], coords[last]]), 3)
+        uniq, inv = _unique_points(ends)
         n = len(parts)
         return cast(Any, cls)(
             uniq,
@@ -461,3 +471,28 @@ def _walkable_rows(highway: pd.Series) -> np.ndarray:
     has = text.notna().to_numpy()
     out[has] = text[has].map(walked).to_numpy(dtype=bool)
     return out
+
+
+def _unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(xy, axis=0, return_inverse=True)`` for millimetre-rounded points.
+
+    The same unique points in the same (x, then y) order, from one sort of an integer key
+    instead of a sort of rows: ``(x - min x) * span y + (y - min y)`` in millimetres. Beyond
+    what an int64 key holds (extents over about 3,000 km on both axes) it falls back to rows.
+
+    Examples
+    --------
+    >>> xy = np.array([[2.0, 1.0], [0.5, 3.25], [2.0, 1.0], [0.5, -1.0]])
+    >>> uniq, inv = _unique_points(xy)
+    >>> uniq.tolist(), inv.tolist()
+    ([[0.5, -1.0], [0.5, 3.25], [2.0, 1.0]], [2, 1, 2, 0])
+    """
+    mm = np.rint(xy * 1000.0)
+    lo = mm.min(axis=0)
+    span = mm.max(axis=0) - lo + 1
+    if len(xy) == 0 or not np.isfinite(span).all() or span[0] * span[1] >= 2.0**62:
+        uniq, inv = np.unique(xy, axis=0, return_inverse=True)
+        return uniq, inv.ravel()
+    key = (mm[:, 0] - lo[0]).astype(np.int64) * int(span[1]) + (mm[:, 1] - lo[1]).astype(np.int64)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return xy[first], inv.ravel()
