@@ -22,6 +22,7 @@ def test_batch_command_inline(tmp_path: Path) -> None:
     result = runner.invoke(batch, [*args, "--scheduler", "inline", "--k", "1"])
     assert result.exit_code == 3, result.output
     assert "3 territories: 2 computed, 0 already done, 1 failed" in result.output
+    assert "cluster start 0.0 s, territories " in result.output  # inline: no cluster
     errors = pd.read_csv(out / "national" / "errors.csv")
     assert errors["step"].tolist() == ["read"] and "TOML" in errors["message"].iloc[0]
     peers = pd.read_parquet(out / "national" / "peers.parquet")

@@ -17,12 +17,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cdv_geo.batch.task import TERRITORIES, atomic_path, write_parquet
 from cdv_geo.metrics.peers import BASELINE, peer_table
 
-__all__ = ["NATIONAL", "merge_national", "national_indicators", "write_table"]
+__all__ = [
+    "NATIONAL",
+    "merge_national",
+    "national_indicators",
+    "national_peers",
+    "stack_table",
+    "table_names",
+    "write_table",
+]
 
 #: Folder (under the batch output) of the national tables.
 NATIONAL = "national"
@@ -38,17 +49,50 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
 
 
 def _stack(out: Path, slugs: Sequence[str], name: str) -> pd.DataFrame | None:
-    """Return the tables `name` of the territories, with the first index level ``territory``."""
-    parts = []
-    for slug in slugs:
-        path = out / TERRITORIES / slug / f"{name}.parquet"
-        if path.exists():
-            parts.append(pd.concat({slug: pd.read_parquet(path)}, names=["territory"]))
-    if not parts:
+    """Return the tables `name` of the territories, with the first index level ``territory``.
+
+    When every file has the same Arrow schema (the usual case: territories of one batch write
+    the same columns), the files are joined as Arrow tables and converted to pandas once,
+    several times faster than one conversion per file; otherwise each is read by pandas and
+    the frames are concatenated (pandas then reconciles the column types).
+    """
+    found = [(slug, out / TERRITORIES / slug / f"{name}.parquet") for slug in slugs]
+    found = [(slug, path) for slug, path in found if path.exists()]
+    if not found:
         return None
+    keys = [slug for slug, _ in found]
+    tables = [pq.read_table(path) for _, path in found]
+    schema = tables[0].schema
+    if all(t.schema.equals(schema, check_metadata=True) for t in tables[1:]):
+        frame = pa.concat_tables(tables).to_pandas()
+        territory = np.repeat(np.array(keys, dtype=object), [t.num_rows for t in tables])
+        index = frame.index
+        levels = [index.get_level_values(i) for i in range(index.nlevels)]
+        frame.index = pd.MultiIndex.from_arrays(
+            [pd.Index(territory.tolist(), name="territory"), *levels]
+        )
+        return frame
+    del tables
+    parts = [pd.read_parquet(path) for _, path in found]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # all-NaN columns of some territories
-        return pd.concat(parts)
+        return pd.concat(parts, keys=keys, names=["territory"])
+
+
+def table_names(out: str | Path, slugs: Sequence[str]) -> list[str]:
+    """Return the names of the tables the territories `slugs` wrote, sorted."""
+    names: set[str] = set()
+    for slug in slugs:
+        names.update(p.stem for p in (Path(out) / TERRITORIES / slug).glob("*.parquet"))
+    return sorted(names)
+
+
+def stack_table(out: str | Path, slugs: Sequence[str], name: str) -> list[str]:
+    """Write national table `name` (Parquet and CSV) and return its paths ([] when none)."""
+    table = _stack(Path(out), slugs, name)
+    if table is None:
+        return []
+    return [str(p) for p in write_table(table, Path(out) / NATIONAL, name)]
 
 
 def national_indicators(out: Path, slugs: Sequence[str]) -> pd.DataFrame | None:
@@ -94,31 +138,46 @@ def merge_national(
     dict
         ``tables``: national table name -> [parquet path, csv path]; ``notes``: list of str.
     """
-    out = Path(out)
-    folder = out / NATIONAL
-    names: set[str] = set()
-    for slug in slugs:
-        names.update(p.stem for p in (out / TERRITORIES / slug).glob("*.parquet"))
+    names = table_names(out, slugs)
     written: dict[str, list[str]] = {}
+    for name in names:
+        paths = stack_table(out, slugs, name)
+        if paths:
+            written[name] = paths
+    peer = national_peers(out, slugs, k=k, baseline=baseline) if peers else None
     notes: list[str] = []
-    for name in sorted(names):
-        table = _stack(out, slugs, name)
-        if table is not None:
-            written[name] = [str(p) for p in write_table(table, folder, name)]
-        del table
-    if peers and "indicators" in names:
-        table = _peers(out, slugs, k=k, baseline=baseline, notes=notes)
-        if table is not None:
-            written["peers"] = [str(p) for p in write_table(table, folder, "peers")]
+    if peer is not None:
+        written.update(peer["tables"])
+        notes = peer["notes"]
+    return {"tables": written, "notes": notes}
+
+
+def national_peers(
+    out: str | Path, slugs: Sequence[str], *, k: int = 20, baseline: Sequence[str] = BASELINE
+) -> dict[str, Any] | None:
+    """Write the ``peers`` table (comparable quartiers) when the territories have indicators.
+
+    Returns
+    -------
+    dict or None
+        ``tables`` ({"peers": [parquet, csv]}, or empty when no group could be formed) and
+        ``notes`` (list of str); None when no territory wrote an indicator table.
+    """
+    out = Path(out)
+    ind = national_indicators(out, slugs)
+    if ind is None:
+        return None
+    notes: list[str] = []
+    table = _peers(ind, k=k, baseline=baseline, notes=notes)
+    written: dict[str, list[str]] = {}
+    if table is not None:
+        written["peers"] = [str(p) for p in write_table(table, out / NATIONAL, "peers")]
     return {"tables": written, "notes": list(dict.fromkeys(notes))}
 
 
 def _peers(
-    out: Path, slugs: Sequence[str], *, k: int, baseline: Sequence[str], notes: list[str]
+    ind: pd.DataFrame, *, k: int, baseline: Sequence[str], notes: list[str]
 ) -> pd.DataFrame | None:
-    ind = national_indicators(out, slugs)
-    if ind is None:
-        return None
     sources: list[Any] = [None]
     if "source" in ind.columns and ind["source"].nunique() > 1:
         sources = sorted(ind["source"].dropna().unique())

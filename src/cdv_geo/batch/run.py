@@ -4,7 +4,7 @@
 dask cluster: an in-process :class:`~distributed.LocalCluster` sized to the machine by default, or
 an existing scheduler (``scheduler="tcp://host:8786"``). Workers read their own inputs and write
 their own outputs; the client only sees small status records, then one last task stacks the
-national tables (:func:`~cdv_geo.batch.national.merge_national`).
+national tables, one task per table (:mod:`cdv_geo.batch.national`), on the workers too.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import glob
 import logging
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ from typing import Any
 
 import pandas as pd
 
-from cdv_geo.batch.national import NATIONAL, merge_national, write_table
+from cdv_geo.batch.national import (
+    NATIONAL,
+    merge_national,
+    national_peers,
+    stack_table,
+    table_names,
+    write_table,
+)
 from cdv_geo.batch.task import run_territory, territory_slug
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.metrics.peers import BASELINE
@@ -60,6 +68,10 @@ class BatchResult:
         The dask dashboard's address, when there is one.
     notes : list of str
         What the national step left out, and why.
+    timings : dict of str to float
+        Wall-clock seconds: ``start`` (the LocalCluster's start or the connection to the
+        scheduler; 0 inline), ``territories`` (the territory tasks), ``national`` (the national
+        tables) and ``total`` (the whole call, stopping the cluster included).
     """
 
     territories: pd.DataFrame
@@ -68,6 +80,7 @@ class BatchResult:
     out: Path = Path(".")
     dashboard: str | None = None
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """Read national table `name` back from its Parquet file."""
@@ -116,16 +129,88 @@ def find_projects(
     return list(dict.fromkeys(p.absolute() for p in found))
 
 
+#: Modules the worker processes of a LocalCluster import once, in their fork server; the last
+#: one freezes the objects imported (see :mod:`cdv_geo.batch._freeze`).
+PRELOAD = (
+    "distributed",
+    "cdv_geo.batch.task",
+    "cdv_geo.pipeline",
+    "cdv_geo.territory",
+    "cdv_geo.batch._freeze",
+)
+
+
+#: Environment of the fork server when dask's ``distributed.nanny.pre-spawn-environ`` is not
+#: loaded yet (its defaults): one thread per numeric library, memory given back early.
+WORKER_ENV = {
+    "MALLOC_TRIM_THRESHOLD_": "65536",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+
+@contextlib.contextmanager
+def _start_method() -> Iterator[None]:
+    """Start LocalCluster workers by forking a server that has imported cdv_geo once.
+
+    dask starts each worker with ``spawn`` by default: a new interpreter that imports
+    distributed, pandas, geopandas and cdv_geo again (seconds each, in every worker, several
+    workers competing for the cores at start). A ``forkserver`` imports them once and forks
+    each worker from that single-threaded process (a fork of the client itself is unsafe: it
+    runs threads). The server is started first, so that its imports run while the client
+    imports distributed and starts the scheduler, with the environment dask gives its workers
+    (``OMP_NUM_THREADS=1``...). Kept when dask is configured for another method or the
+    platform has no fork server (Windows).
+    """
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    import dask
+
+    key = "distributed.worker.multiprocessing-method"
+    if (
+        dask.config.get(key, default="spawn") != "spawn"
+        or "forkserver" not in multiprocessing.get_all_start_methods()
+    ):
+        yield
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", default=None) or WORKER_ENV
+    saved = {k: os.environ.get(k) for k in environ}
+    os.environ.update({k: str(v) for k, v in environ.items()})  # (as dask's nannies do)
+    try:
+        multiprocessing.forkserver.ensure_running()  # (no effect when it runs already)
+    finally:  # the server has its environment: the client's own is left as it was
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    from distributed.utils import get_mp_context  # meanwhile, in the client
+
+    with dask.config.set({key: "forkserver"}):
+        get_mp_context()  # (its own preload list comes too late: the server runs)
+        yield
+
+
 @contextlib.contextmanager
 def open_client(scheduler: str | None = None, *, workers: int | None = None) -> Iterator[Any]:
     """Yield a :class:`distributed.Client`: on `scheduler`, else on a new LocalCluster.
 
     The LocalCluster has `workers` single-threaded worker processes (default: one per core;
-    the metrics hold the GIL, so processes, not threads, run territories in parallel).
+    the metrics hold the GIL, so processes, not threads, run territories in parallel), each
+    keeping its numeric libraries and cdv_geo's own thread pool to one thread
+    (``CDV_GEO_THREADS=1``; dask sets ``OMP_NUM_THREADS`` and the like): the cores are
+    already shared out by process. Their statistical profiler (the dashboard's "Profile" page,
+    a sample of the running task's stack every 10 ms) is off: it cost about 5 % of the
+    territories' time.
     """
-    from distributed import Client, LocalCluster
+    from cdv_geo.core.threads import THREADS_ENV
 
     if scheduler is not None:
+        from distributed import Client
+
         client = Client(scheduler)
         try:
             yield client
@@ -133,18 +218,24 @@ def open_client(scheduler: str | None = None, *, workers: int | None = None) -> 
             client.close()
         return
     n = workers if workers is not None else max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    try:
-        with Client(cluster) as client:
-            yield client
-    finally:
-        cluster.close()
+    with _start_method():  # first: the workers' imports start now
+        import dask
+        from distributed import Client, LocalCluster
+
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+                env={THREADS_ENV: "1"},
+            )
+            try:
+                with Client(cluster) as client:
+                    yield client
+            finally:
+                cluster.close()
 
 
 def _dashboard(client: Any) -> str | None:
@@ -276,6 +367,7 @@ def run_batch(
     >>> int(r.table("peers")["n_peers"].max())  # Soissons has 3 QPV: 2 peers each
     2
     """
+    begin = time.perf_counter()
     paths = find_projects(projects)
     out_dir = Path(out).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -283,11 +375,17 @@ def run_batch(
     say = echo or log.info
     records: list[dict[str, Any]] = []
     dashboard = None
+    clock = {"start": 0.0}
     if scheduler == INLINE:
+        start = time.perf_counter()
         records.extend(_run_inline(paths, out_dir, force, only))
+        clock["territories"], start = time.perf_counter() - start, time.perf_counter()
         national = merge_national(out_dir, _slugs(records), peers=peers, k=k, baseline=baseline)
+        clock["national"] = time.perf_counter() - start
     else:
+        start = time.perf_counter()
         with open_client(scheduler, workers=workers) as client:
+            clock["start"], start = time.perf_counter() - start, time.perf_counter()
             dashboard = _dashboard(client)
             say(
                 f"dask dashboard: {dashboard}"
@@ -295,29 +393,50 @@ def run_batch(
                 else "dask dashboard: unavailable (pip install bokeh to watch the run)"
             )
             records.extend(_run_dask(client, paths, out_dir, force, only, show))
-            merge = client.submit(
-                merge_national,
-                str(out_dir),
-                _slugs(records),
-                peers=peers,
-                k=k,
-                baseline=list(baseline),
-                pure=False,
+            clock["territories"], start = time.perf_counter() - start, time.perf_counter()
+            national = _national_dask(
+                client, out_dir, _slugs(records), peers=peers, k=k, baseline=list(baseline)
             )
-            try:
-                national = merge.result()
-            except Exception as exc:
-                raise CdvGeoError(
-                    f"the national tables could not be stacked ({type(exc).__name__}: {exc}); "
-                    f"the territories' tables are in {out_dir / 'territories'}: run again to "
-                    "retry (finished territories are skipped)"
-                ) from exc
+            clock["national"] = time.perf_counter() - start
     territories, errors = _summaries(records, paths)
     tables = {name: [Path(p) for p in files] for name, files in national["tables"].items()}
     folder = out_dir / NATIONAL
     tables["territories"] = write_table(territories, folder, "territories")
     tables["errors"] = write_table(errors, folder, "errors")
-    return BatchResult(territories, errors, tables, out_dir, dashboard, list(national["notes"]))
+    clock["total"] = time.perf_counter() - begin
+    return BatchResult(
+        territories, errors, tables, out_dir, dashboard, list(national["notes"]), clock
+    )
+
+
+def _national_dask(
+    client: Any, out: Path, slugs: list[str], *, peers: bool, k: int, baseline: list[str]
+) -> dict[str, Any]:
+    """Stack the national tables on the workers, one task per table (as merge_national)."""
+    names = table_names(out, slugs)
+    jobs = {}
+    if peers and "indicators" in names:  # the longest: first
+        jobs["peers"] = client.submit(
+            national_peers, str(out), slugs, k=k, baseline=baseline, pure=False
+        )
+    for name in names:
+        jobs[name] = client.submit(stack_table, str(out), slugs, name, pure=False)
+    written: dict[str, list[str]] = {}
+    try:
+        for name in names:
+            got = jobs[name].result()
+            if got:
+                written[name] = got
+        peer = jobs["peers"].result() if "peers" in jobs else None
+    except Exception as exc:
+        raise CdvGeoError(
+            f"the national tables could not be stacked ({type(exc).__name__}: {exc}); "
+            f"the territories' tables are in {out / 'territories'}: run again to "
+            "retry (finished territories are skipped)"
+        ) from exc
+    if peer is None:
+        return {"tables": written, "notes": []}
+    return {"tables": {**written, **peer["tables"]}, "notes": list(peer["notes"])}
 
 
 def _slugs(records: Sequence[dict[str, Any]]) -> list[str]:

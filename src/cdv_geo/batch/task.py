@@ -156,7 +156,9 @@ def run_territory(
     force : bool, default False
         Compute again even when the folder's completion marker exists.
     only : sequence of str, optional
-        Passed to :func:`~cdv_geo.pipeline.compute_metrics`.
+        Passed to :func:`~cdv_geo.pipeline.compute_metrics`; default: every table of
+        :data:`~cdv_geo.pipeline.TABLES`. Only tables are written, so the layers drawn by the
+        maps alone (service areas) are not computed.
 
     Returns
     -------
@@ -185,7 +187,7 @@ def run_territory(
     step = "read"
     tracker = _StepTracker()
     try:
-        from cdv_geo.pipeline import compute_metrics
+        from cdv_geo.pipeline import TABLES, compute_metrics
         from cdv_geo.territory import Territory
 
         with warnings.catch_warnings(record=True) as caught:  # kept in the record, not lost
@@ -196,7 +198,8 @@ def run_territory(
         if territory.quartiers is not None:
             base["quartiers"] = [str(c) for c in territory.quartiers["code"]]
         step = "metrics"
-        metrics = compute_metrics(territory, only=only, progress=tracker)
+        wanted = list(TABLES) if only is None else only  # tables only: the layers are not written
+        metrics = compute_metrics(territory, only=wanted, progress=tracker)
         step = "write"
         (folder / MARKER).unlink(missing_ok=True)
         for stale in folder.glob("*.parquet"):

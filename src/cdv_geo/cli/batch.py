@@ -71,6 +71,11 @@ def batch(
         f"{len(result.territories)} territories: {counts.get('done', 0)} computed, "
         f"{counts.get('skipped', 0)} already done, {counts.get('failed', 0)} failed"
     )
+    t = result.timings
+    click.echo(
+        f"{t['total']:.1f} s: cluster start {t['start']:.1f} s, territories "
+        f"{t['territories']:.1f} s, national tables {t['national']:.1f} s"
+    )
     for row in result.errors.itertuples(index=False):
         click.echo(f"failed: {row.territory} [{row.step}] {row.message}", err=True)
     for note in result.notes:

@@ -31,18 +31,31 @@ MIN_CHUNK = 25_000
 MAX_THREADS = 4
 #: Threads kept for work running alongside a GIL-holding call (see :func:`alongside`).
 SIDE_THREADS = 1
+#: Environment variable capping :func:`n_threads` (a batch worker, one per core, sets ``1``).
+THREADS_ENV = "CDV_GEO_THREADS"
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
 def n_threads() -> int:
-    """Cores this process may use, capped at :data:`MAX_THREADS`."""
+    """Cores this process may use, capped at :data:`MAX_THREADS` and ``$CDV_GEO_THREADS``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ[THREADS_ENV] = "1"
+    >>> n_threads()
+    1
+    >>> del os.environ[THREADS_ENV]
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
+    cap = os.environ.get(THREADS_ENV, "").strip()
+    limit = int(cap) if cap.isdigit() and int(cap) > 0 else MAX_THREADS
+    return max(1, min(cores, MAX_THREADS, limit))
 
 
 def pool() -> ThreadPoolExecutor:
