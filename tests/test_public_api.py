@@ -169,3 +169,22 @@ def test_bad_layer_names_the_argument(t: cg.Territory, name: str, param: str, ba
         getattr(cg, name)(**kwargs)
     assert isinstance(info.value, EXPECTED[bad]), f"{type(info.value).__name__}: {info.value}"
     assert param in str(info.value), str(info.value)
+
+
+def test_import_is_light_and_every_public_name_resolves() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cdv_geo, cdv_geo.pipeline, cdv_geo.territory, cdv_geo.batch.task\n"
+        "heavy = [m for m in ('folium', 'matplotlib', 'weasyprint', 'cdv_geo.maps') "
+        "if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "missing = [n for n in cdv_geo.__all__ if getattr(cdv_geo, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert 'folium' in sys.modules\n"  # (resolving cdv_geo.maps loaded it)
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cg.nope  # noqa: B018
