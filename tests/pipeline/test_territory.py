@@ -320,3 +320,35 @@ def test_residences_from_a_filosofi_grid(tmp_path: Path) -> None:
         Territory.from_file(tmp_path / "project.toml")
     text = str(info.value)
     assert "none.gpkg" in text and "unknown option(s) ['year']" in text
+
+
+def test_tables_are_read_once_when_the_project_is_loaded(monkeypatch):
+    import pandas as pd
+
+    import cdv_geo as cg
+    import cdv_geo.io.insee as insee
+
+    calls: list[object] = []
+    real = insee.read_indicators
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(insee, "read_indicators", counted)
+    t = Territory.from_file(cg.datasets.get_path("soissons"))
+    assert len(calls) == 1  # checked at load...
+    m = compute_metrics(t, only=["indicators"])
+    assert len(calls) == 1  # ...and not read again by the metrics
+    direct = real(t.tables["indicators"], quartiers=t.quartiers)
+    pd.testing.assert_frame_equal(m.indicators, direct)
+    # the table given is a copy: editing it does not change the next metrics
+    edited = t.table("indicators")
+    edited.loc[0, "value"] = -1.0
+    assert t.table("indicators").loc[0, "value"] == real(t.tables["indicators"]).loc[0, "value"]
+    # another entry is read again
+    only_2022 = sorted(t.tables["indicators"].glob("*2022*"))
+    t.tables["indicators"] = TableSource(tuple(only_2022))
+    assert set(t.table("indicators")["year"]) == {2022} and len(calls) == 2
+    with pytest.raises(CdvGeoError, match="no table 'nope'"):
+        t.table("nope")

@@ -35,7 +35,14 @@ from cdv_geo.io.insee_wide import (
 )
 from cdv_geo.schema import normalize_token
 
-__all__ = ["LEVELS", "REFERENCE_LEVELS", "TABLE_COLUMNS", "check_codes", "read_indicators"]
+__all__ = [
+    "LEVELS",
+    "REFERENCE_LEVELS",
+    "TABLE_COLUMNS",
+    "check_codes",
+    "keep_territory",
+    "read_indicators",
+]
 
 #: Columns of the long table :func:`read_indicators` returns, in this order.
 TABLE_COLUMNS = [
@@ -360,7 +367,13 @@ def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return table.drop(index=drop).reset_index(drop=True)
 
 
-def _keep_territory(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> pd.DataFrame:
+def keep_territory(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Keep the rows of `quartiers`, of their commune (``commune`` field) and the reference rows.
+
+    What :func:`read_indicators` does with ``quartiers=``, for a table already read. Raises
+    :class:`~cdv_geo.core.errors.DataValidationError` when none of the quartiers is in the
+    table, and warns with the codes of other territories it leaves out.
+    """
     q = as_layer(quartiers, "quartiers", kind="quartiers")
     codes = set(quartier_codes(q))
     communes = set(q["commune"].dropna().astype(str)) if "commune" in q.columns else set()
@@ -492,7 +505,7 @@ def read_indicators(
     table.attrs["source"] = "; ".join(str(f) for f in files)
     table.attrs["files"] = files[0].name if len(files) == 1 else f"{len(files)} files"
     if quartiers is not None:
-        table = _keep_territory(table, quartiers)
+        table = keep_territory(table, quartiers)
     return table
 
 

@@ -19,7 +19,7 @@ from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
 from cdv_geo.pipeline.results import TABLES, Metrics, Note
 from cdv_geo.schema import FACILITY_KINDS
-from cdv_geo.territory import Territory, read_table
+from cdv_geo.territory import Territory
 
 __all__ = ["Progress", "compute_metrics"]
 
@@ -441,8 +441,7 @@ def _step_renewal(t: Territory, m: Metrics, run: _Run) -> None:
 
 
 def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
-    from cdv_geo.io.grid import read_grid
-    from cdv_geo.io.insee import read_indicators
+    from cdv_geo.io.insee import keep_territory
     from cdv_geo.metrics import indicators as ind
     from cdv_geo.metrics.grid import interpolate_grid
 
@@ -450,7 +449,7 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
     q = t.metric("quartiers") if t.quartiers is not None else None
     known = q
     if q is not None and t.communes is not None and not _has(q, "commune"):
-        # the quartiers' commune is the one holding them: read_indicators keeps its rows
+        # the quartiers' commune is the one holding them: keep_territory keeps its rows
         known = q.assign(commune=assign_quartier(q, t.metric("communes")).to_numpy())
     if source is None and run.want("indicators"):  # (gaps and trends want it too)
         m.notes.append(
@@ -462,7 +461,8 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
             )
         )
     elif source is not None and run.want("indicators"):
-        table = read_table(source, read_indicators, quartiers=known)
+        table = t.table("indicators")  # (read once, when the project was loaded)
+        table = table if known is None else keep_territory(table, known)
         m.indicators = table
         if run.want("indicator_gaps"):
             m.indicator_gaps = ind.compare_indicators(table, quartiers=q)
@@ -471,7 +471,7 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
     grid = t.tables.get("income_grid")
     if run.want("income_grid") and grid is not None and q is not None:
         m.income_grid = interpolate_grid(
-            read_table(grid, read_grid),
+            t.table("income_grid"),
             q,
             residences=t.metric("residences") if t.residences is not None else None,
             territory=t.metric("communes") if t.communes is not None else None,

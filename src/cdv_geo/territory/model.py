@@ -282,6 +282,9 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
     _metric_cache: dict[str, tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _table_cache: dict[str, tuple[TableSpec, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.settings.crs is not None:
@@ -341,7 +344,10 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         kwargs, repaired = read_project(path, repair=repair)
         for msg in repaired:
             warnings.warn(msg, stacklevel=2)
-        return cls(**kwargs)
+        loaded = kwargs.pop("read_tables", {})
+        territory = cls(**kwargs)
+        territory._table_cache.update(loaded)  # (read once, to check them: not read again)
+        return territory
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -377,6 +383,39 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         projected = gdf.to_crs(crs)
         self._metric_cache[kind] = (gdf, crs.to_wkt(), projected)
         return projected
+
+    def table(self, name: str) -> Any:
+        """Return ``[tables]`` entry `name` read by its reader (``indicators``, ``income_grid``).
+
+        A project file's tables are read once, when the project is loaded and checked; later
+        calls return a copy of that read while the entry is unchanged.
+
+        Raises
+        ------
+        CdvGeoError
+            If the territory has no such table, or no reader is known for it.
+
+        Examples
+        --------
+        >>> import cdv_geo as cg
+        >>> t = cg.Territory.from_file(cg.datasets.get_path("soissons"))
+        >>> sorted(int(y) for y in t.table("indicators")["year"].unique())[:2]
+        [2017, 2018]
+        """
+        from cdv_geo.territory.project import read_table, table_readers
+
+        readers = table_readers()
+        if name not in self.tables or name not in readers:
+            raise CdvGeoError(
+                f"territory {self.name!r} has no table {name!r} that cdv_geo reads "
+                f"(known: {', '.join(sorted(readers))}); add it under [tables] in the project file"
+            )
+        spec = self.tables[name]
+        cached = self._table_cache.get(name)
+        if cached is None or cached[0] != spec:
+            cached = (spec, read_table(spec, readers[name]))
+            self._table_cache[name] = cached
+        return cached[1].copy()
 
     @property
     def metric_crs(self) -> CRS:

@@ -30,7 +30,7 @@ from cdv_geo.territory.model import (
     table_paths,
 )
 
-__all__ = ["TABLE_OPTIONS", "read_project", "read_table"]
+__all__ = ["TABLE_OPTIONS", "read_project", "read_table", "table_readers"]
 
 log = logging.getLogger("cdv_geo")
 
@@ -66,7 +66,8 @@ def read_project(
     Returns
     -------
     tuple
-        The keyword arguments of :class:`~cdv_geo.territory.Territory`, and the warnings of
+        The keyword arguments of :class:`~cdv_geo.territory.Territory` (plus ``read_tables``:
+        the tables read while checking them, by name, with their entry), and the warnings of
         the geometries repaired (the caller re-emits them).
 
     Raises
@@ -93,7 +94,8 @@ def read_project(
             )
     rasters, units = _read_rasters(config.get("rasters", {}), p, problems)
     tables = _read_tables(config.get("tables", {}), p, problems)
-    problems.extend(_check_rasters_and_tables(rasters, tables))
+    found, loaded = _check_rasters_and_tables(rasters, tables)
+    problems.extend(found)
     problems.extend(heat_unit_problems(rasters, units))
     if problems:
         raise DataValidationError(
@@ -111,6 +113,7 @@ def read_project(
         "project_file": p.resolve(),
         "network_file": next(iter(network.values()), None),
         **layers,
+        "read_tables": loaded,
     }
     return kwargs, repaired
 
@@ -365,14 +368,24 @@ def _read_tables(cfg: Mapping[str, Any], p: Path, problems: list[Problem]) -> di
     return out
 
 
-def _check_rasters_and_tables(
-    rasters: Mapping[str, Path], tables: Mapping[str, TableSpec]
-) -> list[Problem]:
-    """Open every raster and known table once, so `cdv-geo validate` reports their problems too."""
-    from cdv_geo.core.errors import RasterError
-    from cdv_geo.core.raster import raster_info
+def table_readers() -> dict[str, Callable[..., Any]]:
+    """Return the reader of each known ``[tables]`` entry (``indicators``, ``income_grid``)."""
     from cdv_geo.io.grid import read_grid
     from cdv_geo.io.insee import read_indicators
+
+    return {"indicators": read_indicators, "income_grid": read_grid}
+
+
+def _check_rasters_and_tables(
+    rasters: Mapping[str, Path], tables: Mapping[str, TableSpec]
+) -> tuple[list[Problem], dict[str, tuple[TableSpec, Any]]]:
+    """Open every raster and known table once, so `cdv-geo validate` reports their problems too.
+
+    Returns the problems, and the tables read (with their entry), which the territory keeps so
+    that the metrics do not read them again.
+    """
+    from cdv_geo.core.errors import RasterError
+    from cdv_geo.core.raster import raster_info
 
     problems: list[Problem] = []
     for name, path in rasters.items():
@@ -381,20 +394,18 @@ def _check_rasters_and_tables(
                 raster_info(path)
             except RasterError as exc:
                 problems.append(Problem(str(exc), file=str(path), layer=f"raster {name}"))
-    readers: dict[str, Callable[[TableSpec], object]] = {
-        "indicators": lambda spec: read_table(spec, read_indicators),
-        "income_grid": lambda spec: read_table(spec, read_grid),
-    }
+    readers = table_readers()
+    loaded: dict[str, tuple[TableSpec, Any]] = {}
     for name, spec in tables.items():
         if name in readers and all(path.exists() for path in table_paths(spec)):
             try:
-                readers[name](spec)
+                loaded[name] = (spec, read_table(spec, readers[name]))
             except DataValidationError as exc:
                 problems.extend(exc.problems)
             except CRSError as exc:
                 files = ", ".join(str(path) for path in table_paths(spec))
                 problems.append(Problem(str(exc), file=files, layer="tables"))
-    return problems
+    return problems, loaded
 
 
 def read_table(spec: TableSpec, reader: Callable[..., Any], **kwargs: Any) -> Any:
