@@ -175,3 +175,100 @@ def test_real_insee_files() -> None:
     assert bool(row["gap_narrowed"]) is True
     # the Ensemble row publishes no TP60: missing, with its reason
     assert np.isnan(row["all_qpv_change"]) and "Ensemble" in row["reason"]
+
+
+def _random_table(seed: int) -> pd.DataFrame:
+    """40 QPV in three territories: coarse values (many ties), some missing."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n, number in enumerate(rng.choice(999999, size=40, replace=False)):
+        code = f"QP{number:06d}"
+        territory = ("tA", "tB", "tC")[n % 3]
+        for year in (2017, 2021):
+            for ind, value in [
+                ("poverty_rate", float(rng.choice([0.1, 0.2, 0.3, 0.4]))),
+                ("median_income", float(rng.choice([9000, 10000, 12000]))),
+                ("unemployment", round(float(rng.uniform(0.05, 0.3)), 2)),
+            ]:
+                missing = rng.random() < 0.15
+                rows.append((code, "qpv", ind, year, np.nan if missing else value, territory))
+    for code, territory in [("91001", "tA"), ("91002", "tB"), ("91003", "tB")]:
+        for year, value in [(2017, 0.2), (2021, 0.25)]:
+            for ind in ("poverty_rate", "median_income", "unemployment"):
+                rows.append((code, "commune", ind, year, value, territory))
+    for year, value in [(2017, 0.3), (2021, 0.28)]:
+        rows.append(("Ensemble", "france", "poverty_rate", year, value, None))
+    return pd.DataFrame(rows, columns=["code", "level", "indicator", "year", "value", "territory"])
+
+
+def _quartiles(values: list[float]) -> tuple[float, float, float]:
+    import statistics
+
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q2, q1, q3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_table_against_per_quartier_reference(seed: int) -> None:
+    """peer_table against a plain loop over quartiers written from the documented rules."""
+    import math
+    import statistics
+
+    table = _random_table(seed)
+    k, base = 5, ["poverty_rate", "median_income"]
+    qpv = table[table["level"] == "qpv"]
+    val = {(r.code, r.indicator, r.year): r.value for r in qpv.itertuples()}
+    codes = list(dict.fromkeys(qpv["code"]))
+    # baseline z-scores (2017, over the QPV that have the value, ddof 0); None when missing
+    z: dict[str, list[float | None]] = {c: [] for c in codes}
+    for ind in base:
+        known = {c: val[c, ind, 2017] for c in codes if not math.isnan(val[c, ind, 2017])}
+        mean, sd = statistics.fmean(known.values()), statistics.pstdev(known.values())
+        for c in codes:
+            z[c].append((known[c] - mean) / sd if c in known else None)
+    territory = dict(zip(qpv["code"], qpv["territory"], strict=False))
+    got = peer_table(table, k=k, baseline=base)
+    # quartiers and indicators in sorted order, quartier by quartier
+    inds = sorted(set(table["indicator"]))
+    assert list(got.index) == [(c, i) for c in sorted(codes) for i in inds]
+    for c in codes:
+        dims = [j for j, v in enumerate(z[c]) if v is not None]
+        dist = []
+        for o in codes:
+            if o != c and all(z[o][j] is not None for j in dims):
+                d = math.sqrt(sum((z[o][j] - z[c][j]) ** 2 for j in dims))  # type: ignore[operator]
+                dist.append((round(d, 9), o))
+        peers = [o for _, o in sorted(dist)[:k]] if dims else []
+        for ind in ("poverty_rate", "median_income", "unemployment"):
+            row = got.loc[(c, ind)]
+            assert row["peers"] == ";".join(peers) and row["n_peers"] == len(peers)
+            v0, v1 = val[c, ind, 2017], val[c, ind, 2021]
+            assert row["change"] == pytest.approx(v1 - v0, nan_ok=True)
+            changes = [val[p, ind, 2021] - val[p, ind, 2017] for p in peers]
+            changes = [x for x in changes if not math.isnan(x)]
+            expected = _quartiles(changes) if changes else (np.nan,) * 3
+            for name, x in zip(("median", "q1", "q3"), expected, strict=True):
+                assert row[f"group_change_{name}"] == pytest.approx(x, abs=1e-12, nan_ok=True)
+            gaps = []
+            for when, v in ((2017, v0), (2021, v1)):
+                alls = [val[o, ind, when] for o in codes if not math.isnan(val[o, ind, when])]
+                pct = np.nan if math.isnan(v) else percentileofscore(alls, v, kind="mean")
+                suffix = "first" if when == 2017 else "last"
+                assert row[f"percentile_{suffix}"] == pytest.approx(pct, nan_ok=True)
+                group = [val[p, ind, when] for p in peers if not math.isnan(val[p, ind, when])]
+                gap = v - statistics.median(group) if group else np.nan
+                assert row[f"gap_{suffix}"] == pytest.approx(gap, abs=1e-12, nan_ok=True)
+                gaps.append(gap)
+            if any(math.isnan(g) for g in gaps):
+                assert pd.isna(row["gap_narrowed"])
+            else:
+                assert bool(row["gap_narrowed"]) is bool(abs(gaps[1]) < abs(gaps[0]))
+            # the town of tA is 91001 (0.2 -> 0.25); tB has two communes, tC none
+            expected_town = 0.05 if territory[c] == "tA" else np.nan
+            assert row["town_change"] == pytest.approx(expected_town, nan_ok=True)
+            everyone = -0.02 if ind == "poverty_rate" else np.nan
+            assert row["all_qpv_change"] == pytest.approx(everyone, nan_ok=True)
+            assert ("no value for 2017 and 2021" in str(row["reason"])) is math.isnan(v1 - v0)
+            assert ("town not known" in str(row["reason"])) is (territory[c] != "tA")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -215,121 +215,227 @@ def _towns(table: pd.DataFrame, towns: Mapping[str, str] | None) -> Mapping[str,
         return dict(zip(pairs["code"], pairs["commune"].astype(str), strict=True))
     communes = table[level == "commune"]
     if "territory" in table.columns:
-        out: dict[str, str] = {}
-        for _, grp in table.groupby("territory"):
-            glevel = grp["level"].astype(str).str.lower()
-            town = grp.loc[glevel == "commune", "code"].unique()
-            if len(town) == 1:
-                out.update(dict.fromkeys(grp.loc[glevel == "qpv", "code"], str(town[0])))
-        return out
-    town = communes["code"].unique()
-    if len(town) == 1:
-        return dict.fromkeys(qpv["code"].unique(), str(town[0]))
+        # the territories holding exactly one commune; a QPV in several takes the last one's
+        found = communes.dropna(subset=["territory"]).groupby("territory")["code"].unique()
+        town = found[found.map(len) == 1].map(lambda t: str(t[0]))
+        pairs = qpv[qpv["territory"].isin(town.index).to_numpy()]
+        pairs = pairs.sort_values("territory", kind="stable").drop_duplicates("code", keep="last")
+        return dict(zip(pairs["code"], pairs["territory"].map(town), strict=True))
+    only = communes["code"].unique()
+    if len(only) == 1:
+        return dict.fromkeys(qpv["code"].unique(), str(only[0]))
     return {}
 
 
-def _peers_of(prep: _Prepared, code: str, k: int) -> tuple[list[str], str | None]:
-    if code not in prep.z.index:
-        return [], "quartier absent from the baseline vintage"
-    target = prep.z.loc[code].to_numpy(dtype=float)
-    dims = [c for c, v in zip(prep.z.columns, target, strict=True) if not np.isnan(v)]
-    if not dims:
-        return [], "no baseline indicator known for this quartier"
-    cand = prep.z.drop(index=code)[dims].dropna()
-    diff = cand.to_numpy(dtype=float) - target[~np.isnan(target)]
-    dist = np.sqrt((diff**2).sum(axis=1))
-    # stable order: distance (rounded, so that float noise does not break ties), then code
-    order = sorted(zip(np.round(dist, 9), map(str, cand.index), strict=True))[:k]
-    return [c for _, c in order], None
+def _peers_of(prep: _Prepared, codes: Sequence[str], k: int) -> list[tuple[list[str], str | None]]:
+    """Return the comparison group of each of `codes` and why it is empty, if it is.
+
+    One (targets x QPV) distance block per pattern of known baseline indicators: the squared
+    differences are summed in the order of the baseline columns and the distances rounded to
+    9 decimals, so that float noise does not break ties; ties go to the smaller code.
+    """
+    z = prep.z
+    arr = z.to_numpy(dtype=float)
+    names = np.array([str(c) for c in z.index], dtype=object)
+    by_code = np.argsort(names.astype(str), kind="stable")  # candidates in code order
+    arr, names = arr[by_code], names[by_code]
+    pos = {c: i for i, c in enumerate(names)}
+    known = ~np.isnan(arr)
+    out: list[tuple[list[str], str | None]] = []
+    todo: dict[tuple[bool, ...], list[int]] = {}
+    for n, code in enumerate(codes):
+        i = pos.get(code)
+        if i is None:
+            out.append(([], "quartier absent from the baseline vintage"))
+        elif not known[i].any():
+            out.append(([], "no baseline indicator known for this quartier"))
+        else:
+            out.append(([], None))
+            todo.setdefault(tuple(known[i]), []).append(n)
+    for pattern, targets in todo.items():
+        dims = np.flatnonzero(pattern)
+        cand = arr[:, dims]
+        usable = known[:, dims].all(axis=1)
+        for start in range(0, len(targets), 256):
+            chunk = targets[start : start + 256]
+            rows = np.array([pos[codes[n]] for n in chunk])
+            sq = (cand[None, :, 0] - arr[rows, dims[0], None]) ** 2
+            for j in range(1, len(dims)):
+                sq = sq + (cand[None, :, j] - arr[rows, dims[j], None]) ** 2
+            dist = np.round(np.sqrt(sq), 9)
+            ok = np.broadcast_to(usable, dist.shape).copy()
+            ok[np.arange(len(rows)), rows] = False  # not its own peer
+            dist[~ok] = np.inf
+            order = np.argsort(dist, axis=1, kind="stable")
+            ok = np.take_along_axis(ok, order, axis=1)
+            keep = ok & (np.cumsum(ok, axis=1) <= k)
+            for n, idx, sel in zip(chunk, order, keep, strict=True):
+                out[n] = (names[idx[sel]].tolist(), None)
+    return out
 
 
-def _percentile(values: np.ndarray, value: float) -> float:
-    """Percentile rank (0-100) of `value` among `values`, ties counted half."""
-    vals = values[~np.isnan(values)]
-    if np.isnan(value) or len(vals) == 0:
-        return np.nan
-    return float(100.0 * ((vals < value).sum() + 0.5 * (vals == value).sum()) / len(vals))
+def _nan_stats(values: np.ndarray, quantiles: Sequence[float]) -> list[np.ndarray]:
+    """Median then `quantiles` of each row of `values`, NaN left out (NaN for an empty row).
+
+    Rows with the same number of known values go through :func:`numpy.median` and
+    :func:`numpy.quantile` together, which give each row what they give its known values alone.
+    """
+    ordered = np.sort(values, axis=1)  # NaN last
+    count = (~np.isnan(values)).sum(axis=1)
+    out = [np.full(len(values), np.nan) for _ in range(1 + len(quantiles))]
+    for c in np.unique(count[count > 0]):
+        rows = count == c
+        sub = ordered[rows, :c]
+        out[0][rows] = np.median(sub, axis=1)
+        for stat, q in zip(out[1:], quantiles, strict=True):
+            stat[rows] = np.quantile(sub, q, axis=1)
+    return out
 
 
-def _median(values: np.ndarray) -> float:
-    vals = values[~np.isnan(values)]
-    return float(np.median(vals)) if len(vals) else np.nan
+def _percentile(values: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Percentile rank (0-100) of each `value` among `values`, ties counted half."""
+    vals = np.sort(values[~np.isnan(values)])
+    if len(vals) == 0:
+        return np.full(len(value), np.nan)
+    below = np.searchsorted(vals, value, side="left")
+    equal = np.searchsorted(vals, value, side="right") - below
+    rank = 100.0 * (below + 0.5 * equal) / len(vals)
+    return np.where(np.isnan(value), np.nan, rank)
 
 
-def _ref_change(prep: _Prepared, ref: str | None, ind: str, y0: int, y1: int) -> float:
-    if ref is None or ref not in prep.refs.columns:
-        return np.nan
-    try:
-        before, after = prep.refs.at[(ind, y0), ref], prep.refs.at[(ind, y1), ref]
-    except KeyError:
-        return np.nan
-    return float(cast(float, after)) - float(cast(float, before))
+def _ref_changes(prep: _Prepared, ind: str, y0: int, y1: int) -> dict[Any, float]:
+    """Change from `y0` to `y1` of `ind` for every non-QPV code (town, Ensemble...)."""
+    index = prep.refs.index
+    if (ind, y0) not in index or (ind, y1) not in index:
+        return {}
+    values = prep.refs.to_numpy(dtype=float)
+    before, after = values[index.get_loc((ind, y0))], values[index.get_loc((ind, y1))]
+    return dict(zip(prep.refs.columns, (after - before).tolist(), strict=True))
 
 
-def _row(prep: _Prepared, code: str, ind: str, peers: list[str], why: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = dict.fromkeys(PEER_COLUMNS, np.nan)
-    out.update(n_peers=len(peers), peers=";".join(peers), note=NOTE, reason=why)
+@dataclass(frozen=True)
+class _Groups:
+    """The quartiers compared, their groups and towns, as arrays over ``prep.values`` columns."""
+
+    codes: list[str]
+    me: np.ndarray  # column of each quartier
+    members: np.ndarray  # (quartiers, k) columns of the group's members, padded with 0
+    padded: np.ndarray  # True where `members` is padding
+    lists: list[list[str]]  # the group of each quartier, nearest first
+    whys: list[str | None]
+    towns: list[Any]
+
+
+def _groups(prep: _Prepared, codes: list[str], k: int) -> _Groups:
+    col = {str(c): j for j, c in enumerate(prep.values.columns)}
+    found = _peers_of(prep, codes, k)
+    group = [[col[p] for p in peers if p in col] for peers, _ in found]
+    width = max((len(g) for g in group), default=0)
+    members = np.zeros((len(codes), width), dtype=np.intp)
+    padded = np.ones((len(codes), width), dtype=bool)
+    for i, g in enumerate(group):
+        members[i, : len(g)] = g
+        padded[i, : len(g)] = False
+    me = np.array([col[c] for c in codes], dtype=np.intp)
+    lists, whys = [p for p, _ in found], [why for _, why in found]
+    return _Groups(codes, me, members, padded, lists, whys, [prep.towns.get(c) for c in codes])
+
+
+def _columns(prep: _Prepared, groups: _Groups, ind: str) -> dict[str, Any]:
+    """Return the :data:`PEER_COLUMNS` of one indicator for every quartier of `groups`."""
+    n = len(groups.codes)
+    out: dict[str, Any] = {c: np.full(n, np.nan) for c in PEER_COLUMNS}
+    out.update(n_peers=[len(p) for p in groups.lists], note=[NOTE] * n)
+    out["peers"] = [";".join(p) for p in groups.lists]
+    out["gap_narrowed"] = [np.nan] * n
     if ind not in prep.values.index.get_level_values(0):
-        out["reason"] = f"indicator {ind!r} not in the table"
+        out["reason"] = [f"indicator {ind!r} not in the table"] * n
         return out
     block = prep.values.loc[ind]
     arr = block.to_numpy(dtype=float)  # rows: years, columns: QPV codes
     has = ~np.isnan(arr).all(axis=1)
     years = [int(y) for y, ok in zip(block.index, has, strict=True) if ok]
     if not years:
-        out["reason"] = "no value"
+        out["reason"] = ["no value"] * n
         return out
     y0, y1 = min(years), max(years)
-    out.update(first_year=y0, last_year=y1)
     row_of = {int(y): i for i, y in enumerate(block.index)}
     first, last = arr[row_of[y0]], arr[row_of[y1]]
-    col = {str(c): j for j, c in enumerate(block.columns)}
-    me, group = col[code], [col[p] for p in peers if p in col]
-    v0, v1 = float(first[me]), float(last[me])
-    changes = (last - first)[group]
-    changes = changes[~np.isnan(changes)]
+    v0, v1 = first[groups.me], last[groups.me]
+    firsts = np.where(groups.padded, np.nan, first[groups.members])
+    lasts = np.where(groups.padded, np.nan, last[groups.members])
+    changes = lasts - firsts
+    median, q1, q3 = _nan_stats(changes, (0.25, 0.75))
+    refs = _ref_changes(prep, ind, y0, y1)
+    town = np.array([refs.get(t, np.nan) if t is not None else np.nan for t in groups.towns])
+    gap_first = v0 - _nan_stats(firsts, ())[0]
+    gap_last = v1 - _nan_stats(lasts, ())[0]
     out.update(
+        first_year=np.full(n, y0),
+        last_year=np.full(n, y1),
         value_first=v0,
         value_last=v1,
         change=v1 - v0,
-        town_change=_ref_change(prep, prep.towns.get(code), ind, y0, y1),
-        all_qpv_change=_ref_change(prep, prep.france, ind, y0, y1),
+        group_change_median=median,
+        group_change_q1=q1,
+        group_change_q3=q3,
+        town_change=town,
+        all_qpv_change=np.full(n, refs.get(prep.france, np.nan)),
         percentile_first=_percentile(first, v0),
         percentile_last=_percentile(last, v1),
+        gap_first=gap_first,
+        gap_last=gap_last,
     )
-    if len(changes):
-        out.update(
-            group_change_median=float(np.median(changes)),
-            group_change_q1=float(np.quantile(changes, 0.25)),
-            group_change_q3=float(np.quantile(changes, 0.75)),
-        )
-    out.update(gap_first=v0 - _median(first[group]), gap_last=v1 - _median(last[group]))
-    if np.isfinite(out["gap_first"]) and np.isfinite(out["gap_last"]):
-        out["gap_narrowed"] = bool(abs(out["gap_last"]) < abs(out["gap_first"]))
-    reasons = [why] if why else []
-    if y0 == y1:
-        reasons.append("one vintage only")
-    elif np.isnan(out["change"]):
-        reasons.append(f"no value for {y0} and {y1}")
-    if peers and not len(changes):
-        reasons.append("no change known for the comparable quartiers")
-    town = prep.towns.get(code)
-    if y0 != y1 and np.isnan(out["town_change"]):
-        reasons.append(
-            "town not known (pass towns=)" if town is None else f"no town value for {y0} and {y1}"
-        )
-    if y0 != y1 and np.isnan(out["all_qpv_change"]):
-        reasons.append(f"no all-QPV (Ensemble) value for {y0} and {y1}")
-    out["reason"] = "; ".join(reasons) or None
+    finite = np.isfinite(gap_first) & np.isfinite(gap_last)
+    narrowed = np.abs(gap_last) < np.abs(gap_first)
+    out["gap_narrowed"] = [bool(w) if f else np.nan for w, f in zip(narrowed, finite, strict=True)]
+    out["reason"] = _reasons(groups, y0, y1, out, no_change=np.isnan(changes).all(axis=1))
     return out
 
 
-def _frame(rows: dict[Any, dict[str, Any]], names: list[str]) -> pd.DataFrame:
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(PEER_COLUMNS))
+def _reasons(
+    groups: _Groups, y0: int, y1: int, out: Mapping[str, Any], *, no_change: np.ndarray
+) -> list[str | None]:
+    """Why values of one indicator are missing, per quartier (None: nothing missing)."""
+    no_value = np.isnan(out["change"])
+    no_town = np.isnan(out["town_change"])
+    no_all = bool(np.isnan(out["all_qpv_change"][0])) if len(no_value) else False
+    reasons: list[str | None] = []
+    between = f"value for {y0} and {y1}"
+    for i, why in enumerate(groups.whys):
+        said = [why] if why else []
+        if y0 == y1:
+            said.append("one vintage only")
+        elif no_value[i]:
+            said.append(f"no {between}")
+        if groups.lists[i] and no_change[i]:
+            said.append("no change known for the comparable quartiers")
+        if y0 != y1 and no_town[i]:
+            unknown = groups.towns[i] is None
+            said.append("town not known (pass towns=)" if unknown else f"no town {between}")
+        if y0 != y1 and no_all:
+            said.append(f"no all-QPV (Ensemble) {between}")
+        reasons.append("; ".join(said) or None)
+    return reasons
+
+
+def _compare(prep: _Prepared, groups: _Groups, inds: list[str], names: list[str]) -> pd.DataFrame:
+    """Return the table of the quartiers of `groups` x `inds`, quartier by quartier."""
+    codes = groups.codes
+    data: dict[str, Any] = {}
+    per_ind = [_columns(prep, groups, ind) for ind in inds] if codes else []
+    for name in PEER_COLUMNS if per_ind else ():
+        parts = [part[name] for part in per_ind]
+        if isinstance(parts[0], np.ndarray):  # (indicators, quartiers) -> quartier by quartier
+            data[name] = np.stack(parts).T.ravel()
+        else:
+            data[name] = [parts[j][i] for i in range(len(codes)) for j in range(len(inds))]
+    table = pd.DataFrame(data or None, columns=list(PEER_COLUMNS), dtype=None if data else object)
     if len(names) == 1:
-        table.index = pd.Index([k[0] if isinstance(k, tuple) else k for k in rows], name=names[0])
+        table.index = pd.Index(inds, name=names[0])
     else:
-        table.index = pd.MultiIndex.from_tuples(list(rows), names=names)
+        keys = [(c, i) for c in codes for i in inds]
+        table.index = pd.MultiIndex.from_tuples(keys, names=names)
     for col in ("first_year", "last_year", "n_peers"):
         table[col] = table[col].astype("Int64")
     table["gap_narrowed"] = table["gap_narrowed"].astype("boolean")
@@ -340,7 +446,7 @@ def _frame(rows: dict[Any, dict[str, Any]], names: list[str]) -> pd.DataFrame:
 def _outcomes(prep: _Prepared, outcomes: Sequence[str] | None) -> list[str]:
     if outcomes is None:
         return list(dict.fromkeys(prep.values.index.get_level_values(0)))
-    return [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    return [outcomes] if isinstance(outcomes, str) else list(dict.fromkeys(outcomes))
 
 
 def compare_to_peers(
@@ -440,10 +546,9 @@ def compare_to_peers(
             f"quartier {code!r} is not among the QPV of the indicator table "
             f"({len(prep.values.columns)} QPV, e.g. {', '.join(list(prep.values.columns)[:3])})"
         )
-    peers, why = _peers_of(prep, code, k)
-    rows = {(ind,): _row(prep, code, ind, peers, why) for ind in _outcomes(prep, outcomes)}
-    table = _frame(rows, ["indicator"])
-    table.attrs["peers"] = peers
+    groups = _groups(prep, [code], k)
+    table = _compare(prep, groups, _outcomes(prep, outcomes), ["indicator"])
+    table.attrs["peers"] = groups.lists[0]
     table.attrs["baseline"] = dict(prep.baseline)
     return table
 
@@ -461,9 +566,12 @@ def peer_table(
 ) -> pd.DataFrame:
     """:func:`compare_to_peers` for every quartier (or `codes`), in one table.
 
-    The standardisation and the pivots are done once. A descriptive comparison, not a causal
+    The standardisation and the pivots are done once, and every quartier is handled at once with
+    array operations (one distance block per pattern of known baseline indicators, group
+    statistics on the (quartiers x `k`) array of the groups' values), with the same results as
+    :func:`compare_to_peers` quartier by quartier. A descriptive comparison, not a causal
     estimate (``note``). Parameters as :func:`compare_to_peers`, plus `codes` (default: every
-    QPV of the table).
+    QPV of the table, in code order; a code given twice is reported once).
 
     Returns
     -------
@@ -487,10 +595,5 @@ def peer_table(
     unknown = [c for c in wanted if c not in prep.values.columns]
     if unknown:
         raise CdvGeoError(f"quartier(s) {unknown[:5]} are not among the QPV of the table")
-    inds = _outcomes(prep, outcomes)
-    rows: dict[Any, dict[str, Any]] = {}
-    for code in wanted:
-        peers, why = _peers_of(prep, code, k)
-        for ind in inds:
-            rows[(code, ind)] = _row(prep, code, ind, peers, why)
-    return _frame(rows, ["quartier", "indicator"])
+    groups = _groups(prep, list(dict.fromkeys(wanted)), k)
+    return _compare(prep, groups, _outcomes(prep, outcomes), ["quartier", "indicator"])
