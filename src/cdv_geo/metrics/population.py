@@ -148,13 +148,13 @@ def _from_residences(
     if "population" not in res.columns:
         return {}, source, np.nan, "the residences carry no population"
     pop = numbers(res["population"])
-    held = assign_quartier(res, q)
+    held = assign_quartier(res, q).to_numpy()
     known = ~np.isnan(pop)
-    out: dict[str, float] = {}
-    for code in codes:
-        inside = np.asarray(held == code)
-        if inside.any() and known[inside].all():
-            out[code] = float(pop[inside].sum())
+    by_code = pd.DataFrame({"code": held, "pop": pop, "unknown": ~known}).groupby(
+        "code", dropna=True
+    )
+    sums, unknown = by_code["pop"].sum(), by_code["unknown"].sum()
+    out = {c: float(sums[c]) for c in codes if c in sums.index and unknown[c] == 0}
     total = float(pop.sum()) if len(res) and known.all() else np.nan
     why = "no home of the residences inside, or some without a population"
     return out, source, total, why
