@@ -13,7 +13,8 @@ Every table is written as ``<out>/national/<name>.parquet`` and ``.csv`` (UTF-8,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -125,31 +126,49 @@ def merge_national(
     peers: bool = True,
     k: int = 20,
     baseline: Sequence[str] = BASELINE,
+    submit: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
     """Stack every territory table into ``out/national/`` and compute the comparable quartiers.
 
-    Run as one task on a worker by :func:`~cdv_geo.batch.run_batch`, so that the client never
-    holds the national tables. ``peers.parquet`` (:func:`~cdv_geo.metrics.peers.peer_table`,
-    one row per quartier and indicator, per ``source`` when the indicator table has several)
-    is written when the territories have indicator tables.
+    One job per national table: run here one after another, or handed to `submit` (e.g. a
+    dask client's ``submit``, as :func:`~cdv_geo.batch.run_batch` does, so that the tables are
+    stacked on the workers in parallel and the client never holds them). ``peers.parquet``
+    (:func:`~cdv_geo.metrics.peers.peer_table`, one row per quartier and indicator, per
+    ``source`` when the indicator table has several) is written when the territories have
+    indicator tables.
+
+    Parameters
+    ----------
+    submit : callable, optional
+        ``submit(fn, *args, **kwargs)`` returning a future (``.result()``); default: run now.
 
     Returns
     -------
     dict
         ``tables``: national table name -> [parquet path, csv path]; ``notes``: list of str.
     """
+    run = submit or _run_now
     names = table_names(out, slugs)
+    jobs: dict[str, Any] = {}
+    if peers and "indicators" in names:  # the longest: first
+        jobs["peers"] = run(national_peers, str(out), list(slugs), k=k, baseline=list(baseline))
+    for name in names:
+        jobs[name] = run(stack_table, str(out), list(slugs), name)
     written: dict[str, list[str]] = {}
     for name in names:
-        paths = stack_table(out, slugs, name)
+        paths = jobs[name].result()
         if paths:
             written[name] = paths
-    peer = national_peers(out, slugs, k=k, baseline=baseline) if peers else None
-    notes: list[str] = []
-    if peer is not None:
-        written.update(peer["tables"])
-        notes = peer["notes"]
-    return {"tables": written, "notes": notes}
+    peer = jobs["peers"].result() if "peers" in jobs else None
+    if peer is None:
+        return {"tables": written, "notes": []}
+    return {"tables": {**written, **peer["tables"]}, "notes": list(peer["notes"])}
+
+
+def _run_now(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    done: Future[Any] = Future()
+    done.set_result(fn(*args, **kwargs))
+    return done
 
 
 def national_peers(

@@ -26,9 +26,6 @@ import pandas as pd
 from cdv_geo.batch.national import (
     NATIONAL,
     merge_national,
-    national_peers,
-    stack_table,
-    table_names,
     write_table,
 )
 from cdv_geo.batch.task import run_territory, territory_slug
@@ -412,31 +409,19 @@ def run_batch(
 def _national_dask(
     client: Any, out: Path, slugs: list[str], *, peers: bool, k: int, baseline: list[str]
 ) -> dict[str, Any]:
-    """Stack the national tables on the workers, one task per table (as merge_national)."""
-    names = table_names(out, slugs)
-    jobs = {}
-    if peers and "indicators" in names:  # the longest: first
-        jobs["peers"] = client.submit(
-            national_peers, str(out), slugs, k=k, baseline=baseline, pure=False
-        )
-    for name in names:
-        jobs[name] = client.submit(stack_table, str(out), slugs, name, pure=False)
-    written: dict[str, list[str]] = {}
+    """Stack the national tables on the workers, one task per table."""
+
+    def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return client.submit(fn, *args, pure=False, **kwargs)
+
     try:
-        for name in names:
-            got = jobs[name].result()
-            if got:
-                written[name] = got
-        peer = jobs["peers"].result() if "peers" in jobs else None
+        return merge_national(out, slugs, peers=peers, k=k, baseline=baseline, submit=submit)
     except Exception as exc:
         raise CdvGeoError(
             f"the national tables could not be stacked ({type(exc).__name__}: {exc}); "
             f"the territories' tables are in {out / 'territories'}: run again to "
             "retry (finished territories are skipped)"
         ) from exc
-    if peer is None:
-        return {"tables": written, "notes": []}
-    return {"tables": {**written, **peer["tables"]}, "notes": list(peer["notes"])}
 
 
 def _slugs(records: Sequence[dict[str, Any]]) -> list[str]:

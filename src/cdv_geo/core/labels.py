@@ -29,6 +29,7 @@ __all__ = [
     "COLUMN_LABELS",
     "FACILITY_LABELS",
     "HOUSING_LABELS",
+    "KEY_FIGURE_LABELS",
     "LABELS",
     "LANGS",
     "OPERATION_LABELS",
@@ -236,6 +237,22 @@ TENURE_LABELS: dict[str, tuple[str, str]] = {
     "private_rental": ("locatif libre", "private rent"),
     "ownership": ("accession", "home ownership"),
     "private": ("privé", "private"),
+}
+
+#: The label key (in :data:`LABELS`) of each key-figure column (``metrics.key_figures``).
+KEY_FIGURE_LABELS: dict[str, str] = {
+    "n_residents": "kf_population",
+    "area_m2": "kf_area",
+    "n_facilities": "kf_facilities",
+    "coverage_share": "kf_coverage",
+    "n_demolished": "kf_demolished",
+    "n_rebuilt": "kf_rebuilt",
+    "n_received": "kf_received",
+    "n_rehabilitated": "kf_rehabilitated",
+    "desealed_m2": "kf_desealed",
+    "n_trees": "kf_trees",
+    "impervious_share": "kf_impervious",
+    "impervious_change_pp": "kf_impervious_change",
 }
 
 #: Where a quartier's population comes from (:mod:`cdv_geo.metrics.population`).

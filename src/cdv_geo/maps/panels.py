@@ -30,19 +30,25 @@ __all__ = [
 
 Formatter = Callable[[Any], str]
 
-#: The key figures the maps show: (column of ``key_figures``, format, label key), in order.
-FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("n_residents", "number", "kf_population"),
-    ("n_facilities", "number", "kf_facilities"),
-    ("coverage_share", "percent", "kf_coverage"),
-    ("n_demolished", "number", "kf_demolished"),
-    ("n_rebuilt", "number", "kf_rebuilt"),
-    ("n_received", "number", "kf_received"),
-    ("n_rehabilitated", "number", "kf_rehabilitated"),
-    ("desealed_m2", "area", "kf_desealed"),
-    ("n_trees", "number", "kf_trees"),
-    ("impervious_share", "percent1", "kf_impervious"),
-    ("impervious_change_pp", "points", "kf_impervious_change"),
+#: The key figures the maps show, in order, with their format.
+_FORMATS: tuple[tuple[str, str], ...] = (
+    ("n_residents", "number"),
+    ("n_facilities", "number"),
+    ("coverage_share", "percent"),
+    ("n_demolished", "number"),
+    ("n_rebuilt", "number"),
+    ("n_received", "number"),
+    ("n_rehabilitated", "number"),
+    ("desealed_m2", "area"),
+    ("n_trees", "number"),
+    ("impervious_share", "percent1"),
+    ("impervious_change_pp", "points"),
+)
+
+#: The key figures the maps show: (column of ``key_figures``, format, label key), in order;
+#: the label keys are the catalogue's (:data:`cdv_geo.core.labels.KEY_FIGURE_LABELS`).
+FIGURES: tuple[tuple[str, str, str], ...] = tuple(
+    (col, kind, lb.KEY_FIGURE_LABELS[col]) for col, kind in _FORMATS
 )
 
 

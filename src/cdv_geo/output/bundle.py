@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels import (
+    KEY_FIGURE_LABELS,
     LABELS,
     check_lang,
     column_label,
@@ -59,22 +60,6 @@ for _key, _pair in {
 
 #: Rows shown per table in the index (the files hold them all).
 MAX_ROWS = 50
-
-#: The key-figure columns and the label key each is shown with.
-_KF_LABELS = {
-    "n_residents": "kf_population",
-    "area_m2": "kf_area",
-    "n_facilities": "kf_facilities",
-    "coverage_share": "kf_coverage",
-    "n_demolished": "kf_demolished",
-    "n_rebuilt": "kf_rebuilt",
-    "n_received": "kf_received",
-    "n_rehabilitated": "kf_rehabilitated",
-    "desealed_m2": "kf_desealed",
-    "n_trees": "kf_trees",
-    "impervious_share": "kf_impervious",
-    "impervious_change_pp": "kf_impervious_change",
-}
 
 _STYLE = (
     "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
@@ -228,7 +213,7 @@ def _table_html(df: pd.DataFrame, lang: str) -> str:
 def _kf_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
     if column.startswith(COVERAGE_PREFIX):
         return _kf_label("coverage_share", {**attrs, "service": column.split(":", 1)[1]}, lang)
-    key = _KF_LABELS.get(column)
+    key = KEY_FIGURE_LABELS.get(column)
     if key == "kf_coverage":
         service = kind_label(str(attrs.get("service", "")), lang)
         threshold = attrs.get("threshold_min")

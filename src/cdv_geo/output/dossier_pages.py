@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo.core.assign import assign_quartier
-from cdv_geo.core.labels import column_label, fmt_number, kind_label, label, value_label
+from cdv_geo.core.labels import (
+    KEY_FIGURE_LABELS,
+    column_label,
+    fmt_number,
+    kind_label,
+    label,
+    value_label,
+)
 from cdv_geo.core.tables import TERRITORY
 from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.metrics.key_figures import KEY_FIGURES
@@ -205,20 +212,6 @@ def key_figure_label(column: str, attrs: Mapping[Any, Any], lang: str = "fr") ->
     >>> key_figure_label("coverage_share", {"service": "school", "threshold_min": 5.0}, "en")
     'Residents within 5 min walk: School'
     """
-    simple = {
-        "n_residents": "kf_population",
-        "area_m2": "kf_area",
-        "n_facilities": "kf_facilities",
-        "n_demolished": "kf_demolished",
-        "n_rebuilt": "kf_rebuilt",
-        "n_received": "kf_received",
-        "n_rehabilitated": "kf_rehabilitated",
-        "desealed_m2": "kf_desealed",
-        "n_trees": "kf_trees",
-        "impervious_change_pp": "kf_impervious_change",
-    }
-    if column in simple:
-        return label(simple[column], lang)
     if column == "coverage_share":
         minutes = fmt_number(attrs.get("threshold_min", float("nan")), lang, 0)
         service = kind_label(str(attrs.get("service", "")), lang)
@@ -228,6 +221,8 @@ def key_figure_label(column: str, attrs: Mapping[Any, Any], lang: str = "fr") ->
         if year is None or pd.isna(year):
             return label("kf_impervious_latest", lang)
         return label("kf_impervious", lang, year=f"{int(year)}")
+    if column in KEY_FIGURE_LABELS:
+        return label(KEY_FIGURE_LABELS[column], lang)
     return column_label(column, lang=lang)
 
 
