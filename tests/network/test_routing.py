@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
+from shapely import LineString
 
 from cdv_geo.core.errors import NetworkError
 from cdv_geo.network import Routes, WalkNetwork
-from cdv_geo.network.routing import adjacency, route
+from cdv_geo.network.routing import adjacency, reach, route
 
 L93 = "EPSG:2154"
 
@@ -91,3 +96,30 @@ def test_adjacency_keeps_the_shortest_parallel_edge_and_route_from_csr():
 
 def test_snapping_index_reports_its_memory():
     assert net4().snapping_index.nbytes > 0
+
+
+def test_snap_ties_go_to_the_first_edge_and_the_query_says_when_it_starts():
+    # two parallel streets 10 m apart, given in either order: a point halfway between them
+    # (exactly 5 m from each) goes to the first edge of the layer
+    for order in ([0, 1], [1, 0]):
+        lines = [LineString([(0, 0), (100, 0)]), LineString([(0, 10), (100, 10)])]
+        streets = gpd.GeoDataFrame(geometry=[lines[i] for i in order], crs=L93)
+        net = WalkNetwork.from_lines(streets, crs=L93)
+        edge, _along, dist = net.snap_xy(np.array([[50.0, 5.0], [20.0, 2.0]]))
+        assert dist.tolist() == [5.0, 2.0]
+        assert edge[0] == 0
+        assert shapely.get_coordinates(net.edge_geometry[edge[1]])[:, 1].tolist() == [0.0, 0.0]
+    started = threading.Event()
+    net.snapping_index.nearest(np.array([[50.0, 5.0]]), 100.0, started=started)
+    assert started.is_set()
+
+
+def test_reach_takes_the_nearer_end_and_gives_nan_for_a_missing_position():
+    r = Routes(np.array([0.0, 100.0, 40.0]), np.array([0, 0, 1]))
+    uv = np.array([[0, 1], [1, 2]])
+    length = np.array([100.0, 80.0])
+    d, s = reach(r, uv, length, np.array([0, 1, 1, 1]), np.array([30.0, 10.0, 70.0, np.nan]))
+    # edge 1 from node 1 (100 m, seed 0) to node 2 (40 m, seed 1), 80 m long
+    assert d[:3].tolist() == [30.0, 110.0, 50.0]
+    assert s[:3].tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(d[3])

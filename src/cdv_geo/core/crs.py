@@ -54,7 +54,8 @@ def is_undefined_crs(crs: Any) -> bool:
         c = CRS.from_user_input(crs)
     except Exception:  # pyproj's own CRSError: not ours to judge here
         return False
-    return c.to_epsg() is None and c.name.lower().startswith("undefined")
+    # (the name first: to_epsg searches the EPSG database, about a millisecond)
+    return c.name.lower().startswith("undefined") and c.to_epsg() is None
 
 
 def require_crs(gdf: gpd.GeoDataFrame, source: str | None = None) -> CRS:

@@ -158,10 +158,13 @@ def _check_family(gdf: gpd.GeoDataFrame, name: str, geometry: str | Iterable[str
     unknown = [f for f in families if f not in GEOMETRY_FAMILIES]
     if unknown:
         raise ValueError(f"unknown geometry family {unknown}; use {sorted(GEOMETRY_FAMILIES)}")
-    allowed = [_TYPE_IDS[n] for f in families for n in GEOMETRY_FAMILIES[f]]
+    # by type id + 1 (-1: missing geometry; empty geometries keep their type: both are left
+    # to the caller)
+    ok = np.zeros(len(_TYPE_IDS) + 1, dtype=bool)
+    ok[0] = True
+    ok[[_TYPE_IDS[n] + 1 for f in families for n in GEOMETRY_FAMILIES[f]]] = True
     types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
-    # -1: missing geometry; empty geometries keep their type: both are left to the caller
-    bad = np.flatnonzero((types >= 0) & ~np.isin(types, allowed))
+    bad = np.flatnonzero(~ok[types + 1])
     if len(bad):
         geoms = np.asarray(gdf.geometry.array, dtype=object)[bad]
         bad = bad[~shapely.is_empty(geoms)]

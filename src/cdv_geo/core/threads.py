@@ -110,19 +110,12 @@ def map_chunks(fn: Callable[[slice], R], n: int) -> R:
 
 
 def alongside(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """Start ``fn(*args)`` in a worker thread and return once that thread runs it.
+    """Start ``fn(*args)`` in a side thread and return at once.
 
-    For work that releases the GIL (a pyarrow kernel, a shapely ufunc) meant to run during a
-    call that holds it (``csgraph.dijkstra``): started first, it reaches its GIL-free part
-    within microseconds, while the waiting caller would otherwise take the GIL first and keep
-    it for the whole call. Collect the result with ``.result()`` (which re-raises).
+    For work that releases the GIL (a shapely pass, compiled code) meant to run during a call
+    that holds it (``csgraph.dijkstra``). Such a call keeps the GIL until it returns, so the
+    side work must already be inside its GIL-free part when it starts: let `fn` set a
+    :class:`threading.Event` just before that part, and wait for it before the call. Collect
+    the result with ``.result()`` (which re-raises).
     """
-    running = threading.Event()
-
-    def run() -> T:
-        running.set()
-        return fn(*args)
-
-    job = pool().submit(run)
-    running.wait()
-    return job
+    return pool().submit(fn, *args)

@@ -10,6 +10,7 @@ its :class:`NearestWalks` by :func:`cdv_geo.metrics.access.nearest_facility` and
 
 from __future__ import annotations
 
+import threading
 import warnings
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from cdv_geo.metrics.walking import (
     attached_seeds,
     check_network,
     check_positive,
-    id_text,
     measure_crs,
     point_xy,
     select_kinds,
@@ -150,21 +150,32 @@ def nearest_walks(
     net = check_network(network)
     inp = _prepare(origins, facilities, net, kinds, max_snap_m, max_distance_m, crs)
     n = len(inp.o_geoms)
-    # Checking the ids (a hash table, which releases the GIL) runs in a thread alongside the
-    # routing, whose Dijkstra calls hold the GIL; reading the coordinates and snapping the
-    # origins come after, cut in chunks over the cores.
-    o_ids = id_text(inp.origins)
-    ids_job = threads.alongside(lambda s: bool(s.is_unique), o_ids)
-    try:
-        if net is None:
-            (xy,) = threads.map_chunks(lambda part: (point_xy(inp.o_geoms[part]),), n)
-        else:
-            routed = _route_kinds(net, inp, max_snap_m)
-            xy, o_edge, o_along, snap, by_kind = _place_origins(net, inp, routed, max_snap_m)
-    except BaseException:
-        wait([ids_job])  # (its own error, if any, is the lesser one)
-        raise
-    ids = unique_ids(inp.origins, "origins", ids=o_ids, unique=ids_job.result())
+    (xy,) = threads.map_chunks(lambda part: (point_xy(inp.o_geoms[part]),), n)
+    if net is None:
+        ids = unique_ids(inp.origins, "origins")
+    else:
+        # A side thread snaps the origins (compiled code that releases the GIL) while this
+        # one checks their ids and attaches the facilities, then routes (a Dijkstra that holds
+        # the GIL) once the side thread is inside the compiled query.
+        querying = threading.Event()
+
+        def place() -> tuple[np.ndarray, ...]:
+            try:
+                return net.snapping_index.nearest(xy, float(max_snap_m), started=querying)
+            finally:
+                querying.set()
+
+        place_job = threads.alongside(place)
+        try:
+            ids = unique_ids(inp.origins, "origins")
+            attached = _attach_kinds(net, inp, max_snap_m)
+            querying.wait()
+            routed = _route_kinds(net, inp, attached)
+        except BaseException:
+            wait([place_job])  # (nothing left running on the arrays)
+            raise
+        o_edge, o_along, snap = place_job.result()
+        by_kind = _reach_kinds(net, routed, o_edge, o_along)
     empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     origin_reasons: Reasons = [(empty, "origin has no geometry")]
     if net is None:
@@ -190,14 +201,28 @@ def nearest_walks(
     )
 
 
-def _route_kinds(net: WalkNetwork, inp: _Inputs, max_snap_m: float) -> _Routed:
-    """Attach the facilities of each kind and route from them (one Dijkstra per kind)."""
-    routed: _Routed = {}
+def _attach_kinds(
+    net: WalkNetwork, inp: _Inputs, max_snap_m: float
+) -> dict[str, tuple[np.ndarray, FacilitySeeds]]:
+    """Per kind, the positions of its facilities and their attachment points."""
+    attached = {}
     for kind in inp.kinds:
         sel = np.flatnonzero(inp.fkind == kind)
-        seeds = attached_seeds(
-            net, inp.f_geoms, sel, inp.fac_ids, kind, max_snap_m, "ignored", stacklevel=5
+        attached[kind] = (
+            sel,
+            attached_seeds(
+                net, inp.f_geoms, sel, inp.fac_ids, kind, max_snap_m, "ignored", stacklevel=5
+            ),
         )
+    return attached
+
+
+def _route_kinds(
+    net: WalkNetwork, inp: _Inputs, attached: dict[str, tuple[np.ndarray, FacilitySeeds]]
+) -> _Routed:
+    """Route from the facilities of each kind (one Dijkstra per kind)."""
+    routed: _Routed = {}
+    for kind, (sel, seeds) in attached.items():
         routes = (
             net.route(seeds.edge, seeds.along, seeds.offset, limit=inp.limit)
             if len(seeds.edge)
@@ -209,31 +234,19 @@ def _route_kinds(net: WalkNetwork, inp: _Inputs, max_snap_m: float) -> _Routed:
     return routed
 
 
-def _place_origins(
-    net: WalkNetwork, inp: _Inputs, routed: _Routed, max_snap_m: float
-) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]
-]:
-    """Read, snap and reach the origins in chunks over the cores.
+def _reach_kinds(
+    net: WalkNetwork, routed: _Routed, o_edge: np.ndarray, o_along: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per routed kind, each origin's distance to its nearest seed and that seed (a float).
 
-    Returns the coordinates, edge, along and snap distance of each origin, and per routed kind
-    the distance to its nearest seed and that seed (as a float).
+    Unattached origins (edge -1) get NaN, dropped later.
     """
-    tables = [(kind, r) for kind, (_s, _seeds, r) in routed.items() if r is not None]
-
-    def place(part: slice) -> tuple[np.ndarray, ...]:
-        # coordinates, attachment, then the distance and nearest seed of each kind
-        xy = point_xy(inp.o_geoms[part])
-        edge, along, snap = net.snap_xy(xy, max_snap_m=max_snap_m, parallel=False)
-        out = [xy, edge, along, snap]
-        any_edge = np.maximum(edge, 0)  # (unattached origins: NaN along, dropped later)
-        for _kind, routes in tables:
-            out.extend(net.reach(routes, any_edge, along))
-        return tuple(out)
-
-    xy, o_edge, o_along, snap, *pairs = threads.map_chunks(place, len(inp.o_geoms))
-    by_kind = {kind: (pairs[2 * i], pairs[2 * i + 1]) for i, (kind, _r) in enumerate(tables)}
-    return xy, o_edge, o_along, snap, by_kind
+    any_edge = np.maximum(o_edge, 0)
+    return {
+        kind: net.reach(routes, any_edge, o_along)
+        for kind, (_s, _seeds, routes) in routed.items()
+        if routes is not None
+    }
 
 
 def _euclidean(inp: _Inputs, xy: np.ndarray, empty: np.ndarray) -> dict[str, KindWalks]:

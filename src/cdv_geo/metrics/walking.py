@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS
 
 from cdv_geo.core.crs import check_metric_crs, choose_metric_crs
+from cdv_geo.core.distinct import all_distinct
 from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, CRSError, DataValidationError, Problem
 from cdv_geo.network import WalkNetwork
 from cdv_geo.schema import FACILITY_KINDS, SCHEMAS, normalize_token
@@ -137,7 +138,7 @@ def unique_ids(
     """
     if ids is None:
         ids = id_text(gdf)
-    if not (bool(ids.is_unique) if unique is None else unique):
+    if not (all_distinct(ids) if unique is None else unique):
         dup = ids.duplicated()
         raise DataValidationError(
             [

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import numba
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["Routes", "adjacency", "route"]
+__all__ = ["Routes", "adjacency", "reach", "route"]
 
 
 @dataclass
@@ -134,3 +135,58 @@ def route(
     )
     seed = np.where(src[:n] >= 0, src[:n] - n, -1).astype(np.int64)
     return Routes(dist[:n], seed)
+
+
+def reach(
+    routes: Routes,
+    edge_uv: np.ndarray,
+    edge_length: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distance from points on edges to the nearest seed of `routes`, and that seed.
+
+    A point at `along` on edge ``e`` (from ``u = edge_uv[e, 0]`` to ``v = edge_uv[e, 1]``)
+    leaves by the nearer end: ``du = dist[u] + along``, ``dv = dist[v] + (length - along)``,
+    by ``u`` when ``du <= dv``. The seed comes as a float (exact; -1 when none); a NaN
+    `along` gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = Routes(np.array([0.0, 100.0]), np.array([0, 0]))
+    >>> d, s = reach(r, np.array([[0, 1]]), np.array([100.0]), np.array([0]), np.array([30.0]))
+    >>> d.tolist(), s.tolist()
+    ([30.0], [0.0])
+    """
+    e = np.asarray(edge, dtype=np.int64)
+    a = np.asarray(along, dtype=float)
+    dist = np.empty(len(e))
+    seed = np.empty(len(e))
+    _reach(routes.table, edge_uv, edge_length, e, a, dist, seed)
+    return dist, seed
+
+
+@numba.njit(nogil=True, cache=True)
+def _reach(
+    table: np.ndarray,
+    edge_uv: np.ndarray,
+    edge_length: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+    dist: np.ndarray,
+    seed: np.ndarray,
+) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
+    """:func:`reach` point by point (compiled; releases the GIL)."""
+    for i in range(edge.shape[0]):
+        e = edge[i]
+        u = edge_uv[e, 0]
+        v = edge_uv[e, 1]
+        du = table[u, 0] + along[i]
+        dv = table[v, 0] + (edge_length[e] - along[i])
+        if du <= dv:
+            dist[i] = du
+            seed[i] = table[u, 1]
+        else:
+            dist[i] = dv
+            seed[i] = table[v, 1]

@@ -4,17 +4,21 @@ The snapping index, built with the network, is a two-level uniform grid: fine ce
 9 m list the segments that can be nearest to a point of the cell (pruned with the bound of the
 cell's half-diagonal), the two nearest to the cell's centre first, with lower bounds of the
 distance to the others (from the segments' supporting half-planes) that settle most points
-after one or two distance computations, all vectorised in numpy. Points farther than the
-grid's margin (40 m) from every segment fall back on a :class:`shapely.STRtree` nearest query,
-so the answer is always exact; ties go to the first edge. The index takes ~1.3 KiB per street
-(140 MiB for 112,000 streets).
+after one or two distance computations. The index is built with numpy; the query is compiled
+with numba and releases the GIL, so that it runs while another thread routes. Points farther
+than the grid's margin (40 m) from every segment fall back on a :class:`shapely.STRtree`
+nearest query, so the answer is always exact; ties go to the first edge. The index takes
+~1.5 KiB per street (170 MiB for 112,000 streets): one 64-byte row per fine cell and per
+segment, so that a query reads one memory line for each.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from functools import cached_property
 
+import numba
 import numpy as np
 import shapely
 
@@ -29,6 +33,19 @@ _FINE_CELL_M = 9.0
 _SLACK_M = 1e-3
 # Registrations handled at once when building the grid (bounds the temporary memory).
 _CHUNK = 1 << 20
+
+
+def _aligned_empty(shape: tuple[int, int], dtype: type) -> np.ndarray:
+    """Return an uninitialised array whose rows start on 64-byte boundaries (cache lines).
+
+    Rows of 64 bytes (or a multiple) then never straddle two lines: a random read of a row
+    costs one memory access.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    size = shape[0] * shape[1]
+    raw: np.ndarray = np.empty(size + 64 // itemsize, dtype=dtype)
+    skip = (-raw.ctypes.data % 64) // itemsize
+    return raw[skip : skip + size].reshape(shape)
 
 
 def _radix_order(key: np.ndarray) -> np.ndarray:
@@ -178,13 +195,12 @@ class SegmentGrid:
     def _fine_lists(self, cell: np.ndarray, seg: np.ndarray) -> None:
         """Fine cells (row-major over the fine grid) from the coarse lists.
 
-        Each fine cell records (``cells``, 32 bytes, read with one memory access) its two
+        Each fine cell records (a row of ``cells``, 64 bytes: one memory access) its two
         candidates nearest to its centre (-1: none), where its other candidates start in
-        ``rest_seg`` and how many they are, and a lower bound of the distance to its
-        candidates but the first one as a function of the position in the cell: the
-        coefficients of ``a + b wx + c wy + d wx wy``, (wx, wy) in [0, 1)^2, as the bits of
-        floats of the same size. ``bound_rest`` bounds the same way the distance to the
-        candidates but the first two.
+        ``rest_seg`` and how many they are, a lower bound of the distance to its candidates
+        but the first one as a function of the position in the cell: the coefficients of
+        ``a + b wx + c wy + d wx wy``, (wx, wy) in [0, 1)^2, as the bits of floats of the same
+        size, and the same bound of the distance to its candidates but the first two.
 
         A segment s whose point nearest to the centre c is q (at d = |c - q| > 0) lies beyond
         the line through q normal to n = (c - q) / d, so d(p, s) >= (p - q).n = d + (p - c).n,
@@ -202,10 +218,12 @@ class SegmentGrid:
         itype, ftype = (np.int32, np.float32) if small else (np.int64, np.float64)
         nf = self.nx * k * nyf
         none = np.array([np.inf, 0.0, 0.0, 0.0], dtype=ftype)
-        rec = np.zeros((nf, 8), dtype=itype)
+        rec = _aligned_empty((nf, 16), itype)
+        rec[:, :4] = 0
         rec[:, :2] = -1
-        rec[:, 4:] = none.view(itype)
-        bound_rest = np.tile(none, (nf, 1))
+        rec[:, 4:8] = none.view(itype)
+        rec[:, 8:12] = none.view(itype)
+        rec[:, 12:] = 0
         rest_seg: list[np.ndarray] = []
         offset = 0
         span = gf * np.sqrt(2.0) + _SLACK_M
@@ -249,13 +267,13 @@ class SegmentGrid:
                     w = np.divide(half, d, out=np.zeros_like(d), where=d > 0)
                     hx, hy = -ex * w, -ey * w  # h n
                     corner = [d - hx - hy, d + hx - hy, d - hx + hy, d + hx + hy]
-                    rec[fid, 4:] = _bilinear(corner, kst, ftype).view(itype)
+                    rec[fid, 4:8] = _bilinear(corner, kst, ftype).view(itype)
                     p2 = _first_hits(d2, np.minimum.reduceat(d2, kst), kr)
                     rec[fid[kr[p2]], 1] = ks[p2]
                     d2[p2] = np.inf
                     for v in corner:
                         v[p2] = np.inf
-                    bound_rest[fid] = _bilinear(corner, kst, ftype)
+                    rec[fid, 8:12] = _bilinear(corner, kst, ftype).view(itype)
                     rest = np.flatnonzero(np.isfinite(d2))
                     rest_seg.append(ks[rest].astype(itype))
                     n = np.bincount(kr[rest], minlength=len(ne))
@@ -264,51 +282,16 @@ class SegmentGrid:
                     offset += len(rest)
         self.cells = rec
         self.ftype = ftype
-        self.bound_rest = bound_rest
         self.rest_seg = np.concatenate(rest_seg)
-        # what distances need of a segment, side by side: one memory access per segment
-        self.seg_rows = np.stack([self.ax, self.ay, self.dx, self.dy, self.len2], axis=1)
-        # and what the answer needs: offset and length of the segment in its edge, the edge
-        # (as a float: exact below 2**53) and its length
-        self.seg_out = np.stack(
-            [
-                self.seg_off,
-                np.sqrt(self.len2),
-                self.seg_edge.astype(float),
-                np.asarray(shapely.length(self.geoms), dtype=float)[self.seg_edge],
-            ],
-            axis=1,
-        )
-
-    @staticmethod
-    def _d2_rows(rows: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_d2` from rows of ``seg_rows`` (same arithmetic, hence the same values).
-
-        t = ((px - ax) dx + (py - ay) dy) / len2 clipped to [0, 1], then
-        d2 = (ax + t dx - px)² + (ay + t dy - py)², each operation in that order (the in-place
-        steps below round exactly as the written formula).
-        """
-        sax = rows[:, 0]
-        say = rows[:, 1]
-        dx = rows[:, 2]
-        dy = rows[:, 3]
-        t = px - sax
-        t *= dx
-        u = py - say
-        u *= dy
-        t += u
-        t /= rows[:, 4]
-        np.clip(t, 0.0, 1.0, out=t)
-        ex = t * dx
-        ex += sax
-        ex -= px
-        ey = np.multiply(t, dy, out=u)
-        ey += say
-        ey -= py
-        ex *= ex
-        ey *= ey
-        ex += ey
-        return ex, t
+        # what the query needs of a segment, in one 64-byte row: its start, direction and
+        # squared length, its offset in its edge, the edge (as a float: exact below 2**53)
+        # and the edge's length
+        rows = _aligned_empty((len(self.ax), 8), np.float64)
+        edge_len = np.asarray(shapely.length(self.geoms), dtype=float)[self.seg_edge]
+        columns = (self.ax, self.ay, self.dx, self.dy, self.len2, self.seg_off, self.seg_edge)
+        for j, col in enumerate((*columns, edge_len)):
+            rows[:, j] = col
+        self.seg_rows = rows
 
     @property
     def nbytes(self) -> int:
@@ -321,113 +304,57 @@ class SegmentGrid:
         return shapely.STRtree(self.geoms)
 
     def nearest(
-        self, xy: np.ndarray, max_distance: float
+        self, xy: np.ndarray, max_distance: float, *, started: threading.Event | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (edge, along, distance) of points with finite coordinates.
+        """Return (edge, along, distance) of points (edge -1 and NaN: unreachable).
 
-        ``along`` is within [0, edge length]; edge -1 (and NaN distances) beyond
-        `max_distance`.
+        ``along`` is within [0, edge length]. Points with a missing coordinate (NaN) and points
+        farther than `max_distance` from every segment are unreachable. The query runs in
+        compiled code that releases the GIL (:func:`_query`), after setting `started` when
+        given; points beyond the grid's margin then take the exact STRtree query.
         """
-        n = len(xy)
-        k, gf = self.k, self.gf
-        px = np.ascontiguousarray(xy[:, 0])
-        py = np.ascontiguousarray(xy[:, 1])
-        qx = px - self.x0
-        qx /= gf
-        qy = py - self.y0
-        qy /= gf
-        # a point off the grid is farther than the margin from every segment: any cell will do,
-        # the margin test below sends it to the fallback
-        fi = np.floor(qx)
-        np.clip(fi, 0, self.nx * k - 1, out=fi)
-        fj = np.floor(qy)
-        np.clip(fj, 0, self.ny * k - 1, out=fj)
-        fid = fi * (self.ny * k)
-        fid += fj
-        fid = fid.astype(np.int64)
-        rec = self.cells.take(fid, axis=0)
-        pts = np.arange(n) if rec[:, 0].min(initial=0) >= 0 else np.flatnonzero(rec[:, 0] >= 0)
-        if len(pts) < n:
-            px, py, qx, qy, fi, fj = px[pts], py[pts], qx[pts], qy[pts], fi[pts], fj[pts]
-            fid, rec = fid[pts], rec[pts]
-        best = rec[:, 0].astype(np.int64)
-        d2, t = self._d2_rows(self.seg_rows.take(best, axis=0), px, py)
-        bdist = np.sqrt(d2)
-        # the other candidates are farther when the first one is nearer than their bound
-        wx = np.subtract(qx, fi, out=qx)
-        wy = np.subtract(qy, fj, out=qy)
-        c: np.ndarray = rec[:, 4:].view(self.ftype)
-        # bound = c0 + c1 wx + c2 wy + c3 wx wy (added in that order)
-        bound = np.multiply(c[:, 1], wx)
-        np.add(bound, c[:, 0], out=bound)
-        np.add(bound, np.multiply(c[:, 2], wy, out=fi), out=bound)
-        wxy = np.multiply(wx, wy, out=fj)
-        np.add(bound, np.multiply(wxy, c[:, 3], out=wxy), out=bound)
-        o1 = np.flatnonzero(bdist >= bound)
-        if len(o1):
-            s2 = rec[o1, 1].astype(np.int64)
-            d2b, tb = self._d2_rows(self.seg_rows.take(s2, axis=0), px[o1], py[o1])
-            d2a = d2[o1]
-            # ties go to the smaller segment position
-            w = np.flatnonzero((d2b < d2a) | ((d2b == d2a) & (s2 < best[o1])))
-            w2 = o1[w]
-            best[w2] = s2[w]
-            d2[w2] = d2b[w]
-            t[w2] = tb[w]
-            bdist[w2] = np.sqrt(d2b[w])
-            c = self.bound_rest.take(fid[o1], axis=0)
-            w1, h1 = wx[o1], wy[o1]
-            o2 = o1[bdist[o1] >= c[:, 0] + c[:, 1] * w1 + c[:, 2] * h1 + c[:, 3] * (w1 * h1)]
-            if len(o2):
-                self._rest(o2, rec[o2, 2], rec[o2, 3], px, py, best, d2, t, bdist)
-        out = self.seg_out.take(best, axis=0)
-        al = np.multiply(t, out[:, 1], out=t)
-        al += out[:, 0]
-        np.clip(al, 0.0, out[:, 3], out=al)
-        ed = out[:, 2].astype(np.int64)
-        return self._fallback(xy, pts, ed, al, bdist, max_distance)
+        points = np.asarray(xy, dtype=float)
+        n = len(points)
+        edge = np.empty(n, dtype=np.int64)
+        along = np.empty(n)
+        dist = np.empty(n)
+        if started is not None:
+            started.set()
+        _query(
+            points, self.x0, self.y0, self.gf, self.nx * self.k, self.ny * self.k,
+            self.cells, self.cells[:, 4:12].view(self.ftype), self.rest_seg, self.seg_rows,
+            edge, along, dist,
+        )  # fmt: skip
+        # exact within the margin used to register segments; NaN: a missing coordinate
+        settled = dist <= min(self.margin, max_distance)
+        if settled.all():
+            return edge, along, dist  # (the usual case)
+        return self._fallback(points, edge, along, dist, max_distance)
 
     def _fallback(
         self,
         xy: np.ndarray,
-        pts: np.ndarray,
-        ed: np.ndarray,
-        al: np.ndarray,
-        bdist: np.ndarray,
+        edge: np.ndarray,
+        along: np.ndarray,
+        dist: np.ndarray,
         max_distance: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Finish :meth:`nearest`: points beyond the margin take the exact STRtree query.
+        """Finish :meth:`nearest` (updates the arrays in place and returns them).
 
-        `pts` are the positions (in `xy`) of the points the grid answered with `ed`, `al`
-        and `bdist`; the others, and those farther than the margin, are queried again.
+        Points farther than the margin (``inf``: no candidate at all) take the exact
+        :class:`shapely.STRtree` query; those beyond `max_distance` become unreachable.
         """
-        n = len(xy)
-        # exact when the nearest candidate lies within the margin used to register segments
-        farthest = float(bdist.max(initial=0.0))
-        if len(pts) == n and farthest <= min(self.margin, max_distance):
-            return ed, al, bdist  # (the usual case)
-        ok = bdist <= self.margin
-        if len(pts) == n:
-            edge, along, dist = ed, al, bdist
-            rest = np.flatnonzero(~ok)
-        else:
-            edge = np.full(n, -1, dtype=np.int64)
-            along = np.full(n, np.nan)
-            dist = np.full(n, np.nan)
-            edge[pts], along[pts], dist[pts] = ed, al, bdist
-            exact = np.zeros(n, dtype=bool)
-            exact[pts[ok]] = True
-            rest = np.flatnonzero(~exact)
-        if len(rest):
-            edge[rest] = -1
-            along[rest] = np.nan
-            dist[rest] = np.nan
+        beyond = np.flatnonzero(dist > self.margin)
+        if len(beyond):
+            edge[beyond] = -1
+            along[beyond] = np.nan
+            dist[beyond] = np.nan
             if max_distance > 0:  # (beyond the margin, nothing is within 0 m)
-                pts_geom = np.asarray(shapely.points(xy[rest]), dtype=object)
+                pts_geom = np.asarray(shapely.points(xy[beyond]), dtype=object)
                 idx, dd = self.strtree.query_nearest(
                     pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
                 )
-                r_ = rest[idx[0]]
+                r_ = beyond[idx[0]]
                 edge[r_] = idx[1]
                 dist[r_] = dd
                 lines = self.geoms[idx[1]]
@@ -441,42 +368,109 @@ class SegmentGrid:
             dist[far] = np.nan
         return edge, along, dist
 
-    def _rest(
-        self,
-        u: np.ndarray,
-        start: np.ndarray,
-        count: np.ndarray,
-        px: np.ndarray,
-        py: np.ndarray,
-        best: np.ndarray,
-        d2: np.ndarray,
-        t: np.ndarray,
-        bdist: np.ndarray,
-    ) -> None:
-        """Compare the points `u` with all the other candidates of their cells.
 
-        They are `count` segments from `start` in ``rest_seg``; updates `best`, `d2`, `t` and
-        `bdist` in place.
-        """
-        cnt = count.astype(np.int64)
-        u, start, cnt = u[cnt > 0], start[cnt > 0], cnt[cnt > 0]
-        if not len(u):
-            return
-        # the candidates of each point are consecutive runs: reduce them run by run
-        run = np.cumsum(cnt) - cnt
-        pid = np.repeat(np.arange(len(u)), cnt)
-        pos = np.arange(len(pid)) + np.repeat(start - run, cnt)
-        sid = self.rest_seg[pos].astype(np.int64)
-        pu = u[pid]
-        d2c = self._d2_rows(self.seg_rows.take(sid, axis=0), px[pu], py[pu])[0]
-        low = np.minimum(d2[u], np.minimum.reduceat(d2c, run))
-        # ties go to the smallest segment position (the current best included)
-        top = np.iinfo(np.int64).max
-        win = np.minimum.reduceat(np.where(d2c == low[pid], sid, top), run)
-        win = np.where(d2[u] == low, np.minimum(win, best[u]), win)
-        moved = np.flatnonzero(win != best[u])
-        if len(moved):
-            w = u[moved]
-            best[w] = win[moved]
-            d2[w], t[w] = self._d2_rows(self.seg_rows.take(best[w], axis=0), px[w], py[w])
-            bdist[w] = np.sqrt(d2[w])
+@numba.njit(nogil=True, cache=True, inline="always")
+def _segment_d2(rows: np.ndarray, s: int | np.integer, x: float, y: float) -> tuple[float, float]:
+    """Squared distance from (x, y) to segment `s` (row `s` of `rows`), and the position on it.
+
+    t = ((x - ax) dx + (y - ay) dy) / len2 clipped to [0, 1], then
+    d2 = (ax + t dx - x)² + (ay + t dy - y)²: every segment's distance by the same arithmetic,
+    so that equal distances compare equal and ties go to the smaller segment position.
+    """
+    ax = rows[s, 0]
+    ay = rows[s, 1]
+    dx = rows[s, 2]
+    dy = rows[s, 3]
+    t = ((x - ax) * dx + (y - ay) * dy) / rows[s, 4]
+    t = min(max(t, 0.0), 1.0)
+    ex = ax + t * dx - x
+    ey = ay + t * dy - y
+    return ex * ex + ey * ey, t
+
+
+#: Points handled together by :func:`_query`: their cells, then their first candidates' rows,
+#: are read in loops of independent reads, which the processor overlaps.
+_BLOCK = 128
+
+
+@numba.njit(nogil=True, cache=True)
+def _query(
+    xy: np.ndarray,
+    x0: float,
+    y0: float,
+    gf: float,
+    nfx: int,
+    nfy: int,
+    cells: np.ndarray,
+    bounds: np.ndarray,
+    rest_seg: np.ndarray,
+    rows: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+    dist: np.ndarray,
+) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
+    """Nearest segment of each point on the fine grid (see :class:`SegmentGrid`).
+
+    For a point of fine cell ``c``, at (wx, wy) in [0, 1)² inside it: the distance to the
+    cell's first candidate, then the second one when that distance reaches the bound
+    ``a + b wx + c wy + d wx wy`` of the others (``bounds[c, :4]``), then the rest when it
+    reaches theirs (``bounds[c, 4:]``). Writes `edge`, `along` and `dist`; a point without a
+    candidate (beyond the grid's margin) gets ``dist = inf``, a point with a NaN coordinate
+    edge -1 and NaN.
+    """
+    n = xy.shape[0]
+    b_cell = np.empty(_BLOCK, dtype=np.int64)
+    b_first = np.empty(_BLOCK, dtype=np.int64)
+    b_w = np.empty((_BLOCK, 2))
+    b_row = np.empty((_BLOCK, rows.shape[1]))
+    for p0 in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - p0)
+        for i in range(m):
+            x = xy[p0 + i, 0]
+            y = xy[p0 + i, 1]
+            b_cell[i] = -1
+            if np.isfinite(x) and np.isfinite(y):
+                qx = (x - x0) / gf
+                qy = (y - y0) / gf
+                fi = min(max(np.floor(qx), 0.0), nfx - 1.0)
+                fj = min(max(np.floor(qy), 0.0), nfy - 1.0)
+                b_cell[i] = np.int64(fi) * nfy + np.int64(fj)
+                b_w[i, 0] = qx - fi
+                b_w[i, 1] = qy - fj
+        for i in range(m):
+            b_first[i] = cells[b_cell[i], 0] if b_cell[i] >= 0 else -1
+        for i in range(m):
+            if b_first[i] >= 0:
+                b_row[i] = rows[b_first[i]]
+        for i in range(m):
+            p = p0 + i
+            cell = b_cell[i]
+            best = b_first[i]
+            if cell < 0 or best < 0:
+                edge[p] = -1
+                along[p] = np.nan
+                dist[p] = np.nan if cell < 0 else np.inf
+                continue
+            x = xy[p, 0]
+            y = xy[p, 1]
+            d2, t = _segment_d2(b_row, i, x, y)
+            wx = b_w[i, 0]
+            wy = b_w[i, 1]
+            b = bounds[cell]
+            if np.sqrt(d2) >= b[1] * wx + b[0] + b[2] * wy + wx * wy * b[3]:
+                s = np.int64(cells[cell, 1])
+                d2s, ts = _segment_d2(rows, s, x, y)
+                if d2s < d2 or (d2s == d2 and s < best):
+                    best, d2, t = s, d2s, ts
+                if np.sqrt(d2) >= b[4] + b[5] * wx + b[6] * wy + b[7] * (wx * wy):
+                    start = np.int64(cells[cell, 2])
+                    for q in range(start, start + np.int64(cells[cell, 3])):
+                        s = np.int64(rest_seg[q])
+                        d2s, ts = _segment_d2(rows, s, x, y)
+                        if d2s < d2 or (d2s == d2 and s < best):
+                            best, d2, t = s, d2s, ts
+            row = b_row[i] if best == b_first[i] else rows[best]
+            # the segment's offset in its edge + t * its length, within the edge
+            along[p] = min(max(t * np.sqrt(row[4]) + row[5], 0.0), row[7])
+            edge[p] = np.int64(row[6])
+            dist[p] = np.sqrt(d2)

@@ -38,7 +38,7 @@ from cdv_geo.core.errors import CdvGeoWarning, NetworkError
 from cdv_geo.core.layers import as_layer
 from cdv_geo.network.builders import NetworkBuilders
 from cdv_geo.network.pbf import read_osm_network
-from cdv_geo.network.routing import Routes, adjacency, route
+from cdv_geo.network.routing import Routes, adjacency, reach, route
 from cdv_geo.network.snapping import SegmentGrid
 
 #: Guards the first build of a network's snapping index (a lock per network would not pickle).
@@ -464,21 +464,10 @@ class WalkNetwork(NetworkBuilders):
             raise NetworkError(f"max_snap_m must be a distance >= 0 in metres, not {max_snap_m}")
         m = float(max_snap_m)
         points = np.asarray(xy, dtype=float).reshape(-1, 2)
+        index = self.snapping_index
         if not parallel:
-            return self._snap_part(points, m)
-        return threads.map_chunks(lambda part: self._snap_part(points[part], m), len(points))
-
-    def _snap_part(self, xy: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
-        if finite.all():
-            return self.snapping_index.nearest(xy, m)
-        edge = np.full(len(xy), -1, dtype=np.int64)
-        along = np.full(len(xy), np.nan)
-        dist = np.full(len(xy), np.nan)
-        if finite.any():
-            e, a, d = self.snapping_index.nearest(xy[finite], m)
-            edge[finite], along[finite], dist[finite] = e, a, d
-        return edge, along, dist
+            return index.nearest(points, m)
+        return threads.map_chunks(lambda part: index.nearest(points[part], m), len(points))
 
     # --- routing -------------------------------------------------------------------------------
 
@@ -567,14 +556,7 @@ class WalkNetwork(NetworkBuilders):
         >>> [a.tolist() for a in net.reach(r, np.array([1]), np.array([20.0]))]
         [[90.0], [0.0]]
         """
-        node = routes.table
-        ends = self._edge_uv.take(edge, axis=0)
-        at_u = node.take(ends[:, 0], axis=0)
-        at_v = node.take(ends[:, 1], axis=0)
-        du = at_u[:, 0] + along
-        dv = at_v[:, 0] + (self.edge_length[edge] - along)
-        via_u = du <= dv
-        return np.where(via_u, du, dv), np.where(via_u, at_u[:, 1], at_v[:, 1])
+        return reach(routes, self._edge_uv, self.edge_length, edge, along)
 
     @cached_property
     def _edge_uv(self) -> np.ndarray:
