@@ -36,7 +36,6 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from typing import Any
 
 import geopandas as gpd
@@ -72,18 +71,12 @@ def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Run cdv_geo's chunked and side-thread steps in the calling thread only."""
-
-    def inline(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        done: Future[Any] = Future()
-        done.set_result(fn(*args))
-        return done
-
-    saved = _threads.n_threads, _threads.alongside
-    _threads.n_threads, _threads.alongside = (lambda: 1), inline
+    saved = _threads.n_threads
+    _threads.n_threads = lambda: 1
     try:
         yield
     finally:
-        _threads.n_threads, _threads.alongside = saved
+        _threads.n_threads = saved
 
 
 def perturbed_grid(side: int, block: float, rng: np.random.Generator):

@@ -71,11 +71,20 @@ def test_map_chunks_raises_the_error_of_any_chunk(many_threads):
             _threads.map_chunks(fail_at(start), 100)
 
 
-def test_alongside_returns_and_reraises():
-    assert _threads.alongside(sum, [1, 2, 3]).result() == 6
-    job = _threads.alongside(int, "not a number")
+@pytest.mark.parametrize("size", [10, 1_000_000])
+def test_alongside_returns_and_reraises(size, many_threads):
+    assert _threads.alongside(sum, [1, 2, 3], size=size).result() == 6
+    job = _threads.alongside(int, "not a number", size=size)
     with pytest.raises(ValueError):
         job.result()
+
+
+def test_alongside_uses_a_thread_for_large_work_only(many_threads, monkeypatch):
+    here = threading.get_ident()
+    assert _threads.alongside(threading.get_ident, size=3).result() == here
+    assert _threads.alongside(threading.get_ident, size=_threads.MIN_CHUNK).result() != here
+    monkeypatch.setattr(_threads, "n_threads", lambda: 1)  # a batch worker: one thread
+    assert _threads.alongside(threading.get_ident, size=_threads.MIN_CHUNK).result() == here
 
 
 def test_point_xy_reads_points_and_completes_the_rest():

@@ -109,13 +109,27 @@ def map_chunks(fn: Callable[[slice], R], n: int) -> R:
     return cast(R, tuple(np.concatenate(arrays) for arrays in zip(first, *rest, strict=True)))
 
 
-def alongside(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """Start ``fn(*args)`` in a side thread and return at once.
+def alongside(fn: Callable[..., T], *args: Any, size: int) -> Future[T]:
+    """Start ``fn(*args)`` in a side thread and return at once (inline for small work).
 
     For work that releases the GIL (a shapely pass, compiled code) meant to run during a call
     that holds it (``csgraph.dijkstra``). Such a call keeps the GIL until it returns, so the
     side work must already be inside its GIL-free part when it starts: let `fn` set a
-    :class:`threading.Event` just before that part, and wait for it before the call. Collect
-    the result with ``.result()`` (which re-raises).
+    :class:`threading.Event` just before that part, and wait for it before the call. Work of
+    fewer than :data:`MIN_CHUNK` items (`size`), or in a process allowed one thread, runs in
+    the calling thread before this returns. Collect the result with ``.result()`` (which
+    re-raises).
+
+    Examples
+    --------
+    >>> alongside(sum, [1, 2], size=2).result()
+    3
     """
+    if size < MIN_CHUNK or n_threads() == 1:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # (re-raised by .result(), as from a thread)
+            done.set_exception(exc)
+        return done
     return pool().submit(fn, *args)

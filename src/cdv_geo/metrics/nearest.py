@@ -165,7 +165,7 @@ def nearest_walks(
             finally:
                 querying.set()
 
-        place_job = threads.alongside(place)
+        place_job = threads.alongside(place, size=n)
         try:
             ids = unique_ids(inp.origins, "origins")
             attached = _attach_kinds(net, inp, max_snap_m)
