@@ -9,7 +9,7 @@ every street bent at its middle), 100,000 origins and 50 facilities of one kind:
    same GeoDataFrames and return distances by origin id; the reference snaps origins and
    facilities in one ``nearest_nodes`` call (two calls rebuild the node table and k-d tree
    twice). On a shared machine the two are timed alternately, after one untimed call each,
-   and the best and the median of 11 runs are compared. cdv_geo uses the cores it is given
+   and the best and the median of 21 runs are compared. cdv_geo uses the cores it is given
    (the coordinates are read in one chunk per core; a side thread snaps the homes, in
    compiled code that releases the GIL, while the calling thread checks the ids and routes):
    it is also timed on one thread. The parts of cdv_geo's time (reading the layers, checking
@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     side, n_origins, n_fac, repeat = (60, 10_000, 20, 3) if args.small else (250, 100_000, 50, 3)
-    repeat_e2e = 11
+    repeat_e2e = 21
     rng = np.random.default_rng(args.seed)
     warnings.simplefilter("ignore", CdvGeoWarning)
 
