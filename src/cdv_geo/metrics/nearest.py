@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numba
 import numpy as np
 import pandas as pd
 import shapely
@@ -175,7 +176,6 @@ def nearest_walks(
             wait([place_job])  # (nothing left running on the arrays)
             raise
         o_edge, o_along, snap = place_job.result()
-        by_kind = _reach_kinds(net, routed, o_edge, o_along)
     empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     origin_reasons: Reasons = [(empty, "origin has no geometry")]
     if net is None:
@@ -195,7 +195,7 @@ def nearest_walks(
             stacklevel=3,
         )
     origin_reasons.append((far, f"origin farther than {max_snap_m:g} m from the street network"))
-    results = _on_network(net, inp, routed, by_kind, o_edge, o_along, snap, max_snap_m)
+    results = _on_network(net, inp, routed, o_edge, o_along, snap, max_snap_m)
     return NearestWalks(
         ids, snap, origin_reasons, results, inp.fac_ids, "network", inp.crs, inp.o_geoms
     )
@@ -234,21 +234,6 @@ def _route_kinds(
     return routed
 
 
-def _reach_kinds(
-    net: WalkNetwork, routed: _Routed, o_edge: np.ndarray, o_along: np.ndarray
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per routed kind, each origin's distance to its nearest seed and that seed (a float).
-
-    Unattached origins (edge -1) get NaN, dropped later.
-    """
-    any_edge = np.maximum(o_edge, 0)
-    return {
-        kind: net.reach(routes, any_edge, o_along)
-        for kind, (_s, _seeds, routes) in routed.items()
-        if routes is not None
-    }
-
-
 def _euclidean(inp: _Inputs, xy: np.ndarray, empty: np.ndarray) -> dict[str, KindWalks]:
     """Straight-line distance from each origin to the nearest facility of each kind."""
     n = len(xy)
@@ -278,7 +263,6 @@ def _on_network(
     net: WalkNetwork,
     inp: _Inputs,
     routed: _Routed,
-    by_kind: dict[str, tuple[np.ndarray, np.ndarray]],
     o_edge: np.ndarray,
     o_along: np.ndarray,
     snap: np.ndarray,
@@ -287,37 +271,29 @@ def _on_network(
     """Compute the walk from each placed origin to the nearest facility of each kind."""
     n = len(o_edge)
     placed = o_edge >= 0
-    pl = np.flatnonzero(placed)
-    every = len(pl) == n  # the usual case: no copy
-    e_pl = o_edge if every else o_edge[pl]
-    a_pl = o_along if every else o_along[pl]
-    s_pl = snap if every else snap[pl]
     comp = net.components
     detached = bool(len(comp)) and int(comp.max()) > 0
-    o_comp = comp[net.edge_u[e_pl]] if detached else None
+    o_comp = comp[net.edge_u[o_edge[placed]]] if detached else None
     results: dict[str, KindWalks] = {}
     for kind, (sel, seeds, routes) in routed.items():
-        seed_fac = sel[seeds.fac]
         dist = np.full(n, np.nan)
         fac = np.full(n, -1, dtype=np.int64)
         unreach = placed.copy()
-        if routes is not None and len(pl):
-            d, s = by_kind[kind][0], by_kind[kind][1].astype(np.int64)
-            if not every:
-                d, s = d[pl], s[pl]
-            _same_edge(d, s, e_pl, a_pl, seeds, net.n_edges)
-            total = d + s_pl
-            reached = np.isfinite(total) & (s >= 0) & (total <= inp.limit)
-            if every and reached.all():
-                dist, fac = total, seed_fac[s]
-            else:
-                dist[pl[reached]] = total[reached]
-                fac[pl[reached]] = seed_fac[s[reached]]
+        if routes is not None and placed.any():
+            # seeds by edge (stable: the first seed of an edge first), for the same-street walk
+            order = np.argsort(seeds.edge, kind="stable")
+            on_seed_edge = np.zeros(net.n_edges, dtype=bool)
+            on_seed_edge[seeds.edge] = True
+            _walks(
+                routes.table, net.edge_ends, net.edge_length, o_edge, o_along, snap,
+                seeds.edge[order], order, seeds.along, seeds.offset, sel[seeds.fac],
+                on_seed_edge, inp.limit, dist, fac,
+            )  # fmt: skip
             unreach = np.zeros(n, dtype=bool)
             if o_comp is not None:
                 served = np.zeros(int(comp.max()) + 1, dtype=bool)
                 served[comp[net.edge_u[seeds.edge]]] = True
-                unreach[pl] = ~served[o_comp]
+                unreach[placed] = ~served[o_comp]
         reasons: Reasons = []
         if not len(seeds.edge):
             reasons.append((placed, f"no {kind} within {max_snap_m:g} m of the street network"))
@@ -328,37 +304,65 @@ def _on_network(
     return results
 
 
-def _same_edge(
-    d: np.ndarray,
-    s: np.ndarray,
-    edge: np.ndarray,
-    along: np.ndarray,
-    seeds: FacilitySeeds,
-    n_edges: int,
-) -> None:
-    """Let origins on a facility's edge walk straight along it (updates `d` and `s` in place).
+@numba.njit(nogil=True, cache=True)
+def _walks(
+    table: np.ndarray,
+    edge_uv: np.ndarray,
+    edge_length: np.ndarray,
+    o_edge: np.ndarray,
+    o_along: np.ndarray,
+    snap: np.ndarray,
+    seed_edge: np.ndarray,
+    seed_order: np.ndarray,
+    seed_along: np.ndarray,
+    seed_offset: np.ndarray,
+    seed_fac: np.ndarray,
+    on_seed_edge: np.ndarray,
+    limit: float,
+    dist: np.ndarray,
+    fac: np.ndarray,
+) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
+    """Each origin's walk to its nearest seed: ``dist`` and ``fac`` (NaN, -1: none in reach).
 
-    Among the seeds of an origin's edge the one at the smallest direct distance
-    ``|along - seed along| + seed offset`` wins (the first seed on ties); it replaces the
-    network answer when strictly shorter.
+    An origin at `along` on edge ``e`` leaves by the nearer end
+    (:func:`cdv_geo.network.routing.reach`: ``dist[u] + along`` or
+    ``dist[v] + (length - along)``, by ``u`` on ties), unless a seed of its own edge is
+    strictly nearer straight along it: ``|along - seed along| + seed offset``, the first seed
+    of the edge on ties. The origin's snap distance is added; beyond `limit`, or with no seed
+    reached, the origin gets none. `seed_edge` lists the seeds' edges sorted (stably), and
+    `seed_order` the seeds in that order.
     """
-    on_seed_edge = np.zeros(n_edges, dtype=bool)
-    on_seed_edge[seeds.edge] = True
-    hit = np.flatnonzero(on_seed_edge[edge])
-    if not len(hit):
-        return
-    order = np.argsort(seeds.edge, kind="stable")
-    sorted_edge = seeds.edge[order]
-    lo = np.searchsorted(sorted_edge, edge[hit], side="left")
-    cnt = np.searchsorted(sorted_edge, edge[hit], side="right") - lo
-    starts = np.cumsum(cnt) - cnt
-    origin = np.repeat(hit, cnt)  # (origin, seed) pairs, by origin then seed
-    seed = order[np.repeat(lo - starts, cnt) + np.arange(int(cnt.sum()))]
-    direct = np.abs(along[origin] - seeds.along[seed]) + seeds.offset[seed]
-    low = np.minimum.reduceat(direct, starts)
-    at_low = np.flatnonzero(direct == np.repeat(low, cnt))
-    group = np.repeat(np.arange(len(hit)), cnt)[at_low]
-    first = at_low[np.r_[True, group[1:] != group[:-1]]]
-    better = low < d[hit]
-    d[hit[better]] = low[better]
-    s[hit[better]] = seed[first][better]
+    n_seeds = seed_edge.shape[0]
+    for i in range(o_edge.shape[0]):
+        e = o_edge[i]
+        if e < 0:
+            continue
+        a = o_along[i]
+        u = edge_uv[e, 0]
+        v = edge_uv[e, 1]
+        du = table[u, 0] + a
+        dv = table[v, 0] + (edge_length[e] - a)
+        if du <= dv:
+            d = du
+            s = int(table[u, 1])
+        else:
+            d = dv
+            s = int(table[v, 1])
+        if on_seed_edge[e]:
+            low = np.inf
+            first = -1
+            k = np.searchsorted(seed_edge, e)
+            while k < n_seeds and seed_edge[k] == e:
+                j = seed_order[k]
+                direct = abs(a - seed_along[j]) + seed_offset[j]
+                if direct < low:
+                    low = direct
+                    first = int(j)
+                k += 1
+            if low < d:
+                d = low
+                s = first
+        total = d + snap[i]
+        if np.isfinite(total) and s >= 0 and total <= limit:
+            dist[i] = total
+            fac[i] = seed_fac[s]

@@ -238,7 +238,7 @@ class WalkNetwork(NetworkBuilders):
         # the whole area, which costs most of the construction of a large network
         self._grid: SegmentGrid | None = None
         # what routing reads, computed with the network so that no query pays for it
-        _ = self.csr, self.components, self._edge_uv
+        _ = self.csr, self.components, self.edge_ends
 
     @classmethod
     def from_osm_pbf(
@@ -556,10 +556,14 @@ class WalkNetwork(NetworkBuilders):
         >>> [a.tolist() for a in net.reach(r, np.array([1]), np.array([20.0]))]
         [[90.0], [0.0]]
         """
-        return reach(routes, self._edge_uv, self.edge_length, edge, along)
+        return reach(routes, self.edge_ends, self.edge_length, edge, along)
 
     @cached_property
-    def _edge_uv(self) -> np.ndarray:
+    def edge_ends(self) -> np.ndarray:
+        """The two end nodes of each edge side by side, shape (n_edges, 2): ``edge_u, edge_v``.
+
+        One memory access gives both ends of an edge (what :meth:`reach` reads per point).
+        """
         return np.stack([self.edge_u, self.edge_v], axis=1)
 
 
