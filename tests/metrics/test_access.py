@@ -189,6 +189,21 @@ def test_nearest_of_several_facilities_and_its_id():
     assert d["health_centre_distance_m"].tolist() == pytest.approx([41, 91, 40])
 
 
+def test_same_street_ties_go_to_the_first_facility_and_beat_only_when_shorter():
+    # on B-C (x = 100..300): a home at x=200, pharmacies 40 m away on either side of it, both
+    # 0 m from the street; the first in the layer wins the tie, whichever side it is on
+    for first, second in (((160, 0), (240, 0)), ((240, 0), (160, 0))):
+        shops = gdf([Point(*first), Point(*second)], id=["first", "second"], kind=["pharmacy"] * 2)
+        d = nearest_facility(gdf([Point(200, 0)], id=["h"]), shops, network=t_network())
+        assert d.loc["h", "pharmacy_distance_m"] == 40.0
+        assert d.loc["h", "pharmacy_facility_id"] == "first"
+    # a pharmacy on the dead end B-D, 10 m up: from x=110 on B-C the walk is 10 + 10 via B,
+    # the only way (no facility on the home's own street)
+    shops = gdf([Point(100, 10)], id=["up"], kind=["pharmacy"])
+    d = nearest_facility(gdf([Point(110, 0)], id=["h"]), shops, network=t_network())
+    assert d.loc["h", "pharmacy_distance_m"] == 20.0
+
+
 # --- agreement with networkx ----------------------------------------------------------------------
 
 
