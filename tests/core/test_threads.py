@@ -188,8 +188,11 @@ def test_nearest_facility_in_chunks_equals_networkx(many_threads):
     assert got.drop(reached).isna().all()  # the island's two nodes
 
 
-def test_duplicate_ids_are_reported_from_the_side_thread(many_threads):
+@pytest.mark.parametrize("copies", [1, 4])  # 400 ids (a Python set), 1,600 (compiled check)
+def test_duplicate_ids_are_reported_while_the_side_thread_snaps(many_threads, copies):
     net, origins, facilities = _case(4)
-    origins.loc[3, "id"] = "o2"
+    origins = pd.concat([origins] * copies, ignore_index=True)
+    origins["id"] = [f"o{i}" for i in range(len(origins))]
+    origins.loc[len(origins) - 1, "id"] = "o2"
     with pytest.raises(DataValidationError, match="id 'o2' is used by several features"):
         nearest_facility(origins, facilities, network=net)

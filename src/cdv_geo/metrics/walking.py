@@ -124,21 +124,16 @@ def id_text(gdf: gpd.GeoDataFrame) -> pd.Series:
     return raw.astype(str)
 
 
-def unique_ids(
-    gdf: gpd.GeoDataFrame, name: str, *, ids: pd.Series | None = None, unique: bool | None = None
-) -> pd.Index:
+def unique_ids(gdf: gpd.GeoDataFrame, name: str) -> pd.Index:
     """Return the :func:`id_text` of `gdf` as an Index named ``id``, checked unique.
-
-    `ids` and `unique`: the text ids and whether they are all different, when already known.
 
     Raises
     ------
     DataValidationError
         Listing the repeated ids.
     """
-    if ids is None:
-        ids = id_text(gdf)
-    if not (all_distinct(ids) if unique is None else unique):
+    ids = id_text(gdf)
+    if not all_distinct(ids):
         dup = ids.duplicated()
         raise DataValidationError(
             [
