@@ -14,6 +14,7 @@ from shapely import LineString
 from cdv_geo.core.errors import NetworkError
 from cdv_geo.network import Routes, WalkNetwork
 from cdv_geo.network.routing import adjacency, reach, route
+from cdv_geo.network.snapping import SharedQuery
 
 L93 = "EPSG:2154"
 
@@ -110,7 +111,7 @@ def test_snap_ties_go_to_the_first_edge_and_the_query_says_when_it_starts():
         assert edge[0] == 0
         assert shapely.get_coordinates(net.edge_geometry[edge[1]])[:, 1].tolist() == [0.0, 0.0]
     started = threading.Event()
-    net.snapping_index.nearest(np.array([[50.0, 5.0]]), 100.0, started=started)
+    SharedQuery(net.snapping_index, np.array([[50.0, 5.0]]), 100.0).forward(started)
     assert started.is_set()
 
 
@@ -123,3 +124,27 @@ def test_reach_takes_the_nearer_end_and_gives_nan_for_a_missing_position():
     assert d[:3].tolist() == [30.0, 110.0, 50.0]
     assert s[:3].tolist() == [0.0, 0.0, 1.0]
     assert np.isnan(d[3])
+
+
+def test_a_shared_query_answers_every_point_whichever_pass_runs_first():
+    rng = np.random.default_rng(3)
+    net = net4()
+    xy = rng.uniform(-50, 200, (1_000, 2))  # 8 blocks of 128 points, some beyond 100 m
+    xy[17] = np.nan
+    expected = net.snapping_index.nearest(xy, 100.0)
+    for passes in (["backward"], ["forward"], ["backward", "forward"], ["forward", "backward"]):
+        q = SharedQuery(net.snapping_index, xy, 100.0)
+        for name in passes:
+            getattr(q, name)()
+        for got, want in zip(q.result(), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+    # a backward pass that stops where the forward one has been: blocks 0-2 taken forward
+    q = SharedQuery(net.snapping_index, xy, 100.0)
+    q.progress[:] = [0, 3]
+    q.forward()  # takes blocks 0, 1, 2 and stops at the backward pass's claim
+    assert q.progress.tolist() == [3, 3]
+    q.progress[1] = 8  # (as if the backward pass had not started)
+    q.backward()  # takes blocks 7 down to 3
+    assert q.progress.tolist() == [3, 3]
+    for got, want in zip(q.result(), expected, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -38,6 +38,7 @@ from cdv_geo.metrics.walking import (
     unique_ids,
 )
 from cdv_geo.network import Routes, WalkNetwork
+from cdv_geo.network.snapping import SharedQuery
 
 __all__ = ["KindWalks", "NearestWalks", "Reasons", "nearest_walks"]
 
@@ -157,25 +158,21 @@ def nearest_walks(
     else:
         # A side thread snaps the origins (compiled code that releases the GIL) while this
         # one checks their ids and attaches the facilities, then routes (a Dijkstra that holds
-        # the GIL) once the side thread is inside the compiled query.
+        # the GIL) once the side thread is inside the compiled query, then snaps the origins
+        # the side thread has not reached yet, from the last one.
+        query = SharedQuery(net.snapping_index, xy, max_snap_m)
         querying = threading.Event()
-
-        def place() -> tuple[np.ndarray, ...]:
-            try:
-                return net.snapping_index.nearest(xy, float(max_snap_m), started=querying)
-            finally:
-                querying.set()
-
-        place_job = threads.alongside(place, size=n)
+        place_job = threads.alongside(query.forward, querying, size=n)
         try:
             ids = unique_ids(inp.origins, "origins")
             attached = _attach_kinds(net, inp, max_snap_m)
             querying.wait()
             routed = _route_kinds(net, inp, attached)
-        except BaseException:
+            query.backward()
+        finally:
             wait([place_job])  # (nothing left running on the arrays)
-            raise
-        o_edge, o_along, snap = place_job.result()
+        place_job.result()
+        o_edge, o_along, snap = query.result()
     empty = ~(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     origin_reasons: Reasons = [(empty, "origin has no geometry")]
     if net is None:

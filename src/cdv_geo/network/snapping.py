@@ -22,7 +22,7 @@ import numba
 import numpy as np
 import shapely
 
-__all__ = ["GRID_MARGIN_M", "SegmentGrid"]
+__all__ = ["GRID_MARGIN_M", "SegmentGrid", "SharedQuery"]
 
 #: Points farther than this from every segment take the exact STRtree fallback, in metres.
 GRID_MARGIN_M = 40.0
@@ -304,60 +304,97 @@ class SegmentGrid:
         return shapely.STRtree(self.geoms)
 
     def nearest(
-        self, xy: np.ndarray, max_distance: float, *, started: threading.Event | None = None
+        self, xy: np.ndarray, max_distance: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (edge, along, distance) of points (edge -1 and NaN: unreachable).
 
         ``along`` is within [0, edge length]. Points with a missing coordinate (NaN) and points
         farther than `max_distance` from every segment are unreachable. The query runs in
-        compiled code that releases the GIL (:func:`_query`), after setting `started` when
-        given; points beyond the grid's margin then take the exact STRtree query.
+        compiled code that releases the GIL (:class:`SharedQuery`: one thread here); points
+        beyond the grid's margin then take the exact STRtree query.
         """
-        points = np.asarray(xy, dtype=float)
-        n = len(points)
-        edge = np.empty(n, dtype=np.int64)
-        along = np.empty(n)
-        dist = np.empty(n)
+        query = SharedQuery(self, xy, max_distance)
+        query.forward()
+        return query.result()
+
+
+class SharedQuery:
+    """One nearest-segment query of :class:`SegmentGrid` that two threads can share.
+
+    :meth:`forward` answers the points block by block from the first, :meth:`backward` from
+    the last, each in compiled code that releases the GIL, and each stops where the other has
+    been. Whatever the timing, every point is answered: a block both passes take is answered
+    twice, the same way. :meth:`result` finishes the query (the exact query beyond the grid's
+    margin) once both passes have returned.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> grid = SegmentGrid(np.array([shapely.LineString([(0, 0), (100, 0)])]))
+    >>> q = SharedQuery(grid, np.array([[30.0, 4.0], [70.0, -2.0]]), 200.0)
+    >>> q.forward(); q.backward()
+    >>> [a.tolist() for a in q.result()]
+    [[0, 0], [30.0, 70.0], [4.0, 2.0]]
+    """
+
+    def __init__(self, grid: SegmentGrid, xy: np.ndarray, max_distance: float) -> None:
+        self.grid = grid
+        self.xy = np.asarray(xy, dtype=float)
+        self.max_distance = float(max_distance)
+        n = len(self.xy)
+        self.edge = np.empty(n, dtype=np.int64)
+        self.along = np.empty(n)
+        self.dist = np.empty(n)
+        # the forward pass's next block, the backward pass's last one
+        self.progress = np.array([0, -(-n // _BLOCK)], dtype=np.int64)
+
+    def forward(self, started: threading.Event | None = None) -> None:
+        """Answer the points from the first, after setting `started` (when given)."""
         if started is not None:
             started.set()
-        _query(
-            points, self.x0, self.y0, self.gf, self.nx * self.k, self.ny * self.k,
-            self.cells, self.cells[:, 4:12].view(self.ftype), self.rest_seg, self.seg_rows,
-            edge, along, dist,
-        )  # fmt: skip
-        # exact within the margin used to register segments; NaN: a missing coordinate
-        settled = dist <= min(self.margin, max_distance)
-        if settled.all():
-            return edge, along, dist  # (the usual case)
-        return self._fallback(points, edge, along, dist, max_distance)
+        self._run(True)
 
-    def _fallback(
-        self,
-        xy: np.ndarray,
-        edge: np.ndarray,
-        along: np.ndarray,
-        dist: np.ndarray,
-        max_distance: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Finish :meth:`nearest` (updates the arrays in place and returns them).
+    def backward(self) -> None:
+        """Answer the points from the last, until the forward pass's."""
+        self._run(False)
+
+    def _run(self, forward: bool) -> None:
+        g = self.grid
+        _query(
+            self.xy, g.x0, g.y0, g.gf, g.nx * g.k, g.ny * g.k, g.cells,
+            g.cells[:, 4:12].view(g.ftype), g.rest_seg, g.seg_rows, self.edge, self.along,
+            self.dist, self.progress, forward,
+        )  # fmt: skip
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (edge, along, distance), as :meth:`SegmentGrid.nearest` does."""
+        # exact within the margin used to register segments; NaN: a missing coordinate
+        if (self.dist <= min(self.grid.margin, self.max_distance)).all():
+            return self.edge, self.along, self.dist  # (the usual case)
+        return self._fallback()
+
+    def _fallback(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Finish the query (updates the arrays in place and returns them).
 
         Points farther than the margin (``inf``: no candidate at all) take the exact
-        :class:`shapely.STRtree` query; those beyond `max_distance` become unreachable.
+        :class:`shapely.STRtree` query; those beyond the largest distance become unreachable.
         """
-        beyond = np.flatnonzero(dist > self.margin)
+        g, xy, max_distance = self.grid, self.xy, self.max_distance
+        edge, along, dist = self.edge, self.along, self.dist
+        beyond = np.flatnonzero(dist > g.margin)
         if len(beyond):
             edge[beyond] = -1
             along[beyond] = np.nan
             dist[beyond] = np.nan
             if max_distance > 0:  # (beyond the margin, nothing is within 0 m)
                 pts_geom = np.asarray(shapely.points(xy[beyond]), dtype=object)
-                idx, dd = self.strtree.query_nearest(
+                idx, dd = g.strtree.query_nearest(
                     pts_geom, max_distance=max_distance, return_distance=True, all_matches=False
                 )
                 r_ = beyond[idx[0]]
                 edge[r_] = idx[1]
                 dist[r_] = dd
-                lines = self.geoms[idx[1]]
+                lines = g.geoms[idx[1]]
                 along[r_] = np.clip(
                     shapely.line_locate_point(lines, pts_geom[idx[0]]), 0.0, shapely.length(lines)
                 )
@@ -408,6 +445,8 @@ def _query(
     edge: np.ndarray,
     along: np.ndarray,
     dist: np.ndarray,
+    progress: np.ndarray,
+    forward: bool,
 ) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
     """Nearest segment of each point on the fine grid (see :class:`SegmentGrid`).
 
@@ -417,13 +456,29 @@ def _query(
     reaches theirs (``bounds[c, 4:]``). Writes `edge`, `along` and `dist`; a point without a
     candidate (beyond the grid's margin) gets ``dist = inf``, a point with a NaN coordinate
     edge -1 and NaN.
+
+    The points go by blocks of :data:`_BLOCK`, from the first block (`forward`) or from the
+    last; ``progress`` holds the next block of the forward pass and the last block the
+    backward pass took, and each pass stops at the other's (see :class:`SharedQuery`).
     """
     n = xy.shape[0]
     b_cell = np.empty(_BLOCK, dtype=np.int64)
     b_first = np.empty(_BLOCK, dtype=np.int64)
     b_w = np.empty((_BLOCK, 2))
     b_row = np.empty((_BLOCK, rows.shape[1]))
-    for p0 in range(0, n, _BLOCK):
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    block = 0 if forward else n_blocks - 1
+    while 0 <= block < n_blocks:
+        if forward:
+            if block >= progress[1]:  # (the backward pass has taken it)
+                break
+            progress[0] = block + 1
+        else:
+            if block < progress[0]:  # (the forward pass has taken it)
+                break
+            progress[1] = block
+        p0 = block * _BLOCK
+        block += 1 if forward else -1
         m = min(_BLOCK, n - p0)
         for i in range(m):
             x = xy[p0 + i, 0]
