@@ -21,14 +21,20 @@ from cdv_geo.maps.features import (
 )
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_tip_columns_matches_tip_parts_row_by_row(seed: int) -> None:
+def random_tips(seed: int, min_rows: int) -> tuple[list[list], Texts, Texts, list]:
+    """Random tooltip columns, and their rows through tip_parts (the reference) on `slow`."""
     rng = random.Random(seed)
     pool = [None, "", "Logements : 12", "<b>", "x&y", "Résidence A", "12"]
-    n, k = rng.randint(0, 40), rng.randint(1, 4)
+    n, k = rng.randint(min_rows, 40), rng.randint(1, 4)
     cols = [[rng.choice(pool) for _ in range(n)] for _ in range(k)]
     slow, fast = Texts(), Texts()
     expected = [tip_parts(slow, *row) for row in zip(*cols, strict=True)]
+    return cols, slow, fast, expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tip_columns_matches_tip_parts_row_by_row(seed: int) -> None:
+    cols, slow, fast, expected = random_tips(seed, 0)
     assert tip_columns(fast, *cols) == expected
     assert fast.items == slow.items  # same texts, in the same order
 
@@ -86,14 +92,9 @@ def test_add_geojson_takes_columns_or_one_dict_per_feature() -> None:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_tip_table_rows_are_tip_columns_with_the_left_out_lines_as_minus_one(seed: int) -> None:
-    rng = random.Random(seed)
-    pool = [None, "", "Logements : 12", "<b>", "x&y", "Résidence A", "12"]
-    n, k = rng.randint(1, 40), rng.randint(1, 4)
-    cols = [[rng.choice(pool) for _ in range(n)] for _ in range(k)]
-    slow, fast = Texts(), Texts()
-    expected = [tip_parts(slow, *row) for row in zip(*cols, strict=True)]
+    cols, slow, fast, expected = random_tips(seed, 1)
     table = tip_table(fast, *cols)
-    assert table.shape == (n, k)
+    assert table.shape == (len(cols[0]), len(cols))
     assert [[i for i in row if i >= 0] or -1 for row in table.tolist()] == expected
     assert fast.items == slow.items
     # a line is -1 exactly where its value is missing or empty

@@ -55,8 +55,6 @@ def all_distinct(values: pd.Series) -> bool:
         arr = arr.combine_chunks()
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return bool(values.is_unique)
-    if len(arr) < 2:
-        return True
     _, offsets, data = arr.buffers()
     width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     starts = np.frombuffer(offsets, dtype=width)[arr.offset : arr.offset + len(arr) + 1]

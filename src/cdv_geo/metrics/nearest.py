@@ -38,6 +38,7 @@ from cdv_geo.metrics.walking import (
     unique_ids,
 )
 from cdv_geo.network import Routes, WalkNetwork
+from cdv_geo.network.routing import nearest_end
 from cdv_geo.network.snapping import SharedQuery
 
 __all__ = ["KindWalks", "NearestWalks", "Reasons", "nearest_walks"]
@@ -322,8 +323,7 @@ def _walks(
     """Each origin's walk to its nearest seed: ``dist`` and ``fac`` (NaN, -1: none in reach).
 
     An origin at `along` on edge ``e`` leaves by the nearer end
-    (:func:`cdv_geo.network.routing.reach`: ``dist[u] + along`` or
-    ``dist[v] + (length - along)``, by ``u`` on ties), unless a seed of its own edge is
+    (:func:`cdv_geo.network.routing.nearest_end`), unless a seed of its own edge is
     strictly nearer straight along it: ``|along - seed along| + seed offset``, the first seed
     of the edge on ties. The origin's snap distance is added; beyond `limit`, or with no seed
     reached, the origin gets none. `seed_edge` lists the seeds' edges sorted (stably), and
@@ -335,16 +335,8 @@ def _walks(
         if e < 0:
             continue
         a = o_along[i]
-        u = edge_uv[e, 0]
-        v = edge_uv[e, 1]
-        du = table[u, 0] + a
-        dv = table[v, 0] + (edge_length[e] - a)
-        if du <= dv:
-            d = du
-            s = int(table[u, 1])
-        else:
-            d = dv
-            s = int(table[v, 1])
+        d, seed = nearest_end(table, edge_uv, edge_length, e, a)
+        s = int(seed)
         if on_seed_edge[e]:
             low = np.inf
             first = -1

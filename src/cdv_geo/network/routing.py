@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["Routes", "adjacency", "reach", "route"]
+__all__ = ["Routes", "adjacency", "nearest_end", "reach", "route"]
 
 
 @dataclass
@@ -179,14 +179,31 @@ def _reach(
 ) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
     """:func:`reach` point by point (compiled; releases the GIL)."""
     for i in range(edge.shape[0]):
-        e = edge[i]
-        u = edge_uv[e, 0]
-        v = edge_uv[e, 1]
-        du = table[u, 0] + along[i]
-        dv = table[v, 0] + (edge_length[e] - along[i])
-        if du <= dv:
-            dist[i] = du
-            seed[i] = table[u, 1]
-        else:
-            dist[i] = dv
-            seed[i] = table[v, 1]
+        dist[i], seed[i] = nearest_end(table, edge_uv, edge_length, edge[i], along[i])
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def nearest_end(
+    table: np.ndarray, edge_uv: np.ndarray, edge_length: np.ndarray, e: int, along: float
+) -> tuple[float, float]:
+    """Leave edge `e` at `along` by its nearer end: the distance to the nearest seed, the seed.
+
+    ``(dist[u] + along, seed[u])`` when it is at most ``dist[v] + (length - along)``, else
+    ``(dist[v] + (length - along), seed[v])``, from a :attr:`Routes.table` (the seed as a
+    float, -1 when none). Compiled: callable from Python and from other compiled code (the
+    one rule of :func:`reach` and of :mod:`cdv_geo.metrics.nearest`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = Routes(np.array([0.0, 100.0]), np.array([0, 0])).table
+    >>> nearest_end(table, np.array([[0, 1]]), np.array([100.0]), 0, 30.0)
+    (30.0, 0.0)
+    """
+    u = edge_uv[e, 0]
+    v = edge_uv[e, 1]
+    du = table[u, 0] + along
+    dv = table[v, 0] + (edge_length[e] - along)
+    if du <= dv:
+        return du, table[u, 1]
+    return dv, table[v, 1]

@@ -8,7 +8,7 @@ after one or two distance computations. The index is built with numpy; the query
 with numba and releases the GIL, so that it runs while another thread routes. Points farther
 than the grid's margin (40 m) from every segment fall back on a :class:`shapely.STRtree`
 nearest query, so the answer is always exact; ties go to the first edge. The index takes
-~1.5 KiB per street (170 MiB for 112,000 streets): one 64-byte row per fine cell and per
+~1.4 KiB per street (158 MiB for 112,000 streets): one 64-byte row per fine cell and per
 segment, so that a query reads one memory line for each.
 """
 
@@ -139,6 +139,8 @@ class SegmentGrid:
         self.gf = g / self.k
         cell, seg = self._coarse_lists(b[:, 0], b[:, 1])
         self._fine_lists(cell, seg)
+        # the queries read the segments' rows (seg_rows): the columns served the build only
+        del self.ax, self.ay, self.dx, self.dy, self.len2, self.seg_off, self.seg_edge
 
     def _d2(self, seg: np.ndarray, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Squared distance from points to segments, and the position (0-1) on the segment."""

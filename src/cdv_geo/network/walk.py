@@ -563,6 +563,13 @@ class WalkNetwork(NetworkBuilders):
         """The two end nodes of each edge side by side, shape (n_edges, 2): ``edge_u, edge_v``.
 
         One memory access gives both ends of an edge (what :meth:`reach` reads per point).
+
+        Examples
+        --------
+        >>> net = WalkNetwork(np.array([[0.0, 0.0], [100.0, 0.0], [150.0, 0.0]]),
+        ...                   [0, 1], [1, 2], crs=2154)
+        >>> net.edge_ends.tolist()
+        [[0, 1], [1, 2]]
         """
         return np.stack([self.edge_u, self.edge_v], axis=1)
 
