@@ -3,7 +3,7 @@
 >>> import pandas as pd
 >>> from cdv_geo.core.tables import quartier_table
 >>> q = pd.DataFrame({"code": ["QP1"], "name": ["Presles"]})
->>> assert_metric_table(quartier_table(q, {"QP1": {"n_trees": 3}, "all": {"n_trees": 5}}), q)
+>>> assert_metric_table(quartier_table(q, {"QP1": {"n_trees": 3}, "qpv": {"n_trees": 3}}), q)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo.core.layers import quartier_codes
-from cdv_geo.core.tables import INDEX, TERRITORY
+from cdv_geo.core.tables import COMPARISON_ROWS, INDEX, comparison_keys, is_comparison_row
 
 __all__ = ["assert_metric_table"]
 
@@ -33,8 +33,9 @@ def assert_metric_table(
 
     Checks: the first index level is ``quartier`` and the others are `levels`; the index is
     unique; the quartiers come in their layer order (all of them, when `quartiers` is given), then
-    ``"all"``; ``name`` is the first column; shares are named ``*_share`` and lie in [0, 1];
-    counts (``n_*``), areas, distances and times are not negative; every NaN value has a
+    only named comparison rows (``qpv``, ``commune``, ``hors_qpv``, ``france_qpv``), in that
+    order, each at most once; ``name`` is the first column; shares are named ``*_share`` and
+    lie in [0, 1]; counts (``n_*``), areas, distances and times are not negative; every NaN value has a
     ``reason`` on its row.
 
     Parameters
@@ -57,17 +58,14 @@ def assert_metric_table(
     assert table.index.is_unique, "index has duplicate keys"
     keys = table.index.get_level_values(0)
     seen = list(dict.fromkeys(keys))
-    assert seen and seen[-1] == TERRITORY, f"the last row key must be {TERRITORY!r}, got {seen}"
-    if quartiers is not None:
-        codes = list(quartier_codes(quartiers))
-        assert seen == [*codes, TERRITORY], f"row keys {seen}, expected {[*codes, TERRITORY]}"
-    else:
-        assert TERRITORY not in seen[:-1], "the territory row must come last"
+    assert "all" not in seen, "row 'all' is gone: use the named comparison rows " + str(
+        COMPARISON_ROWS
+    )
+    _check_order(seen, quartiers)
     if levels:
-        # within each combination of the other levels, the quartiers then "all"
+        # within each combination of the other levels, the quartiers then the comparison rows
         for _, grp in table.groupby(level=list(levels), sort=False, dropna=False):
-            sub = list(grp.index.get_level_values(0))
-            assert sub[-1] == TERRITORY, f"{TERRITORY!r} is not last within {grp.index[0][1:]}"
+            _check_order(list(grp.index.get_level_values(0)), None)
     cols = list(table.columns)
     assert cols and cols[0] == "name", f"the first column must be 'name', got {cols[:1]}"
     for bad in ("id", "code", INDEX):
@@ -89,3 +87,18 @@ def assert_metric_table(
             reason = table["reason"].to_numpy(dtype=object)
             unexplained = missing & np.array([not (isinstance(r, str) and r) for r in reason])
             assert not unexplained.any(), f"NaN without a reason in rows {table[unexplained]}"
+
+
+def _check_order(keys: list[object], quartiers: pd.DataFrame | None) -> None:
+    """Assert quartier keys first (the layer's, in order, when given), then comparison rows."""
+    first = next((i for i, k in enumerate(keys) if is_comparison_row(k)), len(keys))
+    head, tail = keys[:first], keys[first:]
+    assert all(is_comparison_row(k) for k in tail), (
+        f"row keys {tail} mix quartiers into the comparison rows {COMPARISON_ROWS}"
+    )
+    assert tail == comparison_keys(tail) and len(set(tail)) == len(tail), (
+        f"comparison rows {tail} not in the contract's order {COMPARISON_ROWS}"
+    )
+    if quartiers is not None:
+        codes = list(quartier_codes(quartiers))
+        assert head == codes, f"quartier rows {head}, expected {codes}"

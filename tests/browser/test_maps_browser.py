@@ -17,7 +17,7 @@ import pytest
 
 import cdv_geo as cg
 from cdv_geo.maps import build_committee_maps
-from cdv_geo.maps.titles import quartier_slug, quartier_slugs
+from cdv_geo.views.titles import quartier_slug, quartier_slugs
 from tests.browser.fixture_territory import EVIL, make_territory
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,7 @@ import cdv_geo as cg
 from cdv_geo import maps
 from cdv_geo.maps import layers as lyr
 from cdv_geo.maps.html import escape_text
-from cdv_geo.maps.panels import figures_table
+from cdv_geo.views.panels import figures_table
 from tests.browser.fixture_territory import X0, Y0, make_territory, write_raster
 
 

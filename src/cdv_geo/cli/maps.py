@@ -46,7 +46,7 @@ def maps_command(
 ) -> None:
     """Write the committee maps of PROJECT.toml into OUT (one standalone HTML file each)."""
     from cdv_geo import maps
-    from cdv_geo.maps.services import resolve_services
+    from cdv_geo.views.services import resolve_services
 
     mode: Literal["cdn", "inline"] = "inline" if assets == "inline" else "cdn"
     territory = Territory.from_file(project)

@@ -47,7 +47,7 @@ def report(
 
     With --dossier, the committee PDF (dossier.pdf) too.
     """
-    from cdv_geo.maps.titles import territory_name
+    from cdv_geo.views.titles import territory_name
 
     territory = Territory.from_file(project)
     index = build_report(

@@ -11,7 +11,11 @@ The rule (docs/metrics.md, "Assignment to a quartier"):
 * a **polygon's measured area** (m² de-sealed, green space) is split by intersection between the
   quartiers: :func:`split_by_quartier`.
 
-Features outside every quartier get ``None``: they count in the territory row ``"all"`` only.
+Features outside every quartier get ``None``: they count in the ``commune`` and ``hors_qpv``
+rows only (:mod:`cdv_geo.core.tables`), and only when they lie in the commune: a feature is in
+the commune by the same rule (:func:`in_communes`: a point covered by a commune, a polygon or
+line whose largest share lies in one). :func:`comparison_areas` gives the polygons of every row
+for metrics measured over an area (sealed share, heat, de-sealed m²).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ import shapely
 from pyproj import CRS
 
 from cdv_geo.core.layers import as_layer, quartier_codes
+from cdv_geo.core.tables import COMMUNE, HORS_QPV, QPV, quartier_names
 
-__all__ = ["assign_quartier", "split_by_quartier"]
+__all__ = ["assign_quartier", "comparison_areas", "in_communes", "split_by_quartier"]
 
 # Areas (m²) or lengths (m) closer than this are a tie, settled by the smaller code.
 _TIE = 1e-6
@@ -186,4 +191,105 @@ def split_by_quartier(features: Any, quartiers: gpd.GeoDataFrame) -> pd.DataFram
             "measure": measure[keep][order],
             "share": (measure[keep] / whole[keep])[order],
         }
+    )
+
+
+def in_communes(features: Any, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Return whether each feature lies in the commune(s), by the rule of :func:`assign_quartier`.
+
+    A point is in when a commune covers it (its border included); a polygon or line when at
+    least half of its area or length lies in the communes. This is what the ``commune`` row of every table counts:
+    a bus stop of the neighbouring commune that sits in the input layer never does.
+
+    Parameters
+    ----------
+    features : GeoDataFrame, GeoSeries or array of shapely geometries
+        The features (reprojected to the communes' CRS when they carry another).
+    communes : GeoDataFrame
+        The territory's commune(s), polygons in a projected CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one value per feature.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point, box
+    >>> town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(0, 0, 10, 10)], crs=2154)
+    >>> in_communes([Point(5, 5), Point(10, 5), Point(50, 5), box(8, 0, 30, 1)], town).tolist()
+    [True, True, False, False]
+    """
+    communes = as_layer(communes, "communes", geometry="polygon")
+    geoms, _ = _geoms(features, communes)
+    cg = np.asarray(communes.geometry.array, dtype=object)
+    town = shapely.union_all(cg[~(shapely.is_missing(cg) | shapely.is_empty(cg))])
+    shapely.prepare(town)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    dim = np.where(present, shapely.get_dimensions(geoms), -1)
+    out = np.zeros(len(geoms), dtype=bool)
+    pts = dim == 0
+    out[pts] = shapely.covers(town, geoms[pts])
+    ext = np.flatnonzero(dim > 0)
+    if len(ext):
+        g = geoms[ext]
+        whole = np.where(dim[ext] == 2, shapely.area(g), shapely.length(g))
+        inter = shapely.intersection(g, town)
+        part = np.where(dim[ext] == 2, shapely.area(inter), shapely.length(inter))
+        # a degenerate polygon or line (no extent) is in where its point lies
+        flat = whole <= _TIE
+        out[ext] = np.where(
+            flat, shapely.covers(town, shapely.point_on_surface(g)), part >= 0.5 * whole - _TIE
+        )
+    return out
+
+
+def comparison_areas(
+    quartiers: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Return the polygon of each row of a per-quartier table, in the quartiers' CRS.
+
+    One row per quartier (its geometry), then ``qpv`` (their union), and with `communes`
+    ``commune`` (the communes' union) and ``hors_qpv`` (the commune minus the quartiers). An
+    area metric (sealed share, heat, de-sealed m²) measures each polygon: no row ever stands
+    for another.
+
+    Parameters
+    ----------
+    quartiers : GeoDataFrame
+        The quartiers (``code``).
+    communes : GeoDataFrame, optional
+        The territory's commune(s); reprojected to the quartiers' CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code`` (the row key), ``name`` and the geometry, in table order.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> q = gpd.GeoDataFrame({"code": ["QP1"]}, geometry=[box(0, 0, 2, 2)], crs=2154)
+    >>> town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(0, 0, 10, 10)], crs=2154)
+    >>> a = comparison_areas(q, town)
+    >>> list(zip(a["code"], a.area))
+    [('QP1', 4.0), ('qpv', 4.0), ('commune', 100.0), ('hors_qpv', 96.0)]
+    """
+    quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
+    geoms = np.asarray(quartiers.geometry.array, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    qpv = shapely.union_all(geoms[ok])
+    keys = [*quartier_codes(quartiers), QPV]
+    shapes = [*geoms, qpv]
+    if communes is not None:
+        c = as_layer(communes, "communes", geometry="polygon").to_crs(quartiers.crs)
+        cg = np.asarray(c.geometry.array, dtype=object)
+        town = shapely.union_all(cg[~(shapely.is_missing(cg) | shapely.is_empty(cg))])
+        keys += [COMMUNE, HORS_QPV]
+        shapes += [town, shapely.difference(town, qpv)]
+    names = quartier_names(quartiers)
+    return gpd.GeoDataFrame(
+        {"code": keys, "name": [names[k] for k in keys]}, geometry=shapes, crs=quartiers.crs
     )

@@ -41,8 +41,8 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
-from cdv_geo.maps.services import present_kinds, resolve_services
-from cdv_geo.maps.titles import (
+from cdv_geo.views.services import present_kinds, resolve_services
+from cdv_geo.views.titles import (
     map_title,
     quartier_slug,
     quartier_slugs,

@@ -17,7 +17,7 @@ from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles
 from cdv_geo.maps.heat_maps import HEAT_OUTPUTS_MAP, has_heat_data, heat_map
 from cdv_geo.maps.html import AssetDir, render_html, save_map
 from cdv_geo.maps.indicator_maps import INDICATOR_OUTPUTS, indicators_map
-from cdv_geo.maps.services import primary_service, resolve_services
+from cdv_geo.views.services import primary_service, resolve_services
 from cdv_geo.maps.territory_maps import OVERVIEW_OUTPUTS, overview_map, quartier_map
 from cdv_geo.maps.theme_maps import (
     ACCESS_OUTPUTS,
@@ -27,7 +27,7 @@ from cdv_geo.maps.theme_maps import (
     renaturation_map,
     renewal_map,
 )
-from cdv_geo.maps.titles import access_map_name, quartier_slugs
+from cdv_geo.views.titles import access_map_name, quartier_slugs
 from cdv_geo.pipeline import Metrics, compute_metrics
 
 __all__ = ["COMMITTEE_OUTPUTS", "build_committee_maps"]
@@ -90,7 +90,7 @@ def build_committee_maps(
 
     The metrics are computed once (when not given) and shared by all maps. Files:
     ``overview.html``, ``quartier_<slug>.html`` (one per quartier, see
-    :func:`~cdv_geo.maps.titles.quartier_slugs`), ``accessibility_<kind>.html`` (one per
+    :func:`~cdv_geo.views.titles.quartier_slugs`), ``accessibility_<kind>.html`` (one per
     facility kind of `services`: by default every kind the facilities layer has),
     ``renaturation.html``, ``renewal.html``, ``indicators.html``, and ``heat.html`` when the
     territory has a heat raster, hydrants or incidents
@@ -114,7 +114,7 @@ def build_committee_maps(
     services : str or sequence of str, optional
         Facility kinds with an accessibility map (``"school,health_centre"`` or a list);
         default: every kind present in the facilities layer
-        (:func:`~cdv_geo.maps.services.resolve_services`). The overview and quartier maps
+        (:func:`~cdv_geo.views.services.resolve_services`). The overview and quartier maps
         draw the walking access to the first.
     progress : callable, optional
         ``progress(iterable, description)`` wrapping the map builds (the CLI's progress bar).
@@ -123,7 +123,7 @@ def build_committee_maps(
     -------
     dict of str to pathlib.Path
         Map name -> file written, in reading order (overview first); the titles are
-        :func:`~cdv_geo.maps.titles.map_title` of the names.
+        :func:`~cdv_geo.views.titles.map_title` of the names.
 
     Examples
     --------

@@ -37,7 +37,7 @@ from cdv_geo.maps.html import escape_text
 from cdv_geo.maps.layers import communes_layer, facilities_layer, quartiers_layer
 from cdv_geo.maps.layers_raster import read_raster_mercator
 from cdv_geo.maps.runtime import Call, MapLayer
-from cdv_geo.maps.titles import map_title
+from cdv_geo.views.titles import map_title
 from cdv_geo.pipeline import Metrics
 from cdv_geo.pipeline.heat import PLAY_KIND, heat_raster
 

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 from branca.element import Figure
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.escape import escape_text
 from cdv_geo.maps.assets import (
     MissingAssetsError,
     asset_dirs,
@@ -48,42 +48,6 @@ __all__ = [
 ]
 
 AssetDir = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
-
-_EXTRA_ENTITY_PAIRS = (("$", "&#36;"), ("`", "&#96;"), ("\\", "&#92;"), ("{", "&#123;"))
-
-
-def escape_text(value: Any) -> str:
-    r"""Return `value` as HTML text that shows literally, whatever it contains.
-
-    Besides the usual HTML escaping (``<``, ``>``, ``&``, ``"``, ``'``), ``$``, backticks,
-    backslashes and ``{`` become character references: the browser shows them unchanged, but a
-    JavaScript template literal or a template engine that sees the string cannot evaluate it.
-    Missing values (``None``, NaN, ``pd.NA``) give an empty string.
-
-    Examples
-    --------
-    >>> escape_text("<script>alert(1)</script> ' \" ${alert(1)}")
-    '&lt;script&gt;alert(1)&lt;/script&gt; &#x27; &quot; &#36;&#123;alert(1)}'
-    >>> escape_text(None)
-    ''
-    """
-    if type(value) is not str:  # the common case (a str) skips the missing-value checks
-        if value is None:
-            return ""
-        try:
-            if pd.isna(value):
-                return ""
-        except (TypeError, ValueError):
-            pass
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        value = str(value)
-    text = _html.escape(value, quote=True)
-    for char, entity in _EXTRA_ENTITY_PAIRS:
-        if char in text:
-            text = text.replace(char, entity)
-    return text
-
 
 # str.replace, not str.translate: a map's JSON is megabytes, and replace runs in C.
 _JS_UNSAFE = (

@@ -14,7 +14,7 @@ from cdv_geo.maps.builder import Builder, check_territory, ensure_metrics
 from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles, fit_bounds, metric_bounds
 from cdv_geo.maps.html import escape_text
 from cdv_geo.maps.layers import choropleth_layer, communes_layer, quartiers_layer
-from cdv_geo.maps.titles import map_title
+from cdv_geo.views.titles import map_title
 from cdv_geo.pipeline import Metrics
 
 __all__ = ["INDICATOR_OUTPUTS", "indicators_map"]

@@ -25,9 +25,9 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
-from cdv_geo.maps.panels import figures_table, popup_figures, with_coverage
-from cdv_geo.maps.services import primary_service
-from cdv_geo.maps.titles import map_title, quartier_display_name, quartier_title, territory_name
+from cdv_geo.views.panels import figures_table, popup_figures, with_coverage
+from cdv_geo.views.services import primary_service
+from cdv_geo.views.titles import map_title, quartier_display_name, quartier_title, territory_name
 from cdv_geo.pipeline import Metrics
 
 __all__ = [
@@ -139,7 +139,7 @@ def overview_map(
         offline).
     service : str, optional
         Facility kind whose service areas and walking times are drawn (default: the first
-        kind of the facilities, see :func:`~cdv_geo.maps.services.primary_service`).
+        kind of the facilities, see :func:`~cdv_geo.views.services.primary_service`).
 
     Returns
     -------

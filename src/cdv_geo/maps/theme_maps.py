@@ -22,10 +22,10 @@ from cdv_geo.maps.layers import (
     residences_layer,
     trees_layer,
 )
-from cdv_geo.maps.panels import balance_table, coverage_table, figures_table
-from cdv_geo.maps.services import present_kinds
+from cdv_geo.views.panels import balance_table, coverage_table, figures_table
+from cdv_geo.views.services import present_kinds
 from cdv_geo.maps.territory_maps import add_service_areas, nearest_for
-from cdv_geo.maps.titles import map_title
+from cdv_geo.views.titles import map_title
 from cdv_geo.pipeline import Metrics
 
 __all__ = [

@@ -31,13 +31,13 @@ from cdv_geo.core.labels import (
 )
 from cdv_geo.io import atomic_path
 from cdv_geo.maps import build_committee_maps, map_title
-from cdv_geo.maps.panels import COVERAGE_PREFIX, figure_rows, quartier_rows, with_coverage
-from cdv_geo.maps.services import primary_service, resolve_services
-from cdv_geo.maps.titles import quartier_slugs, territory_name
 from cdv_geo.output.figures import static_figures
 from cdv_geo.output.tables import labelled_table, table_title, write_tables
 from cdv_geo.pipeline import TABLES, Metrics, Note, Progress, compute_metrics
 from cdv_geo.territory import Territory
+from cdv_geo.views.panels import COVERAGE_PREFIX, figure_rows, quartier_rows, with_coverage
+from cdv_geo.views.services import primary_service, resolve_services
+from cdv_geo.views.titles import quartier_slugs, territory_name
 
 __all__ = [
     "CARD_FIGURES",
@@ -281,7 +281,7 @@ def quartier_cards_html(
 ) -> str:
     """Return one card per quartier: name, code, population, key figures with units, its map.
 
-    The figures are those of the maps' panels (:func:`cdv_geo.maps.panels.figure_rows`, read
+    The figures are those of the maps' panels (:func:`cdv_geo.views.panels.figure_rows`, read
     from ``metrics.key_figures`` with the walking coverage of `service`), the first six of
     :data:`CARD_FIGURES` that have a value. Every text is HTML-escaped.
 

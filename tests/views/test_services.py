@@ -19,9 +19,9 @@ from shapely import box
 import cdv_geo as cg
 from cdv_geo import maps
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.maps.panels import figures_table, with_coverage
-from cdv_geo.maps.services import present_kinds, primary_service, resolve_services
-from cdv_geo.maps.titles import map_title, quartier_title, territory_name
+from cdv_geo.views.panels import figures_table, with_coverage
+from cdv_geo.views.services import present_kinds, primary_service, resolve_services
+from cdv_geo.views.titles import map_title, quartier_title, territory_name
 from tests.pipeline.grid import grid_layers
 
 

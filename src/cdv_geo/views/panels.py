@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core import labels as lb
+from cdv_geo.core.escape import escape_text
 from cdv_geo.core.tables import INDEX, TERRITORY
-from cdv_geo.maps.html import escape_text
 
 __all__ = [
     "FIGURES",

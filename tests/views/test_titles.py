@@ -10,7 +10,7 @@ import pytest
 
 import cdv_geo as cg
 from cdv_geo import maps
-from cdv_geo.maps.titles import quartier_display_name, quartier_slug, quartier_slugs
+from cdv_geo.views.titles import quartier_display_name, quartier_slug, quartier_slugs
 from tests.browser.fixture_territory import make_territory
 
 
