@@ -24,6 +24,9 @@ import pandas as pd
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
+from cdv_geo.core.labels_maps import MAP_LABELS
+from cdv_geo.core.labels_report import REPORT_LABELS
+from cdv_geo.core.labels_rows import ROW_LABELS
 
 __all__ = [
     "COLUMN_LABELS",
@@ -314,6 +317,9 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "residents": ("Habitants", "Residents"),
 }
 LABELS.update(HEAT_LABELS)  # heat and water (issue 14): cdv_geo.core.labels_heat
+LABELS.update(MAP_LABELS)  # the maps: cdv_geo.core.labels_maps
+LABELS.update(REPORT_LABELS)  # the dossier and index: cdv_geo.core.labels_report
+LABELS.update(ROW_LABELS)  # comparison rows, population: cdv_geo.core.labels_rows
 COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **COLUMN_LABELS}
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (

@@ -126,9 +126,7 @@ def quartier_index(quartiers: pd.DataFrame, rows: Iterable[str] = (QPV,)) -> pd.
     unknown = [r for r in rows if not is_comparison_row(r)]
     if unknown:
         raise ValueError(f"not comparison rows: {unknown}; expected some of {COMPARISON_ROWS}")
-    return pd.Index(
-        [*quartier_codes(quartiers), *comparison_keys(rows)], name=INDEX, dtype=object
-    )
+    return pd.Index([*quartier_codes(quartiers), *comparison_keys(rows)], name=INDEX, dtype=object)
 
 
 def quartier_names(quartiers: pd.DataFrame) -> dict[str, Any]:
