@@ -198,8 +198,9 @@ def in_communes(features: Any, communes: gpd.GeoDataFrame) -> np.ndarray:
     """Return whether each feature lies in the commune(s), by the rule of :func:`assign_quartier`.
 
     A point is in when a commune covers it (its border included); a polygon or line when at
-    least half of its area or length lies in the communes. This is what the ``commune`` row of every table counts:
-    a bus stop of the neighbouring commune that sits in the input layer never does.
+    least half of its area or length lies in the communes. This is what the ``commune`` row of
+    every table counts: a bus stop of the neighbouring commune that sits in the input layer
+    never does.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Labels of the maps (cluster labels, the indicator selector, the offline message): (French, English).
+"""Labels of the maps (French, English): cluster labels, indicator selector, offline message.
 
 Merged into :data:`cdv_geo.core.labels.LABELS`; read them with :func:`cdv_geo.core.labels.label`.
 """

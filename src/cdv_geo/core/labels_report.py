@@ -1,4 +1,4 @@
-"""Labels of the dossier and the index (glossary, missing-data box, comparison columns): (French, English).
+"""Labels of the dossier and the index (French, English): glossary, missing data, columns.
 
 Merged into :data:`cdv_geo.core.labels.LABELS`; read them with :func:`cdv_geo.core.labels.label`.
 """
