@@ -11,7 +11,7 @@ import pytest
 from shapely import box, intersection, union_all
 
 from cdv_geo.core.errors import CRSError, DataValidationError, LayerTypeError
-from cdv_geo.metrics.desealing import desealing_summary
+from cdv_geo.metrics.desealing import REASON_NO_BEFORE, desealing_summary
 from cdv_geo.testing import assert_metric_table
 
 from .renat_helpers import X, Y, three_quartiers, two_quartiers, write_raster
@@ -67,13 +67,18 @@ def test_desealing_summary(desealed: gpd.GeoDataFrame, quartiers: gpd.GeoDataFra
     assert b["n_sites"] == 0
     assert b["impervious_after_share"] == 0.0  # 0.005 - 0.01, clipped at 0
     assert b["impervious_change_pp"] == pytest.approx(-0.5)
-    # the territory row holds every site, the car park whole and the far square too
-    every = s.loc[("all", "all", "all")]
-    assert every["desealed_m2"] == pytest.approx(400 + 200 + 200 + 100, rel=1e-6)
-    assert every["n_sites"] == 4
-    assert np.isnan(every["desealed_share"]) and "territory" in every["reason"]
-    assert s.loc[("all", "square", 2024), "desealed_m2"] == pytest.approx(100, rel=1e-6)
+    # the qpv row holds the sites in the quartiers' union: the car park whole, not the far square
+    qpv = s.loc[("qpv", "all", "all")]
+    assert qpv["name"] == "Ensemble des QPV"
+    assert qpv["desealed_m2"] == pytest.approx(400 + 200 + 200, rel=1e-6)
+    assert qpv["n_sites"] == 3
+    assert qpv["quartier_area_m2"] == pytest.approx(20_000, rel=1e-6)
+    assert qpv["desealed_share"] == pytest.approx(800 / 20_000, rel=1e-6)
+    # no sealed share of the qpv row was given: NaN, said
+    assert np.isnan(qpv["impervious_after_share"]) and qpv["reason"] == REASON_NO_BEFORE
+    assert s.loc[("qpv", "square", 2024), "desealed_m2"] == 0.0
     assert s.loc[("QA", "square", 2024), "desealed_m2"] == 0.0
+    assert "commune" not in s.index.get_level_values(0)
 
 
 def test_yard_straddling_three_quartiers() -> None:
@@ -89,8 +94,8 @@ def test_yard_straddling_three_quartiers() -> None:
     assert s.loc["QA", "desealed_m2"] == pytest.approx(20 * 10)
     assert s.loc["QB", "desealed_m2"] == pytest.approx(30 * 10)
     assert s.loc["QC", "desealed_m2"] == pytest.approx(50 * 10)
-    assert s.loc["all", "desealed_m2"] == pytest.approx(1_000)
-    assert s["n_sites"].to_dict() == {"QA": 0, "QB": 0, "QC": 1, "all": 1}
+    assert s.loc["qpv", "desealed_m2"] == pytest.approx(1_000)
+    assert s["n_sites"].to_dict() == {"QC": 1, "QB": 0, "QA": 0, "qpv": 1}
     assert s.loc["QC", "desealed_share"] == pytest.approx(500 / 20_000)
 
 
@@ -100,10 +105,58 @@ def test_desealing_with_raster_and_no_grouping(
     p = write_raster(tmp_path / "imd.tif", np.full((10, 20), 60, dtype="uint8"))
     s = desealing_summary(desealed, quartiers, by=None, impervious=p)
     assert_metric_table(s, quartiers)
-    assert list(s.index) == ["QA", "QB", "all"]
+    assert list(s.index) == ["QA", "QB", "qpv"]
     assert s.loc["QA", "impervious_before_share"] == pytest.approx(0.6)
     assert s.loc["QA", "impervious_after_share"] == pytest.approx(0.53)
     assert s.loc["QB", "impervious_after_share"] == pytest.approx(0.59)
+    # the union: 800 m² de-sealed in 20,000 m² at 60 %
+    assert s.loc["qpv", "impervious_after_share"] == pytest.approx(0.6 - 0.04)
+
+
+def test_desealing_commune_rows(
+    tmp_path: Path, desealed: gpd.GeoDataFrame, quartiers: gpd.GeoDataFrame
+) -> None:
+    town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(X, Y, X + 1_000, Y + 100)], crs=2154)
+    more = gpd.GeoDataFrame(
+        {"site": ["border", "neighbour"], "site_type": ["square", "square"], "year": [2024] * 2},
+        geometry=[
+            box(X + 995, Y, X + 1_005, Y + 10),  # 100 m², exactly half inside the commune
+            box(X + 2_000, Y, X + 2_010, Y + 10),  # the next commune's
+        ],
+        crs=2154,
+    )
+    sites = pd.concat([desealed, more], ignore_index=True)
+    p = write_raster(tmp_path / "imd.tif", np.full((10, 200), 60, dtype="uint8"))
+    s = desealing_summary(sites, quartiers, by=None, impervious=p, communes=town)
+    assert_metric_table(s, quartiers)
+    assert list(s.index) == ["QA", "QB", "qpv", "commune", "hors_qpv"]
+    # commune: the quartiers' 800 m², the far square's 100 and the border site's half; the
+    # neighbour's square never counts
+    assert s.loc["commune", "desealed_m2"] == pytest.approx(800 + 100 + 50)
+    assert s.loc["hors_qpv", "desealed_m2"] == pytest.approx(100 + 50)
+    assert s.loc["qpv", "desealed_m2"] == pytest.approx(800)
+    # counts: the border site has half its area inside, so the commune counts it (limit
+    # inclusive); the neighbour's does not
+    assert s["n_sites"].to_dict() == {"QA": 3, "QB": 0, "qpv": 3, "commune": 5, "hors_qpv": 2}
+    assert s.loc["commune", "quartier_area_m2"] == pytest.approx(100_000)
+    assert s.loc["hors_qpv", "quartier_area_m2"] == pytest.approx(80_000)
+    assert s.loc["hors_qpv", "desealed_share"] == pytest.approx(150 / 80_000)
+    # the sealed share before, measured on each row's polygon: 60 % everywhere
+    assert s.loc["hors_qpv", "impervious_after_share"] == pytest.approx(0.6 - 150 / 80_000)
+    assert s.loc["commune", "impervious_change_pp"] == pytest.approx(-100 * 950 / 100_000)
+    # broken down by site type and year, every row still follows the contract
+    long = desealing_summary(sites, quartiers, communes=town)
+    assert_metric_table(long, quartiers, levels=("site_type", "year"))
+    assert long.loc[("hors_qpv", "square", 2024), "desealed_m2"] == pytest.approx(150)
+    assert long.loc[("commune", "school_yard", 2023), "desealed_m2"] == pytest.approx(400)
+    # the quartier rows keep their values
+    plain = desealing_summary(sites, quartiers, by=None, impervious=p)
+    pd.testing.assert_frame_equal(s.loc[["QA", "QB", "qpv"]], plain)
+    # a site just outside the commune (less than half inside) is left out of the count
+    shifted = more.assign(geometry=[box(X + 996, Y, X + 1_006, Y + 10), more.geometry.iloc[1]])
+    t = desealing_summary(shifted, quartiers, by=None, communes=town)
+    assert t.loc["commune", "n_sites"] == 0
+    assert t.loc["commune", "desealed_m2"] == pytest.approx(40)
 
 
 def test_desealing_in_3949(desealed: gpd.GeoDataFrame, quartiers: gpd.GeoDataFrame) -> None:

@@ -90,14 +90,25 @@ def test_rule_3_30_300_hand_case(rule_case: dict[str, gpd.GeoDataFrame]) -> None
     assert q.loc["QA", "meets_3_share"] == pytest.approx(10 / 18.8)
     assert q.loc["QA", "meets_300_share"] == pytest.approx(1.0)
     assert q.loc["QB", "meets_3_30_300_share"] == 0.0
-    assert q.loc["all", "n_residents"] == pytest.approx(23.8)
-    assert q.loc["all", "n_homes"] == 3
-    assert q.loc["all", "meets_3_30_300_share"] == pytest.approx(10 / 23.8)
+    assert list(q.index) == ["QA", "QB", "qpv"]
+    assert q.loc["qpv", "n_residents"] == pytest.approx(23.8)
+    assert q.loc["qpv", "n_homes"] == 3
+    assert q.loc["qpv", "meets_3_30_300_share"] == pytest.approx(10 / 23.8)
     # without merging, the two squares are each below 0.5 ha: H2 now fails "300"
     r2 = rule_3_30_300(c["homes"], trees=c["trees"], green_spaces=c["parks"], merge_adjacent=False)
     assert not r2.residences.loc["H2", "meets_300"]
+    # without quartiers nor communes: no row can be named
     assert_metric_table(r2.quartiers)
-    assert list(r2.quartiers.index) == ["all"]
+    assert list(r2.quartiers.index) == []
+    # without quartiers, with the commune (H1 and H3 in it, H2 beyond its eastern border)
+    town = gpd.GeoDataFrame(
+        {"code": ["02722"]}, geometry=[box(X - 500, Y - 500, X + 2000, Y + 500)], crs=2154
+    )
+    r3 = rule_3_30_300(c["homes"], trees=c["trees"], green_spaces=c["parks"], communes=town)
+    assert_metric_table(r3.quartiers)
+    assert list(r3.quartiers.index) == ["commune"]
+    assert r3.quartiers.loc["commune", "n_residents"] == pytest.approx(15)
+    assert r3.quartiers.loc["commune", "meets_3_30_300_share"] == pytest.approx(10 / 15)
 
 
 @pytest.mark.parametrize("method", ["focal", "exact"])
@@ -158,7 +169,12 @@ def test_rule_thresholds_are_inclusive(tmp_path: Path, method: str) -> None:
     v = np.full((60, 300), 30, dtype="uint8")
     v[:, 150:] = 29
     p = write_raster(tmp_path / "tcd.tif", v, x0=X - 500, ytop=Y + 300)
-    r = rule_3_30_300(homes, trees=trees, canopy=p, green_spaces=green, method=method)
+    town = gpd.GeoDataFrame(
+        {"code": ["02722"]}, geometry=[box(X - 500, Y - 500, X + 2500, Y + 500)], crs=2154
+    )
+    r = rule_3_30_300(
+        homes, trees=trees, canopy=p, green_spaces=green, method=method, communes=town
+    )
     res = r.residences
     assert list(res["n_trees_within"]) == [3, 2]
     assert res.loc["on", "canopy_share"] == pytest.approx(0.30, abs=1e-9)
@@ -168,7 +184,7 @@ def test_rule_thresholds_are_inclusive(tmp_path: Path, method: str) -> None:
     assert list(res["meets_30"]) == [True, False]
     assert list(res["meets_300"]) == [True, False]
     assert list(res["meets_3_30_300"]) == [True, False]
-    assert r.quartiers.loc["all", "meets_3_30_300_share"] == 0.5
+    assert r.quartiers.loc["commune", "meets_3_30_300_share"] == 0.5
 
 
 def test_rule_homes_on_borders_and_empty_quartier() -> None:
@@ -193,7 +209,7 @@ def test_rule_homes_on_borders_and_empty_quartier() -> None:
     assert t.loc["QC", "reason"] == "no residence in this quartier"
     # both QA homes have 3 trees within 15 m; the QB home (50 m away) has none
     assert t.loc["QA", "meets_3_share"] == 1.0 and t.loc["QB", "meets_3_share"] == 0.0
-    assert t.loc["all", "meets_3_share"] == pytest.approx(30 / 70)
+    assert t.loc["qpv", "meets_3_share"] == pytest.approx(30 / 70)
 
 
 def test_rule_3_30_300_over_the_network(rule_case: dict[str, gpd.GeoDataFrame]) -> None:
@@ -300,7 +316,7 @@ def test_green_space_access() -> None:
         "green_1ha_share",
     ]
     assert a.quartiers.loc["Q1", "green_0_5ha_share"] == pytest.approx(0.4)
-    assert a.quartiers.loc["all", "green_1ha_share"] == pytest.approx(0.4)
+    assert a.quartiers.loc["qpv", "green_1ha_share"] == pytest.approx(0.4)
     strict = green_space_access(homes, green, q, distance_m=245, min_area_ha=1.0)
     assert list(strict.residences["green_1ha"]) == [True, False, False]
     assert strict.quartiers.loc["Q1", "green_1ha_share"] == pytest.approx(0.3)
@@ -410,5 +426,5 @@ def test_green_space_access_when_no_space_is_large_enough() -> None:
     )
     out = green_space_access(homes, spaces, q)
     assert_metric_table(out.quartiers, q)
-    assert out.quartiers.loc["all", "green_0_5ha_share"] == 0.0
-    assert out.quartiers.loc["all", "green_1ha_share"] == 0.0
+    assert out.quartiers.loc["qpv", "green_0_5ha_share"] == 0.0
+    assert out.quartiers.loc["qpv", "green_1ha_share"] == 0.0

@@ -1,5 +1,6 @@
 """metrics/grid.py and io/grid.py: Filosofi squares to quartiers, against tobler, conservation,
-hand-computed dwelling weights; the per-quartier table contract (quartiers, then the territory)."""
+hand-computed dwelling weights; the per-quartier table contract (quartiers, qpv, commune,
+hors_qpv)."""
 
 from __future__ import annotations
 
@@ -66,13 +67,30 @@ def test_agrees_with_tobler_area_interpolate() -> None:
     q = two_quartiers(g)
     full = interpolate_grid(g, q, extensive=EXT, intensive=["mean_age"])
     assert_metric_table(full, q)
-    assert full.loc["all", EXT].isna().all() and "territory=" in full.loc["all", "reason"]
-    out = full.drop(index="all")
+    assert list(full.index) == ["QA", "QB", "qpv"]  # no communes: no commune row
+    out = full.loc[["QA", "QB"]]
     src = g.to_crs(2154).rename(columns=str.lower)
     ref = area_interpolate(src, q, extensive_variables=EXT, intensive_variables=["mean_age"],
                            allocate_total=False)  # fmt: skip
     for c in [*EXT, "mean_age"]:
         np.testing.assert_allclose(out[c].to_numpy(), ref[c].to_numpy(), rtol=1e-6, err_msg=c)
+    # the comparison rows are interpolated on their own polygons, as tobler does
+    union = shapely.union_all(q.geometry.to_numpy())
+    b = g.to_crs(2154).total_bounds
+    town_shape = box(b[0] + 150, b[1] + 120, b[2] - 90, b[3] - 60)  # cuts the edge squares
+    town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[town_shape], crs=2154)
+    rows = interpolate_grid(g, q, extensive=EXT, intensive=["mean_age"], communes=town)
+    assert_metric_table(rows, q)
+    assert list(rows.index) == ["QA", "QB", "qpv", "commune", "hors_qpv"]
+    targets = gpd.GeoDataFrame(geometry=[union, town_shape, town_shape.difference(union)], crs=2154)
+    tref = area_interpolate(src, targets, extensive_variables=EXT,
+                            intensive_variables=["mean_age"], allocate_total=False)  # fmt: skip
+    for c in [*EXT, "mean_age"]:
+        np.testing.assert_allclose(
+            rows.loc[["qpv", "commune", "hors_qpv"], c].to_numpy(), tref[c].to_numpy(),
+            rtol=1e-6, err_msg=c,
+        )  # fmt: skip
+    pd.testing.assert_frame_equal(rows.loc[["QA", "QB", "qpv"]], full)
     # ratios after summing the counts (from tobler's sums), not averaged over squares
     np.testing.assert_allclose(out["mean_living_standard"], ref["ind_snv"] / ref["ind"], rtol=1e-6)
     np.testing.assert_allclose(out["poor_household_share"], ref["men_pauv"] / ref["men"], rtol=1e-6)
@@ -93,15 +111,18 @@ def test_conservation_when_quartiers_tile_the_grid() -> None:
         geometry=[union.intersection(cut), union.difference(cut)],
         crs=2154,
     )
-    town = gpd.GeoDataFrame(geometry=[union.buffer(50)], crs=2154)
-    full = interpolate_grid(g, q, extensive=EXT, territory=town)
+    town = gpd.GeoDataFrame(geometry=[union], crs=2154)
+    full = interpolate_grid(g, q, extensive=EXT, communes=town)
     assert_metric_table(full, q)
-    out = full.drop(index="all")
+    out = full.loc[["QW", "QE"]]
     for c in EXT:
         assert out[c].sum() == pytest.approx(g[c.capitalize()].sum(), rel=1e-9), c
-        # the territory row covers every square: the grid's total
-        assert full.loc["all", c] == pytest.approx(g[c.capitalize()].sum(), rel=1e-9), c
-    assert full.loc["all", "n_cells"] == len(g)
+        # the commune and qpv rows cover every square: the grid's total
+        assert full.loc["commune", c] == pytest.approx(g[c.capitalize()].sum(), rel=1e-9), c
+        assert full.loc["qpv", c] == pytest.approx(g[c.capitalize()].sum(), rel=1e-9), c
+    assert full.loc["commune", "n_cells"] == len(g)
+    # the quartiers are the whole commune: nothing (at most a floating-point sliver) outside
+    assert (full.loc["hors_qpv", EXT].fillna(0.0).abs() < 1e-6).all()
     ref = area_interpolate(g.to_crs(2154).rename(columns=str.lower), q, extensive_variables=EXT)
     np.testing.assert_allclose(out["ind"], ref["ind"], rtol=1e-6)  # tobler's default too
 
@@ -122,12 +143,14 @@ def test_residence_weighting_follows_dwellings() -> None:
     with pytest.warns(CdvGeoWarning, match="1 grid square"):
         out = interpolate_grid(g, q, extensive=["ind"], intensive=["mean_age"], residences=res)
     assert_metric_table(out, q)
-    out = out.drop(index="all")
+    # qpv: both squares lie in the quartiers' union, whole
+    assert out.loc["qpv", "ind"] == pytest.approx(160)
+    out = out.loc[["Q1", "Q2"]]
     assert out["ind"].tolist() == pytest.approx([100 * 0.75 + 60 * 0.5, 100 * 0.25 + 60 * 0.5])
     # intensive: dwelling-weighted within each quartier (square 2 has none, weight 0)
     assert out["mean_age"].tolist() == pytest.approx([0.2, 0.2])
     area = interpolate_grid(g, q, extensive=["ind"])
-    assert area["ind"].drop(index="all").tolist() == pytest.approx([80.0, 80.0])
+    assert area["ind"].loc[["Q1", "Q2"]].tolist() == pytest.approx([80.0, 80.0])
 
 
 def test_secret_square_makes_the_sum_missing(square_quartiers) -> None:
@@ -137,7 +160,7 @@ def test_secret_square_makes_the_sum_missing(square_quartiers) -> None:
         geometry=[box(x, y, x + 500, y + 500), box(x + 500, y, x + 1000, y + 500)],
         crs=2154,
     )
-    with pytest.warns(CdvGeoWarning, match=r"ind \(QB\)"):
+    with pytest.warns(CdvGeoWarning, match=r"ind \(QB, qpv\)"):
         out = interpolate_grid(g, square_quartiers, extensive=["ind"], intensive=["mean_age"])
     assert_metric_table(out, square_quartiers)
     assert "secret" in out.loc["QB", "reason"]
@@ -177,7 +200,7 @@ def test_grid_without_crs_names_the_file(tmp_path, square_quartiers) -> None:
     q = two_quartiers(grid_3035())
     a = interpolate_grid(read_grid(shp, crs=3035), q, extensive=["ind"])
     b = interpolate_grid(grid_3035(), q, extensive=["ind"])
-    assert a["ind"].drop(index="all").gt(0).all()
+    assert a["ind"].loc[["QA", "QB"]].gt(0).all()
     np.testing.assert_allclose(a["ind"], b["ind"], rtol=1e-9)
 
 
@@ -207,14 +230,29 @@ def test_demo_grid_follows_the_residences() -> None:
     expected = joined.groupby("code")["population"].sum().astype(float)
     out = interpolate_grid(
         t.tables["income_grid"], t.quartiers, extensive=["ind"], residences=t.residences,
-        weight="population", territory=t.communes,
+        weight="population", communes=t.communes,
     )  # fmt: skip
     assert_metric_table(out, t.quartiers)
     # (the grid rounds each square's residents to 0.1)
-    q = out.drop(index="all")
+    q = out.loc[list(t.quartiers["code"])]
     np.testing.assert_allclose(q["ind"], expected.reindex(q.index), atol=1.0)
-    # the town row: every resident counted by a square inside the commune
-    assert out.loc["all", "ind"] >= q["ind"].sum()
+    # the qpv row is the quartiers together; the commune row holds them and the rest of the town
+    assert out.loc["qpv", "ind"] == pytest.approx(q["ind"].sum(), abs=1.0)
+    assert out.loc["commune", "ind"] == pytest.approx(
+        out.loc["qpv", "ind"] + out.loc["hors_qpv", "ind"], abs=1.0
+    )
+    assert out.loc["hors_qpv", "ind"] > 0
+
+
+def test_territory_is_the_old_name_of_communes() -> None:
+    g = grid_3035()
+    q = two_quartiers(g)
+    town = gpd.GeoDataFrame(geometry=[shapely.union_all(q.geometry.to_numpy())], crs=2154)
+    with pytest.warns(DeprecationWarning, match="communes"):
+        old = interpolate_grid(g, q, extensive=EXT, territory=town)
+    pd.testing.assert_frame_equal(old, interpolate_grid(g, q, extensive=EXT, communes=town))
+    with pytest.raises(ValueError, match="communes= only"):
+        interpolate_grid(g, q, extensive=EXT, communes=town, territory=town)
 
 
 def test_quartier_outside_the_grid_is_missing_not_zero() -> None:

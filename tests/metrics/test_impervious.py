@@ -43,17 +43,18 @@ def test_impervious_share_and_change(tmp_path: Path, quartiers: gpd.GeoDataFrame
     assert s.loc["QB", "impervious_share"] == pytest.approx(0.4)
     assert s.loc["QA", "area_m2"] == pytest.approx(10_000)
     assert s.loc["QA", "impervious_m2"] == pytest.approx(8_000)
-    # the territory row measures both quartiers together: (8,000 + 4,000) / 20,000
-    assert s.loc["all", "name"] == "ensemble"
-    assert s.loc["all", "impervious_share"] == pytest.approx(0.6)
-    assert s.loc["all", "area_m2"] == pytest.approx(20_000)
+    # the qpv row measures both quartiers together: (8,000 + 4,000) / 20,000
+    assert list(s.index) == ["QA", "QB", "qpv"]  # no communes: no commune, no hors_qpv
+    assert s.loc["qpv", "name"] == "Ensemble des QPV"
+    assert s.loc["qpv", "impervious_share"] == pytest.approx(0.6)
+    assert s.loc["qpv", "area_m2"] == pytest.approx(20_000)
     ch = impervious_change(quartiers.to_crs(4326), b, a)
     assert_metric_table(ch, quartiers)
     # 400 m² of 80 % sealed pixels lost in 10,000 m²: -0.8 x 400 / 10,000 = -3.2 pp
     assert ch.loc["QA", "impervious_change_pp"] == pytest.approx(-3.2, abs=1e-5)
     assert ch.loc["QB", "impervious_change_pp"] == pytest.approx(0.0, abs=1e-9)
     assert ch.loc["QA", "impervious_after_share"] == pytest.approx(0.768, abs=1e-7)
-    assert ch.loc["all", "impervious_change_pp"] == pytest.approx(-1.6, abs=1e-5)
+    assert ch.loc["qpv", "impervious_change_pp"] == pytest.approx(-1.6, abs=1e-5)
 
 
 def test_partly_outside_and_nodata_reasons(tmp_path: Path, quartiers: gpd.GeoDataFrame) -> None:
@@ -66,8 +67,62 @@ def test_partly_outside_and_nodata_reasons(tmp_path: Path, quartiers: gpd.GeoDat
     assert s.loc["QA", "nodata_share"] == pytest.approx(0.01)
     assert np.isnan(s.loc["QB", "impervious_share"])
     assert s.loc["QB", "reason"] == "outside the raster"
-    assert s.loc["all", "reason"] == "partly outside the raster (50% of its area)"
-    assert s.loc["all", "impervious_share"] == pytest.approx(0.5)
+    assert s.loc["qpv", "reason"] == "partly outside the raster (50% of its area)"
+    assert s.loc["qpv", "impervious_share"] == pytest.approx(0.5)
+
+
+def town(east: float = X + 305) -> gpd.GeoDataFrame:
+    """The commune: both quartiers and the strip east of them up to `east`."""
+    return gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(X, Y, east, Y + 100)], crs=2154)
+
+
+def test_commune_and_hors_qpv_rows(tmp_path: Path, quartiers: gpd.GeoDataFrame) -> None:
+    # columns of 10 m pixels: QA 80 %, QB 40 %, [X+200, X+300] 10 %, [X+300, X+400] 100 %
+    v = np.zeros((10, 40), dtype="uint8")
+    v[:, :10], v[:, 10:20], v[:, 20:30], v[:, 30:] = 80, 40, 10, 100
+    p = write_raster(tmp_path / "imd.tif", v)
+    s = impervious_share(quartiers, p, communes=town())
+    assert_metric_table(s, quartiers)
+    assert list(s.index) == ["QA", "QB", "qpv", "commune", "hors_qpv"]
+    # the quartier rows do not change with the communes
+    plain = impervious_share(quartiers, p)
+    pd.testing.assert_frame_equal(s.loc[["QA", "QB", "qpv"]], plain)
+    # hors_qpv: 100 m x 100 m at 10 %, then 5 m x 100 m of the 100 % column (half pixels)
+    assert s.loc["hors_qpv", "area_m2"] == pytest.approx(10_500)
+    assert s.loc["hors_qpv", "impervious_m2"] == pytest.approx(1_000 + 500)
+    assert s.loc["hors_qpv", "impervious_share"] == pytest.approx(1_500 / 10_500)
+    # commune: 8,000 + 4,000 + 1,500 sealed m² in 30,500 m²; the rest of the raster (outside
+    # the commune, 100 % sealed) never counts
+    assert s.loc["commune", "impervious_share"] == pytest.approx(13_500 / 30_500)
+    assert s.loc["commune", "area_m2"] == pytest.approx(30_500)
+    assert s.loc["commune", "name"] == "Commune"
+    assert s.loc["hors_qpv", "name"] == "Commune hors QPV"
+    # change: the 10 % strip de-sealed to 0 -> hors_qpv loses 1,000 of 10,500 m²
+    after = v.copy()
+    after[:, 20:30] = 0
+    ch = impervious_change(quartiers, p, write_raster(tmp_path / "a.tif", after), communes=town())
+    assert_metric_table(ch, quartiers)
+    assert ch.loc["hors_qpv", "impervious_change_pp"] == pytest.approx(-100 * 1_000 / 10_500)
+    assert ch.loc["commune", "impervious_change_pp"] == pytest.approx(-100 * 1_000 / 30_500)
+    assert ch.loc["QA", "impervious_change_pp"] == pytest.approx(0.0, abs=1e-9)
+    assert ch.loc["qpv", "impervious_change_pp"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_commune_border_on_a_pixel_edge(tmp_path: Path, quartiers: gpd.GeoDataFrame) -> None:
+    """A commune whose border runs exactly on a pixel edge takes no part of the next pixel."""
+    v = np.zeros((10, 40), dtype="uint8")
+    v[:, :10], v[:, 10:20], v[:, 20:30], v[:, 30:] = 80, 40, 10, 100
+    p = write_raster(tmp_path / "imd.tif", v)
+    s = impervious_share(quartiers, p, communes=town(X + 300))
+    assert s.loc["hors_qpv", "impervious_share"] == pytest.approx(0.1)
+    assert s.loc["commune", "impervious_share"] == pytest.approx((0.8 + 0.4 + 0.1) / 3)
+    # a commune that is exactly the quartiers: hors_qpv has no area, its share is NaN with a reason
+    same = impervious_share(quartiers, p, communes=town(X + 200))
+    assert_metric_table(same, quartiers)
+    assert same.loc["hors_qpv", "area_m2"] == pytest.approx(0.0)
+    assert np.isnan(same.loc["hors_qpv", "impervious_share"])
+    assert same.loc["hors_qpv", "reason"]
+    assert same.loc["commune", "impervious_share"] == pytest.approx(0.6)
 
 
 def test_copernicus_codes_and_scale_errors(tmp_path: Path, quartiers: gpd.GeoDataFrame) -> None:

@@ -44,9 +44,24 @@ def test_canopy_share_from_raster(tmp_path: Path, quartiers: gpd.GeoDataFrame) -
     assert c.loc["QA", "canopy_share"] == pytest.approx(0.3)
     assert c.loc["QA", "canopy_m2"] == pytest.approx(3_000)
     assert c.loc["QB", "canopy_share"] == 0.0
-    assert c.loc["all", "canopy_m2"] == pytest.approx(3_000)
-    assert c.loc["all", "canopy_share"] == pytest.approx(0.15)
+    assert c.loc["qpv", "canopy_m2"] == pytest.approx(3_000)
+    assert c.loc["qpv", "canopy_share"] == pytest.approx(0.15)
     assert (c["source"] == "raster").all()
+    # the commune: the quartiers and a 1 ha strip east of them, 50 % covered on its east
+    # half only; the raster's pixels outside the commune (100 %) never count
+    v = np.zeros((10, 40), dtype="uint8")
+    v[:5, :10] = 60
+    v[:, 25:30] = 100
+    v[:, 30:] = 100
+    town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(X, Y, X + 300, Y + 100)], crs=2154)
+    ct = canopy_share(quartiers, write_raster(tmp_path / "tcd2.tif", v), communes=town)
+    assert_metric_table(ct, quartiers)
+    assert list(ct.index) == ["QA", "QB", "qpv", "commune", "hors_qpv"]
+    assert ct.loc["hors_qpv", "canopy_m2"] == pytest.approx(5_000)
+    assert ct.loc["hors_qpv", "canopy_share"] == pytest.approx(0.5)
+    assert ct.loc["commune", "canopy_m2"] == pytest.approx(8_000)
+    assert ct.loc["commune", "canopy_share"] == pytest.approx(8_000 / 30_000)
+    assert ct.loc["QA", "canopy_share"] == pytest.approx(0.3)
 
 
 def test_overlapping_crowns_counted_once() -> None:
@@ -68,8 +83,8 @@ def test_overlapping_crowns_counted_once() -> None:
     assert c.loc["whole", "canopy_m2"] == pytest.approx(union, rel=2e-4)
     assert c.loc["west", "canopy_m2"] == pytest.approx(expected / 2, rel=1e-4)
     assert c.loc["whole", "canopy_share"] == pytest.approx(expected / 10_000, rel=1e-4)
-    # the territory row is the union of the two (west lies inside whole): counted once
-    assert c.loc["all", "canopy_m2"] == pytest.approx(expected, rel=1e-4)
+    # the qpv row is the union of the two (west lies inside whole): counted once
+    assert c.loc["qpv", "canopy_m2"] == pytest.approx(expected, rel=1e-4)
     assert "nodata_share" not in c.columns
     assert (c["source"] == "tree points").all()
 
@@ -186,11 +201,14 @@ def test_tree_summary(quartiers: gpd.GeoDataFrame) -> None:
     assert y23["n_trees"] == 8 and y23["n_species"] == 2
     assert s.loc[("QB", "all"), "n_trees"] == 0
     assert s.loc[("QB", 2023), "n_trees"] == 0  # every quartier in every year
-    # the territory row counts the tree outside too: 15 trees, 5 outside the quartiers
-    assert s.loc[("all", "all"), "n_trees"] == 15
-    assert s.loc[("all", 2024), "n_trees"] == 7
-    assert np.isnan(s.loc[("all", "all"), "trees_per_ha"])
-    assert "territory" in s.loc[("all", "all"), "reason"]
+    # the qpv row counts the trees in some quartier: not the 5 outside
+    assert s.loc[("qpv", "all"), "n_trees"] == 10
+    assert s.loc[("qpv", 2024), "n_trees"] == 2
+    assert s.loc[("qpv", "all"), "trees_per_ha"] == pytest.approx(10 / 2)  # 2 ha together
+    # 500 + 200 inhabitants (the quartiers' official figures): 10 / 700 x 1000
+    assert s.loc[("qpv", "all"), "trees_per_1000_inhabitants"] == pytest.approx(10_000 / 700)
+    assert (s["population_source"] == "official").all()
+    assert "commune" not in s.index.get_level_values(0)
     plain = s.xs("all", level="year")
     assert_metric_table(plain, quartiers)
     pop = tree_summary(t, quartiers, by=None, population=pd.Series({"QA": 2000, "QB": 10}))
@@ -218,13 +236,13 @@ def test_border_and_triple_point_trees() -> None:
     )
     s = tree_summary(t, q, by=None)
     assert_metric_table(s, q)
-    assert list(s.index) == ["QC", "QB", "QA", "all"]
+    assert list(s.index) == ["QC", "QB", "QA", "qpv"]
     assert s.loc["QA", "n_trees"] == 1 + 4
     assert s.loc["QB", "n_trees"] == 2
     assert s.loc["QC", "n_trees"] == 8
-    assert s.loc["all", "n_trees"] == 31
-    # every tree counted once: the quartiers plus the outside make the territory
-    assert s.loc[["QC", "QB", "QA"], "n_trees"].sum() + 16 == s.loc["all", "n_trees"]
+    assert s.loc["qpv", "n_trees"] == 15
+    # every tree counted once: the quartiers make the qpv row
+    assert s.loc[["QC", "QB", "QA"], "n_trees"].sum() == s.loc["qpv", "n_trees"]
 
 
 def test_10_20_30_rule(quartiers: gpd.GeoDataFrame) -> None:

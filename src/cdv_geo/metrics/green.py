@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cdv_geo.core.assign import assign_quartier
+import cdv_geo.schema  # noqa: F401  (registers the validator that as_layer(kind=...) runs)
+from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.crs import choose_metric_crs
 from cdv_geo.core.layers import as_layer, feature_ids
 from cdv_geo.core.raster import RasterLike
-from cdv_geo.core.tables import INDEX, TERRITORY, TERRITORY_NAME, quartier_table, rows_of
+from cdv_geo.core.tables import COMMUNE, INDEX, quartier_table, row_name, rows_of
 from cdv_geo.metrics.focal import focal_mean
 from cdv_geo.metrics.trees import crown_cover, tree_counts, tree_crowns
 from cdv_geo.metrics.zonal import share_stats
@@ -71,9 +72,13 @@ class ResidentShares:
         One row per residence (indexed by residence ``id``): the measures, the pass/fail flags,
         ``residents`` (the weight) and ``quartier`` (code of the quartier holding it, or None).
     quartiers : pandas.DataFrame
-        Per-quartier table (index ``quartier``, then ``"all"`` for every residence given):
-        ``name``, ``n_residents``, ``n_homes`` and, for each flag, ``<flag>_share`` — the share
-        of residents whose home passes it (NaN and a ``reason`` where there is no resident).
+        Per-quartier table (index ``quartier``: the codes, ``qpv`` for the homes in some
+        quartier and, given the communes, ``commune`` for the homes inside the commune and
+        ``hors_qpv`` for those of them outside every quartier): ``name``, ``n_residents``,
+        ``n_homes`` and, for each flag, ``<flag>_share`` — the share of residents whose home
+        passes it (NaN and a ``reason`` where there is no resident). A home outside the commune
+        counts in no comparison row but ``qpv`` when a quartier holds it. Without quartiers,
+        only the ``commune`` row (given the communes), else no row.
     """
 
     residences: pd.DataFrame
@@ -96,13 +101,13 @@ def _shares(
     weights: np.ndarray,
     codes: pd.Series,
     quartiers: gpd.GeoDataFrame | None,
+    in_commune: np.ndarray | None,
 ) -> pd.DataFrame:
-    """Population-weighted share of residents passing each flag, per quartier and overall."""
-    masks = (
-        rows_of(codes.to_numpy(dtype=object), quartiers)
-        if quartiers is not None
-        else {TERRITORY: np.ones(len(weights), dtype=bool)}
-    )
+    """Population-weighted share of residents passing each flag, per row of the table."""
+    if quartiers is not None:
+        masks = rows_of(codes.to_numpy(dtype=object), quartiers, in_commune=in_commune)
+    else:
+        masks = {} if in_commune is None else {COMMUNE: np.asarray(in_commune, dtype=bool)}
     f = flags.to_numpy(dtype=float)
     rows: dict[str, dict[str, Any]] = {}
     for key, sel in masks.items():
@@ -115,9 +120,12 @@ def _shares(
         rows[key] = row
     if quartiers is not None:
         return quartier_table(quartiers, rows)
+    # no quartier: the rows a table can have without them (the commune's, or none)
+    columns = ["n_residents", "n_homes", *(f"{c}_share" for c in flags.columns), "reason"]
     out = pd.DataFrame(
-        [{"name": TERRITORY_NAME, **rows[TERRITORY]}],
-        index=pd.Index([TERRITORY], name=INDEX, dtype=object),
+        [{"name": row_name(k), **rows[k]} for k in rows],
+        index=pd.Index(list(rows), name=INDEX, dtype=object),
+        columns=["name", *columns],
     )
     return out.drop(columns="reason") if out["reason"].isna().all() else out
 
@@ -265,6 +273,28 @@ def _canopy_at(
     return np.divide(covered, area, out=np.full(len(area), np.nan), where=area > 0), "tree points"
 
 
+def _park_distance(
+    homes: np.ndarray, ids: np.ndarray, big: gpd.GeoDataFrame, network: Any, max_snap_m: float
+) -> np.ndarray:
+    """Return the distance from each home to the nearest `big` park: walking, else straight."""
+    if network is None:
+        return _distance_to(homes, big)
+    return _network_park_distance(homes, ids, big, network, max_snap_m)
+
+
+def _result(
+    per: pd.DataFrame,
+    flags: pd.DataFrame,
+    quartiers: gpd.GeoDataFrame | None,
+    homes: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame | None,
+) -> ResidentShares:
+    """Return the per-home table and the shares of each row (homes in the commune: `communes`)."""
+    town = None if communes is None else in_communes(homes, communes)
+    weights = per["residents"].to_numpy()
+    return ResidentShares(per, _shares(flags, weights, per["quartier"], quartiers, town))
+
+
 def _network_park_distance(
     homes: np.ndarray, ids: np.ndarray, big: gpd.GeoDataFrame, network: Any, max_snap_m: float
 ) -> np.ndarray:
@@ -322,6 +352,7 @@ def rule_3_30_300(
     merge_adjacent: bool = True,
     max_snap_m: float = 200.0,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> ResidentShares:
     """Which homes meet the 3-30-300 rule, and the share of residents who do, per quartier.
 
@@ -341,7 +372,7 @@ def rule_3_30_300(
     network : cdv_geo.WalkNetwork, optional
         Walking network for "300" (straight line without it).
     quartiers : geopandas.GeoDataFrame, optional
-        For the per-quartier shares (without it: the ``"all"`` row only).
+        For the quartier and ``qpv`` rows (without it: ``commune`` only, given `communes`).
     method : {"focal", "exact"}, default "focal"
         How the canopy raster is read (a raster not in metres: always exactly).
     tree_radius_m, canopy_radius_m, min_park_ha, park_distance_m, min_trees, min_canopy_share
@@ -351,6 +382,8 @@ def rule_3_30_300(
         snapping distance to the network (200 m: farther homes and parks fail "300").
     crs : optional
         Metric CRS (:func:`cdv_geo.core.crs.choose_metric_crs`).
+    communes : geopandas.GeoDataFrame, optional
+        Adds the ``commune``, ``hors_qpv`` rows (their homes; a park beyond still counts).
 
     Returns
     -------
@@ -374,13 +407,14 @@ def rule_3_30_300(
     ...     geometry=[Point(x + 5, y)], crs=2154)
     >>> park = gpd.GeoDataFrame({"name": ["Parc"]}, crs=2154,
     ...     geometry=[box(x + 50, y - 50, x + 150, y + 50)])
-    >>> r = rule_3_30_300(homes, trees=trees, green_spaces=park)
+    >>> town = gpd.GeoDataFrame(geometry=[box(x - 100, y - 100, x + 2100, y + 100)], crs=2154)
+    >>> r = rule_3_30_300(homes, trees=trees, green_spaces=park, communes=town)
     >>> r.residences[["n_trees_within", "meets_3", "meets_30", "park_distance_m", "meets_300"]]
         n_trees_within  meets_3  meets_30  park_distance_m  meets_300
     id
     1              3.0     True     False             50.0       True
     2              0.0    False     False           1850.0      False
-    >>> round(float(r.quartiers.loc["all", "meets_3_share"]), 4)  # 4 of 6 residents
+    >>> round(float(r.quartiers.loc["commune", "meets_3_share"]), 4)  # 4 of 6 residents
     0.6667
     """
     if method not in ("focal", "exact"):
@@ -398,11 +432,7 @@ def rule_3_30_300(
     )  # fmt: skip
     big = parks(gs.to_crs(mcrs), public_only=public_only, merge_adjacent=merge_adjacent)
     big = big[big["area_m2"] >= min_park_ha * 1e4]
-    park_d = (
-        _distance_to(geoms, big)
-        if network is None
-        else _network_park_distance(geoms, feature_ids(res), big, network, max_snap_m)
-    )
+    park_d = _park_distance(geoms, feature_ids(res), big, network, max_snap_m)
     per = pd.DataFrame(
         {
             "n_trees_within": n_trees,
@@ -420,7 +450,7 @@ def rule_3_30_300(
     )
     per.insert(7, "meets_3_30_300", per["meets_3"] & per["meets_30"] & per["meets_300"])
     flags = per[["meets_3", "meets_30", "meets_300", "meets_3_30_300"]]
-    return ResidentShares(per, _shares(flags, per["residents"].to_numpy(), per["quartier"], q))
+    return _result(per, flags, q, rm, communes)
 
 
 def _layers(
@@ -466,6 +496,7 @@ def green_space_access(
     merge_adjacent: bool = True,
     persons_per_dwelling: float = 2.2,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> ResidentShares:
     """Share of residents within `distance_m` (straight line) of a green space of each size.
 
@@ -493,14 +524,18 @@ def green_space_access(
         Residents per dwelling where a residence has no ``population``.
     crs : optional
         Metric CRS (:func:`cdv_geo.core.crs.choose_metric_crs`).
+    communes : geopandas.GeoDataFrame, optional
+        The territory's commune(s): adds the ``commune`` and ``hors_qpv`` rows (the homes
+        inside the commune; a park across the border still counts for them).
 
     Returns
     -------
     ResidentShares
         ``.residences`` (by residence ``id``): for each size *a* (``0_5ha``, ``1ha``...),
         ``green_<a>_distance_m`` and ``green_<a>`` (within `distance_m`), plus ``residents``
-        and ``quartier``. ``.quartiers`` (by ``quartier``, then ``"all"`` for every residence
-        given): ``name``, ``n_residents``, ``n_homes``, ``green_<a>_share``, ``reason``.
+        and ``quartier``. ``.quartiers`` (by ``quartier``, then ``qpv`` and, with `communes`,
+        ``commune`` and ``hors_qpv``; see :class:`ResidentShares`): ``name``,
+        ``n_residents``, ``n_homes``, ``green_<a>_share``, ``reason``.
 
     References
     ----------
@@ -528,11 +563,11 @@ def green_space_access(
     id
     1                     50.0                 250.0       30.0
     2                    832.2                 832.2       10.0
-    >>> a.quartiers
-                  name  n_residents  n_homes  green_0_5ha_share  green_1ha_share
+    >>> a.quartiers[["n_residents", "n_homes", "green_0_5ha_share", "green_1ha_share"]]
+              n_residents  n_homes  green_0_5ha_share  green_1ha_share
     quartier
-    Q1          Centre         40.0        2               0.75             0.75
-    all       ensemble         40.0        2               0.75             0.75
+    Q1               40.0        2               0.75             0.75
+    qpv              40.0        2               0.75             0.75
     """
     if quartiers is None:
         as_layer(quartiers, "quartiers")  # the quartiers are required here: say so
@@ -553,4 +588,4 @@ def green_space_access(
     per["residents"] = _weights(res, persons_per_dwelling)
     per["quartier"] = _codes(rm, q)
     flags = per[[f"green_{_ha_label(a)}" for a in sizes]]
-    return ResidentShares(per, _shares(flags, per["residents"].to_numpy(), per["quartier"], q))
+    return _result(per, flags, q, rm, communes)

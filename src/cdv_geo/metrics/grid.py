@@ -1,4 +1,10 @@
-"""INSEE Filosofi 200 m squares (or any grid) carried over to the quartiers."""
+"""INSEE Filosofi 200 m squares (or any grid) carried over to the quartiers.
+
+The table follows the result-table contract (:mod:`cdv_geo.core.tables`): the quartiers, ``qpv``
+(their union) and, given the communes, ``commune`` (the squares clipped to the commune: a square
+across the border counts for its part inside) and ``hors_qpv`` (the commune minus the quartiers),
+each interpolated on its own polygon (:func:`cdv_geo.core.assign.comparison_areas`).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cdv_geo.core.assign import assign_quartier
+import cdv_geo.schema  # noqa: F401  (registers the validator that as_layer(kind=...) runs)
+from cdv_geo.core.assign import assign_quartier, comparison_areas
 from cdv_geo.core.crs import choose_metric_crs
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
-from cdv_geo.core.layers import as_layer, quartier_codes
-from cdv_geo.core.tables import INDEX, TERRITORY, TERRITORY_NAME, quartier_table
+from cdv_geo.core.layers import as_layer
+from cdv_geo.core.tables import INDEX, quartier_table
 from cdv_geo.io.grid import grid_values, read_grid, require_grid_crs
 
 __all__ = ["DEFAULT_GRID_RATIOS", "interpolate_grid", "residence_weight"]
@@ -90,8 +97,8 @@ def _residence_weights(
     """Dwellings of each (cell, row) piece and of each whole cell.
 
     The square and the quartier of each residence (its representative point) are decided by
-    :func:`cdv_geo.core.assign.assign_quartier`, as everywhere else; the territory row holds
-    every residence it covers.
+    :func:`cdv_geo.core.assign.assign_quartier`, as everywhere else; a comparison row holds
+    every residence its polygon covers.
     """
     res = as_layer(residences, "residences", kind="residences")
     field = residence_weight(res, field)
@@ -116,24 +123,22 @@ def _residence_weights(
     return per_piece, per_cell
 
 
-def _target_rows(
-    quart: gpd.GeoDataFrame, territory: Any, target: Any
-) -> tuple[gpd.GeoDataFrame, str | None]:
-    """Return the quartiers then the territory row ("all") in the metric CRS, or the reason."""
-    q = quart.to_crs(target)
-    rows = gpd.GeoDataFrame(
-        {"code": list(quartier_codes(q)), "name": list(q["name"]) if "name" in q else None},
-        geometry=q.geometry.to_numpy(),
-        crs=target,
-    )
+def _communes(communes: Any, territory: Any) -> Any:
+    """Return the communes layer, given as `communes` or under its old name `territory`."""
     if territory is None:
-        return rows, "the territory's outline was not given (territory=, e.g. the communes layer)"
-    t = as_layer(territory, "territory", geometry="polygon").to_crs(target)
-    union = shapely.union_all(t.geometry.to_numpy())
-    extra = gpd.GeoDataFrame(
-        {"code": [TERRITORY], "name": [TERRITORY_NAME]}, geometry=[union], crs=target
+        return communes
+    if communes is not None:
+        raise ValueError("interpolate_grid: give communes= only (territory= is its old name)")
+    warnings.warn(
+        "interpolate_grid(territory=...) is now communes=...", DeprecationWarning, stacklevel=3
     )
-    return pd.concat([rows, extra], ignore_index=True), None
+    return territory
+
+
+def _target_rows(quart: gpd.GeoDataFrame, communes: Any, target: Any) -> gpd.GeoDataFrame:
+    """Return the polygons of the table's rows (quartiers, qpv, [commune, hors_qpv]) in `target`."""
+    c = None if communes is None else as_layer(communes, "communes", geometry="polygon")
+    return comparison_areas(quart.to_crs(target), c)
 
 
 def interpolate_grid(
@@ -145,8 +150,9 @@ def interpolate_grid(
     ratios: Mapping[str, tuple[str, str]] | None = None,
     residences: gpd.GeoDataFrame | None = None,
     weight: str | None = None,
-    territory: gpd.GeoDataFrame | None = None,
+    communes: gpd.GeoDataFrame | None = None,
     crs: Any = None,
+    territory: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     r"""Carry INSEE Filosofi 200 m squares (or any grid) over to the quartiers.
 
@@ -185,25 +191,29 @@ def interpolate_grid(
     weight : str, optional
         The residences field used as weight; by default ``"dwellings"`` when the residences
         have any, else ``"population"`` (:func:`residence_weight`).
-    territory : geopandas.GeoDataFrame, optional
-        The territory's outline (e.g. the ``communes`` layer): the ``"all"`` row is computed over
-        it; without it that row is NaN with its reason.
+    communes : geopandas.GeoDataFrame, optional
+        The territory's commune(s): adds the ``commune`` row (computed over the commune) and
+        the ``hors_qpv`` row (the commune minus the quartiers).
     crs : optional
         Metric CRS of the areas (:func:`cdv_geo.core.crs.choose_metric_crs`).
+    territory : geopandas.GeoDataFrame, optional
+        Former name of `communes` (deprecated: it warns).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``quartier`` (codes in layer order, then ``"all"``, the territory): ``name``,
-        the extensive and intensive columns, the ratios, ``n_cells`` (squares touching the row),
-        ``covered_share`` (share of the row's area covered by squares; Filosofi has squares only
-        where people live), ``reason`` (why a row's values are missing).
+        Indexed by ``quartier`` (codes in layer order, ``qpv``, with `communes` ``commune``
+        and ``hors_qpv``): ``name``, the extensive and intensive columns, the ratios,
+        ``n_cells`` (squares touching the row), ``covered_share`` (share of the row's area
+        covered by squares; Filosofi has squares only where people live), ``reason``.
 
     Raises
     ------
     DataValidationError
         A grid without CRS (naming the file), a missing column, a non-numeric cell (naming the
         square and the column), a ratio whose columns are not summed.
+    ValueError
+        Both `communes` and `territory` given.
 
     References
     ----------
@@ -224,37 +234,52 @@ def interpolate_grid(
     ...                      geometry=[box(x, y, x + 300, y + 200)], crs=2154)
     >>> town = gpd.GeoDataFrame(geometry=[box(x, y, x + 400, y + 200)], crs=2154)
     >>> out = interpolate_grid(cells, q, extensive=["ind", "men", "men_pauv", "ind_snv"],
-    ...                        territory=town)
-    >>> out[["name", "ind", "men_pauv", "mean_living_standard", "poor_household_share"]]
-                  name    ind  men_pauv  mean_living_standard  poor_household_share
+    ...                        communes=town)
+    >>> out[["ind", "men_pauv", "mean_living_standard", "poor_household_share"]]
+                ind  men_pauv  mean_living_standard  poor_household_share
     quartier
-    QP002013   Presles  125.0      11.0          16000.000000                  0.22
-    all       ensemble  150.0      12.0          16666.666667                  0.20
+    QP002013  125.0      11.0          16000.000000                  0.22
+    qpv       125.0      11.0          16000.000000                  0.22
+    commune   150.0      12.0          16666.666667                  0.20
+    hors_qpv   25.0       1.0          20000.000000                  0.10
     """
     grid, source = _checked_grid(grid)
     quart = as_layer(quartiers, "quartiers", kind="quartiers", geometry="polygon")
     ext, inten = [c.lower() for c in extensive], [c.lower() for c in intensive]
     rat = _ratios(ratios, ext, source)
-    target = choose_metric_crs(quart, crs)
-    rows, no_territory = _target_rows(quart, territory, target)
+    rows = _target_rows(quart, _communes(communes, territory), choose_metric_crs(quart, crs))
     # A national grid has millions of squares: keep those near the rows before reprojecting.
     minx, miny, maxx, maxy = rows.to_crs(grid.crs).total_bounds
     grid = grid.cx[minx - 1 : maxx + 1, miny - 1 : maxy + 1]
     values = grid_values(grid, [*ext, *inten], source).reset_index(drop=True)
-    g = grid.to_crs(target).reset_index(drop=True)
+    g = grid.to_crs(rows.crs).reset_index(drop=True)
     gi, qi, a = _pieces(g, rows)
     w_ext, w_int = a / shapely.area(g.geometry.to_numpy())[gi], a
     if residences is not None:
         w_ext, w_int = _dwelling_weights(residences, weight, g, rows, (gi, qi, a, w_ext))
     out = _sums(values, rows, (gi, qi, w_ext, w_int), ext, inten, source)
-    for name, (num_col, den_col) in rat.items():
+    _measures(out, rat, rows, qi, a)
+    return _finish(out, quart, [*ext, *inten, *rat], source)
+
+
+def _measures(
+    out: pd.DataFrame,
+    ratios: Mapping[str, tuple[str, str]],
+    rows: gpd.GeoDataFrame,
+    qi: np.ndarray,
+    a: np.ndarray,
+) -> None:
+    """Add the ratios, ``n_cells`` and ``covered_share`` of each row to `out` (in place)."""
+    for name, (num_col, den_col) in ratios.items():
         out[name] = out[num_col] / out[den_col].where(out[den_col] > 0)
     n = len(rows)
     out["n_cells"] = np.bincount(qi, minlength=n).astype(int)
-    out["covered_share"] = np.minimum(
-        np.bincount(qi, weights=a, minlength=n) / shapely.area(rows.geometry.to_numpy()), 1.0
+    row_area = shapely.area(rows.geometry.to_numpy())
+    covered = np.bincount(qi, weights=a, minlength=n)
+    # hors_qpv has no area when the quartiers cover the whole commune
+    out["covered_share"] = np.where(
+        row_area > 0, np.minimum(covered / np.where(row_area > 0, row_area, 1.0), 1.0), np.nan
     )
-    return _finish(out, rows, quart, [*ext, *inten, *rat], no_territory, source)
 
 
 def _checked_grid(grid: Any) -> tuple[gpd.GeoDataFrame, str]:
@@ -333,13 +358,11 @@ def _sums(
 
 def _finish(
     out: pd.DataFrame,
-    rows: gpd.GeoDataFrame,
     quart: gpd.GeoDataFrame,
     value_cols: list[str],
-    no_territory: str | None,
     source: str,
 ) -> pd.DataFrame:
-    """Return the per-quartier table: quartiers, then "all"; a reason on each row with NaN."""
+    """Return the per-quartier table (quartiers, comparison rows); a reason on each NaN row."""
     reasons: dict[str, str | None] = {}
     for code, row in out.iterrows():
         why = None
@@ -362,8 +385,6 @@ def _finish(
         k: {**{str(c): v for c, v in out.loc[k].items()}, "reason": reasons[k]}
         for k in map(str, out.index)
     }
-    if no_territory:
-        data[TERRITORY] = {"reason": no_territory}
     cols = [c for c in out.columns if c != "reason"]
     table = quartier_table(quart, data, columns=cols)
     table["n_cells"] = table["n_cells"].astype("Int64")

@@ -8,14 +8,18 @@ each pixel weighted by the fraction of its area inside the polygon):
 * per home: the mean under its building (a point home: the pixel under it);
 * the **town's hottest decile**: the tenth of the town's residents who live where it is hottest.
   Homes are sorted from the hottest down and their residents added up; the decile starts at the
-  heat of the home where the sum reaches 10 % of the town's residents (every home of the
-  territory, inside a quartier or not), and holds every home at least that hot. Taken over the
+  heat of the home where the sum reaches 10 % of the town's residents (every home given,
+  inside a quartier or not), and holds every home at least that hot. Taken over the
   residents, not over the raster's pixels: a commune's fields and woods would otherwise put every
   built-up home in its "hottest decile". Per quartier: the share of residents, and of children,
   living there (about 10 % town-wide, more when one large building straddles the threshold; a
   quartier well above 10 % is hotter than the town). Without homes, the threshold is the 90th
-  percentile of the raster's valid pixels over the ``territory`` polygons (else the raster).
-  Per quartier: the share of residents, and of children, living there.
+  percentile of the raster's valid pixels over the ``communes`` polygons (else the raster).
+
+The table's comparison rows (:mod:`cdv_geo.core.tables`) are measured on their own polygons
+(:func:`cdv_geo.core.assign.comparison_areas`): ``qpv`` on the quartiers' union and, given the
+communes, ``commune`` on the commune and ``hors_qpv`` on the commune minus the quartiers; their
+residents' shares count the homes of each row (``commune``: the homes inside the commune).
 
 :func:`cool_places` gathers the places where a child can cool down (water play areas, public
 fountains, public green spaces of at least 0.5 ha, public buildings marked cool): the walk to the
@@ -27,6 +31,7 @@ A heat raster must say its units (°C, K, index...): from the file (GDAL's band 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +42,12 @@ import pandas as pd
 import rasterio.mask
 import shapely
 
-from cdv_geo.core.assign import assign_quartier
+from cdv_geo.core.assign import assign_quartier, comparison_areas, in_communes
 from cdv_geo.core.crs import choose_metric_crs, to_metric
 from cdv_geo.core.errors import RasterError
-from cdv_geo.core.layers import as_layer, feature_ids, quartier_codes
+from cdv_geo.core.layers import as_layer, feature_ids
 from cdv_geo.core.raster import RasterLike, check_raster, open_raster
-from cdv_geo.core.tables import TERRITORY, join_reasons, quartier_table, rows_of
+from cdv_geo.core.tables import is_comparison_row, join_reasons, quartier_table, rows_of
 from cdv_geo.metrics.zonal import zonal_stats
 
 __all__ = [
@@ -103,13 +108,13 @@ def heat_units(raster: RasterLike, *, units: str | None = None, band: int = 1) -
     return str(found)
 
 
-def _town_threshold(raster: RasterLike, territory: gpd.GeoDataFrame | None, q: float) -> float:
-    """Return the `q` quantile of the raster's valid pixels over the territory (else all)."""
+def _town_threshold(raster: RasterLike, communes: gpd.GeoDataFrame | None, q: float) -> float:
+    """Return the `q` quantile of the raster's valid pixels over the communes (else all)."""
     with open_raster(raster) as op:
         check_raster(op, 1)
         ds = op.ds
-        if territory is not None:
-            shapes = territory.to_crs(ds.crs).geometry
+        if communes is not None:
+            shapes = communes.to_crs(ds.crs).geometry
             data, _ = rasterio.mask.mask(ds, list(shapes), crop=True, filled=False)
             values = np.ma.compressed(data[0])
         else:
@@ -149,12 +154,13 @@ def heat_exposure(
     heat: RasterLike,
     *,
     residences: gpd.GeoDataFrame | None = None,
-    territory: gpd.GeoDataFrame | None = None,
+    communes: gpd.GeoDataFrame | None = None,
     weight: str = "population",
     children: str = "children",
     hottest: float = 0.9,
     units: str | None = None,
     crs: Any = None,
+    territory: gpd.GeoDataFrame | None = None,
 ) -> HeatExposure:
     """Measure the heat of each quartier and of its homes, and who lives in the hottest decile.
 
@@ -167,9 +173,10 @@ def heat_exposure(
     residences : GeoDataFrame, optional
         Homes (points or buildings) with a `weight` column (residents) and, optionally, a
         `children` column: per-home values and the hottest-decile shares need them.
-    territory : GeoDataFrame, optional
-        The town (communes layer): the "all" row's heat is measured over it; without homes, the
-        hottest decile too.
+    communes : GeoDataFrame, optional
+        The territory's commune(s): adds the ``commune`` row (heat measured over the commune,
+        residents' shares over the homes inside it) and the ``hors_qpv`` row (the commune minus
+        the quartiers); without homes, the hottest decile is taken over the commune's pixels.
     weight, children : str
         The residents and children columns of `residences`.
     hottest : float, default 0.9
@@ -178,21 +185,56 @@ def heat_exposure(
         The raster's units when the file does not say them.
     crs : optional
         Metric CRS for the homes' assignment (see :mod:`cdv_geo.core.crs`).
+    territory : GeoDataFrame, optional
+        Former name of `communes` (deprecated: it warns).
 
     Returns
     -------
     HeatExposure
-        ``quartiers`` has ``name``, ``heat_mean``, ``heat_p90``, ``n_residents``,
-        ``hot_residents_share``, ``n_children``, ``hot_children_share`` and ``reason``;
-        ``attrs["units"]`` holds the units.
+        ``quartiers`` (the quartiers, ``qpv``, with `communes` ``commune`` and ``hors_qpv``)
+        has ``name``, ``heat_mean``, ``heat_p90``, ``n_residents``, ``hot_residents_share``,
+        ``n_children``, ``hot_children_share`` and ``reason``; ``attrs["units"]`` holds the
+        units.
+
+    Raises
+    ------
+    ValueError
+        Both `communes` and `territory` given.
+
+    Examples
+    --------
+    A raster at 30 °C in the west half of the commune and 40 °C in the east half; the quartier
+    is the west quarter, its one home at 30 °C:
+
+    >>> import numpy as np, rasterio, geopandas as gpd, tempfile, os
+    >>> from rasterio.transform import from_origin
+    >>> from shapely import Point, box
+    >>> path = os.path.join(tempfile.mkdtemp(), "lst.tif")
+    >>> with rasterio.open(path, "w", driver="GTiff", width=4, height=1, count=1,
+    ...                    dtype="float32", crs="EPSG:2154", nodata=-9999,
+    ...                    transform=from_origin(700000, 6900010, 10, 10)) as dst:
+    ...     dst.write(np.array([[30, 30, 40, 40]], dtype="float32"), 1)
+    >>> q = gpd.GeoDataFrame({"code": ["Q1"]}, geometry=[box(700000, 6900000, 700010,
+    ...                      6900010)], crs=2154)
+    >>> town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(700000, 6900000, 700040,
+    ...                         6900010)], crs=2154)
+    >>> homes = gpd.GeoDataFrame({"population": [10.0, 30.0]}, crs=2154,
+    ...                          geometry=[Point(700005, 6900005), Point(700035, 6900005)])
+    >>> he = heat_exposure(q, path, residences=homes, communes=town, units="°C")
+    >>> he.quartiers[["heat_mean", "n_residents", "hot_residents_share"]]
+              heat_mean  n_residents  hot_residents_share
+    quartier
+    Q1            30.00         10.0                  0.0
+    qpv           30.00         10.0                  0.0
+    commune       35.00         40.0                 0.75
+    hors_qpv  36.666667         30.0                  1.0
     """
     quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
-    if territory is not None:
-        territory = as_layer(territory, "territory", geometry="polygon")
+    communes = _communes(communes, territory)
     units = heat_units(heat, units=units)
     metric = choose_metric_crs(quartiers, crs)
     q = to_metric(quartiers, metric)
-    rows = _zonal_rows(q, heat, territory)
+    rows = _zonal_rows(q, heat, communes)
     threshold = np.nan
     res_table = pd.DataFrame(columns=["quartier", "heat", "hottest_decile"])
     if residences is not None:
@@ -203,9 +245,10 @@ def heat_exposure(
         c = _column(homes, children)
         threshold = hottest_threshold(h, w, hottest)
         hot = np.nan_to_num(h, nan=-np.inf) >= threshold
-        for key, mask in rows_of(code, q).items():
+        town = None if communes is None else in_communes(homes, communes)
+        for key, mask in rows_of(code, q, in_commune=town).items():
             row = rows[key]
-            shares = _shares(w, c, hot, mask, weight, children)
+            shares = _shares(w, c, hot, mask, weight, children, where=_where(key))
             shares["reason"] = join_reasons(row.get("reason"), shares["reason"])
             row.update(shares)
         res_table = pd.DataFrame(
@@ -213,24 +256,38 @@ def heat_exposure(
             index=pd.Index(feature_ids(homes), name="id"),
         )
     else:
-        threshold = _town_threshold(heat, territory, hottest)
+        threshold = _town_threshold(heat, communes, hottest)
         for row in rows.values():
             row["reason"] = join_reasons(row.get("reason"), "no residences layer")
-    table = quartier_table(
-        q,
-        rows,
-        columns=[
-            "heat_mean",
-            "heat_p90",
-            "n_residents",
-            "hot_residents_share",
-            "n_children",
-            "hot_children_share",
-        ],
-    )
+    table = quartier_table(q, rows, columns=_COLUMNS)
     table.attrs["units"] = units
     table.attrs["hottest_threshold"] = threshold
     return HeatExposure(table, res_table, threshold, units)
+
+
+#: The columns of the per-quartier table, after ``name``.
+_COLUMNS = [
+    "heat_mean",
+    "heat_p90",
+    "n_residents",
+    "hot_residents_share",
+    "n_children",
+    "hot_children_share",
+]
+
+
+def _communes(
+    communes: gpd.GeoDataFrame | None, territory: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame | None:
+    """Return the communes layer, given as `communes` or under its old name `territory`."""
+    if territory is not None:
+        if communes is not None:
+            raise ValueError("heat_exposure: give communes= only (territory= is its old name)")
+        warnings.warn(
+            "heat_exposure(territory=...) is now communes=...", DeprecationWarning, stacklevel=3
+        )
+        communes = territory
+    return None if communes is None else as_layer(communes, "communes", geometry="polygon")
 
 
 def hottest_threshold(heat: np.ndarray, weights: np.ndarray | None, q: float = 0.9) -> float:
@@ -259,36 +316,26 @@ def hottest_threshold(heat: np.ndarray, weights: np.ndarray | None, q: float = 0
 
 
 def _zonal_rows(
-    q: gpd.GeoDataFrame, heat: RasterLike, territory: gpd.GeoDataFrame | None
+    q: gpd.GeoDataFrame, heat: RasterLike, communes: gpd.GeoDataFrame | None
 ) -> dict[str, dict[str, Any]]:
-    """Mean and 90th percentile per quartier, and over the territory for the "all" row."""
-    codes = list(quartier_codes(q))
-    zq = zonal_stats(q.assign(id=codes), heat, stats=("mean", "p90"))
-    rows: dict[str, dict[str, Any]] = {
-        c: {
-            "heat_mean": zq.at[c, "mean"],
-            "heat_p90": zq.at[c, "p90"],
-            "reason": zq.at[c, "reason"] or None,
+    """Mean and 90th percentile over each row's polygon (quartiers, qpv, [commune, hors_qpv])."""
+    areas = comparison_areas(q, communes)
+    keys = [str(k) for k in areas["code"]]
+    polys = gpd.GeoDataFrame({"id": keys}, geometry=areas.geometry.to_numpy(), crs=areas.crs)
+    z = zonal_stats(polys, heat, stats=("mean", "p90"))
+    return {
+        k: {
+            "heat_mean": z.at[k, "mean"],
+            "heat_p90": z.at[k, "p90"],
+            "reason": z.at[k, "reason"] or None,
         }
-        for c in codes
+        for k in keys
     }
-    if territory is None:
-        rows[TERRITORY] = {
-            "heat_mean": np.nan,
-            "heat_p90": np.nan,
-            "reason": "no territory layer (communes): heat of the whole town not measured",
-        }
-    else:
-        whole = gpd.GeoDataFrame(
-            {"id": [TERRITORY]}, geometry=[territory.union_all()], crs=territory.crs
-        )
-        zt = zonal_stats(whole, heat, stats=("mean", "p90"))
-        rows[TERRITORY] = {
-            "heat_mean": zt.at[TERRITORY, "mean"],
-            "heat_p90": zt.at[TERRITORY, "p90"],
-            "reason": zt.at[TERRITORY, "reason"] or None,
-        }
-    return rows
+
+
+def _where(key: str) -> str:
+    """How a reason names the row: "this quartier", or "this area" for a comparison row."""
+    return "this area" if is_comparison_row(key) else "this quartier"
 
 
 def _column(homes: gpd.GeoDataFrame, name: str) -> np.ndarray | None:
@@ -304,6 +351,8 @@ def _shares(
     mask: np.ndarray,
     weight: str,
     children: str,
+    *,
+    where: str = "this quartier",
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     reasons = []
@@ -318,7 +367,7 @@ def _shares(
         out[f"n_{prefix}"] = total
         out[f"hot_{prefix}_share"] = float(v[hot[mask]].sum() / total) if total > 0 else np.nan
         if total <= 0:
-            reasons.append(f"no {prefix} in this quartier")
+            reasons.append(f"no {prefix} in {where}")
     out["reason"] = join_reasons(*reasons)
     return out
 

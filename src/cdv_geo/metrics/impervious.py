@@ -3,7 +3,10 @@
 Measured on an imperviousness raster (Copernicus HRL *Imperviousness Density*, 10 m, 0–100 %)
 with exact pixel-coverage fractions (:func:`cdv_geo.zonal_stats`), so a quartier's share does
 not depend on where the pixel grid falls. Tables follow the result-table contract
-(:mod:`cdv_geo.core.tables`): one row per quartier, then ``"all"`` for the quartiers together.
+(:mod:`cdv_geo.core.tables`): one row per quartier, then ``qpv`` (the quartiers together, their
+union) and, given the communes, ``commune`` (the commune's whole area) and ``hors_qpv`` (the
+commune minus the quartiers). Each row is measured on its own polygon
+(:func:`cdv_geo.core.assign.comparison_areas`), so no row stands for another.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cdv_geo.core.assign import comparison_areas
 from cdv_geo.core.crs import choose_metric_crs
-from cdv_geo.core.layers import as_layer, quartier_codes
+from cdv_geo.core.layers import as_layer
 from cdv_geo.core.raster import RasterLike
-from cdv_geo.core.tables import TERRITORY, join_reasons, quartier_table
+from cdv_geo.core.tables import join_reasons, quartier_table
 from cdv_geo.metrics.zonal import share_stats
 
 __all__ = ["impervious_change", "impervious_share"]
@@ -42,13 +46,13 @@ def _measure(
     band: int,
     nodata: float | Sequence[float] | None,
     crs: Any,
+    communes: gpd.GeoDataFrame | None,
 ) -> pd.DataFrame:
-    """Sealed share, areas and reason of each quartier and of their union (row "all")."""
+    """Sealed share, areas and reason of each row (quartiers, qpv [, commune, hors_qpv])."""
     qm = quartiers.to_crs(choose_metric_crs(quartiers, crs))
-    geoms = np.asarray(qm.geometry.array, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    geoms = np.array([*geoms, shapely.union_all(geoms[ok])], dtype=object)
-    keys = [*quartier_codes(quartiers), TERRITORY]
+    areas = comparison_areas(qm, communes)
+    keys = [str(k) for k in areas["code"]]
+    geoms = np.asarray(areas.geometry.array, dtype=object)
     polys = gpd.GeoDataFrame({"id": keys}, geometry=list(geoms), crs=qm.crs)
     z = share_stats(polys, raster, what="imperviousness", scale=scale, band=band, nodata=nodata)
     area = shapely.area(geoms)
@@ -72,6 +76,7 @@ def impervious_share(
     band: int = 1,
     nodata: float | Sequence[float] | None = None,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     r"""Share of each quartier that is sealed, from an imperviousness raster.
 
@@ -80,8 +85,10 @@ def impervious_share(
     with :math:`c_i` the fraction of pixel :math:`i` inside the quartier and :math:`v_i` its
     imperviousness over the valid pixels (see :func:`cdv_geo.zonal_stats`). Copernicus HRL
     *Imperviousness Density* (10 m, 0–100 %, 255 outside area) is the reference source in
-    France; the default ``scale=0.01`` turns percent into a fraction. The row ``"all"``
-    measures the quartiers together (their union, so an overlap counts once).
+    France; the default ``scale=0.01`` turns percent into a fraction. Each row is measured on
+    its own polygon (:func:`cdv_geo.core.assign.comparison_areas`): ``qpv`` on the quartiers'
+    union (an overlap counts once); with `communes`, ``commune`` on the communes' union and
+    ``hors_qpv`` on the commune minus the quartiers.
 
     Parameters
     ----------
@@ -98,11 +105,14 @@ def impervious_share(
         Extra nodata codes besides the raster's own (Copernicus: ``(254, 255)``).
     crs : optional
         Metric CRS of the areas (:func:`cdv_geo.core.crs.choose_metric_crs`).
+    communes : geopandas.GeoDataFrame, optional
+        The territory's commune(s): adds the ``commune`` and ``hors_qpv`` rows.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``quartier`` then ``"all"``: ``name``, ``impervious_share``,
+        Indexed by ``quartier``: the quartier codes, ``qpv``, then (with `communes`)
+        ``commune`` and ``hors_qpv``. Columns ``name``, ``impervious_share``,
         ``impervious_m2`` (``impervious_share × area_m2``: nodata parts are assumed as sealed
         as the rest), ``area_m2``, ``nodata_share`` and ``reason`` (see
         :func:`~cdv_geo.zonal_stats`), the last only when some row has one.
@@ -127,14 +137,20 @@ def impervious_share(
     ...     dst.write(np.array([[100, 0]], dtype="uint8"), 1)
     >>> yard = gpd.GeoDataFrame({"id": ["yard"]}, geometry=[box(700005, 6900000, 700020,
     ...                         6900010)], crs=2154)
-    >>> impervious_share(yard, path)[["impervious_share", "impervious_m2"]].round(4)
+    >>> town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(700000, 6900000, 700020,
+    ...                         6900010)], crs=2154)
+    >>> impervious_share(yard, path, communes=town)[["impervious_share", "impervious_m2"]]
               impervious_share  impervious_m2
     quartier
-    yard                0.3333           50.0
-    all                 0.3333           50.0
+    yard              0.333333           50.0
+    qpv               0.333333           50.0
+    commune           0.500000          100.0
+    hors_qpv          1.000000           50.0
     """
     quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
-    m = _measure(quartiers, raster, scale=scale, band=band, nodata=nodata, crs=crs)
+    m = _measure(
+        quartiers, raster, scale=scale, band=band, nodata=nodata, crs=crs, communes=communes
+    )
     rows = {str(k): {str(c): v for c, v in r.items()} for k, r in m.to_dict("index").items()}
     return quartier_table(quartiers, rows)
 
@@ -148,6 +164,7 @@ def impervious_change(
     band: int = 1,
     nodata: float | Sequence[float] | None = None,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     r"""Change of the sealed share of each quartier between two imperviousness rasters.
 
@@ -166,11 +183,13 @@ def impervious_change(
         As in :func:`impervious_share`, for both rasters.
     crs : optional
         Metric CRS (:func:`cdv_geo.core.crs.choose_metric_crs`).
+    communes : geopandas.GeoDataFrame, optional
+        The territory's commune(s): adds the ``commune`` and ``hors_qpv`` rows.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``quartier`` then ``"all"``: ``name``, ``impervious_before_share``,
+        Rows as in :func:`impervious_share`. Columns ``name``, ``impervious_before_share``,
         ``impervious_after_share``, ``impervious_change_pp``, ``nodata_before_share``,
         ``nodata_after_share``, ``reason`` (the reasons of either raster, joined; only when
         some row has one).
@@ -194,11 +213,12 @@ def impervious_change(
               impervious_before_share  impervious_after_share  impervious_change_pp
     quartier
     Q1                            0.8                     0.5                 -30.0
-    all                           0.8                     0.5                 -30.0
+    qpv                           0.8                     0.5                 -30.0
     """
     quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
-    a = _measure(quartiers, before, scale=scale, band=band, nodata=nodata, crs=crs)
-    b = _measure(quartiers, after, scale=scale, band=band, nodata=nodata, crs=crs)
+    opts: dict[str, Any] = {"scale": scale, "band": band, "nodata": nodata, "crs": crs}
+    a = _measure(quartiers, before, communes=communes, **opts)
+    b = _measure(quartiers, after, communes=communes, **opts)
     sa, sb = a["impervious_share"].to_numpy(float), b["impervious_share"].to_numpy(float)
     ra, rb = a["reason"].to_numpy(object), b["reason"].to_numpy(object)
     rows = {
