@@ -74,40 +74,44 @@ def test_coverage_by_hand():
         ("Q1", "ccas", 10.0),
         ("Q2", "ccas", 400 / 75),
         ("Q2", "ccas", 10.0),
-        ("all", "ccas", 400 / 75),
-        ("all", "ccas", 10.0),
+        ("qpv", "ccas", 400 / 75),
+        ("qpv", "ccas", 10.0),
     ]
-    assert c["name"].tolist() == ["Saint-Crépin"] * 2 + ["Presles"] * 2 + ["ensemble"] * 2
+    assert c["name"].tolist() == ["Saint-Crépin"] * 2 + ["Presles"] * 2 + ["Ensemble des QPV"] * 2
     assert c["threshold_m"].tolist() == [400, 750] * 3
+    # qpv: the homes of Q1 and Q2 (h1..h4: 10 + 30 + 60 + 5), never h5 and h6 outside them
     assert c["n_residents_covered"].tolist() == [40, 40, 0, 60, 40, 100]
-    assert c["n_residents"].tolist() == [40, 40, 65, 65, 120, 120]
-    assert c["covered_share"].tolist() == pytest.approx([1, 1, 0, 60 / 65, 40 / 120, 100 / 120])
-    assert c["n_homes"].tolist() == [2, 2, 2, 2, 6, 6]
+    assert c["n_residents"].tolist() == [40, 40, 65, 65, 105, 105]
+    assert c["covered_share"].tolist() == pytest.approx([1, 1, 0, 60 / 65, 40 / 105, 100 / 105])
+    assert c["n_homes"].tolist() == [2, 2, 2, 2, 4, 4]
     assert c["n_homes_covered"].tolist() == [2, 2, 0, 1, 2, 3]
-    assert c["n_unreachable"].tolist() == [0, 0, 0, 0, 1, 1]  # h6, 300 m from the street
+    assert c["n_unreachable"].tolist() == [0] * 6  # h6, 300 m from the street, is in no row
     assert set(c["method"]) == {"network"} and set(c["weight"]) == {"population"}
+    assert set(c["population_source"]) == {"residences"}
     assert "reason" not in c.columns  # every share is there
-    # "all" counts every home, inside a quartier or not: all - quartiers = h5 + h6 (7 + 8)
+    # the qpv row is the quartiers together
     tot = c.xs(10.0, level="threshold_min")["n_residents"]
-    assert tot["all"].iloc[0] - tot[["Q1", "Q2"]].sum() == 15
+    assert tot["qpv"].iloc[0] == tot[["Q1", "Q2"]].sum()
 
 
 def test_coverage_minutes_weights_and_euclidean():
     net, homes, ccas, q = coverage_case()
     by_min = coverage(homes, ccas, q, network=net, threshold_min=10, weight="dwellings")
     check(by_min, q)
+    assert "population_source" not in by_min.columns  # shares of dwellings, not of residents
     # 10 min at 4.5 km/h = 750 m: Q2 has h3 (20 dwellings) of 22
     assert by_min.loc[("Q2", "ccas", 10.0), "covered_share"] == pytest.approx(20 / 22)
     assert by_min["threshold_m"].iloc[0] == pytest.approx(750)
     counted = coverage(homes, ccas, q, network=net, threshold_m=400, weight=None)
     check(counted, q)
-    assert counted.loc[("all", "ccas", 400 / 75), "covered_share"] == pytest.approx(2 / 6)
+    assert counted.loc[("qpv", "ccas", 400 / 75), "covered_share"] == pytest.approx(2 / 4)
     assert counted["weight"].iloc[0] == "count"
     # straight line: h6 (400, 300) is 500 m from the CCAS, h3 600 m
     eu = coverage(homes, ccas, q, threshold_m=550, crs=L93)
     check(eu, q)
     assert set(eu["method"]) == {"euclidean"}
-    assert eu.loc[("all", "ccas", 550 / 75), "n_residents_covered"] == 10 + 30 + 8
+    # qpv: h1, h2 (h6 is outside the quartiers)
+    assert eu.loc[("qpv", "ccas", 550 / 75), "n_residents_covered"] == 10 + 30
 
 
 def test_coverage_bad_thresholds_and_weights():
@@ -151,7 +155,7 @@ def test_border_and_triple_point_homes_go_to_the_smallest_code():
             Point(X0 + 100, Y0 + 50),  # border QP3 | QP1 -> QP1
             Point(X0 + 50, Y0 + 100),  # border QP3 | QP2 -> QP2
             Point(X0 + 100, Y0 + 100),  # triple point QP3 | QP2 | QP1 -> QP1
-            Point(X0 + 500, Y0 + 500),  # outside: "all" only
+            Point(X0 + 500, Y0 + 500),  # outside every quartier: in no row
         ],
         id=["inside", "b31", "b32", "triple", "out"],
         population=[1, 10, 100, 1000, 10000],
@@ -160,11 +164,11 @@ def test_border_and_triple_point_homes_go_to_the_smallest_code():
     c = coverage(homes, fac, q, threshold_m=1000, crs=L93)
     check(c, q)
     t = c.xs(("school", 1000 / 75), level=LEVELS)
-    assert t.index.tolist() == ["QP3", "QP2", "QP1", "all"]
-    assert t["n_residents"].tolist() == [1, 100, 10 + 1000, 11111]
-    assert t["n_homes"].tolist() == [1, 1, 2, 5]
-    # each home counted once: the quartier rows add up to "all" minus the outside home
-    assert t["n_residents"].iloc[:3].sum() == 11111 - 10000
+    assert t.index.tolist() == ["QP3", "QP2", "QP1", "qpv"]
+    assert t["n_residents"].tolist() == [1, 100, 10 + 1000, 1111]
+    assert t["n_homes"].tolist() == [1, 1, 2, 4]
+    # each home counted once: the quartier rows add up to qpv
+    assert t["n_residents"].iloc[:3].sum() == 1111
 
 
 def test_footprints_go_whole_to_the_quartier_holding_most_of_their_area():
@@ -191,10 +195,9 @@ def test_no_home_in_any_quartier_gives_nan_and_a_reason():
     far = gdf([box(5000, 5000, 6000, 6000), box(7000, 7000, 8000, 8000)], code=["QA", "QB"])
     c = coverage(homes, ccas, far, network=net, threshold_m=400)
     check(c, far)
-    assert c["covered_share"].isna().tolist() == [True, True, False]
-    assert c["reason"].tolist()[:2] == ["no home in this quartier"] * 2
-    assert c["n_homes"].tolist() == [0, 0, 6]  # counts stay 0, not NaN
-    assert c.loc[("all", "ccas", 400 / 75), "covered_share"] == pytest.approx(40 / 120)
+    assert c["covered_share"].isna().tolist() == [True, True, True]
+    assert c["reason"].tolist() == ["no home in this quartier"] * 2 + ["no home in this row"]
+    assert c["n_homes"].tolist() == [0, 0, 0]  # counts stay 0, not NaN
     # a quartier whose homes all weigh 0: NaN and its own reason
     zero = homes.assign(population=[0, 0, 60, 5, 7, 8])
     _, _, _, q = coverage_case()
@@ -269,7 +272,8 @@ def test_coverage_shares_are_fractions_that_grow_with_the_threshold(homes, facs,
         high = coverage(origins, fac, q, network=net, threshold_m=t1 + extra)
     for c in (low, high):
         check(c, q)
-        assert c.xs("all", level="quartier")["n_residents"].iloc[0] == sum(range(1, len(homes) + 1))
+        # every home lies in W or E (the two halves of the homes' square): qpv holds them all
+        assert c.xs("qpv", level="quartier")["n_residents"].iloc[0] == sum(range(1, len(homes) + 1))
     lo, hi = low["covered_share"].to_numpy(), high["covered_share"].to_numpy()
     assert (np.isnan(lo) == np.isnan(hi)).all()
     assert (np.nan_to_num(hi) >= np.nan_to_num(lo)).all()

@@ -103,3 +103,25 @@ def test_wrong_geometry_family_names_the_argument():
     with pytest.raises(DataValidationError, match="quartiers takes polygon geometries"):
         coverage(good["origins"], good["facilities"], points_as_quartiers, threshold_m=100)
     assert issubclass(LayerTypeError, CdvGeoError)
+
+
+def test_bad_communes_name_the_argument():
+    good, net = layers()
+    town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(X0, Y0 - 99, X0 + 99, Y0 + 99)])
+    town = town.set_crs(L93)
+
+    def call(communes):
+        return coverage(
+            good["origins"], good["facilities"], good["quartiers"], network=net, threshold_min=5,
+            communes=communes,
+        )  # fmt: skip
+
+    assert call(town).index.get_level_values("quartier").tolist() == [
+        "QP1", "qpv", "commune", "hors_qpv",
+    ]  # fmt: skip
+    with pytest.raises(LayerTypeError, match=r"^communes must be a GeoDataFrame, not DataFrame"):
+        call(pd.DataFrame(town.drop(columns="geometry")))
+    with pytest.raises(CRSError, match=r"^communes layer has no coordinate reference system"):
+        call(town.set_crs(None, allow_override=True))
+    with pytest.raises(DataValidationError, match=r"layer communes: communes layer is empty"):
+        call(town.iloc[:0])

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from scipy import stats
-from shapely import Point
+from shapely import Point, box
 from statsmodels.stats.rates import test_poisson_2indep as poisson_2indep_test
 
 from cdv_geo.core.errors import CdvGeoError, DataValidationError
@@ -89,6 +89,37 @@ def test_counts_per_zone_before_and_after_by_hand():
     half = 1.959963984540054 * np.sqrt(1 / 6 + 1 / 1 + 1 / 2 + 1 / 2)
     assert z["rrr_low"] == pytest.approx(np.exp(np.log(1 / 6) - half))
     assert "descriptive" in out.attrs["note"].lower()
+
+
+def test_rest_of_town_counts_only_the_commune_with_communes():
+    # the town: x in [-3000, 3000] m around the play area (its border x = 3000 is in it); three
+    # summer incidents of a neighbouring commune at x = 5000 sit in the layer
+    rows = (
+        [(100, f"{y}-07-10", "hydrant_opened") for y in (2019, 2020)]
+        + [(2000, f"{y}-07-01", "hydrant_opened") for y in (2019, 2020, 2022, 2023)]
+        + [(5000, f"{y}-07-01", "hydrant_opened") for y in (2019, 2019, 2020)]
+        + [(3000, "2022-07-01", "hydrant_opened")]  # on the border: in the town
+        + [(3001, "2022-07-02", "hydrant_opened")]  # 1 m beyond: not
+    )
+    town = gpd.GeoDataFrame(
+        {"code": ["02722"]},
+        geometry=[box(700000 - 3000, 6900000 - 1000, 700000 + 3000, 6900000 + 1000)],
+        crs=2154,
+    )
+    kw = {"threshold_min": 5, "today": dt.date(2024, 1, 1), "min_events": 1}
+    every = incidents_before_after(_incidents(rows), PLAY, **kw)
+    clipped = incidents_before_after(_incidents(rows), PLAY, communes=town, **kw)
+    r_all, r_town = every.loc[("p1", 5.0, "rest_of_town")], clipped.loc[("p1", 5.0, "rest_of_town")]
+    # before (2019, 2020): 2 at x=2000 + 3 at x=5000; after (2022, 2023): 2 + the two at 3000/3001
+    assert (r_all["n_before"], r_all["n_after"]) == (5, 4)
+    # in the town: before 2 (x=2000); after 2 + the border one
+    assert (r_town["n_before"], r_town["n_after"]) == (2, 3)
+    # the service area is the same: it counts what lies within the walk, wherever
+    for c in ("n_before", "n_after"):
+        assert (
+            every.loc[("p1", 5.0, "service_area"), c] == clipped.loc[("p1", 5.0, "service_area"), c]
+        )
+    assert clipped.loc[("p1", 5.0, "service_area"), "n_before"] == 2
 
 
 def test_too_few_incidents_says_so():

@@ -27,6 +27,7 @@ from cdv_geo import CdvGeoError, CdvGeoWarning, DataValidationError
 from cdv_geo.core.errors import CRSError, LayerTypeError
 from cdv_geo.metrics.renewal import (
     BALANCE_COLUMNS,
+    STOCK_UNKNOWN,
     renewal_balance,
     renewal_density,
     renewal_links,
@@ -134,23 +135,24 @@ def test_reconstruction_outside_every_quartier_goes_to_the_nearest(quartiers) ->
     assert links.loc["1", "distance_m"] == pytest.approx(300.0)
 
 
-def test_other_operation_outside_every_quartier_counts_in_all_only(quartiers) -> None:
+def test_other_operation_outside_every_quartier_counts_in_no_quartier_row(quartiers) -> None:
     s = gpd.GeoDataFrame(
         {"name": ["Tour isolée"], "operation": ["demolition"], "dwellings": [10]},
         geometry=[pt(1700)],
         crs=2154,
     )
-    with pytest.warns(CdvGeoWarning, match=r"outside every quartier.*territory row 'all' only"):
+    with pytest.warns(CdvGeoWarning, match=r"outside every quartier.*count in no quartier row"):
         links = renewal_links(s, quartiers)
     assert links.loc["1", "quartier"] is None
     assert links.loc["1", ["link", "location"]].tolist() == ["outside", "outside"]
     b = quiet(renewal_balance, s, quartiers)
     assert_metric_table(b, quartiers)
-    assert b["n_demolished"].tolist() == [0, 0, 0, 10]
-    assert b["net_change_dwellings"].tolist() == [0, 0, 0, -10]
+    # QA, QB, QC, qpv: in no quartier, so not in qpv either
+    assert b["n_demolished"].tolist() == [0, 0, 0, 0]
+    assert b["net_change_dwellings"].tolist() == [0, 0, 0, 0]
     p = quiet(renewal_progress, s, quartiers)
     assert_metric_table(p, quartiers, levels=("operation",))
-    assert p["n_total"].tolist() == [0, 0, 0, 10]
+    assert p["n_total"].tolist() == [0, 0, 0, 0]
 
 
 def test_unknown_compensates_code_names_site_and_field(sites, quartiers) -> None:
@@ -204,7 +206,7 @@ def test_border_triple_point_and_polygon_sites(corner) -> None:
     assert links.loc["rebuild", "location"] == "on_site"
     b = quiet(renewal_balance, s, corner)
     assert_metric_table(b, corner)
-    # counted once, in one quartier: the quartier rows add up to the territory row
+    # counted once, in one quartier: the quartier rows add up to the qpv row
     assert b["n_demolished"].tolist() == [0, 60, 10, 70]
     assert b["n_rebuilt_on_site"].tolist() == [0, 5, 0, 5]
     assert b["net_change_dwellings"].tolist() == [0, -55, -10, -65]
@@ -222,16 +224,18 @@ def test_balance_every_figure(sites, quartiers, qpv) -> None:
     b = quiet(renewal_balance, sites, quartiers, qpv=qpv)
     assert_metric_table(b, quartiers)
     assert list(b.columns) == ["name", *BALANCE_COLUMNS, "reason"]
-    assert b["name"].tolist() == ["Alpha", "Beta", "Gamma", "ensemble"]
+    assert b["name"].tolist() == ["Alpha", "Beta", "Gamma", "Ensemble des QPV"]
+    # qpv: every operation is attributed to a quartier here (R2, R4 by `compensates`); what
+    # stands in a quartier excludes R2 (x=1500) and R4 (in QZ)
     expected = {
-        #                               QA     QB   QC   all
+        #                               QA     QB   QC   qpv
         "n_demolished":                [160,   40,   0,  200],
         "n_rebuilt":                   [120,   20,  10,  150],
         "n_rebuilt_on_site":           [30,     0,  10,   40],
         "n_rebuilt_off_site":          [90,    20,   0,  110],
         "n_rebuilt_off_site_in_qpv":   [40,    20,   0,   60],
-        "n_received":                  [0,     40,   0,  110],  # all: every off-site rebuild
-        "net_change_dwellings":        [-130,   0,  10,  -50],
+        "n_received":                  [0,     40,   0,   40],  # R3, standing in QB
+        "net_change_dwellings":        [-130,   0,  10, -120],  # R1 + R3 + R5 - 200
         "rebuilt_minus_demolished_dwellings": [-40, -20, 10, -50],
         "n_rehabilitated":             [200,    0,   0,  200],
         "n_residentialised":           [120,    0,   0,  120],
@@ -243,17 +247,21 @@ def test_balance_every_figure(sites, quartiers, qpv) -> None:
     # typology: demolished in QA all collective, in QB all individual; all 160/200
     np.testing.assert_allclose(b["demolished_collective_share"], [1, 0, np.nan, 0.8])
     np.testing.assert_allclose(b["demolished_individual_share"], [0, 1, np.nan, 0.2])
-    # built in QA: R1 (30 indiv.), QB: R3 (40 coll.), QC: R5 (10 coll.); all: every rebuild
-    np.testing.assert_allclose(b["built_collective_share"], [0, 1, 1, 100 / 150])
-    np.testing.assert_allclose(b["built_individual_share"], [1, 0, 0, 50 / 150])
+    # built in QA: R1 (30 indiv.), QB: R3 (40 coll.), QC: R5 (10 coll.); qpv: those three
+    np.testing.assert_allclose(b["built_collective_share"], [0, 1, 1, 50 / 80])
+    np.testing.assert_allclose(b["built_individual_share"], [1, 0, 0, 30 / 80])
     # tenure known: R1 ownership (QA), R3 social (QB); R5 unknown -> QC missing;
-    # all: R2 + R3 social (90) of R1 + R2 + R3 + R4 (140)
-    np.testing.assert_allclose(b["built_social_share"], [0, 1, np.nan, 90 / 140])
-    np.testing.assert_allclose(b["built_private_share"], [1, 0, np.nan, 50 / 140])
+    # qpv: R3 social (40) of R1 + R3 (70)
+    np.testing.assert_allclose(b["built_social_share"], [0, 1, np.nan, 40 / 70])
+    np.testing.assert_allclose(b["built_private_share"], [1, 0, np.nan, 30 / 70])
     reason_qc = b.loc["QC", "reason"]
     assert "nothing demolished" in reason_qc and "known tenure" in reason_qc
-    # "all" minus the quartiers = outside: R2 (50) and R4 (20) stand outside every quartier
-    assert b.loc["all", "net_change_dwellings"] - b["net_change_dwellings"].iloc[:3].sum() == 70
+    # qpv is the quartiers together: every count is the sum of the quartier rows
+    counts = [
+        c for c in BALANCE_COLUMNS
+        if (c.startswith("n_") or c.endswith("_dwellings")) and not c.startswith("n_dwellings")
+    ]  # fmt: skip
+    assert (b.loc["qpv", counts] == b[counts].iloc[:3].sum()).all()
 
 
 def test_without_qpv_layer_other_town_qpv_is_plain_off_site(sites, quartiers) -> None:
@@ -281,24 +289,24 @@ def test_old_breakdown_argument_points_to_progress(sites, quartiers) -> None:
 
 
 def test_stock_and_density(sites, quartiers) -> None:
-    stock = {"QA": 1000, "QB": 500, "QC": 100, "all": 2000}
+    stock = {"QA": 1000, "QB": 500, "QC": 100}
     b = quiet(renewal_balance, sites, quartiers, stock=stock)
     assert_metric_table(b, quartiers)
-    np.testing.assert_allclose(b["area_m2"], [250_000, 250_000, 250_000, np.nan])
-    np.testing.assert_allclose(b["n_dwellings_before"], [1000, 500, 100, 2000])
-    np.testing.assert_allclose(b["n_dwellings_after"], [870, 500, 110, 1950])
-    np.testing.assert_allclose(b["density_before_per_ha"], [40, 20, 4, np.nan])
-    np.testing.assert_allclose(b["density_after_per_ha"], [34.8, 20, 4.4, np.nan])
-    assert "territory's area" in b.loc["all", "reason"]
+    # qpv: the three 25 ha squares (75 ha), 1600 dwellings before, 1600 - 120 after
+    np.testing.assert_allclose(b["area_m2"], [250_000, 250_000, 250_000, 750_000])
+    np.testing.assert_allclose(b["n_dwellings_before"], [1000, 500, 100, 1600])
+    np.testing.assert_allclose(b["n_dwellings_after"], [870, 500, 110, 1480])
+    np.testing.assert_allclose(b["density_before_per_ha"], [40, 20, 4, 1600 / 75])
+    np.testing.assert_allclose(b["density_after_per_ha"], [34.8, 20, 4.4, 1480 / 75])
     d = quiet(renewal_density, sites, quartiers, stock=pd.Series(stock))
     assert_metric_table(d, quartiers)
     assert list(d.columns) == [
         "name", "area_m2", "n_dwellings_before", "n_dwellings_after", "density_before_per_ha",
-        "density_after_per_ha", "reason",
+        "density_after_per_ha",
     ]  # fmt: skip
-    np.testing.assert_allclose(d["density_after_per_ha"], [34.8, 20, 4.4, np.nan])
-    assert d["reason"].iloc[:3].isna().all()
-    assert d.loc["all", "reason"].startswith("the territory's area")
+    np.testing.assert_allclose(d["density_after_per_ha"], [34.8, 20, 4.4, 1480 / 75])
+    # the rows' reasons are about other columns (nothing demolished in QC): none kept here
+    assert "reason" not in d.columns
 
 
 def test_stock_from_residences_and_from_quartiers_column(sites, quartiers) -> None:
@@ -309,20 +317,23 @@ def test_stock_from_residences_and_from_quartiers_column(sites, quartiers) -> No
     )
     d = quiet(renewal_density, sites, quartiers, residences=res)
     assert_metric_table(d, quartiers)
-    np.testing.assert_allclose(d["n_dwellings_before"], [1000, 500, 100, 2599])
-    np.testing.assert_allclose(d["n_dwellings_after"], [870, 500, 110, 2549])
-    np.testing.assert_allclose(d["density_after_per_ha"], [34.8, 20, 4.4, np.nan])
-    q2 = quartiers.assign(dwellings=[1000, 500, 100])
+    # qpv: the homes of the quartiers (never the one at x=3000, outside them)
+    np.testing.assert_allclose(d["n_dwellings_before"], [1000, 500, 100, 1600])
+    np.testing.assert_allclose(d["n_dwellings_after"], [870, 500, 110, 1480])
+    np.testing.assert_allclose(d["density_after_per_ha"], [34.8, 20, 4.4, 1480 / 75])
+    q2 = quartiers.assign(dwellings=[1000, 500, np.nan])
     d2 = quiet(renewal_density, sites, q2)
     assert_metric_table(d2, q2)
-    np.testing.assert_allclose(d2["n_dwellings_before"], [1000, 500, 100, np.nan])
-    assert "stock before the programme unknown" in d2.loc["all", "reason"]
+    # QC unknown, so is the quartiers' sum
+    np.testing.assert_allclose(d2["n_dwellings_before"], [1000, 500, np.nan, np.nan])
+    assert d2["reason"].isna().tolist() == [True, True, False, False]
+    assert d2["reason"].iloc[2:].tolist() == [STOCK_UNKNOWN, STOCK_UNKNOWN]
 
 
 def test_no_stock_means_missing_density_not_zero(sites, quartiers) -> None:
     b = quiet(renewal_balance, sites, quartiers)
     assert b["n_dwellings_before"].isna().all() and b["density_after_per_ha"].isna().all()
-    assert b["reason"].str.contains("give stock=, residences=").all()
+    assert b["reason"].str.contains(STOCK_UNKNOWN).all()
 
 
 @pytest.mark.filterwarnings("ignore:.*no `compensates`:cdv_geo.CdvGeoWarning")
@@ -332,8 +343,14 @@ def test_negative_stock_after_warns(sites, quartiers) -> None:
 
 
 def test_bad_stock(sites, quartiers) -> None:
-    with pytest.raises(DataValidationError, match=r"no quartier: QX.*expected quartier codes"):
+    with pytest.raises(DataValidationError, match=r"no row of the table: QX.*expected quartier"):
         quiet(renewal_balance, sites, quartiers, stock={"QA": 1, "QX": 2})
+    # the old whole-territory key: the message names its successor
+    with pytest.raises(DataValidationError, match=r"'all' is gone.*'commune'.*communes="):
+        quiet(renewal_balance, sites, quartiers, stock={"QA": 1, "all": 2})
+    # without communes= there is no commune row to give a stock to
+    with pytest.raises(DataValidationError, match=r"no row of the table: commune"):
+        quiet(renewal_balance, sites, quartiers, stock={"commune": 2})
     with pytest.raises(DataValidationError, match=r"field 'stock'.*>= 0: QA=-5"):
         quiet(renewal_balance, sites, quartiers, stock={"QA": -5})
 

@@ -37,11 +37,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cdv_geo.core.assign import assign_quartier
+from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
-from cdv_geo.core.tables import quartier_names, rows_of
+from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
 from cdv_geo.metrics.nearest import NearestWalks, nearest_walks
+from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import (
     POLYGON_ACCESS_TOLERANCE_M,
     check_positive,
@@ -60,7 +61,8 @@ __all__ = [
 
 #: Index levels of the :func:`coverage` table.
 COVERAGE_INDEX = ("quartier", "kind", "threshold_min")
-#: Columns of the :func:`coverage` table (``reason`` only when a share is missing).
+#: Columns of the :func:`coverage` table (``population_source`` only when the homes are weighted
+#: by their residents, ``reason`` only when a share is missing).
 COVERAGE_COLUMNS = (
     "name",
     "threshold_m",
@@ -289,19 +291,24 @@ def coverage(
     speed_kmh: float = 4.5,
     max_snap_m: float = 200.0,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Share of residents (or dwellings) within a walking threshold of each kind of facility.
 
-    The cumulative-opportunities measure per quartier: share = Σ w_i [d_i ≤ T] / Σ w_i over
-    the origins i of the quartier, with d_i the walking distance to the nearest facility of the
+    The cumulative-opportunities measure per row: share = Σ w_i [d_i ≤ T] / Σ w_i over the
+    origins i (homes) of the row, with d_i the walking distance to the nearest facility of the
     kind (:func:`nearest_facility`) and T the threshold (Handy & Niemeier 1997). A home exactly
     at the threshold is covered.
 
     Each home belongs to one quartier, by the one rule of
     :func:`cdv_geo.core.assign.assign_quartier`: a point goes to the quartier covering it (on
     a border shared by two quartiers, or a triple point, to the smallest code); a building
-    footprint goes whole to the quartier holding the largest share of its area. Homes outside
-    every quartier count in the territory row ``"all"`` only, which holds every home.
+    footprint goes whole to the quartier holding the largest share of its area. The named
+    comparison rows count the homes of the quartiers together (``qpv``) and, with `communes`,
+    the homes inside the commune perimeter (``commune``: :func:`cdv_geo.core.assign.in_communes`,
+    a home on the border is in) and those of them outside every quartier (``hors_qpv``). Only
+    the homes counted are restricted: the facility reached may lie anywhere, in the layer, a
+    service across the commune border serving the homes near it all the same.
 
     Parameters
     ----------
@@ -325,20 +332,25 @@ def coverage(
         Origins and facilities farther than this from every street are unreachable.
     crs : str, int or pyproj.CRS, optional
         The project's metric CRS (see :func:`nearest_facility`).
+    communes : geopandas.GeoDataFrame, optional
+        The territory's commune(s): adds the rows ``commune`` and ``hors_qpv``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by (``quartier``, ``kind``, ``threshold_min``): each quartier in the layer's
-        order, then ``"all"``; for each, the kinds, then the thresholds in increasing order
-        (so within each kind and threshold the quartiers come in order and ``"all"`` last).
-        Columns: ``name`` (``"ensemble"`` for ``"all"``), ``threshold_m``, ``covered_share``
-        (0–1), ``n_residents`` (total weight of the row's homes: residents, dwellings or homes
-        as `weight` says), ``n_residents_covered``, ``n_homes``, ``n_homes_covered``,
-        ``n_unreachable`` (homes farther than `max_snap_m` from the streets, without geometry,
-        or on a detached part without such a facility: in the totals, never covered),
-        ``weight``, ``method``, and ``reason`` when a share is NaN (no home in the quartier,
-        or a total weight of 0).
+        order, then ``qpv``, then with `communes` ``commune`` and ``hors_qpv``; for each, the
+        kinds, then the thresholds in increasing order (so within each kind and threshold the
+        quartiers come in order, then the comparison rows). Columns: ``name``,
+        ``threshold_m``, ``covered_share`` (0–1), ``n_residents`` (total weight of the row's
+        homes: residents, dwellings or homes as `weight` says), ``n_residents_covered``,
+        ``n_homes``, ``n_homes_covered``, ``n_unreachable`` (homes farther than `max_snap_m`
+        from the streets, without geometry, or on a detached part without such a facility: in
+        the totals, never covered), ``weight``, ``method``, ``population_source`` when `weight`
+        is ``"population"`` (``"residences"``, or ``"grid"`` for homes made from the Filosofi
+        grid: :func:`cdv_geo.metrics.population.population_source_of`), and ``reason`` when a
+        share is NaN (``"no home in this quartier"``, ``"no home in this row"`` on a
+        comparison row, or a total weight of 0).
 
     Raises
     ------
@@ -357,11 +369,30 @@ def coverage(
     ...                      geometry=[box(0, -50, 500, 50)], crs=2154)
     >>> net = WalkNetwork.from_lines(streets, crs=2154)
     >>> c = coverage(homes, ccas, q, network=net, threshold_min=5)  # 5 min = 375 m
-    >>> c[["name", "covered_share", "n_residents", "n_homes"]]
-                                   name  covered_share  n_residents  n_homes
+    >>> c[["name", "covered_share", "n_residents"]]
+                                           name  covered_share  n_residents
     quartier kind threshold_min
-    Q1       ccas 5.0            Centre            1.0         40.0        2
-    all      ccas 5.0          ensemble            0.4        100.0        3
+    Q1       ccas 5.0                    Centre            1.0         40.0
+    qpv      ccas 5.0          Ensemble des QPV            1.0         40.0
+    >>> c["population_source"].iloc[0]
+    'residences'
+
+    The commune ends at x = 600: the home at x = 900 is not counted in it, the one at x = 300
+    (in the quartier) is, and so is the home at x = 550, outside the quartier (``hors_qpv``), 555 m
+    from the centre:
+
+    >>> more = pd.concat([homes, gpd.GeoDataFrame({"population": [20]},
+    ...                   geometry=[Point(550, 5)], crs=2154)], ignore_index=True)
+    >>> town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(0, -600, 600, 600)],
+    ...                         crs=2154)
+    >>> c = coverage(more, ccas, q, network=net, threshold_min=5, communes=town)
+    >>> c[["covered_share", "n_residents", "n_homes"]]
+                                covered_share  n_residents  n_homes
+    quartier kind threshold_min
+    Q1       ccas 5.0                1.000000         40.0        2
+    qpv      ccas 5.0                1.000000         40.0        2
+    commune  ccas 5.0                0.666667         60.0        3
+    hors_qpv ccas 5.0                0.000000         20.0        1
     """
     speed = check_positive(speed_kmh, "speed_kmh")
     t_m, t_min = _thresholds(threshold_m, threshold_min, speed)
@@ -379,10 +410,20 @@ def coverage(
         crs=crs,
     )
     q = to_crs(quartiers, res.crs)
-    member_of = rows_of(assign_quartier(res.origin_geoms, q).to_numpy(), q)
+    town = None
+    if communes is not None:
+        town = in_communes(res.origin_geoms, to_crs(as_layer(communes, "communes"), res.crs))
+    member_of = rows_of(assign_quartier(res.origin_geoms, q).to_numpy(), q, in_commune=town)
     keys, rows = _coverage_rows(res, w, weight, member_of, quartier_names(q), t_m, t_min)
     index = pd.MultiIndex.from_tuples(keys, names=list(COVERAGE_INDEX))
     out = pd.DataFrame(rows, index=index)
+    if weight == "population":
+        # the shares divide by residents: say whose count (residences or the Filosofi grid)
+        out.insert(
+            list(out.columns).index("method") + 1,
+            "population_source",
+            population_source_of(origins),
+        )
     if out["reason"].isna().all():
         out = out.drop(columns="reason")
     return out
@@ -408,10 +449,12 @@ def _coverage_rows(
         n_homes = int(member.sum())
         total = float(w[member].sum())
         reason = None
+        # (stable texts, mapped to the committee's words by cdv_geo.core.reasons)
+        where = "row" if is_comparison_row(key) else "quartier"
         if n_homes == 0:
-            reason = "no home in this quartier"
+            reason = f"no home in this {where}"
         elif total <= 0:
-            reason = f"the homes of this quartier have a total {fixed['weight']} of 0"
+            reason = f"the homes of this {where} have a total {fixed['weight']} of 0"
         for kind, r in res.kinds.items():
             n_unreach = int((member & (not_placed | r.unreachable)).sum())
             for tm, tmin in zip(t_m, t_min, strict=True):

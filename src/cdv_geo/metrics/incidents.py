@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cdv_geo.core.assign import in_communes
 from cdv_geo.core.crs import choose_metric_crs, to_metric
 from cdv_geo.core.errors import DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, feature_ids
@@ -223,15 +224,19 @@ def _zone_rows(
     head: dict[str, Any],
     threshold: float,
     near: np.ndarray,
+    town: np.ndarray,
     year: np.ndarray,
     before: list[int],
     after: list[int],
     alpha: float,
     min_events: int,
 ) -> list[dict[str, Any]]:
-    """Return the service-area and rest-of-town rows of one play area and threshold."""
+    """Return the service-area and rest-of-town rows of one play area and threshold.
+
+    `town` marks the incidents the rest of the town may count (inside the commune).
+    """
     rows = {}
-    for zone, mask in (("service_area", near), ("rest_of_town", ~near)):
+    for zone, mask in (("service_area", near), ("rest_of_town", ~near & town)):
         nb = int(np.isin(year[mask], before).sum())
         na = int(np.isin(year[mask], after).sum())
         rows[zone] = {
@@ -271,10 +276,15 @@ def incidents_before_after(
     alpha: float = 0.05,
     today: dt.date | None = None,
     crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Count incidents per summer near each water play area and elsewhere, before and after.
 
     See the module docstring for the rates, the exact interval and the difference-in-differences.
+    The service area counts every incident within the walking time of the play area, wherever
+    it lies; with `communes`, the rest of the town counts only the incidents inside the commune
+    perimeter (:func:`cdv_geo.core.assign.in_communes`, the border included), so that those of
+    a neighbouring commune left in the layer never weigh on the comparison.
 
     Parameters
     ----------
@@ -303,6 +313,9 @@ def incidents_before_after(
         Dates after it are refused (default: today).
     crs : optional
         Metric CRS (default: the policy of :func:`cdv_geo.core.crs.choose_metric_crs`).
+    communes : GeoDataFrame, optional
+        The territory's commune(s): ``rest_of_town`` is then the commune minus the service area;
+        without it, every incident of the layer outside the service area.
 
     Returns
     -------
@@ -344,6 +357,9 @@ def incidents_before_after(
     seasonal = np.array([months[0] <= d.month <= months[1] for d in dates], dtype=bool)
     incidents, dates = incidents[seasonal], dates[seasonal]
     year = np.array([d.year for d in dates], dtype=int)
+    town = np.ones(len(incidents), dtype=bool)
+    if communes is not None:
+        town = in_communes(incidents, as_layer(communes, "communes", geometry="polygon"))
     if years is None:
         years = list(range(int(year.min()), int(year.max()) + 1)) if len(year) else []
     if "opened" in play_areas.columns:
@@ -378,7 +394,7 @@ def incidents_before_after(
         head = {"facility": fid, "name": name, "opened": open_date}
         for t in thresholds:
             near = np.nan_to_num(time, nan=np.inf) <= t
-            rows += _zone_rows(head, float(t), near, year, before, after, alpha, min_events)
+            rows += _zone_rows(head, float(t), near, town, year, before, after, alpha, min_events)
     out = pd.DataFrame(rows).set_index(["facility", "threshold_min", "zone"])
     out.attrs["note"] = (
         "Descriptive comparison of counts before and after opening, not a causal estimate."

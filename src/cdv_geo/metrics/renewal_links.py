@@ -9,8 +9,9 @@ Attribution of a site to a quartier
     quartier that holds it by the one rule of :func:`cdv_geo.core.assign.assign_quartier` (a
     point on a border shared by two quartiers, or on a triple point, goes to the smaller code; a
     polygon to the quartier holding the largest share of its area). Outside every quartier it
-    belongs to none: it counts in the territory row ``"all"`` only, with a
-    :class:`~cdv_geo.CdvGeoWarning`.
+    belongs to none, with a :class:`~cdv_geo.CdvGeoWarning`: it counts in no quartier row and
+    not in ``qpv``; in ``commune`` and ``hors_qpv`` when it stands in the commune
+    (:func:`cdv_geo.core.assign.in_communes`), and nowhere when it stands outside.
 
     A **reconstruction** belongs to the quartier whose demolitions it compensates: the
     ``compensates`` field (a quartier code) when given. Without it, the quartier holding the
@@ -144,7 +145,7 @@ def renewal_links(
     CdvGeoWarning
         Listing the reconstructions without a ``compensates`` code (attributed to the quartier
         holding them, else to the nearest one) and the other operations lying outside every
-        quartier (counted in the territory row only).
+        quartier (counted in no quartier row nor ``qpv``).
 
     Raises
     ------
@@ -313,8 +314,8 @@ def _warn_assumptions(
         listed = "; ".join(f"{ids[i]} ({names[i]}, {ops.iloc[i]})" for i in np.flatnonzero(outside))
         warnings.warn(
             f"renewal_sites: {int(outside.sum())} operation(s) lie outside every quartier and "
-            f"count in the territory row 'all' only: {listed}. Check their geometry if they "
-            "belong to a quartier.",
+            f"count in no quartier row (only in the commune rows, when inside the commune): "
+            f"{listed}. Check their geometry if they belong to a quartier.",
             CdvGeoWarning,
             stacklevel=stacklevel,
         )
