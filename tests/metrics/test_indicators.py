@@ -78,10 +78,23 @@ def test_compare_on_the_real_series(real, quartiers) -> None:
     # one series per source: REVN and Filosofi 2019 poverty rates side by side, never averaged
     both = c.xs(("QP002013", "poverty_rate", 2019), level=("quartier", "indicator", "year"))
     assert both["value"].round(3).to_dict() == {"filosofi": 0.573, "revn": 0.554}
-    # the town row: its population is published on the quartiers' DEMO rows (POP_COM)
-    town = c.loc[("all", "population", "demo", 2021)]
-    assert town["name"] == "ensemble" and town["value"] == 28522 and town["flag"] == "from POP_COM"
+    # the commune row: its population is published on the quartiers' DEMO rows (POP_COM)
+    town = c.loc[("commune", "population", "demo", 2021)]
+    assert town["name"] == "Commune" and town["value"] == 28522 and town["flag"] == "from POP_COM"
     assert c.loc[("QP002013", "population", "demo", 2021), "value"] == 5766
+    # counts add up exactly: the three quartiers (POP_MUN), and the rest of the town
+    pops = [cell(REAL / "data_DEMO_2021_V1_QP.csv", q, "POP_MUN") for q in quartiers["code"]]
+    assert c.loc[("qpv", "population", "demo", 2021), "value"] == sum(pops)
+    assert sum(pops) == cell(REAL / "data_DEMO_2021_V1_QP.csv", "QP002013", "POP_COM_QP")
+    assert c.loc[("hors_qpv", "population", "demo", 2021), "value"] == 28522 - sum(pops)
+    # a rate of the quartiers together is not published: no qpv row, never an average
+    assert ("qpv", "poverty_rate", "revn", 2019) not in c.index
+    assert ("hors_qpv", "poverty_rate", "revn", 2019) not in c.index
+    # the national all-QPV figure is its own row, its gap to itself NaN with a reason
+    nat = c.loc[("france_qpv", "median_income", "revn", 2019)]
+    assert nat["value"] == ensemble and nat["name"] == "Ensemble des QPV de France"
+    assert math.isnan(nat["gap_to_all_qpv"]) and "itself" in nat["reason"]
+    assert "all" not in c.index.get_level_values("quartier")
 
 
 def test_trend_2017_2022_per_year_and_gap_to_all_qpv(real, quartiers) -> None:
@@ -119,7 +132,7 @@ def test_compare_and_trend_on_tables_with_town_and_france() -> None:
     assert r["gap_to_france"] == pytest.approx(0.384 - 0.145)
     assert r["gap_to_commune"] == pytest.approx(0.384 - 0.216)
     assert bool(r["worse_off_france"]) is True
-    town = c.loc[("all", "median_income", "table", 2021)]
+    town = c.loc[("commune", "median_income", "table", 2021)]
     assert town["value"] == 19870 and town["gap_to_france"] == 19870 - 23160
     sec = c.loc[("QN00273M", "median_income", "table", 2021)]
     assert math.isnan(sec["value"]) and math.isnan(sec["gap_to_commune"])
@@ -140,7 +153,7 @@ def test_references_must_be_told_when_several() -> None:
     with pytest.raises(CdvGeoError, match=r"several commune codes \(02408, 02722\)"):
         compare_indicators(t2)
     c = compare_indicators(t2, reference_codes={"commune": "02722"})
-    assert c.loc[("all", "median_income", "table", 2021), "value"] == 19870
+    assert c.loc[("commune", "median_income", "table", 2021), "value"] == 19870
     with pytest.raises(CdvGeoError, match="rows repeat a code, indicator, year and source"):
         indicator_trend([t, t])
     with pytest.raises(CdvGeoError, match="source revm is not in the table"):

@@ -11,9 +11,19 @@ source; :data:`cdv_geo.io.insee_columns.INDICATORS` defines them.
 - :func:`pivot_indicators` — one row per code, one column per indicator.
 
 Both per-quartier tables follow the table contract (:mod:`cdv_geo.core.tables`): indexed by
-``quartier``, ``indicator``, ``source``, ``year``; the row ``"all"`` is the town (the commune of
-the territory). One series per source: values of two sources (REVN and Filosofi) are never
-averaged, each keeps its rows.
+``quartier``, ``indicator``, ``source``, ``year``; within each indicator, source and year the
+quartiers, then the named comparison rows INSEE's figures allow:
+
+- ``qpv`` (all the quartiers together) and ``hors_qpv`` (the commune minus them): for **counts**
+  only (population, recipients...), the sum of the quartiers' published counts (every quartier
+  published) and the commune's count minus that sum. A rate or a median of several quartiers is
+  not published by INSEE and is never averaged here: those rows are absent for them;
+- ``commune``: the town's published figure (a commune row of the table, or ``POP_COM`` on its
+  quartiers' rows for the population), NaN with a reason where it is not published;
+- ``france_qpv``: the national all-QPV figure (the ``Ensemble`` row), where published.
+
+One series per source: values of two sources (REVN and Filosofi) are never averaged, each keeps
+its rows.
 """
 
 from __future__ import annotations
@@ -27,7 +37,15 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, quartier_codes
-from cdv_geo.core.tables import INDEX, TERRITORY, TERRITORY_NAME, join_reasons
+from cdv_geo.core.tables import (
+    COMMUNE,
+    FRANCE_QPV,
+    HORS_QPV,
+    INDEX,
+    QPV,
+    join_reasons,
+    row_name,
+)
 from cdv_geo.io.insee_columns import INDICATORS
 
 __all__ = ["compare_indicators", "indicator_trend", "pivot_indicators"]
@@ -193,10 +211,12 @@ def compare_indicators(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``quartier``, ``indicator``, ``source``, ``year``; within each indicator,
-        source and year the quartiers, then ``"all"`` (the town). Columns: ``name``,
-        ``value``, ``flag``, for each level *L*: ``L_value``, ``gap_to_L``, ``worse_off_L``;
-        ``reason`` (why a value is missing).
+        Indexed by ``quartier``, ``indicator``, ``source``, ``year``: the quartiers' rows in
+        layer order, then the comparison rows (see the module: ``qpv`` and
+        ``hors_qpv`` for counts, ``commune``, ``france_qpv`` where published). Columns:
+        ``name``, ``value``, ``flag``, for each level *L*: ``L_value``, ``gap_to_L``,
+        ``worse_off_L``; ``reason`` (why a value is missing). A row's gap to itself (the
+        ``commune`` row to the town, ``france_qpv`` to all QPV) is NaN, with that reason.
 
     Examples
     --------
@@ -209,14 +229,33 @@ def compare_indicators(
     >>> c[["value", "gap_to_commune", "gap_to_all_qpv", "worse_off_all_qpv"]].round(3)
               value  gap_to_commune  gap_to_all_qpv  worse_off_all_qpv
     quartier
-    QP002013  0.554           0.304           0.124               True
-    all       0.250             NaN          -0.180              False
+    QP002013    0.554           0.304           0.124               True
+    commune     0.250             NaN          -0.180              False
+    france_qpv  0.430           0.180             NaN               <NA>
+
+    Counts add up: the ``qpv`` row sums the quartiers, ``hors_qpv`` is the rest of the town.
+
+    >>> p = pd.DataFrame({
+    ...     "code": ["QP1", "QP2", "02722"], "name": ["Presles", "Chevreux", "Soissons"],
+    ...     "level": ["qpv", "qpv", "commune"], "indicator": "population", "year": 2021,
+    ...     "value": [5766.0, 1238.0, 28522.0], "source": "demo"})
+    >>> compare_indicators(p, reference="commune").droplevel([1, 2, 3])["value"]
+    quartier
+    QP1          5766.0
+    QP2          1238.0
+    qpv          7004.0
+    commune     28522.0
+    hors_qpv    21518.0
+    Name: value, dtype: float64
     """
     t = _select(_concat(table), source, year, indicators)
     levels = [reference] if isinstance(reference, str) else list(reference)
     codes, names, communes = _quartiers(t, quartiers)
     refs = _references(t, levels, reference_codes, communes)
     town = refs.get("commune") or (next(iter(communes)) if len(communes) == 1 else None)
+    national = refs.get("all_qpv", "")
+    if national == "":
+        national = _references(t, ["all_qpv"], reference_codes, communes)["all_qpv"]
     t = _town_population(t.dropna(subset=["year"]), codes, town)
     look = {
         (c, i, s, int(y)): (v, f)
@@ -236,11 +275,17 @@ def compare_indicators(
     )
     rows, index = [], []
     for ind, src, yr in series:
-        better = _direction(ind)
-        for key in [*codes, TERRITORY]:
-            code = town if key == TERRITORY else key
-            rows.append(_row(look, key, code, names, (ind, src, yr), refs, better))
-            index.append((key, ind, src, yr))
+        ctx = _Series(look, names, (ind, src, yr), refs, _direction(ind))
+        found = {key: ctx.published(key, key) for key in codes}
+        found[COMMUNE] = ctx.published(COMMUNE, town)
+        if _is_count(ind):
+            found.update(_count_rows(found, codes))
+        if national is not None and not np.isnan(look.get((national, ind, src, yr), (np.nan,))[0]):
+            found[FRANCE_QPV] = ctx.published(FRANCE_QPV, national)
+        for key in [*codes, QPV, COMMUNE, HORS_QPV, FRANCE_QPV]:
+            if key in found:
+                rows.append(ctx.row(key, *found[key]))
+                index.append((key, ind, src, yr))
     cols = ["name", "value", "flag"]
     for lv in levels:
         cols += [f"{lv}_value", f"gap_to_{lv}", f"worse_off_{lv}"]
@@ -249,49 +294,101 @@ def compare_indicators(
     for lv in levels:
         out[f"worse_off_{lv}"] = pd.array(out[f"worse_off_{lv}"].tolist(), dtype="boolean")
     out["value"] = out["value"].astype(float)
+    # rows by key (quartiers in layer order, then the comparison rows in the contract's order),
+    # then by series: a row present in some series only never comes before an earlier key
+    rank = {k: i for i, k in enumerate([*codes, QPV, COMMUNE, HORS_QPV, FRANCE_QPV])}
+    order = np.argsort([rank[k] for k, *_ in index], kind="stable")
+    return out.iloc[order]
+
+
+# A row's value, its flag and why it is missing.
+Found = tuple[float, Any, list[str | None]]
+
+# The reference level each comparison row *is*: its gap to that level is to itself.
+_SELF_LEVEL = {COMMUNE: "commune", FRANCE_QPV: "all_qpv"}
+
+
+def _is_count(indicator: str) -> bool:
+    info = INDICATORS.get(indicator)
+    return info is not None and info.unit == "count"
+
+
+def _count_rows(found: Mapping[str, Found], codes: Sequence[str]) -> dict[str, Found]:
+    """Return the ``qpv`` (sum of the quartiers) and ``hors_qpv`` rows of a count."""
+    values = [found[c][0] for c in codes]
+    if not codes or any(np.isnan(v) for v in values):
+        return {}  # (a count of some quartiers only is not the quartiers' count: no row)
+    qpv = float(sum(values))
+    out: dict[str, Found] = {QPV: (qpv, None, [])}
+    town = found[COMMUNE][0]
+    if not np.isnan(town):
+        if town >= qpv:
+            out[HORS_QPV] = (town - qpv, None, [])
+        else:
+            why = "the quartiers' count exceeds the town's: not the same perimeter or year"
+            out[HORS_QPV] = (np.nan, None, [why])
     return out
 
 
-def _row(
-    look: Mapping[tuple[str, str, str, int], tuple[float, Any]],
-    key: str,
-    code: str | None,
-    names: Mapping[str, Any],
-    series: tuple[str, str, int],
-    refs: Mapping[str, str | None],
-    better: bool | None,
-) -> dict[str, Any]:
-    """One row of :func:`compare_indicators`: the value, the gaps, the reasons."""
-    ind, src, yr = series
-    reasons: list[str | None] = []
-    if code is None:
-        value, flag = np.nan, None
-        reasons.append("the town (commune) is not known: pass quartiers= or reference_codes=")
-    else:
-        value, flag = look.get((code, ind, src, yr), (np.nan, None))
+class _Series:
+    """One indicator, source and year: the published values and the rows built from them."""
+
+    def __init__(
+        self,
+        look: Mapping[tuple[str, str, str, int], tuple[float, Any]],
+        names: Mapping[str, Any],
+        series: tuple[str, str, int],
+        refs: Mapping[str, str | None],
+        better: bool | None,
+    ) -> None:
+        self.look, self.names, self.series, self.refs, self.better = (
+            look,
+            names,
+            series,
+            refs,
+            better,
+        )
+
+    def published(self, key: str, code: str | None) -> Found:
+        """Return the value published for `code` (row `key`), its flag and why it is missing."""
+        ind, src, yr = self.series
+        if code is None:
+            return (
+                np.nan,
+                None,
+                ["the town (commune) is not known: pass quartiers= or reference_codes="],
+            )
+        value, flag = self.look.get((code, ind, src, yr), (np.nan, None))
         if np.isnan(value):
-            what = "the town" if key == TERRITORY else "the quartier"
-            reasons.append(f"{_missing(flag)} for {what} ({code}) in {src} {yr}")
-    row: dict[str, Any] = {
-        "name": TERRITORY_NAME if key == TERRITORY else names.get(key),
-        "value": value,
-        "flag": flag,
-    }
-    for lv, rcode in refs.items():
-        ref = look.get((rcode, ind, src, yr), (np.nan, None))[0] if rcode else np.nan
-        gap = value - ref
-        if lv == "commune" and key == TERRITORY:
-            gap = np.nan
-            reasons.append("the 'all' row is the town itself")
-        elif np.isnan(ref):
-            where = f"{_LEVEL_NAMES.get(lv, lv)} ({rcode})" if rcode else _LEVEL_NAMES.get(lv, lv)
-            reasons.append(f"no value for {where} in {src} {yr}")
-        worse = None if np.isnan(gap) or better is None or gap == 0 else bool((gap < 0) == better)
-        if better is None and not np.isnan(gap):
-            reasons.append(f"{ind} has no better/worse direction")
-        row.update({f"{lv}_value": ref, f"gap_to_{lv}": gap, f"worse_off_{lv}": worse})
-    row["reason"] = join_reasons(*reasons)
-    return row
+            what = "the town" if key == COMMUNE else "the quartier"
+            return value, flag, [f"{_missing(flag)} for {what} ({code}) in {src} {yr}"]
+        return value, flag, []
+
+    def row(self, key: str, value: float, flag: Any, why: list[str | None]) -> dict[str, Any]:
+        """One row of :func:`compare_indicators`: the value, the gaps to each level, reasons."""
+        ind, src, yr = self.series
+        reasons = list(why)
+        name = self.names.get(key) if key in self.names else row_name(key)
+        row: dict[str, Any] = {"name": name, "value": value, "flag": flag}
+        for lv, rcode in self.refs.items():
+            ref = self.look.get((rcode, ind, src, yr), (np.nan, None))[0] if rcode else np.nan
+            gap = value - ref
+            if _SELF_LEVEL.get(key) == lv:
+                gap = np.nan
+                reasons.append(f"the {key} row is {_LEVEL_NAMES.get(lv, lv)} itself")
+            elif np.isnan(ref):
+                where = _LEVEL_NAMES.get(lv, lv)
+                where = f"{where} ({rcode})" if rcode else where
+                reasons.append(f"no value for {where} in {src} {yr}")
+            better = self.better
+            worse = (
+                None if np.isnan(gap) or better is None or gap == 0 else bool((gap < 0) == better)
+            )
+            if better is None and not np.isnan(gap):
+                reasons.append(f"{ind} has no better/worse direction")
+            row.update({f"{lv}_value": ref, f"gap_to_{lv}": gap, f"worse_off_{lv}": worse})
+        row["reason"] = join_reasons(*reasons)
+        return row
 
 
 def indicator_trend(
@@ -319,10 +416,11 @@ def indicator_trend(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``quartier``, ``indicator``, ``source``, ``year`` (``"all"``, the town,
-        last within each indicator, source and year): ``name``, ``value``, ``previous_year``
-        (Int64), ``change``, ``change_per_year``, ``improved`` (boolean), for each level *L*:
-        ``gap_to_L`` and ``gap_to_L_narrowed`` (boolean); ``reason``.
+        Indexed by ``quartier``, ``indicator``, ``source``, ``year`` (the comparison rows of
+        :func:`compare_indicators` last within each indicator, source and year): ``name``,
+        ``value``, ``previous_year`` (Int64), ``change``, ``change_per_year``, ``improved``
+        (boolean), for each level *L*: ``gap_to_L`` and ``gap_to_L_narrowed`` (boolean);
+        ``reason``.
 
     Examples
     --------

@@ -4,8 +4,8 @@ Each quartier gets a *comparison group*: the `k` quartiers nearest to it on stan
 indicators (poverty rate, median income, population, share of under-25s by default), measured in
 the first vintage of each. For every indicator of interest, the quartier's change over the period
 is then shown next to the group's (median and interquartile range), the town's and all QPV's (the
-national ``Ensemble`` row), with its percentile among all QPV in the first and the last vintage and
-whether its gap to the group narrowed.
+``commune`` and ``france_qpv`` rows of the indicator tables, as columns: quartier rows only), with
+its percentile among all QPV in the first and the last vintage and whether its gap narrowed.
 
 This is a **descriptive comparison, not a causal estimate**: quartiers alike on a few indicators
 differ in many other ways, and the group's change is no counterfactual of what the contrat de ville
@@ -473,7 +473,7 @@ def compare_to_peers(
       (interquartile range) of the group's changes;
     - ``town_change``: the quartier's town (`towns`, else a ``commune`` column, else the only
       commune-level code of the quartier's ``territory``, else the only commune of the table);
-      ``all_qpv_change``: the national ``Ensemble`` row (level ``france``);
+      ``all_qpv_change``: the national ``Ensemble`` row (level ``all_qpv``, or ``france``);
     - ``percentile_first`` / ``percentile_last``: percentile rank (0-100, ties counted half)
       of the quartier's value among all QPV of that vintage;
     - ``gap_first`` / ``gap_last``: the quartier's value minus the group's median value;
@@ -576,8 +576,8 @@ def peer_table(
     Returns
     -------
     pandas.DataFrame
-        Indexed by (``quartier``, ``indicator``), columns :data:`PEER_COLUMNS`. No territory
-        (``"all"``) row: the comparison is per quartier.
+        Indexed by (``quartier``, ``indicator``), columns :data:`PEER_COLUMNS`. Quartier rows
+        only: the comparison is per quartier (the town and all QPV are columns).
 
     Examples
     --------
