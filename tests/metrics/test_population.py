@@ -5,6 +5,8 @@ Every expected value is summed by hand from the homes placed below.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -72,9 +74,19 @@ def test_communes_give_the_territory_figure():
         geometry=[box(-10, -10, 300, 300), box(300, 0, 600, 600)],
         crs=2154,
     )
-    with pytest.warns(CdvGeoWarning, match="commune"):  # 29,522 published, 100 in the homes
+    # a hand-made residences layer covers the quartiers only: its 100 residents are no figure of
+    # the town, so the published 29,522 is kept without a warning about the town
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CdvGeoWarning)
         out = quartier_population(q, residences=homes([10, 20, 30, 40]), communes=communes)
     assert_metric_table(out, q)
+    assert out.at["commune", "population_alt"] is None
+    # a grid covers the town: its sum is compared with the published figure
+    grid = homes([10, 20, 30, 40]).assign(square="CRS3035RES200mN1E1")
+    with pytest.warns(CdvGeoWarning, match="commune"):
+        on_grid = quartier_population(q, residences=grid, communes=communes)
+    assert on_grid.at["commune", "population"] == 29522
+    assert on_grid.at["commune", "population_alt_source"] == "grid"
     assert out.at["commune", "population"] == 29522
     assert out.at["commune", "population_source"] == "official"
     assert out.loc[[QP2, QP1], "population"].tolist() == [10, 50]

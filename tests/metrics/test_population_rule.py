@@ -231,13 +231,14 @@ def test_ten_percent_exactly_is_not_a_discrepancy(other: float, gap: bool) -> No
 
 
 def test_the_town_gap_uses_the_same_limit() -> None:
-    res = homes(0, 0, elsewhere=1100)
+    # a grid's sum over the town is compared with the published figure
+    res = homes(0, 0, elsewhere=1100, grid=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CdvGeoWarning)
         out = quartier_population(quartiers((0, 0)), residences=res, communes=town(1000))
     assert out.at["commune", "population_alt"] is None
     with pytest.warns(CdvGeoWarning):
-        quartier_population(quartiers((0, 0)), residences=homes(0, 0, elsewhere=1101),
+        quartier_population(quartiers((0, 0)), residences=homes(0, 0, elsewhere=1101, grid=True),
                             communes=town(1000))  # fmt: skip
 
 
@@ -271,3 +272,15 @@ def test_a_zero_against_residents_is_a_discrepancy() -> None:
         out = quartier_population(quartiers((0, 1000)), residences=homes(40, 1000))
     assert out.at[QP2, "population"] == 0 and out.at[QP2, "population_alt"] == 40
     assert out.at[QP2, "population_gap_ratio"] == 1.0  # all of the other figure
+
+
+def test_a_hand_made_layer_is_no_figure_of_the_town() -> None:
+    # residences drawn over the quartiers only: 900 residents against 1,000 published (-10 %)
+    # or 500 (-50 %): the published figure is kept and never compared with a partial layer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CdvGeoWarning)
+        out = quartier_population(quartiers((0, 0)), residences=homes(0, 0, elsewhere=500),
+                                  communes=town(1000))  # fmt: skip
+    assert out.at["commune", "population"] == 1000
+    assert out.at["commune", "population_source"] == "official"
+    assert out.at["commune", "population_alt"] is None

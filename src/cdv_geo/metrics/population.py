@@ -24,7 +24,9 @@ The comparison rows (:mod:`cdv_geo.core.tables`):
   ``population`` (``"official"``), else the INSEE commune figure (a commune row of the
   indicators, or ``POP_COM`` on its quartiers' rows; ``"insee"``); only when no loaded source
   publishes it, the homes inside the commune perimeter (:func:`~cdv_geo.core.assign.in_communes`)
-  -- never a sum of grid squares crossing the border when a published figure is loaded;
+  -- never a sum of grid squares crossing the border when a published figure is loaded. A grid's
+  sum is still compared with the published figure (a grid covers the town); a hand-made
+  residences layer's is not (it often covers the quartiers only);
 - ``hors_qpv`` (only with ``communes``): ``commune`` minus ``qpv`` when both are known (NaN,
   with the reason, when the quartiers would outnumber the town: sources of different years).
 
@@ -399,7 +401,10 @@ def _commune_candidates(
     insee = _insee_commune(q, c, indicators)
     if insee is not None:
         out["insee"] = insee
-    if homes.pop is not None and residences is not None:
+    # a hand-made residences layer often covers the quartiers only: its sum over the town is no
+    # figure of the town while a published one is loaded (a grid covers the whole territory)
+    partial = homes.source != "grid" and bool(out)
+    if homes.pop is not None and residences is not None and not partial:
         inside = in_communes(as_layer(residences, "residences", allow_empty=True), c)
         pop = homes.pop[inside]
         if len(pop) and not np.isnan(pop).any():
