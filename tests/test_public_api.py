@@ -66,7 +66,7 @@ VALID: dict[str, Callable[[cg.Territory], dict[str, Any]]] = {
         "quartiers": t.quartiers,
         "heat": _raster("heat_2023"),
         "residences": t.residences,
-        "territory": t.communes,
+        "communes": t.communes,
     },
     "impervious_change": lambda t: {
         "quartiers": t.quartiers,
@@ -80,7 +80,7 @@ VALID: dict[str, Callable[[cg.Territory], dict[str, Any]]] = {
         "grid": cg.read_grid(cg.datasets.get_path("soissons", "income_grid")),
         "quartiers": t.quartiers,
         "residences": t.residences,
-        "territory": t.communes,
+        "communes": t.communes,
     },
     "nearest_facility": lambda t: {"origins": t.residences, "facilities": t.facilities},
     "quartier_population": lambda t: {
@@ -156,6 +156,9 @@ EXPECTED = {"dataframe": LayerTypeError, "no_crs": CRSError, "empty": DataValida
 @pytest.mark.parametrize(("name", "param", "bad"), _cases())
 def test_bad_layer_names_the_argument(t: cg.Territory, name: str, param: str, bad: str) -> None:
     kwargs = VALID[name](t)
+    if "communes" in inspect.signature(getattr(cg, name)).parameters:
+        # every metric making a per-quartier table takes the communes (issue 22): check it too
+        kwargs.setdefault("communes", t.communes)
     layer = kwargs.get(param)
     if layer is None:
         pytest.skip(f"{name}({param}=...) has no demo layer")

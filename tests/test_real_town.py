@@ -300,15 +300,18 @@ def walking_distances(sources: list[tuple[int, int]]) -> dict[tuple[int, int], f
 
 
 def covered_share(sources, codes_boxes, minutes: float) -> dict[str, float]:
-    """Share of the grid's residents within `minutes` of a source, by quartier and in all."""
+    """Share of the grid's residents within `minutes` of a source, by quartier and in ``qpv``."""
     dist = walking_distances(sources)
     out = {}
+    in_some: dict[tuple[int, int], int] = {}
     for code, (a, b, c, d) in codes_boxes.items():
         inside = {p: n for p, n in SQUARES.items() if a <= p[0] <= c and b <= p[1] <= d}
+        in_some.update(inside)
         covered = sum(n for p, n in inside.items() if dist[p] <= minutes * SPEED)
         out[code] = covered / sum(inside.values())
-    everyone = sum(n for p, n in SQUARES.items() if dist[p] <= minutes * SPEED)
-    out["all"] = everyone / sum(SQUARES.values())
+    # qpv: the squares' residents in some quartier (the ones outside count in no row)
+    covered = sum(n for p, n in in_some.items() if dist[p] <= minutes * SPEED)
+    out["qpv"] = covered / sum(in_some.values())
     return out
 
 
@@ -352,14 +355,14 @@ def test_counts_of_the_project(metrics):
 def test_tables_of_the_project(metrics):
     _, m = metrics
     # trees by hand: (150, 100) 3 and (350, 150) 5 in QP002012, (600, 400) 12 in QP002013,
-    # (1500, 1500) 7 outside: counted in "all" only
+    # (1500, 1500) 7 outside: in no row (the project has no communes layer: no commune row)
     trees = m.trees.xs("all", level="year")["n_trees"]
-    assert trees.to_dict() == {"QP002012": 8, "QP002013": 12, "all": 27}
+    assert trees.to_dict() == {"QP002012": 8, "QP002013": 12, "qpv": 20}
     key = m.key_figures
-    assert key["n_trees"].to_dict() == {"QP002012": 8, "QP002013": 12, "all": 27}
+    assert key["n_trees"].to_dict() == {"QP002012": 8, "QP002013": 12, "qpv": 20}
     # facilities by hand: the OSM pharmacy in QP002012; the BPE pharmacy, the bus stop and
     # the sports hall in QP002013; the health centre and the hairdresser outside
-    assert key["n_facilities"].to_dict() == {"QP002012": 1, "QP002013": 3, "all": 6}
+    assert key["n_facilities"].to_dict() == {"QP002012": 1, "QP002013": 3, "qpv": 4}
     assert key.loc[["QP002012", "QP002013"], "n_residents"].tolist() == [6206, 1204]
     assert key.loc[["QP002012", "QP002013"], "population_source"].tolist() == ["official"] * 2
 

@@ -209,7 +209,9 @@ def test_inline_records_and_marker(projects: list[Path], tmp_path: Path) -> None
     assert sorted(record["tables"]) == sorted(p.stem for p in folder.glob("*.parquet"))
     assert "peers" not in result.tables
     nat = result.table("coverage")
-    assert "all" in nat.index.get_level_values("quartier")
+    # each territory's comparison row follows its quartiers (no communes layer: qpv alone)
+    rows = nat.index.get_level_values("quartier")
+    assert "qpv" in rows and "all" not in rows
     assert len(result.errors) == 0
 
 

@@ -27,7 +27,7 @@ def _write(out: Path, slug: str, table: pd.DataFrame) -> None:
 
 def test_stack_same_schema(tmp_path: Path) -> None:
     """Territories with the same columns: one row per quartier, territory first."""
-    _write(tmp_path, "a-1", _coverage(["QP1", "all"], [0.5, 0.25], ["x", "y"]))
+    _write(tmp_path, "a-1", _coverage(["QP1", "qpv"], [0.5, 0.25], ["x", "y"]))
     _write(tmp_path, "b-2", _coverage(["QP2"], [1.0], ["z"]))
     (tmp_path / TERRITORIES / "c-3").mkdir()  # a territory without that table
     assert table_names(tmp_path, ["a-1", "b-2", "c-3"]) == ["coverage"]
@@ -37,7 +37,7 @@ def test_stack_same_schema(tmp_path: Path) -> None:
     assert got.index.names == ["territory", "quartier", "kind"]
     assert got.index.tolist() == [
         ("a-1", "QP1", "school"),
-        ("a-1", "all", "school"),
+        ("a-1", "qpv", "school"),
         ("b-2", "QP2", "school"),
     ]
     assert got["share"].tolist() == [0.5, 0.25, 1.0]

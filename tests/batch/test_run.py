@@ -78,3 +78,28 @@ def test_task_computes_tables_only(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert {"coverage", "nearest", "key_figures"} <= set(record["tables"])
     inline = run_batch([project], tmp_path / "inline", scheduler=INLINE, peers=False)
     assert inline.timings["start"] == 0.0
+
+
+def test_task_keeps_the_warnings_of_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A metric's warning naming a file: in the record's warnings, its note in plain words."""
+    import warnings
+
+    import cdv_geo.metrics.key_figures as kf
+    from cdv_geo.core.errors import CdvGeoWarning
+
+    original = kf.key_figures
+    path = "/tmp/tmpab12cd/streets.osm"
+
+    def warns(*args: object, **kwargs: object) -> object:
+        warnings.warn(f"OSM file {path}: 12 nodes are missing", CdvGeoWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(kf, "key_figures", warns)
+    (project,) = make_projects(tmp_path / "projects", 1)
+    record = run_territory(project, tmp_path / "out", only=["key_figures"])
+    assert record["status"] == "done", record.get("message")
+    assert any(path in w for w in record["warnings"])
+    assert not any(path in n for n in record["notes"])
+    assert any("key figures" in n for n in record["notes"])

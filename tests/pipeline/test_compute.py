@@ -39,22 +39,27 @@ def test_key_figures_by_hand(metrics: Metrics, territory: Territory) -> None:
         "area_m2",
         "n_facilities",
     ]
-    # quartiers' population; the territory row: the commune's
-    assert kf["n_residents"].tolist() == [1000, 500, 6000]
-    assert kf["population_source"].tolist() == ["official"] * 3
+    assert kf.index.tolist() == ["QA", "QB", "qpv", "commune", "hors_qpv"]
+    # quartiers' population; qpv their sum; the commune's published 6,000; the rest outside
+    assert kf["n_residents"].tolist() == [1000, 500, 1500, 6000, 4500]
+    assert kf["population_source"].tolist() == ["official"] * 5
     # two 500 m squares; the commune is 1,200 m x 700 m
-    assert kf["area_m2"].tolist() == pytest.approx([250_000, 250_000, 840_000])
-    assert kf["n_facilities"].tolist() == [1, 1, 2]
-    assert kf["n_trees"].tolist() == [5, 5, 10]
-    assert kf["desealed_m2"].tolist() == pytest.approx([2000.0, 0.0, 2000.0])
+    assert kf["area_m2"].tolist() == pytest.approx([250_000, 250_000, 500_000, 840_000, 340_000])
+    # every facility, tree and yard of the grid lies in a quartier: none in hors_qpv
+    assert kf["n_facilities"].tolist() == [1, 1, 2, 2, 0]
+    assert kf["n_trees"].tolist() == [5, 5, 10, 10, 0]
+    assert kf["desealed_m2"].tolist() == pytest.approx([2000.0, 0.0, 2000.0, 2000.0, 0.0])
     # QA holds residences of 100 (300 m), 300 (400 m) and 50 (100 m) inhabitants; 5 min at
     # 4.5 km/h is 375 m: 150 of 450 are covered. QB's single residence (70) is 700 m away.
-    # The territory: 150 of 520.
-    assert kf["coverage_share"].tolist() == pytest.approx([150 / 450, 0.0, 150 / 520])
+    # qpv and the commune: 150 of 520; no home outside the quartiers: NaN with a reason
+    assert kf["coverage_share"].iloc[:4].tolist() == pytest.approx(
+        [150 / 450, 0.0, 150 / 520, 150 / 520]
+    )
+    assert np.isnan(kf.loc["hors_qpv", "coverage_share"])
     assert kf.attrs["service"] == "water_play_area" and kf.attrs["threshold_min"] == 5
     # the demolition (80) and the reconstruction (30, built in QB) both belong to QA
-    assert kf["n_demolished"].tolist() == [80, 0, 80]
-    assert kf["n_rebuilt"].tolist() == [30, 0, 30]
+    assert kf["n_demolished"].tolist()[:4] == [80, 0, 80, 80]
+    assert kf["n_rebuilt"].tolist()[:4] == [30, 0, 30, 30]
     assert kf.loc["QB", "n_received"] == 30
     # no imperviousness raster: NaN with a reason, never 0
     assert kf["impervious_share"].isna().all()
@@ -103,9 +108,40 @@ def test_warnings_of_a_metric_become_notes(territory: Territory) -> None:
     sites["compensates"] = [None, None]  # a reconstruction without its quartier: a warning
     t = Territory("Testville", quartiers=layers["quartiers"], renewal_sites=sites)
     m = compute_metrics(t, only=["renewal_balance"])
-    warned = [n for n in m.notes if n.key == "warning"]
-    assert warned and all(n.topic == "renewal" for n in warned)
-    assert all("\n" not in n.text for n in warned)
+    warned = [n for n in m.notes if n.key.startswith("warning")]
+    # one note for the step, in plain words: the warning's own text (fields, codes) is logged
+    assert [(n.key, n.topic) for n in warned] == [("warning_renewal", "renewal")]
+    assert "compensates" not in warned[0].text and "renewal" in warned[0].text
+
+
+def test_a_warning_never_brings_its_path_into_a_note(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A metric's warning naming a temporary file: logged as it is, the note says it plainly."""
+    import warnings
+
+    from cdv_geo.core.errors import CdvGeoWarning
+    from cdv_geo.metrics import renewal
+
+    original = renewal.renewal_balance
+    path = "/tmp/tmpab12cd/streets.osm"
+
+    def warns(*args: object, **kwargs: object) -> object:
+        warnings.warn(f"OSM file {path}: 12 nodes are missing", CdvGeoWarning, stacklevel=2)
+        warnings.warn(f"OSM file {path}: 3 ways are cut", CdvGeoWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(renewal, "renewal_balance", warns)
+    layers = grid_layers()
+    t = Territory("Testville", quartiers=layers["quartiers"], renewal_sites=layers["renewal_sites"])
+    with caplog.at_level("WARNING", logger="cdv_geo"):
+        m = compute_metrics(t, only=["renewal_balance"])
+    warned = [n for n in m.notes if n.key.startswith("warning")]
+    assert len(warned) == 1  # two warnings of one step: one note
+    for lang in ("fr", "en"):
+        assert "/tmp" not in warned[0].label(lang) and "OSM file" not in warned[0].label(lang)
+    assert "/tmp" not in warned[0].text and not warned[0].args
+    assert caplog.text.count(path) == 2  # the detail is in the log
 
 
 def test_only_computes_what_is_asked(territory: Territory) -> None:
@@ -144,12 +180,13 @@ def test_service_areas_need_only_the_facilities(territory: Territory) -> None:
 def test_totals_only_without_breakdown(territory: Territory) -> None:
     m = compute_metrics(territory, only=["desealing", "trees", "renewal_balance"], breakdown=False)
     assert m.trees is not None and m.desealing is not None and m.renewal_balance is not None
-    # one row per quartier and the territory, no breakdown by year or site type
+    # one row per quartier and comparison row, no breakdown by year or site type
     assert_metric_table(m.trees, territory.quartiers)
-    assert m.trees["n_trees"].tolist() == [5, 5, 10]
-    assert m.desealing["desealed_m2"].tolist() == pytest.approx([2000.0, 0.0, 2000.0])
+    assert m.trees["n_trees"].tolist() == [5, 5, 10, 10, 0]
+    assert m.desealing["desealed_m2"].tolist() == pytest.approx([2000.0, 0.0, 2000.0, 2000.0, 0.0])
     rb = m.renewal_balance
-    assert rb["n_demolished"].tolist() == [80, 0, 80] and rb["n_received"].tolist()[:2] == [0, 30]
+    assert rb["n_demolished"].tolist()[:4] == [80, 0, 80, 80]
+    assert rb["n_received"].tolist()[:2] == [0, 30]
 
 
 def test_impervious_years_stack(tmp_path, territory: Territory) -> None:  # type: ignore[no-untyped-def]

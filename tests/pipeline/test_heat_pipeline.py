@@ -117,21 +117,34 @@ def test_children_access_by_hand(grid) -> None:
     # 5 min = 375 m: homes at 300 m (10 children) and 100 m (5) of QA; QB's at 800 and 510 m
     assert share[("QA", "water_play_area", 5.0, "children")] == pytest.approx(15 / 45)
     assert share[("QB", "water_play_area", 5.0, "children")] == 0.0
-    assert share[("all", "water_play_area", 5.0, "children")] == pytest.approx(15 / 72)
+    # every home lies in a quartier: qpv and commune count the same 72 children, hors_qpv none
+    for row in ("qpv", "commune"):
+        assert share[(row, "water_play_area", 5.0, "children")] == pytest.approx(15 / 72)
+    assert np.isnan(share[("hors_qpv", "water_play_area", 5.0, "children")])
     assert share[("QA", "water_play_area", 5.0, "children_3_10")] == pytest.approx(6 / 18)
     # 10 min = 750 m: every home but QB's at 800 m (7 children, 3 aged 3-10)
     ten = share.xs((10.0, "children"), level=("threshold_min", "weight"))
-    assert ten.tolist() == pytest.approx([1.0, 20 / 27, 65 / 72])
+    assert ten.tolist()[:4] == pytest.approx([1.0, 20 / 27, 65 / 72, 65 / 72])
     ten = share.xs((10.0, "children_3_10"), level=("threshold_min", "weight"))
-    assert ten.tolist() == pytest.approx([1.0, 8 / 11, 26 / 29])
-    assert ca["n_residents"][("all", "water_play_area", 5.0, "children")] == 72
+    assert ten.tolist()[:4] == pytest.approx([1.0, 8 / 11, 26 / 29, 26 / 29])
+    assert ca["n_residents"][("qpv", "water_play_area", 5.0, "children")] == 72
+    assert ca["n_residents"][("commune", "water_play_area", 5.0, "children")] == 72
 
 
 def test_heat_exposure_by_hand(grid) -> None:
     t, m = grid
     he = m.heat_exposure
     assert_metric_table(he, t.quartiers)
-    assert he["heat_mean"].tolist() == pytest.approx([30.0, 20.0, (30 * 25 + 20 * 59) / 84])
+    # QA 25 ha at 30 °C, QB 25 ha at 20 °C; the commune's 84 ha hold 34 ha outside them at 20
+    assert he["heat_mean"].to_dict() == pytest.approx(
+        {
+            "QA": 30.0,
+            "QB": 20.0,
+            "qpv": 25.0,
+            "commune": (30 * 25 + 20 * 59) / 84,
+            "hors_qpv": 20.0,
+        }
+    )
     assert he.attrs["units"] == "°C" and he.attrs["year"] == 2023
     # the town's 90th percentile: 30 °C (QA is 25 of its 84 hectares); QB's homes are at 20
     assert he.loc["QB", "hot_residents_share"] == 0.0
@@ -149,7 +162,8 @@ def test_cool_access_by_hand(grid) -> None:
     # QB home 30 m away; the home at the origin is 420 m from the square
     assert share[("QA", "cool_place", 5.0, "population")] == pytest.approx(150 / 450)
     assert share[("QB", "cool_place", 5.0, "population")] == pytest.approx(60 / 130)
-    assert share[("all", "cool_place", 5.0, "population")] == pytest.approx(210 / 580)
+    assert share[("qpv", "cool_place", 5.0, "population")] == pytest.approx(210 / 580)
+    assert share[("commune", "cool_place", 5.0, "population")] == pytest.approx(210 / 580)
     assert share[("QB", "cool_place", 5.0, "children")] == pytest.approx(20 / 27)
 
 
@@ -255,7 +269,7 @@ def test_demo_heat_tables_follow_the_contract() -> None:
     assert_metric_table(m.cool_access, t.quartiers, levels=LEVELS)
     assert m.heat_exposure.attrs["units"] == "°C"
     # the demo residences hold 22 % children, more or less
-    total = m.children_access.loc[("all", "water_play_area", 5.0, "children"), "n_residents"]
+    total = m.children_access.loc[("commune", "water_play_area", 5.0, "children"), "n_residents"]
     assert total == pytest.approx(0.22 * t.residences["population"].sum(), rel=0.05)
     assert len(m.site_choice) == t.settings.new_sites == 3
     assert m.notes_on("heat", "water") == []

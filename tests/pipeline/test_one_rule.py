@@ -15,6 +15,8 @@ Layout (metres from (X0, Y0), Lambert-93)::
            x=0     x=500    x=1000
 
 Layer order is QP003, QP001, QP002, so the smallest code (QP001) is not the first quartier.
+The territory has no communes layer: the tables have the quartier rows and ``qpv`` (what lies in
+some quartier) only; O counts in none of them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pytest
 from pyproj import CRS
 from shapely import Point, box
 
-from cdv_geo.core.tables import TERRITORY
+from cdv_geo.metrics.breakdown import TOTAL
 from cdv_geo.pipeline import Metrics, compute_metrics
 from cdv_geo.territory import Settings, Territory
 from cdv_geo.testing import assert_metric_table
@@ -124,12 +126,12 @@ def metrics(territory: Territory) -> Metrics:
 
 
 def _totals(table: pd.DataFrame, column: str) -> pd.Series:
-    """The total rows (every level after ``quartier`` is "all"), indexed by quartier."""
+    """The total rows (every level after ``quartier`` is TOTAL), indexed by quartier."""
     t = table
     if t.index.nlevels > 1:
         rest = list(range(1, t.index.nlevels))
         keep = np.logical_and.reduce(
-            [np.asarray(t.index.get_level_values(i).astype(str) == TERRITORY) for i in rest]
+            [np.asarray(t.index.get_level_values(i).astype(str) == TOTAL) for i in rest]
         )
         t = t[keep].droplevel(rest)
     return t[column]
@@ -139,16 +141,14 @@ def test_summary_counts_each_feature_once_in_the_smallest_code(territory: Territ
     s = territory.summary()
     assert_metric_table(s, territory.quartiers)
     # residences: B and T -> QP001, INTERIOR -> QP003, O outside
-    assert s["n_residences"].to_dict() == {"QP003": 1, "QP001": 2, "QP002": 0, "all": 4}
+    assert s["n_residences"].to_dict() == {"QP003": 1, "QP001": 2, "QP002": 0, "qpv": 3}
     for col in ("n_facilities", "n_tree_plantings", "n_renewal_sites"):
-        assert s[col].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "all": 3}, col
+        assert s[col].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "qpv": 2}, col
     # yards: the border yard is a tie (half and half) -> QP001; the triple-point yard has a
     # quarter in each quartier -> QP001
-    assert s["n_desealed_areas"].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "all": 3}
-    # the territory row adds up: quartier rows + outside = all
-    outside = {"n_residences": 1, "n_facilities": 1, "n_desealed_areas": 1}
-    for col, n_out in outside.items():
-        assert s.loc[CODES, col].sum() + n_out == s.loc["all", col]
+    assert s["n_desealed_areas"].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "qpv": 2}
+    # no communes layer: no commune nor hors_qpv row (O counts nowhere)
+    assert s.index.tolist() == [*CODES, "qpv"]
 
 
 def test_coverage_denominators_follow_the_rule(metrics: Metrics, territory: Territory) -> None:
@@ -156,10 +156,10 @@ def test_coverage_denominators_follow_the_rule(metrics: Metrics, territory: Terr
     assert cov is not None
     assert_metric_table(cov, territory.quartiers, levels=("kind", "threshold_min"))
     first = cov.xs(("school", 5.0), level=("kind", "threshold_min"))
-    # B (10) and T (20) -> QP001; INTERIOR (50) -> QP003; O (40) outside: in "all" only
-    residents = first.loc[["QP003", "QP001", "all"], "n_residents"].tolist()
-    assert residents == pytest.approx([50.0, 30.0, 120.0])
-    assert first["n_homes"].to_dict() == {"QP003": 1, "QP001": 2, "QP002": 0, "all": 4}
+    # B (10) and T (20) -> QP001; INTERIOR (50) -> QP003; O (40) outside: in no row
+    residents = first.loc[["QP003", "QP001", "qpv"], "n_residents"].tolist()
+    assert residents == pytest.approx([50.0, 30.0, 80.0])
+    assert first["n_homes"].to_dict() == {"QP003": 1, "QP001": 2, "QP002": 0, "qpv": 3}
     # no home in QP002: NaN share with a reason, never 0
     assert np.isnan(first.loc["QP002", "covered_share"])
     assert isinstance(first.loc["QP002", "reason"], str) and first.loc["QP002", "reason"]
@@ -170,14 +170,14 @@ def test_green_space_access_follows_the_rule(metrics: Metrics, territory: Territ
     assert g is not None
     assert_metric_table(g, territory.quartiers)
     assert g.loc["QP001", "n_residents"] == 30 and g.loc["QP003", "n_residents"] == 50
-    assert g.loc["all", "n_residents"] == 120
+    assert g.loc["qpv", "n_residents"] == 80
 
 
 def test_trees_follow_the_rule(metrics: Metrics, territory: Territory) -> None:
     trees = metrics.trees
     assert trees is not None
     n = _totals(trees, "n_trees")
-    assert n.to_dict() == {"QP003": 0, "QP001": 8, "QP002": 0, "all": 15}
+    assert n.to_dict() == {"QP003": 0, "QP001": 8, "QP002": 0, "qpv": 8}
 
 
 def test_desealing_counts_sites_once_and_splits_areas(
@@ -187,33 +187,33 @@ def test_desealing_counts_sites_once_and_splits_areas(
     assert d is not None
     area = _totals(d, "desealed_m2")
     # border yard: 200 m² in QP003 and in QP001; triple yard: 100 m² in each quartier and 100 m²
-    # outside; outside yard: 400 m²
+    # outside; outside yard: 400 m², in no row
     assert area.to_dict() == pytest.approx(
-        {"QP003": 300.0, "QP001": 300.0, "QP002": 100.0, "all": 1200.0}
+        {"QP003": 300.0, "QP001": 300.0, "QP002": 100.0, "qpv": 700.0}
     )
     sites = _totals(d, "n_sites")
     # counts go whole to the quartier with the largest share (ties: smallest code)
-    assert sites.to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "all": 3}
+    assert sites.to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "qpv": 2}
 
 
 def test_renewal_balance_follows_the_rule(metrics: Metrics, territory: Territory) -> None:
     rb = metrics.renewal_balance
     assert rb is not None
     assert_metric_table(rb, territory.quartiers)
-    assert rb["n_demolished"].to_dict() == {"QP003": 0, "QP001": 30, "QP002": 0, "all": 35}
+    assert rb["n_demolished"].to_dict() == {"QP003": 0, "QP001": 30, "QP002": 0, "qpv": 30}
 
 
 def test_key_figures_follow_the_rule(metrics: Metrics, territory: Territory) -> None:
     kf = metrics.key_figures
     assert kf is not None
     assert_metric_table(kf, territory.quartiers)
-    assert kf["n_facilities"].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "all": 3}
-    assert kf["n_trees"].to_dict() == {"QP003": 0, "QP001": 8, "QP002": 0, "all": 15}
-    assert kf["n_demolished"].to_dict() == {"QP003": 0, "QP001": 30, "QP002": 0, "all": 35}
+    assert kf["n_facilities"].to_dict() == {"QP003": 0, "QP001": 2, "QP002": 0, "qpv": 2}
+    assert kf["n_trees"].to_dict() == {"QP003": 0, "QP001": 8, "QP002": 0, "qpv": 8}
+    assert kf["n_demolished"].to_dict() == {"QP003": 0, "QP001": 30, "QP002": 0, "qpv": 30}
     assert kf.loc["QP001", "desealed_m2"] == pytest.approx(300.0)
-    assert kf["area_m2"].iloc[:3].tolist() == pytest.approx([250_000.0] * 3)
-    # no communes layer: the territory's residents and area are unknown, with a reason
-    assert np.isnan(kf.loc["all", "area_m2"]) and "area" in kf.loc["all", "reason"]
+    assert kf["area_m2"].tolist() == pytest.approx([250_000.0] * 3 + [750_000.0])
+    # no communes layer: no commune row (its residents and area are not known)
+    assert kf.index.tolist() == [*CODES, "qpv"]
 
 
 def test_a_layer_outside_every_quartier_gives_nan_with_reasons() -> None:
@@ -280,11 +280,12 @@ def test_a_project_in_3949_is_measured_in_3949() -> None:
     assert m.key_figures is not None
     assert m.key_figures["area_m2"].iloc[:3].tolist() == pytest.approx(expected, rel=1e-9)
     assert not math.isclose(expected[0], 250_000.0, rel_tol=1e-6)  # 3949 is not 2154
-    # the de-sealed areas too (another metric module): the yards' areas in 3949
+    # the de-sealed areas too (another metric module): the yards' areas in the quartiers, in 3949
     assert m.desealing is not None
-    yards = sum(g.area for g in t.desealed_areas.geometry)
-    assert _totals(m.desealing, "desealed_m2")["all"] == pytest.approx(yards, rel=1e-9)
-    assert not math.isclose(yards, 1200.0, rel_tol=1e-6)
+    union = q.geometry.union_all()
+    yards = sum(g.intersection(union).area for g in t.desealed_areas.geometry)
+    assert _totals(m.desealing, "desealed_m2")["qpv"] == pytest.approx(yards, rel=1e-9)
+    assert not math.isclose(yards, 700.0, rel_tol=1e-6)
 
 
 def test_a_project_without_crs_uses_lambert_93() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -74,9 +75,10 @@ def test_from_file_relative_paths(
     assert t.residences is None and t.validate() == []
     summary = t.summary()
     assert_metric_table(summary, t.quartiers)
-    # one facility in each square, none outside (counted by hand from the fixture)
+    # one facility in each square, none outside (counted by hand from the fixture); no
+    # communes layer: the quartiers and qpv only
     assert summary["n_facilities"].tolist() == [1, 1, 2]
-    assert summary["name"].tolist() == ["Alpha", "Beta", "ensemble"]
+    assert summary["name"].tolist() == ["Alpha", "Beta", "Ensemble des QPV"]
     assert "Testville" in repr(t) and "facilities=2" in repr(t)
 
 
@@ -273,7 +275,9 @@ def test_a_layer_may_name_its_crs(tmp_path: Path, square_quartiers: gpd.GeoDataF
     assert t.quartiers.geometry.area.tolist() == pytest.approx([250_000.0] * 2)
 
 
-def test_the_communes_layer_gives_the_quartiers_their_commune(tmp_path: Path) -> None:
+def test_the_communes_layer_gives_the_quartiers_their_commune(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     quartiers = gpd.GeoDataFrame(
         {"code": ["QP099001"], "name": ["Alpha"]},  # no commune field
         geometry=[box(X0, Y0, X0 + 500, Y0 + 500)],
@@ -292,11 +296,15 @@ def test_the_communes_layer_gives_the_quartiers_their_commune(tmp_path: Path) ->
         "88888;commune;poverty_rate;2021;0.11\n"
     )
     t = Territory("T", quartiers=quartiers, communes=communes, tables={"indicators": table})
-    m = compute_metrics(t, only=["indicators"])
+    with caplog.at_level(logging.WARNING, logger="cdv_geo"):
+        m = compute_metrics(t, only=["indicators"])
     assert m.indicators is not None
     # the town holding the quartier is kept, another town is left out (with a warning note)
     assert m.indicators.set_index("code")["value"].to_dict() == {"QP099001": 0.41, "99999": 0.18}
-    assert any(n.key == "warning" and "88888" in n.text for n in m.notes)
+    assert any(n.key == "warning_indicators" for n in m.notes)
+    # the warning itself (which names the code left out) is in the log, not in the note
+    assert "88888" in caplog.text
+    assert not any("88888" in n.text for n in m.notes)
 
 
 def test_residences_from_a_filosofi_grid(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 Each national table is the territories' tables of that name one below the other, with a first index
 level ``territory`` (the slug of the territory's folder): ``(territory, quartier, ...)`` for the
 per-quartier tables, ``(territory, id)`` for per-feature ones (``nearest``). Each territory's
-``"all"`` row is **kept**, last within its territory, so that the table still follows the result
-table contract territory by territory; keep the quartiers alone with
-``table.drop(index="all", level="quartier")`` (or ``table.query("quartier != 'all'")``).
+named comparison rows (``qpv``, and ``commune`` and ``hors_qpv`` when it has a communes layer:
+:mod:`cdv_geo.core.tables`) are **kept**, after its quartiers, so that the table still follows
+the result table contract territory by territory: ``commune`` is *that territory's* commune. Keep
+the quartiers alone with ``table[~table.index.get_level_values("quartier").isin(COMPARISON_ROWS)]``
+(:data:`cdv_geo.core.tables.COMPARISON_ROWS`).
 
 Every table is written as ``<out>/national/<name>.parquet`` and ``.csv`` (UTF-8, index as columns).
 """

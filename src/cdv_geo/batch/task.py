@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
+import threading
 import time
 import traceback
 import unicodedata
@@ -91,8 +93,8 @@ def _as_text(values: pd.Index) -> pd.Index:
 def _arrow_safe(table: pd.DataFrame) -> pd.DataFrame:
     """Return a copy Parquet can store: no attrs, mixed-type columns and index levels as text.
 
-    Parquet holds one type per column: a ``year`` level holding years and ``"all"`` is written
-    as text (``"2018"``, ``"all"``).
+    Parquet holds one type per column: a ``year`` level holding years and the breakdown total
+    ``"all"`` is written as text (``"2018"``, ``"all"``).
     """
     out = table.copy()
     out.attrs = {}
@@ -123,6 +125,31 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     return record
+
+
+@contextlib.contextmanager
+def _logged_warnings() -> Iterator[list[str]]:
+    """Collect the warnings the ``cdv_geo`` logger logs in this thread, for the record.
+
+    The notes of a run say in plain words which step met a problem; the warning itself (which
+    may name a file or a field) is logged, and a worker's log is easily lost: the record keeps
+    it for whoever runs the batch.
+    """
+    found: list[str] = []
+    thread = threading.get_ident()
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                found.append(" ".join(record.getMessage().split()))
+
+    logger = logging.getLogger("cdv_geo")
+    handler = Keep(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(handler)
 
 
 class _StepTracker:
@@ -165,7 +192,9 @@ def run_territory(
     dict
         ``territory`` (slug), ``name``, ``project``, ``status`` (``done``, ``skipped`` or
         ``failed``), ``step`` and ``message`` (of a failure), ``folder``, ``tables`` (names),
-        ``quartiers`` (codes), ``seconds`` (wall clock), ``cpu_seconds`` (of the worker).
+        ``quartiers`` (codes), ``notes`` (of reading the project, then of the run, in plain
+        words), ``warnings`` (the warnings the run logged, in full: what to fix, for whoever
+        runs the batch), ``seconds`` (wall clock), ``cpu_seconds`` (of the worker).
     """
     start, cpu = time.perf_counter(), time.process_time()
     slug = territory_slug(project)
@@ -199,7 +228,8 @@ def run_territory(
             base["quartiers"] = [str(c) for c in territory.quartiers["code"]]
         step = "metrics"
         wanted = list(TABLES) if only is None else only  # tables only: the layers are not written
-        metrics = compute_metrics(territory, only=wanted, progress=tracker)
+        with _logged_warnings() as logged:  # (the notes say them in plain words, without detail)
+            metrics = compute_metrics(territory, only=wanted, progress=tracker)
         step = "write"
         (folder / MARKER).unlink(missing_ok=True)
         for stale in folder.glob("*.parquet"):
@@ -213,6 +243,7 @@ def run_territory(
             "status": "done",
             "tables": names,
             "notes": [*read_notes, *(str(n) for n in metrics.notes)],
+            "warnings": logged,
             "seconds": time.perf_counter() - start,
             "cpu_seconds": time.process_time() - cpu,
         }

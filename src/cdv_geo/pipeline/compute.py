@@ -6,7 +6,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,10 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from cdv_geo.core.assign import assign_quartier
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
+from cdv_geo.pipeline.notes import warning_note
+from cdv_geo.pipeline.population import indicator_table, step_population
 from cdv_geo.pipeline.results import TABLES, Metrics, Note
 from cdv_geo.schema import FACILITY_KINDS
 from cdv_geo.territory import Territory
@@ -48,6 +49,8 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "indicator_gaps": ("indicators",),
     "indicator_trend": ("indicators",),
 }
+#: The tables that divide by the population: they all take the one population of the run.
+_BY_POPULATION = ("trees", "key_figures")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class _Run:
     service_kinds: tuple[str, ...] | None
     breakdown: bool
     crs: CRS
+    #: The territory's communes in the metric CRS (None: no communes layer): every metric that
+    #: makes a per-quartier table gets them, for its ``commune`` and ``hors_qpv`` rows.
+    communes: gpd.GeoDataFrame | None = field(default=None, compare=False)
 
     def want(self, *names: str) -> bool:
         return any(n in self.wanted for n in names)
@@ -79,9 +85,19 @@ def compute_metrics(
     Every metric measures in one CRS, the territory's metric CRS
     (:func:`cdv_geo.core.crs.choose_metric_crs` of the project's ``crs``: a project declared in
     EPSG:3949 is measured in EPSG:3949), recorded in :attr:`Metrics.crs`. A metric whose inputs
-    are missing is skipped and a :class:`Note` says why; it is never replaced by zeros. The
-    warnings the metrics raise (``UserWarning``) become notes too, and are logged. Bad data raises a
-    :class:`~cdv_geo.CdvGeoError`.
+    are missing is skipped and a :class:`Note` says why; it is never replaced by zeros. Bad data
+    raises a :class:`~cdv_geo.CdvGeoError`.
+
+    Every per-quartier table has the same rows (:mod:`cdv_geo.core.tables`): the quartiers, then
+    ``qpv``, and when the territory has a communes layer ``commune`` and ``hors_qpv`` (each
+    metric is given the communes: a feature outside them never counts in ``commune``). The
+    population rule is applied once (:func:`cdv_geo.pipeline.population.step_population`, kept
+    in :attr:`Metrics.population`) and its table given to every table that divides by
+    population (``trees``, ``key_figures``): they show the same residents and
+    ``population_source``; two loaded populations more than 10 % apart give one
+    ``population_gap`` note per row. A warning a metric raises (``UserWarning``) is logged as it
+    is, and the run keeps one plain-words ``warning_<topic>`` note per step that warned (the
+    warning's text, which may name a file, never reaches a note).
 
     Parameters
     ----------
@@ -125,7 +141,14 @@ def compute_metrics(
     >>> m.coverage.index.names
     FrozenList(['quartier', 'kind', 'threshold_min'])
     """
-    run = _Run(_wanted(only), _kinds(service_kinds, territory), breakdown, territory.metric_crs)
+    communes = territory.metric("communes") if territory.communes is not None else None
+    run = _Run(
+        _wanted(only),
+        _kinds(service_kinds, territory),
+        breakdown,
+        territory.metric_crs,
+        communes=communes,
+    )
     wrap = progress or _identity
     m = Metrics(crs=run.crs)
     steps: list[tuple[str, str, Step, tuple[str, ...]]] = [
@@ -145,6 +168,7 @@ def compute_metrics(
                 "site_choice",
             ),
         ),
+        ("population", "key_figures", step_population, _BY_POPULATION),
         ("walking coverage", "access", _step_access, ("nearest", "coverage", "service_areas")),
         (
             "renaturation",
@@ -181,15 +205,25 @@ def compute_metrics(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             step(territory, m, run)
-        for w in caught:
-            if not issubclass(w.category, UserWarning):  # a library's deprecation, numpy's...
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-                continue
-            note = Note("warning", topic, " ".join(str(w.message).split()))
-            if note not in m.notes:  # (several tables of a step may warn alike)
-                log.warning("%s", note.text)
-                m.notes.append(note)
+        _warnings_to_notes(m, topic, caught)
     return m
+
+
+def _warnings_to_notes(m: Metrics, topic: str, caught: list[warnings.WarningMessage]) -> None:
+    """Log the metrics' warnings in full, and note each step that warned, in plain words.
+
+    The message of a warning is for the person who runs the metrics (it may name a file, a
+    field or a setting): it goes to the log only. The note the maps and the dossier print says,
+    from the label catalogue, which computation met a problem in the data.
+    """
+    for w in caught:
+        if not issubclass(w.category, UserWarning):  # a library's deprecation, numpy's...
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        log.warning("%s", " ".join(str(w.message).split()))
+        note = warning_note(topic)
+        if note not in m.notes:  # (several tables of a step may warn alike)
+            m.notes.append(note)
 
 
 def _wanted(only: Iterable[str] | None) -> frozenset[str]:
@@ -314,6 +348,7 @@ def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
             max_snap_m=s.max_snap_m,
             weight="population" if res["population"].notna().all() else "dwellings",
             crs=run.crs,
+            communes=run.communes,
         )
 
 
@@ -342,9 +377,11 @@ def _step_renaturation(t: Territory, m: Metrics, run: _Run) -> None:
         sites = t.metric("desealed_areas")
         if run.breakdown:
             before = imp[0][1] if imp else None
-            m.desealing = desealing_summary(sites, q, impervious=before, crs=run.crs)
+            m.desealing = desealing_summary(
+                sites, q, impervious=before, crs=run.crs, communes=run.communes
+            )
         else:
-            m.desealing = desealing_summary(sites, q, by=None, crs=run.crs)
+            m.desealing = desealing_summary(sites, q, by=None, crs=run.crs, communes=run.communes)
     if run.want("trees", "canopy", "rule_3_30_300") and not _missing(
         t, m, "renaturation", "Tree metrics", "tree_plantings"
     ):
@@ -354,7 +391,13 @@ def _step_renaturation(t: Territory, m: Metrics, run: _Run) -> None:
     ):
         from cdv_geo.metrics.green import green_space_access
 
-        g = green_space_access(t.metric("residences"), t.metric("green_spaces"), q, crs=run.crs)
+        g = green_space_access(
+            t.metric("residences"),
+            t.metric("green_spaces"),
+            q,
+            crs=run.crs,
+            communes=run.communes,
+        )
         m.green_space_access = g.quartiers
 
 
@@ -374,10 +417,15 @@ def _impervious(
             )
         )
     if imp and run.want("impervious"):
-        shares = [(year, impervious_share(q, path, crs=run.crs)) for year, path in imp]
+        shares = [
+            (year, impervious_share(q, path, crs=run.crs, communes=run.communes))
+            for year, path in imp
+        ]
         m.impervious = _by_year(shares)
     if len(imp) >= 2 and run.want("impervious_change"):
-        m.impervious_change = impervious_change(q, imp[0][1], imp[-1][1], crs=run.crs)
+        m.impervious_change = impervious_change(
+            q, imp[0][1], imp[-1][1], crs=run.crs, communes=run.communes
+        )
 
 
 def _trees(t: Territory, m: Metrics, run: _Run, q: gpd.GeoDataFrame) -> None:
@@ -390,9 +438,17 @@ def _trees(t: Territory, m: Metrics, run: _Run, q: gpd.GeoDataFrame) -> None:
     latest = canopy[-1][1] if canopy else None
     if run.want("trees"):
         by: dict[str, Any] = {} if run.breakdown else {"by": None}
-        m.trees = tree_summary(trees, q, crs=run.crs, **by)
+        m.trees = tree_summary(
+            trees, q, crs=run.crs, communes=run.communes, population=m.population, **by
+        )
     if run.want("canopy"):
-        m.canopy = canopy_share(q, latest, trees=None if latest else trees, crs=run.crs)
+        m.canopy = canopy_share(
+            q,
+            latest,
+            trees=None if latest else trees,
+            crs=run.crs,
+            communes=run.communes,
+        )
     if run.want("rule_3_30_300") and not _missing(
         t, m, "renaturation", "The 3-30-300 rule", "residences", "green_spaces"
     ):
@@ -405,6 +461,7 @@ def _trees(t: Territory, m: Metrics, run: _Run, q: gpd.GeoDataFrame) -> None:
             network=m.network,
             quartiers=q,
             crs=run.crs,
+            communes=run.communes,
         )
         m.rule_3_30_300 = r.quartiers
         m.residences_3_30_300 = _with_geometry(res, r.residences)
@@ -433,25 +490,22 @@ def _step_renewal(t: Territory, m: Metrics, run: _Run) -> None:
     sites, q = t.metric("renewal_sites"), t.metric("quartiers")
     if run.want("renewal_balance"):
         res = t.metric("residences") if t.residences is not None else None
-        m.renewal_balance = renewal.renewal_balance(sites, q, residences=res, crs=run.crs)
+        m.renewal_balance = renewal.renewal_balance(
+            sites, q, residences=res, crs=run.crs, communes=run.communes
+        )
     if run.want("renewal_progress"):
-        m.renewal_progress = renewal.renewal_progress(sites, q, crs=run.crs)
+        m.renewal_progress = renewal.renewal_progress(sites, q, crs=run.crs, communes=run.communes)
     if run.want("renewal_timeline"):
-        m.renewal_timeline = renewal.renewal_timeline(sites, q, crs=run.crs)
+        m.renewal_timeline = renewal.renewal_timeline(sites, q, crs=run.crs, communes=run.communes)
 
 
 def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
-    from cdv_geo.io.insee import keep_territory
     from cdv_geo.metrics import indicators as ind
     from cdv_geo.metrics.grid import interpolate_grid
 
-    source = t.tables.get("indicators")
     q = t.metric("quartiers") if t.quartiers is not None else None
-    known = q
-    if q is not None and t.communes is not None and not _has(q, "commune"):
-        # the quartiers' commune is the one holding them: keep_territory keeps its rows
-        known = q.assign(commune=assign_quartier(q, t.metric("communes")).to_numpy())
-    if source is None and run.want("indicators"):  # (gaps and trends want it too)
+    table = indicator_table(t, q)
+    if table is None and run.want("indicators"):  # (gaps and trends want it too)
         m.notes.append(
             Note(
                 "missing_table",
@@ -460,9 +514,7 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
                 {"name": "indicators"},
             )
         )
-    elif source is not None and run.want("indicators"):
-        table = t.table("indicators")  # (read once, when the project was loaded)
-        table = table if known is None else keep_territory(table, known)
+    elif table is not None and run.want("indicators"):
         m.indicators = table
         if run.want("indicator_gaps"):
             m.indicator_gaps = ind.compare_indicators(table, quartiers=q)
@@ -474,13 +526,9 @@ def _step_indicators(t: Territory, m: Metrics, run: _Run) -> None:
             t.table("income_grid"),
             q,
             residences=t.metric("residences") if t.residences is not None else None,
-            territory=t.metric("communes") if t.communes is not None else None,
             crs=run.crs,
+            communes=run.communes,
         )
-
-
-def _has(layer: pd.DataFrame, column: str) -> bool:
-    return column in layer.columns and bool(layer[column].notna().any())
 
 
 def _step_key_figures(t: Territory, m: Metrics, run: _Run) -> None:
@@ -492,7 +540,7 @@ def _step_key_figures(t: Territory, m: Metrics, run: _Run) -> None:
     kf = key_figures(
         q,
         facilities=t.metric("facilities") if t.facilities is not None else None,
-        communes=t.metric("communes") if t.communes is not None else None,
+        communes=run.communes,
         residences=t.metric("residences") if t.residences is not None else None,
         coverage=m.coverage,
         renewal_balance=m.renewal_balance,
@@ -501,6 +549,7 @@ def _step_key_figures(t: Territory, m: Metrics, run: _Run) -> None:
         impervious=m.impervious,
         impervious_change=m.impervious_change,
         crs=run.crs,
+        population=m.population,
     )
     m.key_figures = kf
     m.quartiers_figures = gpd.GeoDataFrame(

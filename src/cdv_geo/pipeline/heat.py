@@ -19,6 +19,7 @@ import pandas as pd
 from pyproj import CRS
 
 from cdv_geo.core.layers import feature_ids, quartier_codes
+from cdv_geo.core.tables import COMPARISON_ROWS
 from cdv_geo.pipeline.results import Metrics, Note
 
 __all__ = ["CHILDREN_WEIGHTS", "HEAT_OUTPUTS", "PLAY_KIND", "heat_raster", "step_heat"]
@@ -32,12 +33,19 @@ CHILDREN_WEIGHTS = ("children", "children_3_10")
 
 
 class RunLike(Protocol):
-    """What the step reads of a run: the outputs wanted and the metric CRS."""
+    """What the step reads of a run: the outputs wanted, the metric CRS, the communes.
+
+    The communes give every table its ``commune`` and ``hors_qpv`` rows (None: no communes
+    layer, no such rows).
+    """
 
     @property
     def crs(self) -> CRS: ...
 
     def want(self, *names: str) -> bool: ...
+
+    @property
+    def communes(self) -> gpd.GeoDataFrame | None: ...
 
 
 def heat_raster(t: Any) -> tuple[str, Path, int | None] | None:
@@ -122,7 +130,8 @@ def _walk(t: Any, m: Metrics, run: RunLike) -> dict[str, Any]:
 def _by_weight(q: gpd.GeoDataFrame, tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Stack coverage tables of several weights: index (quartier, kind, threshold_min, weight)."""
     out = pd.concat([tb.set_index("weight", append=True) for tb in tables])
-    order = {str(c): i for i, c in enumerate(quartier_codes(q))}
+    # the quartiers in layer order, then the comparison rows in the contract's order
+    order = {str(c): i for i, c in enumerate([*quartier_codes(q), *COMPARISON_ROWS])}
     pos = [order.get(str(k), len(order)) for k in out.index.get_level_values("quartier")]
     out = out.iloc[np.argsort(pos, kind="stable")]
     if "reason" in out.columns:  # (only some weights may have one)
@@ -142,7 +151,16 @@ def _children_access(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | 
     q, res = t.metric("quartiers"), t.metric("residences")
     thresholds = list(t.settings.thresholds_min)
     tables = [
-        coverage(res, play, q, threshold_min=thresholds, weight=w, **_walk(t, m, run)) for w in cols
+        coverage(
+            res,
+            play,
+            q,
+            threshold_min=thresholds,
+            weight=w,
+            communes=run.communes,
+            **_walk(t, m, run),
+        )
+        for w in cols
     ]
     m.children_access = _by_weight(q, tables)
 
@@ -169,9 +187,9 @@ def _heat_exposure(t: Any, m: Metrics, run: RunLike) -> None:
         t.metric("quartiers"),
         path,
         residences=res,
-        territory=t.metric("communes") if t.communes is not None else None,
         units=t.raster_units.get(name),
         crs=run.crs,
+        communes=run.communes,
     )
     table = he.quartiers
     table.attrs.update(raster=name, year=year)
@@ -212,7 +230,15 @@ def _cool_access(t: Any, m: Metrics, run: RunLike) -> None:
     weights += [c for c in CHILDREN_WEIGHTS[:1] if c in res.columns and res[c].notna().all()]
     thresholds = list(t.settings.thresholds_min)
     tables = [
-        coverage(res, cool, q, threshold_min=thresholds, weight=w, **_walk(t, m, run))
+        coverage(
+            res,
+            cool,
+            q,
+            threshold_min=thresholds,
+            weight=w,
+            communes=run.communes,
+            **_walk(t, m, run),
+        )
         for w in weights
     ]
     m.cool_access = _by_weight(q, tables)
@@ -238,6 +264,7 @@ def _incidents(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | None) 
         t.metric("incidents"),
         play,
         threshold_min=list(t.settings.thresholds_min),
+        communes=run.communes,
         **_walk(t, m, run),
     )
 

@@ -11,6 +11,9 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
+from cdv_geo.core.labels import LABELS, fmt_number, fmt_percent, label
+from cdv_geo.core.rows import row_label
+
 __all__ = ["LAYER_FIELDS", "TABLES", "TABLE_FIELDS", "Metrics", "Note"]
 
 #: Every table the package computes: name -> (French title, English title, what it answers).
@@ -144,16 +147,20 @@ class Note:
     key : str
         The label key the maps and the report show it with (``cdv_geo.core.labels``):
         ``missing_layer``, ``missing_raster``, ``missing_table`` (an output skipped for want of
-        an input), ``method`` (how a result was obtained, e.g. straight-line distances) or
-        ``warning`` (a warning raised by a metric).
+        an input), ``method`` (how a result was obtained, e.g. straight-line distances),
+        ``warning_<topic>`` (a metric of the topic warned about its data: the warning itself
+        is in the log) or ``population_gap`` (two loaded populations of a row differ by more
+        than 10 %).
     topic : str
         What it is about: ``access``, ``renaturation``, ``renewal``, ``indicators``,
         ``network``, ``key_figures``, ``heat`` (heat raster, cool places) or ``water`` (water
         play areas, incidents, site choice); each map shows the notes of its topics.
     text : str
-        The note as an English sentence (for logs, the CLI and the tables' notes).
+        The note as a plain English sentence (for logs, the CLI and the tables' notes): never
+        a file path nor an exception's text.
     args : dict
-        The arguments of the label (e.g. ``{"layer": "residences"}``).
+        The arguments of the label (e.g. ``{"layer": "residences"}``), as data: numbers stay
+        numbers, a row is its key, a source its code; :meth:`label` formats them.
 
     Examples
     --------
@@ -161,6 +168,8 @@ class Note:
     ...          {"layer": "residences"})
     >>> n.key, n.args["layer"], str(n)
     ('missing_layer', 'residences', 'Coverage skipped: no residences layer.')
+    >>> n.label("en")
+    'no residences layer'
     """
 
     key: str
@@ -170,6 +179,44 @@ class Note:
 
     def __str__(self) -> str:
         return self.text
+
+    def label(self, lang: str = "fr") -> str:
+        """Return the note as the reader sees it: its label in `lang`, else its text.
+
+        The arguments are formatted for `lang`: a number as a number of the language
+        (``5 528`` / ``5,528``), ``gap`` and ``*_share`` as a percentage, ``row`` through
+        :func:`cdv_geo.core.rows.row_label` (with the ``town`` argument), ``*source`` as the
+        label of the population source.
+
+        Examples
+        --------
+        >>> n = Note("population_gap", "key_figures", "Presles: ...",
+        ...          {"row": "hors_qpv", "town": "Soissons", "value": 18000.0,
+        ...           "source": "official", "alt_value": 21500.0, "alt_source": "grid",
+        ...           "gap": 0.1944})
+        >>> n.label("en")  # doctest: +ELLIPSIS
+        'Soissons outside priority neighbourhoods: 18,000 residents (...), but 21,500 ...19%)'
+        """
+        if self.key not in LABELS:
+            return self.text
+        shown = {k: _shown(k, v, self.args, lang) for k, v in self.args.items()}
+        try:
+            return label(self.key, lang, **shown)
+        except (KeyError, IndexError, ValueError):  # a label whose arguments the note lacks
+            return self.text
+
+
+def _shown(name: str, value: Any, args: Mapping[str, Any], lang: str) -> Any:
+    """Format the label argument `name` of a note for `lang` (see :meth:`Note.label`)."""
+    if name == "row":
+        return row_label(value, town=args.get("town"), lang=lang)
+    if name.endswith("source") and f"population_source_{value}" in LABELS:
+        return label(f"population_source_{value}", lang)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if name == "gap" or name.endswith("_share"):
+        return fmt_percent(value, lang)
+    return fmt_number(value, lang)
 
 
 @dataclass
@@ -194,6 +241,10 @@ geopandas.GeoDataFrame or None
         their 3-30-300 results, quartiers with their key figures, residences with their heat,
         the walking-time service areas of the water play areas, the suggested sites, the
         hydrants with their count of past incidents ``n_incidents`` (in :attr:`crs`).
+    population : pandas.DataFrame or None
+        The population rule's table (:func:`cdv_geo.metrics.population.quartier_population`):
+        the one population, and its ``population_source``, that every table dividing by
+        population used in this run (None when no such table was asked for).
     network : WalkNetwork or None
         The walking network used (None: straight-line distances).
     crs : pyproj.CRS or None
@@ -232,6 +283,7 @@ geopandas.GeoDataFrame or None
     water_service_areas: gpd.GeoDataFrame | None = None
     suggested_sites: gpd.GeoDataFrame | None = None
     hydrant_incidents: gpd.GeoDataFrame | None = None
+    population: pd.DataFrame | None = None
     network: Any = None
     crs: CRS | None = None
     notes: list[Note] = field(default_factory=list)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import CRS
 
@@ -485,45 +486,57 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         return problems
 
     def summary(self) -> pd.DataFrame:
-        """Return the number of features of each layer, per quartier and in all.
+        """Return the number of features of each layer, per quartier and per comparison row.
 
         Each feature is counted in the quartier :func:`cdv_geo.core.assign.assign_quartier` gives
         (a point on a border shared by two quartiers: the smaller code; a polygon or line: the
-        quartier holding most of it), as every metric table counts it.
+        quartier holding most of it), as every metric table counts it; the comparison rows
+        count as the metric tables do (:func:`cdv_geo.core.tables.rows_of`): ``qpv`` the
+        features in some quartier, and with a communes layer ``commune`` those inside the
+        commune perimeter (:func:`cdv_geo.core.assign.in_communes`: a feature outside it never
+        counts) and ``hors_qpv`` those of them outside every quartier.
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``quartier`` (codes in layer order, then ``"all"``: the whole territory;
-            only ``"all"`` without a quartiers layer); ``name``, then ``n_<layer>`` for each layer
-            present besides the quartiers and communes. ``"all"`` minus the quartier rows is what
-            lies outside every quartier.
+            Indexed by ``quartier`` (codes in layer order, ``qpv``, then ``commune`` and
+            ``hors_qpv`` with communes; without a quartiers layer, only ``commune``, or no row
+            without communes either); ``name``, then ``n_<layer>`` for each layer present
+            besides the quartiers and communes.
 
         Examples
         --------
         >>> import cdv_geo as cg
         >>> s = cg.datasets.soissons().summary()
-        >>> int(s.loc["all", "n_facilities"]) > 10
+        >>> s.index.tolist()[-3:], s.columns[0]
+        (['qpv', 'commune', 'hors_qpv'], 'name')
+        >>> row = s.loc["commune"]
+        >>> bool(row["n_facilities"] == s.loc["qpv", "n_facilities"] + s.loc["hors_qpv", "n_facilities"])
         True
-        >>> s.index[-1], s.columns[0]
-        ('all', 'name')
-        """
-        from cdv_geo.core.assign import assign_quartier
-        from cdv_geo.core.layers import quartier_codes
-        from cdv_geo.core.tables import INDEX, TERRITORY, TERRITORY_NAME, quartier_table
+        """  # noqa: E501
+        from cdv_geo.core.assign import assign_quartier, in_communes
+        from cdv_geo.core.tables import quartier_table, rows_of
 
         layers = {k: g for k, g in self.layers().items() if k not in ("quartiers", "communes")}
-        if self.quartiers is None:
-            whole = {"name": TERRITORY_NAME, **{f"n_{k}": len(g) for k, g in layers.items()}}
-            return pd.DataFrame([whole], index=pd.Index([TERRITORY], name=INDEX))
-        q = self.metric("quartiers")
-        keys = [*(str(c) for c in quartier_codes(q)), TERRITORY]
-        rows: dict[str, dict[str, int]] = {k: {} for k in keys}
-        for kind, gdf in layers.items():
-            held = assign_quartier(self.metric(kind), q).dropna().astype(str).value_counts()
-            for key, row in rows.items():
-                row[f"n_{kind}"] = len(gdf) if key == TERRITORY else int(held.get(key, 0))
-        return quartier_table(q, rows)
+        communes = self.metric("communes") if self.communes is not None else None
+        q = self.metric("quartiers") if self.quartiers is not None else pd.DataFrame({"code": []})
+        rows: dict[str, dict[str, int]] = {}
+        for kind in layers:
+            gdf = self.metric(kind)
+            codes = (
+                assign_quartier(gdf, q).to_numpy()
+                if self.quartiers is not None
+                else np.full(len(gdf), None, dtype=object)
+            )
+            inside = None if communes is None else in_communes(gdf, communes)
+            for key, mask in rows_of(codes, q, in_commune=inside).items():
+                rows.setdefault(key, {})[f"n_{kind}"] = int(mask.sum())
+        if self.quartiers is None:  # (no quartier, so no union of quartiers)
+            rows.pop("qpv", None)
+            rows.pop("hors_qpv", None)
+        elif not layers:
+            rows = {"qpv": {}} if communes is None else {"qpv": {}, "commune": {}, "hors_qpv": {}}
+        return quartier_table(q, rows, columns=[f"n_{k}" for k in layers])
 
     def __repr__(self) -> str:
         parts = [f"{k}={len(g)}" for k, g in self.layers().items()]
