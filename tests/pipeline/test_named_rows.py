@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
+from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.labels import label
 from cdv_geo.core.tables import COMMUNE, HORS_QPV, QPV
 from cdv_geo.metrics.breakdown import TOTAL
@@ -156,11 +157,18 @@ def test_the_commune_row_never_counts_what_lies_outside(runs) -> None:
                 assert got == pytest.approx(hand), (name, column)
                 checked.add(name)
     assert {"key_figures", "trees", "desealing", "renewal_balance"} <= checked
-    # the residents counted in the commune row: A, B and H (190), never O's 1,000
+    # the homes counted in the commune row: A, B and H, never O (1,000 residents outside); its
+    # residents are the pack's one population (the published 200), as on every table
     first = m.coverage.xs(("school", 5.0), level=("kind", "threshold_min"))
-    assert first.loc[list(ROWS), "n_residents"].tolist() == pytest.approx([150, 190, 40])
     green = m.green_space_access
-    assert green.loc[list(ROWS), "n_residents"].tolist() == pytest.approx([150, 190, 40])
+    for table in (first, green):
+        assert table.loc[list(ROWS), "n_residents"].tolist() == pytest.approx([150, 200, 50])
+    homes = t.residences
+    outside = ~in_communes(homes, t.communes)
+    assert outside.sum() >= 1
+    inside_qpv = assign_quartier(homes, t.quartiers).notna().to_numpy()
+    want = [int(inside_qpv.sum()), int((~outside).sum()), int((~outside & ~inside_qpv).sum())]
+    assert first.loc[list(ROWS), "n_homes"].tolist() == want
 
 
 def test_the_features_outside_change_no_commune_row(runs) -> None:
@@ -248,3 +256,16 @@ def test_every_table_shows_the_one_population(gap_run) -> None:
     assert kf.loc[list(ROWS), "n_residents"].tolist() == [150, 200, 50]
     implied = trees.loc[list(ROWS), "n_trees"] / trees.loc[list(ROWS), "trees_per_1000_inhabitants"]
     assert (implied * 1000).tolist() == pytest.approx([150, 200, 50])
+
+
+def test_coverage_counts_residents_on_the_one_population(gap_run) -> None:
+    m, _ = gap_run
+    assert m.coverage is not None
+    cov = m.coverage
+    for key, want in (("QA", 100), ("QB", 50), ("qpv", 150), ("commune", 200), ("hors_qpv", 50)):
+        rows = cov.xs(key, level="quartier")
+        assert (rows["n_residents"] == want).all(), key
+        assert (rows["population_source"] == "official").all(), key
+        # the share is over the homes; the covered residents are that share of the population
+        got = rows["n_residents_covered"].to_numpy(dtype=float)
+        assert got == pytest.approx(rows["covered_share"].to_numpy(dtype=float) * want)

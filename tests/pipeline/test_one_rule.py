@@ -157,9 +157,12 @@ def test_coverage_denominators_follow_the_rule(metrics: Metrics, territory: Terr
     assert_metric_table(cov, territory.quartiers, levels=("kind", "threshold_min"))
     first = cov.xs(("school", 5.0), level=("kind", "threshold_min"))
     # B (10) and T (20) -> QP001; INTERIOR (50) -> QP003; O (40) outside: in no row
-    residents = first.loc[["QP003", "QP001", "qpv"], "n_residents"].tolist()
-    assert residents == pytest.approx([50.0, 30.0, 80.0])
     assert first["n_homes"].to_dict() == {"QP003": 1, "QP001": 2, "QP002": 0, "qpv": 3}
+    # the residents are the pack's one population (the quartiers' official 800, 600, 400), not
+    # the homes' 50 and 30: the share is over the homes, the count on the official figure
+    residents = first.loc[["QP003", "QP001", "qpv"], "n_residents"].tolist()
+    assert residents == pytest.approx([800.0, 600.0, 1800.0])
+    assert set(first.loc[["QP003", "QP001", "qpv"], "population_source"]) == {"official"}
     # no home in QP002: NaN share with a reason, never 0
     assert np.isnan(first.loc["QP002", "covered_share"])
     assert isinstance(first.loc["QP002", "reason"], str) and first.loc["QP002", "reason"]
@@ -169,8 +172,9 @@ def test_green_space_access_follows_the_rule(metrics: Metrics, territory: Territ
     g = metrics.green_space_access
     assert g is not None
     assert_metric_table(g, territory.quartiers)
-    assert g.loc["QP001", "n_residents"] == 30 and g.loc["QP003", "n_residents"] == 50
-    assert g.loc["qpv", "n_residents"] == 80
+    assert g.loc["QP001", "n_homes"] == 2 and g.loc["QP003", "n_homes"] == 1
+    assert g.loc["QP001", "n_residents"] == 600 and g.loc["QP003", "n_residents"] == 800
+    assert g.loc["qpv", "n_residents"] == 1800 and g.loc["qpv", "population_source"] == "official"
 
 
 def test_trees_follow_the_rule(metrics: Metrics, territory: Territory) -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "POPULATION_SOURCES",
     "insee_population",
     "numbers",
+    "on_population",
     "population_gap_lines",
     "population_source_of",
     "quartier_population",
@@ -456,3 +457,59 @@ def _warn_gaps(table: pd.DataFrame) -> None:
         CdvGeoWarning,
         stacklevel=3,
     )
+
+
+def on_population(table: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Return `table` with its residents counted on the population rule's figure, row by row.
+
+    A table weighted by the homes' residents (walking coverage, green-space access) measures
+    *shares* over the homes of each row; its resident counts are the homes' own, which may
+    differ from the population the pack shows (an official figure, say). So that one quartier
+    has one population on every page, each row's ``n_residents`` becomes the rule's figure and
+    every other ``n_residents_*`` count is scaled by the same factor; shares are unchanged.
+    ``population_source`` says which figure it is. A row the rule does not know keeps the
+    homes' count, with the homes' source.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A contract table with ``n_residents`` (first index level: the row key).
+    population : DataFrame
+        :func:`quartier_population`'s table (``population``, ``population_source``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; unchanged when `table` has no ``n_residents``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"n_residents": [200.0], "n_residents_covered": [50.0],
+    ...                   "covered_share": [0.25]}, index=pd.Index(["QP1"], name="quartier"))
+    >>> p = pd.DataFrame({"population": [1000.0], "population_source": ["official"]},
+    ...                  index=pd.Index(["QP1"], name="quartier"))
+    >>> on_population(t, p)
+              n_residents  n_residents_covered  covered_share population_source
+    quartier
+    QP1            1000.0                250.0           0.25          official
+    """
+    if "n_residents" not in table.columns:
+        return table
+    out = table.copy()
+    keys = out.index.get_level_values(0) if isinstance(out.index, pd.MultiIndex) else out.index
+    figure = population["population"].astype(float).reindex(keys).to_numpy()
+    source = population["population_source"].reindex(keys).to_numpy(dtype=object)
+    homes = out["n_residents"].to_numpy(dtype=float)
+    known = np.isfinite(figure) & (homes > 0)
+    factor = np.where(known, figure / np.where(homes > 0, homes, 1.0), 1.0)
+    for col in out.columns:
+        if col.startswith("n_residents_") and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].to_numpy(dtype=float) * factor
+    out["n_residents"] = np.where(known, figure, homes)
+    if "population_source" in out.columns:
+        kept = out["population_source"].to_numpy(dtype=object)
+        out["population_source"] = np.where(known, source, kept)
+    else:
+        out["population_source"] = np.where(known, source, None)
+    return out

@@ -299,6 +299,7 @@ def _step_network(t: Territory, m: Metrics, run: _Run) -> None:
 
 def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
     from cdv_geo.metrics.access import coverage, nearest_facility
+    from cdv_geo.metrics.population import on_population
     from cdv_geo.metrics.service_areas import service_areas
 
     s = t.settings
@@ -350,6 +351,9 @@ def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
             crs=run.crs,
             communes=run.communes,
         )
+        if "population_source" in m.coverage.columns and m.population is not None:
+            # shares over the homes; resident counts on the pack's one population
+            m.coverage = on_population(m.coverage, m.population)
 
 
 def _raster_years(t: Territory, prefix: str) -> list[tuple[int | None, Path]]:
@@ -390,6 +394,7 @@ def _step_renaturation(t: Territory, m: Metrics, run: _Run) -> None:
         t, m, "renaturation", "Green-space access", "residences", "green_spaces"
     ):
         from cdv_geo.metrics.green import green_space_access
+        from cdv_geo.metrics.population import on_population
 
         g = green_space_access(
             t.metric("residences"),
@@ -398,7 +403,9 @@ def _step_renaturation(t: Territory, m: Metrics, run: _Run) -> None:
             crs=run.crs,
             communes=run.communes,
         )
-        m.green_space_access = g.quartiers
+        m.green_space_access = (
+            g.quartiers if m.population is None else on_population(g.quartiers, m.population)
+        )
 
 
 def _impervious(
