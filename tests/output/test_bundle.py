@@ -5,6 +5,7 @@ The territory is the street grid of tests/pipeline/grid.py, checked by hand.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -115,20 +116,24 @@ def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> 
         return items
 
     build_report(territory, tmp_path, formats=("csv",), progress=progress)
-    # 7 metric steps (network, access, renaturation, renewal, indicators, heat and water, key
-    # figures); overview + 2 quartier maps + one accessibility map per facility kind + 3
-    # thematic maps (no heat data: no heat map)
+    # 8 metric steps (network, population, access, renaturation, renewal, indicators, key
+    # figures, heat and water); overview + 2 quartier maps + one accessibility map per
+    # facility kind + 3 thematic maps (no heat data: no heat map)
     n_kinds = territory.facilities["kind"].nunique()
-    assert seen == [("metrics", 7), ("maps", 3 + n_kinds + 3)]
+    assert seen == [("metrics", 8), ("maps", 3 + n_kinds + 3)]
 
 
 def test_key_figures_html_formats_and_escapes(territory: Territory) -> None:
     kf = compute_metrics(territory, only=["key_figures"]).key_figures
     assert kf is not None
-    page = key_figures_html(kf, lang="fr")
+    page = key_figures_html(kf, lang="fr", town="Testville")
     assert "<script>" not in page and "&lt;script&gt;" in page
-    # a column per quartier, then the territory: 150 of 450 residents = 33 %
-    assert "Ensemble" in page and "33\u00a0%" in page
+    # a column per quartier, then all the QPV, the town outside them, the whole town
+    heads = re.findall(r"<th>(.*?)</th>", page.split("</tr>")[0])
+    assert heads[0] == "" and heads[1] == "Alpha" and heads[2].startswith("&lt;script&gt;")
+    assert heads[3:] == ["Ensemble des QPV", "Testville hors QPV", "Testville (commune)"]
+    # the QPV's walking coverage: 150 of 450 residents = 33 %
+    assert "33\u00a0%" in page
     assert "Habitants à 5 min à pied : Aire de jeux d'eau" in page.replace("&#x27;", "'")
     assert "2\u202f000\u00a0m²" in page  # de-sealed area in QA
     assert "Residents within 5 min walk" in key_figures_html(kf, lang="en")
@@ -182,3 +187,92 @@ def test_cards_escape_every_data_text(territory: Territory, tmp_path: Path) -> N
     html = quartier_cards_html(territory, compute_metrics(territory, only=["key_figures"]))
     assert html.count('<article class="card">') == 2
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the index page speaks the committee's language (issue 22) --------------------------------
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[Territory, object]:
+    import warnings
+
+    from cdv_geo import datasets
+
+    t = datasets.soissons()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo's population sources disagree on purpose
+        return t, compute_metrics(t)
+
+
+def _index(demo: tuple[Territory, object], out: Path, lang: str) -> str:
+    from cdv_geo.output.bundle import write_index
+
+    t, metrics = demo
+    out.mkdir(parents=True, exist_ok=True)
+    return write_index(t, metrics, out, [], [], {}, lang=lang).read_text(encoding="utf-8")
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r"<t[dh](?: [^>]*)?>(.*?)</t[dh]>", page, re.S)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_index_cells_are_labelled_and_never_raw(demo, tmp_path: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    page = _index(demo, tmp_path, lang)
+    cells = _cells(page)
+    assert len(cells) > 1000
+    raw = [c for c in cells if c in ("&lt;NA&gt;", "<NA>", "nan", "NaN", "None", "NaT")]
+    assert not raw
+    # no raw code as a row label or a value (a_etud, all_qpv, hors_qpv...)
+    assert not [c for c in cells if re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", c)]
+    assert "<td>all</td>" not in page and "<td>qpv</td>" not in page
+    # every missing cell says why in its tooltip, in words
+    missing = "n.d." if lang == "fr" else "n/a"
+    bare = re.findall(rf"<td>{re.escape(missing)}</td>", page)
+    assert not bare
+    tips = re.findall(rf'<td title="([^"]*)">{re.escape(missing)}</td>', page)
+    assert tips and not [t for t in tips if re.search(r"\w_\w|: \w+=", t)]
+
+
+def test_index_numbers_in_french(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _index(demo, tmp_path, "fr")
+    cells = _cells(page)
+    # the demo's official populations (quartiers layer, communes layer)
+    assert "5\u202f766" in cells and "28\u202f522" in cells
+    # Saint-Crépin Ouest's sealed share, 0.495892 of its area
+    assert "49,6\u00a0%" in cells
+    # incomes in euros with a narrow space every three digits
+    assert [c for c in cells if re.fullmatch(r"\d{1,3}(?:\u202f\d{3})+\u00a0€", c)]
+    # no English number format: no decimal point, no comma between thousands
+    assert not [c for c in cells if re.fullmatch(r"-?[\d,]*\d\.\d+(?:\u00a0?%)?", c)]
+    assert "28,522" not in cells and "5,766" not in cells
+    assert "Saint-Crépin Ouest" in page and "Soissons hors QPV" in page
+    assert "Source de la population" in page
+
+
+def test_index_numbers_in_english(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _index(demo, tmp_path, "en")
+    cells = _cells(page)
+    assert "5,766" in cells and "28,522" in cells and "49.6%" in cells
+    assert "\u202f" not in "".join(cells)
+    assert "Soissons outside priority neighbourhoods" in page
+    assert "Population source" in page
+
+
+def test_index_escapes_every_text_from_data(tmp_path: Path) -> None:
+    layers = grid_layers(name_b=HOSTILE)
+    fac = layers["facilities"].copy()
+    fac["kind"] = [HOSTILE, "health_centre"]
+    fac["category"] = [HOSTILE, HOSTILE]
+    fac["name"] = [HOSTILE, HOSTILE]
+    layers["facilities"] = fac
+    layers["communes"] = layers["communes"].assign(name=[HOSTILE])
+    t = Territory(HOSTILE, **layers)
+    index = build_report(t, tmp_path, formats=("csv", "xlsx"), maps=True)
+    page = index.read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "onerror=alert(1)>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown as text
+    for path in (tmp_path / "tables").glob("*.csv"):  # no formula either
+        assert "\n=" not in path.read_text(encoding="utf-8")

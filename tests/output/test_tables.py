@@ -162,3 +162,88 @@ def test_every_csv_is_neutralised(hostile: tuple[Metrics, Path]) -> None:
     net = [c for c in balance.columns if "net_change" in c or "Solde" in c]
     column = balance[net[0]] if net else balance.select_dtypes("number").min(axis=1)
     assert pd.api.types.is_numeric_dtype(column) and (column < 0).any()
+
+
+# --- one language per header: every column of every table of the demo (issue 22) ------------
+
+#: English words a French header must not have (French homographs such as "type", "site",
+#: "service", "incidents", "zone", "source" are left out).
+ENGLISH = {
+    "share", "the", "of", "and", "residents", "area", "count", "walking", "time",
+    "facility", "nearest", "before", "after", "rate", "gap", "value", "per", "with", "trees",
+    "dwellings", "rebuilt", "change", "year", "unknown", "built", "households", "species",
+    "family", "genus", "planted", "children", "covered", "threshold", "weight", "method",
+    "reason", "name", "level", "indicator", "impervious", "canopy", "heat", "mean", "summers",
+    "opened", "rank", "candidate", "status", "operation", "improved", "worse", "off", "green",
+    "meets", "done", "planned", "town", "municipality",
+}  # fmt: skip
+#: French words an English header must not have.
+FRENCH = {
+    "part", "nombre", "logements", "habitants", "surface", "à", "de", "des", "du", "la", "le",
+    "les", "avant", "après", "équipement", "arbres", "ménages", "année", "écart", "valeur",
+    "commune", "seuil", "motif", "nom", "et", "ou", "pour",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_metrics() -> Metrics:
+    import warnings
+
+    from cdv_geo import datasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo's sources disagree on purpose
+        return compute_metrics(datasets.soissons())
+
+
+def _headers(metrics: Metrics, lang: str) -> list[tuple[str, str, str]]:
+    from cdv_geo.output.tables import labelled_table
+
+    out = []
+    for name, table in sorted(metrics.tables.items()):
+        shown = labelled_table(table, lang=lang, town="Soissons")
+        raw = [*map(str, table.columns)]
+        heads = [*map(str, shown.columns)]
+        if not isinstance(table.index, pd.RangeIndex):
+            raw += [str(n or "id") for n in table.index.names]
+            heads += [str(n) for n in shown.index.names]
+        out += [(name, r, h) for r, h in zip(raw, heads, strict=True)]
+    return out
+
+
+@pytest.mark.parametrize(("lang", "foreign"), [("fr", ENGLISH), ("en", FRENCH)])
+def test_every_header_of_the_demo_is_in_one_language(
+    demo_metrics: Metrics, lang: str, foreign: set[str]
+) -> None:
+    import re
+
+    headers = _headers(demo_metrics, lang)
+    assert len(headers) > 150  # every table of the demo, every column
+    wrong = []
+    for table, column, head in headers:
+        words = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", head.lower()))
+        if re.search(r"\w_\w", head) or words & foreign:  # a snake_case name, a foreign word
+            wrong.append((table, column, head))
+    assert not wrong
+
+
+def test_demo_headers_differ_by_language(demo_metrics: Metrics) -> None:
+    fr = {c: h for _, c, h in _headers(demo_metrics, "fr")}
+    en = {c: h for _, c, h in _headers(demo_metrics, "en")}
+    assert fr["impervious_m2"] == "Surface imperméabilisée (m²)"
+    assert en["impervious_before_share"] == "Impervious share before (0–1)"
+    assert fr["population_source"] == "Source de la population"
+    same = {c for c in fr if fr[c] == en[c]}
+    assert same <= {"code", "conclusion", "quartier", "source", "zone"}, same
+
+
+def test_comparison_rows_are_named_in_the_file_language(metrics: Metrics, tmp_path: Path) -> None:
+    fr = write_tables(metrics, tmp_path / "fr", formats=("csv",), town="Testville")
+    en = write_tables(metrics, tmp_path / "en", formats=("csv",), lang="en", town="Testville")
+    kf_fr = pd.read_csv(next(p for p in fr if p.name == "key_figures.csv"), index_col=0)
+    kf_en = pd.read_csv(next(p for p in en if p.name == "key_figures.csv"), index_col=0)
+    assert kf_fr.at["hors_qpv", "Nom"] == "Testville hors QPV"
+    assert kf_en.at["hors_qpv", "Name"] == "Testville outside priority neighbourhoods"
+    assert kf_en.at["qpv", "Name"] == "All priority neighbourhoods"
+    # the quartier rows keep their own names
+    assert kf_en.at["QA", "Name"] == kf_fr.at["QA", "Nom"]

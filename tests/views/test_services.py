@@ -82,11 +82,18 @@ def test_key_figures_show_the_coverage_of_the_kind_present(
     # the pipeline's key figure is the water play areas' (none here): NaN
     assert kf["coverage_share"].isna().all()
     shown = with_coverage(kf, metrics.coverage, ["health_centre"])
-    assert shown["coverage_share:health_centre"].round(4).tolist() == [0.0, 1.0, 0.1346]
+    # QA 0 %, QB 100 %, the QPV and the whole town 70 / 520; no home outside the QPV: NaN
+    cov = shown["coverage_share:health_centre"].round(4)
+    assert cov[["QA", "QB", "qpv", "commune"]].tolist() == [0.0, 1.0, 0.1346, 0.1346]
+    assert cov.isna()["hors_qpv"]
     html = _text(figures_table(shown, "fr"))
+    # the quartiers, then the town outside the QPV, then the whole town
+    heads = re.findall(r"<th>(.*?)</th>", html)
+    assert heads == ["", "Alpha", "Beta", "Commune hors QPV", "Commune"]
     row = re.search(r"<tr><td>Habitants à 5 min à pied : Maison de santé</td>(.*?)</tr>", html)
     assert row is not None, html
-    assert re.findall(r"<td>(.*?)</td>", row.group(1)) == ["0 %", "100 %"]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1)) == ["0 %", "100 %", "n.d.", "13 %"]
+    assert _text(figures_table(shown, "en", town="Testville")).count("Testville (municipality)")
     # the map panel: every row labelled, no raw column name, no n.d. for the coverage
     panel = _text(maps.render_html(maps.overview_map(town, metrics=metrics, tiles=None)))
     assert "Habitants à 5 min à pied : Maison de santé" in panel
@@ -165,11 +172,12 @@ def test_five_quartiers_get_compact_columns() -> None:
 
     codes = [f"QP{i}" for i in range(5)]
     kf = pd.DataFrame(
-        {"name": [f"Q {i}" for i in range(5)] + ["ensemble"], "n_trees": range(6)},
-        index=pd.Index([*codes, "all"], name="quartier"),
+        {"name": [f"Q {i}" for i in range(5)] + ["QPV", "Ville"], "n_trees": range(7)},
+        index=pd.Index([*codes, "qpv", "commune"], name="quartier"),
     )
     assert figures_table(kf, "fr").startswith('<table class="cdv-many">')
-    assert figures_table(kf.loc[["QP0", "QP1", "all"]], "fr").startswith("<table><tr>")
+    # two quartiers and the town: 3 columns
+    assert figures_table(kf.loc[["QP0", "QP1", "commune"]], "fr").startswith("<table><tr>")
 
 
 def test_rasters_are_drawn_in_their_own_pane_under_the_vectors() -> None:

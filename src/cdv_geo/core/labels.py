@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.labels_columns import MORE_COLUMN_LABELS, MORE_VALUE_LABELS
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
 from cdv_geo.core.labels_maps import MAP_LABELS
@@ -226,6 +227,7 @@ SITE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "street": ("Rue", "Street"),
     "square": ("Place", "Square"),
     "car_park": ("Parking", "Car park"),
+    "green_space": ("Espace vert", "Green space"),
     "other": ("Autre", "Other"),
 }
 
@@ -260,9 +262,9 @@ KEY_FIGURE_LABELS: dict[str, str] = {
 
 #: Where a quartier's population comes from (:mod:`cdv_geo.metrics.population`).
 POPULATION_SOURCE_LABELS: dict[str, tuple[str, str]] = {
-    "official": ("chiffre officiel (INSEE)", "official figure (INSEE)"),
-    "residences": ("somme des résidences", "sum of the residences"),
-    "grid": ("carroyage Filosofi 200 m", "Filosofi 200 m grid"),
+    k.removeprefix("population_source_"): v
+    for k, v in ROW_LABELS.items()
+    if k.startswith("population_source_")
 }
 
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -273,6 +275,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "site_type": SITE_TYPE_LABELS,
     "housing_type": HOUSING_LABELS,
     "tenure": TENURE_LABELS,
+    **MORE_VALUE_LABELS,
 }
 
 #: Hand-written headers of the result-table columns: (French, English).
@@ -320,7 +323,7 @@ LABELS.update(HEAT_LABELS)  # heat and water (issue 14): cdv_geo.core.labels_hea
 LABELS.update(MAP_LABELS)  # the maps: cdv_geo.core.labels_maps
 LABELS.update(REPORT_LABELS)  # the dossier and index: cdv_geo.core.labels_report
 LABELS.update(ROW_LABELS)  # comparison rows, population: cdv_geo.core.labels_rows
-COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **COLUMN_LABELS}
+COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **MORE_COLUMN_LABELS, **COLUMN_LABELS}
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_distance_m", "distance à pied (m)", "walking distance (m)"),
@@ -407,39 +410,54 @@ def column_label(column: str, *, lang: str = "fr") -> str:
     """Return the table label of a column, with its unit.
 
     Known columns have a hand-written label; ``<kind>_distance_m``-like columns are named after
-    the facility kind; other columns keep their name with the unit spelled out.
+    the facility kind; another column reads as its words (no underscore), with its unit.
 
     Examples
     --------
     >>> column_label("water_play_area_time_min")
     "Aire de jeux d'eau : temps à pied (min)"
+    >>> column_label("ludotheque_distance_m", lang="en")
+    'Ludotheque: walking distance (m)'
     >>> column_label("name", lang="en")
     'Name'
     >>> column_label("health_centre_share_5min")
     'Maison de santé à 5 min à pied : part des habitants (0–1)'
     >>> column_label("impervious_m2")
-    'impervious (m²)'
+    'Surface imperméabilisée (m²)'
+    >>> column_label("new_thing_share")
+    'New thing : part (0–1)'
     """
     i = 0 if check_lang(lang) == "fr" else 1
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column][i]
-    kinds = FACILITY_LABELS
     share = re.fullmatch(r"(\w+)_share_(\d+(?:\.\d+)?)min", column)
-    if share and share.group(1) in kinds:
+    if share and share.group(1) in FACILITY_LABELS:
         minutes = share.group(2)
         kind = kind_label(share.group(1), lang)
         if i == 0:
             return f"{kind} à {minutes} min à pied : part des habitants (0–1)"
         return f"{kind} within {minutes} min walk: share of residents (0–1)"
+    colon = " : " if i == 0 else ": "
     for suffix, fr, en in UNIT_SUFFIXES:
-        if column.endswith(suffix):
+        if column.endswith(suffix) and len(column) > len(suffix):
             stem = column[: -len(suffix)]
-            if stem in kinds:
-                return f"{kind_label(stem, lang)} : {fr if i == 0 else en}"
+            if stem in FACILITY_LABELS or suffix in _WALK_SUFFIXES:
+                return f"{kind_label(stem, lang)}{colon}{fr if i == 0 else en}"
+            words = _words(stem)
             if suffix[1:] in ("m2", "ha", "pp"):
-                return f"{stem} {fr if i == 0 else en}"
-            return f"{stem} — {fr if i == 0 else en}"
-    return column
+                return f"{words} {fr if i == 0 else en}"
+            return f"{words}{colon}{fr if i == 0 else en}"
+    return _words(column)
+
+
+# Suffixes only the per-facility-kind columns have (``<kind>_time_min``...).
+_WALK_SUFFIXES = ("_distance_m", "_time_min", "_facility_id")
+
+
+def _words(name: str) -> str:
+    """Return a column name as words: ``new_thing`` -> ``New thing``."""
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def kv(name: str, value: Any, lang: str = "fr") -> str:
@@ -464,8 +482,8 @@ def fmt_number(value: Any, lang: str = "fr", decimals: int = 0) -> str:
     '1\u202f234,5'
     >>> fmt_number(1234.5, "en", 1)
     '1,234.5'
-    >>> fmt_number(None)
-    'n.d.'
+    >>> fmt_number(None), fmt_number(-0.01, "fr", 1)
+    ('n.d.', '0,0')
     """
     try:
         if is_missing(value):
@@ -475,6 +493,7 @@ def fmt_number(value: Any, lang: str = "fr", decimals: int = 0) -> str:
         return label("no_data", lang)
     if not math.isfinite(x):
         return label("no_data", lang)
+    x = round(x, decimals) + 0.0  # "-0,0" says a fall that is not there: 0,0
     text = f"{x:,.{decimals}f}"
     if check_lang(lang) == "fr":
         text = text.replace(",", "\u202f").replace(".", ",")
@@ -532,40 +551,6 @@ def fmt_distance(m: float, lang: str = "fr") -> str:
 
 
 # --- output: the tables, figures and committee bundle (helper "pipeline") -------------------------
-
-COLUMN_LABELS.update(
-    {
-        "quartier": ("Quartier (code)", "Quartier (code)"),
-        "n_residents": ("Habitants", "Residents"),
-        "n_facilities": (
-            "Équipements dans le quartier (nombre)",
-            "Facilities in the quartier (count)",
-        ),
-        "coverage_share": (
-            "Habitants à pied du service (0–1)",
-            "Residents within walking time of the service (0–1)",
-        ),
-        "covered_share": ("Part couverte (0–1)", "Covered share (0–1)"),
-        "n_residents_covered": ("Habitants couverts", "Residents covered"),
-        "n_homes": ("Résidences (nombre)", "Residences (count)"),
-        "n_homes_covered": ("Résidences couvertes (nombre)", "Covered residences (count)"),
-        "n_demolished": ("Logements démolis", "Dwellings demolished"),
-        "n_rebuilt": ("Logements reconstruits", "Dwellings rebuilt"),
-        "n_received": (
-            "Logements reconstruits pour un autre quartier",
-            "Dwellings rebuilt for another quartier",
-        ),
-        "n_rehabilitated": ("Logements réhabilités", "Dwellings rehabilitated"),
-        "n_trees": ("Arbres plantés (nombre)", "Trees planted (count)"),
-        "n_plantings": ("Plantations (nombre)", "Plantings (count)"),
-        "n_sites": ("Sites (nombre)", "Sites (count)"),
-        "impervious_share": ("Surface imperméabilisée (0–1)", "Impervious share (0–1)"),
-        "impervious_change_pp": (
-            "Évolution de l'imperméabilisation (points de %)",
-            "Change in imperviousness (percentage points)",
-        ),
-    }
-)
 
 LABELS.update(
     {

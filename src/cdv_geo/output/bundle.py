@@ -7,7 +7,6 @@ taken from the data is HTML-escaped in the index.
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.escape import escape_text
 from cdv_geo.core.labels import (
     KEY_FIGURE_LABELS,
     LABELS,
@@ -26,16 +26,26 @@ from cdv_geo.core.labels import (
     fmt_percent,
     is_missing,
     kind_label,
+    kv,
     label,
     value_label,
 )
+from cdv_geo.core.tables import COMMUNE, HORS_QPV, QPV
 from cdv_geo.io import atomic_path
 from cdv_geo.maps import build_committee_maps, map_title
 from cdv_geo.output.figures import static_figures
-from cdv_geo.output.tables import labelled_table, table_title, write_tables
+from cdv_geo.output.tables import table_title, write_tables
 from cdv_geo.pipeline import TABLES, Metrics, Note, Progress, compute_metrics
 from cdv_geo.territory import Territory
-from cdv_geo.views.panels import COVERAGE_PREFIX, figure_rows, quartier_rows, with_coverage
+from cdv_geo.views.cells import cell_reason, table_html
+from cdv_geo.views.panels import (
+    COVERAGE_PREFIX,
+    figure_rows,
+    panel_rows,
+    quartier_rows,
+    row_names,
+    with_coverage,
+)
 from cdv_geo.views.services import primary_service, resolve_services
 from cdv_geo.views.titles import quartier_slugs, territory_name
 
@@ -44,6 +54,7 @@ __all__ = [
     "build_report",
     "key_figures_html",
     "note_text",
+    "population_sources_html",
     "quartier_cards_html",
     "write_index",
 ]
@@ -61,6 +72,10 @@ for _key, _pair in {
 #: Rows shown per table in the index (the files hold them all).
 MAX_ROWS = 50
 
+#: The comparison rows of the index's key-figure table, after the quartiers: all the QPV,
+#: the town outside them, the whole town (the committee's standard comparison).
+INDEX_ROWS = (QPV, HORS_QPV, COMMUNE)
+
 _STYLE = (
     "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
     "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}"
@@ -74,7 +89,9 @@ _STYLE = (
     "margin:8px 0}.card dt{color:#444}.card dd{margin:0;text-align:right;font-weight:600;"
     "white-space:nowrap}.card a{font-size:13px}.dossier{font-size:15px;font-weight:600}"
     ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:10px}"
-    "details.table{margin:6px 0}details.table summary{cursor:pointer;font-weight:600}</style>"
+    "details.table{margin:6px 0}details.table summary{cursor:pointer;font-weight:600}"
+    ".missing{color:#8a4b00;font-size:13px;margin:4px 0 10px}.missing ul{margin:2px 0}"
+    "td[title]{cursor:help;text-decoration:underline dotted}</style>"
 )
 
 #: The key figures of a quartier card, in order of preference (the first 6 with a value;
@@ -156,7 +173,9 @@ def build_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = compute_metrics(territory, service_kinds=kinds or None, progress=progress)
-    tables = write_tables(metrics, out / "tables", formats=formats, lang=lang)
+    tables = write_tables(
+        metrics, out / "tables", formats=formats, lang=lang, town=territory_name(territory)
+    )
     service = primary_service(territory, kinds[0] if kinds else None)
     figures = static_figures(territory, metrics, out / "figures", lang=lang, service=service)
     map_files: dict[str, Path] = {}
@@ -190,23 +209,15 @@ def note_text(note: Note, lang: str = "fr") -> str:
     >>> note_text(n), note_text(n, "en")
     ('couche « residences » absente du territoire', 'no residences layer')
     """
-    if note.key in LABELS:
-        try:
-            return label(note.key, lang, **note.args)
-        except (KeyError, IndexError):  # a label whose arguments the note lacks
-            pass
-    return note.text
+    # the note formats its own arguments for the language (numbers, rows, sources)
+    return note.label(check_lang(lang))
 
 
-def _table_html(df: pd.DataFrame, lang: str) -> str:
-    shown = labelled_table(df, lang=lang)
+def _table_html(df: pd.DataFrame, lang: str, town: str | None = None) -> str:
+    body, left_out = table_html(df, lang, town=town, max_rows=MAX_ROWS)
     more = ""
-    if len(shown) > MAX_ROWS:
-        more = f"<p>{html.escape(label('report_more_rows', lang, n=len(shown) - MAX_ROWS))}</p>"
-        shown = shown.head(MAX_ROWS)
-    body = shown.to_html(
-        escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}", border=0, classes="table"
-    )
+    if left_out > 0:
+        more = f"<p>{escape_text(label('report_more_rows', lang, n=left_out))}</p>"
     return f'<div class="scroll">{body}</div>{more}'
 
 
@@ -242,32 +253,70 @@ def _kf_value(column: str, value: Any, lang: str) -> str:
     return fmt_number(value, lang)
 
 
-def key_figures_html(kf: pd.DataFrame, *, lang: str = "fr") -> str:
-    """Return the key figures as the committee reads them: one column per quartier, then all.
+def key_figures_html(kf: pd.DataFrame, *, lang: str = "fr", town: str | None = None) -> str:
+    """Return the key figures as the committee reads them: one column per quartier, then town.
 
-    Values carry their unit (``44 %``, ``4 835 m²``); a missing value shows ``n.d.``. Every
-    text is HTML-escaped.
+    The columns are the quartiers, then all the QPV, the town outside the QPV and the whole
+    town (:data:`INDEX_ROWS`, those the table has), labelled by
+    :func:`cdv_geo.core.rows.row_label` with `town`. Values carry their unit (``44 %``,
+    ``4 835 m²``); a missing value shows ``n.d.`` with the plain words of its reason in a
+    tooltip. Every text is HTML-escaped.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> kf = pd.DataFrame({"name": ["<b>Presles</b>", "ensemble"], "n_trees": [12.0, 30.0]},
-    ...                   index=pd.Index(["QP002013", "all"], name="quartier"))
-    >>> "&lt;b&gt;Presles&lt;/b&gt;" in key_figures_html(kf)
+    >>> kf = pd.DataFrame({"name": ["<b>Presles</b>", "x", "y"], "n_trees": [12.0, 30.0, None],
+    ...                    "reason": [None, None, "n_trees: no tree plantings"]},
+    ...                   index=pd.Index(["QP002013", "qpv", "commune"], name="quartier"))
+    >>> html_ = key_figures_html(kf, town="Soissons")
+    >>> "&lt;b&gt;Presles&lt;/b&gt;" in html_, "<th>Soissons (commune)</th>" in html_
+    (True, True)
+    >>> 'title="Plantations d&#x27;arbres absentes' in html_
     True
     """
     check_lang(lang)
-    e = html.escape
+    e = escape_text
+    kf = panel_rows(kf, rows=INDEX_ROWS)
+    reasons = kf["reason"] if "reason" in kf.columns else pd.Series(None, index=kf.index)
     rows = []
     for col in kf.columns:
         if col in ("name", "reason"):
             continue
-        cells = "".join(f"<td>{e(_kf_value(col, v, lang))}</td>" for v in kf[col])
+        cells = []
+        for v, why in zip(kf[col], reasons, strict=True):
+            text = e(_kf_value(col, v, lang))
+            if is_missing(v):
+                cells.append(f'<td title="{e(cell_reason(why, col, lang))}">{text}</td>')
+            else:
+                cells.append(f"<td>{text}</td>")
         title = _kf_label(col, {str(k): v for k, v in kf.attrs.items()}, lang)
-        rows.append(f"<tr><th>{e(title)}</th>{cells}</tr>")
-    names = [label("total", lang) if k == "all" else str(n) for k, n in kf["name"].items()]
+        rows.append(f"<tr><th>{e(title)}</th>{''.join(cells)}</tr>")
+    names = row_names(kf, lang, town=town)
     head = "<tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"
     return f'<div class="scroll"><table class="table">{head}{"".join(rows)}</table></div>'
+
+
+def population_sources_html(kf: pd.DataFrame, *, lang: str = "fr") -> str:
+    """Return the line that says where the populations come from ("" when the table says not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> kf = pd.DataFrame({"population_source": ["official", "grid", "official", None]})
+    >>> population_sources_html(kf, lang="en") == (
+    ...     '<p class="popsource">Population source: '
+    ...     f'{label("population_source_official", "en")}, '
+    ...     f'{label("population_source_grid", "en")}</p>')
+    True
+    """
+    if "population_source" not in kf.columns:
+        return ""
+    sources = [s for s in dict.fromkeys(kf["population_source"]) if not is_missing(s)]
+    if not sources:
+        return ""
+    words = ", ".join(value_label("population_source", s, lang) for s in sources)
+    text = kv(column_label("population_source", lang=lang), words, lang)
+    return f'<p class="popsource">{escape_text(text)}</p>'
 
 
 def quartier_cards_html(
@@ -297,7 +346,7 @@ def quartier_cards_html(
     kf = metrics.key_figures
     if kf is None:
         return ""
-    e = html.escape
+    e = escape_text
     kind = primary_service(territory, service)
     shown = with_coverage(kf, metrics.coverage, [kind])
     rows = quartier_rows(shown)
@@ -333,7 +382,7 @@ def _map_links(
     territory: Territory, map_files: Mapping[str, Path], out: Path, lang: str
 ) -> list[str]:
     """Return the list items of the maps; the accessibility maps share one item, by kind."""
-    e = html.escape
+    e = escape_text
     items, access = [], []
     for name, path in map_files.items():
         rel = e(os.path.relpath(path, out))
@@ -380,8 +429,9 @@ def write_index(
     pathlib.Path
         The index written.
     """
-    e = html.escape
-    title = label("report_title", lang, territory=territory_name(territory))
+    e = escape_text
+    town = territory_name(territory)
+    title = label("report_title", lang, territory=town)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
@@ -413,9 +463,10 @@ def write_index(
                 territory, metrics, map_files=map_files, out=out, lang=lang, service=service
             )
         )
+        parts.append(population_sources_html(metrics.key_figures, lang=lang))
         parts.append(
             f'<details class="table"><summary>{e(label("report_kf_table", lang))}</summary>'
-            f"{key_figures_html(shown, lang=lang)}</details>"
+            f"{key_figures_html(shown, lang=lang, town=town)}</details>"
         )
     if map_files:
         parts.append(f"<h2>{e(label('report_maps', lang))}</h2><ul>")
@@ -432,10 +483,12 @@ def write_index(
     for name, table in sorted(metrics.tables.items()):
         if name == "key_figures":
             continue
-        what = TABLES.get(name, (name, name, ""))[2]
+        # the catalogue's description is in English only: a French page leaves it out
+        what = TABLES.get(name, (name, name, ""))[2] if lang == "en" else ""
+        about = f"<p>{e(what)}</p>" if what else ""
         parts.append(
             f'<details class="table"><summary>{e(table_title(name, lang=lang))}</summary>'
-            f"<p>{e(what)}</p>{_table_html(table, lang)}</details>"
+            f"{about}{_table_html(table, lang, town)}</details>"
         )
     if tables:
         parts.append(f"<h2>{e(label('report_files', lang))}</h2><ul>")

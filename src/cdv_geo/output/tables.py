@@ -32,10 +32,13 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.core.labels import check_lang, column_label, fmt_number, kind_label, label
+from cdv_geo.core.labels import check_lang, column_label
 from cdv_geo.core.labels_heat import conclusion_text
+from cdv_geo.core.rows import row_label
+from cdv_geo.core.tables import is_comparison_row
 from cdv_geo.io import atomic_path, write_layer
 from cdv_geo.pipeline import TABLES, Metrics
+from cdv_geo.views.cells import header_text
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -124,41 +127,39 @@ def _deterministic(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _column_label(column: str, attrs: Mapping[str, Any], lang: str) -> str:
-    """Return the label of a column (the key figures' coverage names its service and time)."""
-    if column == "coverage_share" and attrs.get("service") and attrs.get("threshold_min"):
-        text = label(
-            "kf_coverage",
-            lang,
-            threshold=fmt_number(attrs["threshold_min"], lang),
-            service=kind_label(str(attrs["service"]), lang),
-        )
-        return f"{text} (0–1)"
-    if column in ("heat_mean", "heat_p90") and attrs.get("units"):
-        # the heat raster's units (°C, K, index...): a heat table is unreadable without them
-        return label(f"col_{column}", lang, units=attrs["units"])
-    return column_label(column, lang=lang)
-
-
-def labelled_table(table: pd.DataFrame, *, lang: str = "fr") -> pd.DataFrame:
+def labelled_table(
+    table: pd.DataFrame, *, lang: str = "fr", town: str | None = None
+) -> pd.DataFrame:
     """Return `table` with labelled columns and index levels, floats rounded to 6 decimals.
+
+    Every header is in `lang` (:func:`cdv_geo.views.cells.header_text`); the ``name`` of a
+    comparison row (``qpv``, ``commune``, ``hors_qpv``) is its label in `lang`, with `town`
+    (:func:`cdv_geo.core.rows.row_label`); the values stay exact.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"name": ["Presles"], "n_trees": [12]},
-    ...                  index=pd.Index(["QP002013"], name="quartier"))
+    >>> t = pd.DataFrame({"name": ["Presles", "Ensemble des QPV"], "n_trees": [12, 20]},
+    ...                  index=pd.Index(["QP002013", "qpv"], name="quartier"))
     >>> labelled_table(t, lang="en")
-                          Name  Trees planted (count)
+                                            Name  Trees planted (count)
     Quartier (code)
-    QP002013           Presles                     12
+    QP002013                             Presles                     12
+    qpv              All priority neighbourhoods                     20
     """
     check_lang(lang)
     out = _deterministic(table)
     if "conclusion" in out.columns:  # the incidents' conclusions, in the reader's language
         out["conclusion"] = [conclusion_text(str(c), lang) for c in out["conclusion"]]
+    if "name" in out.columns and out.index.nlevels >= 1 and out.index.names[0] == "quartier":
+        keys = out.index.get_level_values(0)
+        named = [
+            row_label(k, town=town, lang=lang) if is_comparison_row(k) else n
+            for k, n in zip(keys, out["name"], strict=True)
+        ]
+        out["name"] = pd.Series(named, index=out.index, dtype=object)
     attrs = {str(k): v for k, v in table.attrs.items()}
-    out.columns = [_column_label(str(c), attrs, lang) for c in out.columns]
+    out.columns = [header_text(str(c), attrs, lang) for c in out.columns]
     if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
         out.index.names = [column_label(str(n or "id"), lang=lang) for n in out.index.names]
     return out
@@ -182,6 +183,7 @@ def write_tables(
     *,
     formats: Sequence[str] = ("csv",),
     lang: str = "fr",
+    town: str | None = None,
 ) -> list[Path]:
     r"""Write every metric table: one CSV per table, an XLSX workbook, a GeoPackage.
 
@@ -202,7 +204,9 @@ def write_tables(
     formats : sequence of {"csv", "xlsx", "gpkg"}
         What to write.
     lang : {"fr", "en"}
-        Language of the column labels.
+        Language of the headers and of the comparison rows' names (one language per file).
+    town : str, optional
+        The town's name, in the names of the ``commune`` and ``hors_qpv`` rows.
 
     Returns
     -------
@@ -218,13 +222,13 @@ def write_tables(
     >>> import tempfile
     >>> import pandas as pd
     >>> from cdv_geo.pipeline import Metrics
-    >>> t = pd.DataFrame({"name": ["=1+1", "ensemble"], "n_trees": [3, 5]},
-    ...                  index=pd.Index(["QP1", "all"], name="quartier"))
-    >>> out = write_tables(Metrics(trees=t), tempfile.mkdtemp())
+    >>> t = pd.DataFrame({"name": ["=1+1", "x"], "n_trees": [3, 5]},
+    ...                  index=pd.Index(["QP1", "hors_qpv"], name="quartier"))
+    >>> out = write_tables(Metrics(trees=t), tempfile.mkdtemp(), town="Soissons")
     >>> print(out[0].read_text(encoding="utf-8"), end="")
     Quartier (code),Nom,Arbres plantés (nombre)
     QP1,'=1+1,3
-    all,ensemble,5
+    hors_qpv,Soissons hors QPV,5
     """
     unknown = set(formats) - {"csv", "xlsx", "gpkg"}
     if unknown:
@@ -241,11 +245,11 @@ def write_tables(
     ]
     for name in as_csv:
         path = out / f"{name}.csv"
-        _write_csv(tables[name], path, lang)
+        _write_csv(tables[name], path, lang, town)
         written.append(path)
     if "xlsx" in formats and tables:
         path = out / "tables.xlsx"
-        _write_xlsx(tables, path, lang, with_csv="csv" in formats)
+        _write_xlsx(tables, path, lang, with_csv="csv" in formats, town=town)
         written.append(path)
     if "gpkg" in formats and metrics.layers:
         path = out / "derived_layers.gpkg"
@@ -256,9 +260,9 @@ def write_tables(
     return written
 
 
-def _write_csv(table: pd.DataFrame, path: Path, lang: str) -> None:
+def _write_csv(table: pd.DataFrame, path: Path, lang: str, town: str | None) -> None:
     with atomic_path(path) as tmp:
-        safe_for_csv(labelled_table(table, lang=lang)).to_csv(
+        safe_for_csv(labelled_table(table, lang=lang, town=town)).to_csv(
             tmp,
             lineterminator="\n",
             encoding="utf-8",
@@ -290,7 +294,12 @@ _CONTENTS = {
 
 
 def _write_xlsx(
-    tables: Mapping[str, pd.DataFrame], path: Path, lang: str, *, with_csv: bool
+    tables: Mapping[str, pd.DataFrame],
+    path: Path,
+    lang: str,
+    *,
+    with_csv: bool,
+    town: str | None = None,
 ) -> None:
     """Write a contents sheet, then one sheet per per-quartier table; no cell is a formula."""
     text = _CONTENTS[lang]
@@ -315,7 +324,8 @@ def _write_xlsx(
         contents.to_excel(xl, sheet_name=str(text["sheet"]), index=False)
         _text_cells(xl.sheets[str(text["sheet"])].iter_rows())
         for _, sheet, table in sheets:
-            _xlsx_text(labelled_table(table, lang=lang)).to_excel(xl, sheet_name=sheet)
+            shown = labelled_table(table, lang=lang, town=town)
+            _xlsx_text(shown).to_excel(xl, sheet_name=sheet)
             _text_cells(xl.sheets[sheet].iter_rows())
 
 

@@ -2,8 +2,11 @@
 
 Nothing is computed here: each figure is a cell of a table of :class:`cdv_geo.pipeline.Metrics`
 (``key_figures``, ``coverage``, ``renewal_balance``), which follow the result-table contract
-(:mod:`cdv_geo.core.tables`: index ``quartier`` = QPV codes, then the territory row
-:data:`~cdv_geo.core.tables.TERRITORY`). Every text is escaped.
+(:mod:`cdv_geo.core.tables`: index ``quartier`` = QPV codes, then the named comparison rows
+``qpv``, ``commune``, ``hors_qpv``). The committee compares a quartier with the town outside
+the QPV and with the whole town: the panels show the quartiers, then :data:`PANEL_ROWS`
+(``hors_qpv``, ``commune``) when the table has them, labelled by
+:func:`cdv_geo.core.rows.row_label`. Every text is escaped.
 """
 
 from __future__ import annotations
@@ -15,20 +18,30 @@ import pandas as pd
 
 from cdv_geo.core import labels as lb
 from cdv_geo.core.escape import escape_text
-from cdv_geo.core.tables import INDEX, TERRITORY
+from cdv_geo.core.rows import row_label
+from cdv_geo.core.tables import COMMUNE, HORS_QPV, INDEX, QPV, is_comparison_row
+from cdv_geo.views.cells import cell_reason
 
 __all__ = [
     "FIGURES",
+    "PANEL_ROWS",
     "balance_table",
     "coverage_table",
     "figure_rows",
     "figures_table",
+    "panel_rows",
     "popup_figures",
     "quartier_rows",
+    "row_names",
+    "town_of",
     "with_coverage",
 ]
 
 Formatter = Callable[[Any], str]
+
+#: The comparison rows a panel shows after the quartiers, in the committee's order: the town
+#: outside the QPV, then the whole town.
+PANEL_ROWS: tuple[str, ...] = (HORS_QPV, COMMUNE)
 
 #: The key figures the maps show, in order, with their format.
 _FORMATS: tuple[tuple[str, str], ...] = (
@@ -83,12 +96,12 @@ def with_coverage(
     Examples
     --------
     >>> idx = pd.MultiIndex.from_tuples([("Q1", "school", 5.0), ("Q1", "school", 10.0),
-    ...     ("all", "school", 5.0), ("all", "school", 10.0)],
+    ...     ("qpv", "school", 5.0), ("qpv", "school", 10.0)],
     ...     names=["quartier", "kind", "threshold_min"])
-    >>> cov = pd.DataFrame({"name": ["Nord"] * 2 + ["ensemble"] * 2,
+    >>> cov = pd.DataFrame({"name": ["Nord"] * 2 + ["Ensemble des QPV"] * 2,
     ...                     "covered_share": [0.4, 0.9, 0.3, 0.8]}, index=idx)
-    >>> kf = pd.DataFrame({"name": ["Nord", "ensemble"], "coverage_share": [float("nan")] * 2},
-    ...                   index=pd.Index(["Q1", "all"], name="quartier"))
+    >>> kf = pd.DataFrame({"name": ["Nord", "QPV"], "coverage_share": [float("nan")] * 2},
+    ...                   index=pd.Index(["Q1", "qpv"], name="quartier"))
     >>> kf.attrs = {"service": "water_play_area", "threshold_min": None}
     >>> with_coverage(kf, cov, ["school"])["coverage_share:school"].tolist()
     [0.4, 0.3]
@@ -177,18 +190,90 @@ def figure_rows(
 
 
 def quartier_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Return the per-quartier rows of a contract table (its territory row left out)."""
-    keys = table.index.get_level_values(0).astype(str)
-    return table[keys != TERRITORY]
+    """Return the quartier rows of a contract table (its comparison rows left out).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index(["QP1", "qpv", "commune"]))
+    >>> quartier_rows(t).index.tolist()
+    ['QP1']
+    """
+    keys = table.index.get_level_values(0)
+    return table[[not is_comparison_row(k) for k in keys]]
 
 
-def _column_names(sel: pd.DataFrame, lang: str, territory_key: str = "total") -> list[str]:
-    keys = sel.index.get_level_values(0).astype(str)
+def panel_rows(
+    table: pd.DataFrame,
+    codes: Sequence[str] | None = None,
+    rows: Sequence[str] = PANEL_ROWS,
+) -> pd.DataFrame:
+    """Return the rows a panel shows: the quartiers (`codes`, default all), then `rows`.
+
+    A comparison row of `rows` that the table does not have is left out (no empty column);
+    `codes` may name comparison rows too.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"x": [1, 2, 3, 4, 5]},
+    ...                  index=pd.Index(["QP1", "QP2", "qpv", "commune", "hors_qpv"]))
+    >>> panel_rows(t).index.tolist()
+    ['QP1', 'QP2', 'hors_qpv', 'commune']
+    >>> panel_rows(t, ["QP2"]).index.tolist()
+    ['QP2', 'hors_qpv', 'commune']
+    >>> panel_rows(t.drop(index=["commune", "hors_qpv"])).index.tolist()
+    ['QP1', 'QP2']
+    """
+    keys = [str(k) for k in table.index.get_level_values(0)]
+    head = [k for k in keys if not is_comparison_row(k)] if codes is None else list(codes)
+    wanted = [*head, *(r for r in rows if r not in head)]
+    keep = [k for k in dict.fromkeys(wanted) if k in keys]
+    return table.loc[keep]
+
+
+def town_of(table: pd.DataFrame, town: str | None = None) -> str | None:
+    """Return the town's name for the row labels: `town`, else the table's ``attrs["town"]``."""
+    if town:
+        return town
+    named = table.attrs.get("town")
+    return str(named) if isinstance(named, str) and named else None
+
+
+def row_names(
+    sel: pd.DataFrame, lang: str, *, town: str | None = None, qpv_key: str | None = None
+) -> list[str]:
+    """Return the column heads of `sel`'s rows: quartier names, comparison rows' labels.
+
+    A quartier without a name shows its code; `qpv_key` relabels the ``qpv`` row (the
+    renewal programme: ``"kf_programme"``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"name": ["Nord", None, "x", "y"]},
+    ...                  index=pd.Index(["QP1", "QP2", "hors_qpv", "commune"]))
+    >>> row_names(t, "fr", town="Soissons")
+    ['Nord', 'QP2', 'Soissons hors QPV', 'Soissons (commune)']
+    """
+    keys = [str(k) for k in sel.index.get_level_values(0)]
     names = sel["name"] if "name" in sel.columns else pd.Series(keys, index=sel.index)
-    return [
-        lb.label(territory_key, lang) if k == TERRITORY else str(n if pd.notna(n) else k)
-        for k, n in zip(keys, names, strict=True)
-    ]
+    out = []
+    for k, n in zip(keys, names, strict=True):
+        if k == QPV and qpv_key:
+            out.append(lb.label(qpv_key, lang))
+        elif is_comparison_row(k):
+            out.append(str(row_label(k, town=town_of(sel, town), lang=lang)))
+        else:
+            out.append(k if lb.is_missing(n) else str(n))
+    return out
+
+
+def _cell(text: str, value: Any, reason: Any, column: str, lang: str) -> str:
+    """Return a ``<td>``: a missing value says why in its tooltip."""
+    if lb.is_missing(value):
+        # a coverage_share:<kind> column is not the key figures' coverage_share: its reasons
+        # (another kind's) are not this cell's
+        why = cell_reason(reason, column, lang)
+        return f'<td title="{escape_text(why)}">{escape_text(text)}</td>'
+    return f"<td>{escape_text(text)}</td>"
 
 
 def figures_table(
@@ -196,27 +281,34 @@ def figures_table(
     lang: str,
     codes: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
+    *,
+    town: str | None = None,
+    rows: Sequence[str] = PANEL_ROWS,
 ) -> str:
-    """Return the HTML table of the key figures: one column per quartier (`codes`, default all).
+    """Return the HTML table of the key figures: one column per quartier, then the town.
 
-    The territory row is left out unless `codes` names it.
+    The columns are the quartiers (`codes`, default all), then the comparison `rows` the
+    table has (default :data:`PANEL_ROWS`: the town outside the QPV, the whole town), named
+    after `town` (default ``kf.attrs["town"]``).
 
     Examples
     --------
-    >>> kf = pd.DataFrame({"name": ["<b>Nord</b>", "ensemble"], "n_trees": [12.0, 30.0]},
-    ...                   index=pd.Index(["QP1", "all"], name="quartier"))
-    >>> figures_table(kf, "en")
-    '<table><tr><th></th><th>&lt;b&gt;Nord&lt;/b&gt;</th></tr><tr><td>Trees planted</td><td>12</td></tr></table>'
+    >>> kf = pd.DataFrame({"name": ["<b>Nord</b>", "QPV", "Ville"], "n_trees": [12.0, 12, 30]},
+    ...                   index=pd.Index(["QP1", "qpv", "commune"], name="quartier"))
+    >>> figures_table(kf, "en", town="Laon")
+    '<table><tr><th></th><th>&lt;b&gt;Nord&lt;/b&gt;</th><th>Laon (municipality)</th></tr><tr><td>Trees planted</td><td>12</td><td>30</td></tr></table>'
     """  # noqa: E501
-    keep = [c for c in codes if c in kf.index] if codes is not None else None
-    sel = quartier_rows(kf) if keep is None else kf.loc[keep]
-    rows = figure_rows(sel, lang, columns)
-    head = "".join(f"<th>{escape_text(n)}</th>" for n in _column_names(sel, lang))
+    sel = panel_rows(kf, None if codes is None else [c for c in codes if c in kf.index], rows)
+    figures = figure_rows(sel, lang, columns)
+    head = "".join(f"<th>{escape_text(n)}</th>" for n in row_names(sel, lang, town=town))
+    reasons = sel["reason"] if "reason" in sel.columns else pd.Series(None, index=sel.index)
     body = "".join(
         f"<tr><td>{escape_text(label)}</td>"
-        + "".join(f"<td>{escape_text(fmt(v))}</td>" for v in sel[col])
+        + "".join(
+            _cell(fmt(v), v, why, col, lang) for v, why in zip(sel[col], reasons, strict=True)
+        )
         + "</tr>"
-        for col, fmt, label in rows
+        for col, fmt, label in figures
     )
     many = ' class="cdv-many"' if len(sel) > 3 else ""
     return f"<table{many}><tr><th></th>{head}</tr>{body}</table>"
@@ -228,15 +320,31 @@ def popup_figures(kf: pd.DataFrame, lang: str) -> dict[str, list[tuple[str, str]
     return {
         str(code): [(label, fmt(kf.at[code, col])) for col, fmt, label in rows]
         for code in kf.index
-        if str(code) != TERRITORY
+        if not is_comparison_row(code)
     }
 
 
-def coverage_table(cov: pd.DataFrame, service: str, lang: str) -> str | None:
+def coverage_table(
+    cov: pd.DataFrame, service: str, lang: str, *, town: str | None = None
+) -> str | None:
     """Return the HTML table of the walking coverage of `service`, by walking-time threshold.
 
     `cov` is the ``coverage`` table (index ``quartier``, ``kind``, ``threshold_min``; column
-    ``covered_share``). Returns None when it has no row for `service`.
+    ``covered_share``): one line per quartier, then the town outside the QPV and the whole
+    town (:data:`PANEL_ROWS`) when the table has them. Returns None when it has no row for
+    `service`.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([("Q1", "school", 5.0), ("qpv", "school", 5.0),
+    ...     ("commune", "school", 5.0)], names=["quartier", "kind", "threshold_min"])
+    >>> cov = pd.DataFrame({"name": ["Nord", "QPV", "Ville"], "covered_share": [0.4, 0.3, 0.5]},
+    ...                    index=idx)
+    >>> html_ = coverage_table(cov, "school", "en", town="Laon")
+    >>> "<td>Nord</td><td>40%</td>" in html_, "<td>Laon (municipality)</td><td>50%</td>" in html_
+    (True, True)
+    >>> "QPV" in html_
+    False
     """
     if "kind" not in cov.index.names or "covered_share" not in cov.columns:
         return None
@@ -244,18 +352,20 @@ def coverage_table(cov: pd.DataFrame, service: str, lang: str) -> str | None:
     if rows.empty:
         return None
     share = rows["covered_share"].droplevel("kind").unstack("threshold_min")
-    codes = list(dict.fromkeys(rows.index.get_level_values(INDEX).astype(str)))
+    keys = list(dict.fromkeys(rows.index.get_level_values(INDEX).astype(str)))
+    codes = [k for k in keys if not is_comparison_row(k)]
+    codes += [k for k in PANEL_ROWS if k in keys]
     share.index = share.index.astype(str)
     share = share.reindex(codes)
     names = rows.groupby(level=INDEX, sort=False)["name"].first()
     names.index = names.index.astype(str)
+    heads = row_names(pd.DataFrame({"name": names.reindex(codes)}, index=codes), lang, town=town)
     head = "".join(
         f"<th>{escape_text(lb.label('time_first', lang, hi=lb.fmt_number(x, lang)))}</th>"
         for x in share.columns
     )
     body = []
-    for code in codes:
-        name = lb.label("total", lang) if code == TERRITORY else names.get(code, code)
+    for code, name in zip(codes, heads, strict=True):
         cells = "".join(f"<td>{escape_text(lb.fmt_percent(v, lang))}</td>" for v in share.loc[code])
         body.append(f"<tr><td>{escape_text(name)}</td>{cells}</tr>")
     caption = f"{lb.label('population', lang)} — {lb.value_label('kind', service, lang)}"
@@ -274,15 +384,23 @@ _BALANCE = (
 )
 
 
-def balance_table(rb: pd.DataFrame, lang: str) -> str | None:
+def balance_table(rb: pd.DataFrame, lang: str, *, town: str | None = None) -> str | None:
     """Return the HTML table of the NPNRU dwelling balance: quartiers, then the programme.
 
-    `rb` is the ``renewal_balance`` table; None when it has none of the dwelling counts.
-    """
+    `rb` is the ``renewal_balance`` table: its ``qpv`` row (every quartier of the programme)
+    is headed "programme"; None when it has none of the dwelling counts.
+
+    Examples
+    --------
+    >>> rb = pd.DataFrame({"name": ["Nord", "QPV"], "n_demolished": [120.0, 120.0]},
+    ...                   index=pd.Index(["QP1", "qpv"], name="quartier"))
+    >>> balance_table(rb, "en")
+    '<table><tr><th></th><th>Nord</th><th>Programme</th></tr><tr><td>Dwellings demolished</td><td>120</td><td>120</td></tr></table>'
+    """  # noqa: E501
     cols = [(c, k) for c, k in _BALANCE if c in rb.columns]
     if not cols:
         return None
-    heads = _column_names(rb, lang, "kf_programme")
+    heads = row_names(rb, lang, town=town, qpv_key="kf_programme")
     head = "".join(f"<th>{escape_text(n)}</th>" for n in heads)
     body = "".join(
         f"<tr><td>{escape_text(lb.label(k, lang))}</td>"
