@@ -31,6 +31,6 @@ def metrics(project: Path, out: Path, formats: str, lang: str) -> None:
     result = compute_metrics(territory, progress=progress)
     files = write_tables(result, out, formats=[f.strip() for f in formats.split(",")], lang=lang)
     for note in result.notes:
-        if note.key != "warning":  # the warnings were logged as they came
+        if not note.key.startswith("warning"):  # the warnings were logged as they came
             click.echo(f"note: {note_text(note, lang)}")
     click.echo(f"Wrote {len(files)} files to {out}")

@@ -14,6 +14,7 @@ __all__ = ["FACILITY_LABELS", "kind_label", "register_kind_labels"]
 #: Labels of the known kinds: (French, English).
 FACILITY_LABELS: dict[str, tuple[str, str]] = {
     "water_play_area": ("Aire de jeux d'eau", "Water play area"),
+    "cool_place": ("Lieu frais", "Cool place"),
     "health_centre": ("Maison de santé", "Health centre"),
     "social_centre": ("Centre social", "Social centre"),
     "ccas": ("CCAS", "Municipal social services (CCAS)"),
