@@ -71,10 +71,12 @@ def render() -> str:
     import cdv_geo.core.assign
     import cdv_geo.core.crs
     import cdv_geo.core.tables
+    import cdv_geo.metrics.population
 
     for title, mod in (
         ("Assignment to a quartier", cdv_geo.core.assign),
         ("Result tables", cdv_geo.core.tables),
+        ("Population", cdv_geo.metrics.population),
         ("Metric CRS", cdv_geo.core.crs),
     ):
         body = inspect.cleandoc(mod.__doc__ or "").split("\n", 1)
