@@ -20,6 +20,7 @@ from shapely import box
 
 import cdv_geo as cg
 from cdv_geo.maps import overview_map, save_map
+from cdv_geo.views.titles import territory_name
 from tests.browser.test_maps_browser import FIND_MAP, _demo_maps
 
 pytestmark = pytest.mark.browser
@@ -215,8 +216,13 @@ def test_five_quartiers_fit_in_the_key_figures(
         if size[0] < 1400:
             page.locator(".cdv-panel summary").click()
         panel = page.locator(".cdv-panel")
-        heads = panel.locator("th")
-        assert heads.count() == 6  # one empty corner, then the five quartiers
+        heads = panel.locator("th").all_inner_texts()
+        # one empty corner, the five quartiers, then the town outside the QPV and the town
+        assert len(heads) == 8
+        assert heads[1:6] == [str(n) for n in t.quartiers["name"]]
+        # named after the town as the map's title names it (here the territory's name)
+        town = territory_name(t)
+        assert heads[6:] == [f"{town} hors QPV", f"{town} (commune)"]
         # no column is cut: the box is wide enough, or scrolls to show every column
         dims = panel.evaluate("p => [p.scrollWidth, p.clientWidth, getComputedStyle(p).overflowX]")
         assert dims[0] <= dims[1] + 1 or dims[2] in ("auto", "scroll"), dims

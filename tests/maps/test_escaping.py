@@ -210,3 +210,97 @@ def test_big_layers_sent_as_json_strings_are_escaped_too() -> None:
         assert "JSON.parse(" in text and '"canvas":true' in decoded(text)
         fields = ["big.site", "big.site_type", "big.status"] if layer.key != "residences" else []
         assert_escaped(text, fields or ["big.site"])
+
+
+# --- labels that come from data (issue 22): kinds, layer names, legend entries, row labels ---
+
+
+def _no_raw_tag(text: str) -> None:
+    """No hostile tag at all in the page, JSON payloads decoded (whatever field it came from)."""
+    page = decoded(text)
+    assert "<img src=x" not in page and "<script>alert(" not in page
+
+
+def _overlay_names(text: str) -> list[str]:
+    """The names of the layer control's overlays (what a reader sees in the list)."""
+    start = text.index("overlays :")
+    names = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:\s*feature_group_', text[start:])
+    return [json.loads(f'"{n}"') for n in names]
+
+
+def test_facility_kinds_escaped_as_layer_names_legend_entries_and_popups() -> None:
+    fac = gpd.GeoDataFrame(
+        {
+            "name": ["Centre", hostile("facility.name")],
+            "kind": ["school", hostile("facility.kind")],  # an unknown kind is kept as given
+        },
+        geometry=[box(X0, Y0, X0 + 5, Y0 + 5).centroid, box(X0 + 50, Y0, X0 + 55, Y0 + 5).centroid],
+        crs=2154,
+    )
+    layer = lyr.facilities_layer(fac, title=hostile("layer.title"))
+    m = folium.Map(tiles=None)
+    layer.add_to(m)
+    from cdv_geo.maps.builder import Builder
+
+    b = Builder(None, m, "fr", 1.0)
+    b.layers.append(layer)
+    text = b.finish().get_root().render()
+    assert_escaped(text, ["facility.name", "facility.kind", "layer.title"])
+    _no_raw_tag(text)
+    # the layer control lists the layer under its escaped title
+    assert escape_text(hostile("layer.title")) in _overlay_names(text)
+    # the legend has an entry for the hostile kind, escaped
+    legend = "".join(layer.legend)
+    assert escape_text(hostile("facility.kind")) in legend and "<img" not in legend
+
+
+def test_popup_row_labels_given_by_the_caller_are_escaped() -> None:
+    q = gpd.GeoDataFrame(
+        {"code": ["Q1"], "name": ["Nord"], "population": [1200]},
+        geometry=[box(X0, Y0, X0 + 90, Y0 + 90)],
+        crs=2154,
+    )
+    figures = {"Q1": [(hostile("popup.label"), hostile("popup.value"))]}
+    text = _render(lyr.quartiers_layer(q, figures=figures))
+    assert_escaped(text, ["popup.label", "popup.value"])
+    _no_raw_tag(text)
+
+
+def test_indicators_map_escapes_indicator_names_quartiers_and_communes() -> None:
+    from cdv_geo.maps import indicators_map
+    from cdv_geo.pipeline import Metrics
+
+    t = make_territory(evil=False)
+    t.quartiers = t.quartiers.assign(name=["Alpha", hostile("indicators.quartier")])
+    t.communes = t.communes.assign(name=[hostile("indicators.commune")])
+    # An indicator outside the registry, when asked for, is labelled by its own name: in the
+    # selector, the legend's heading, the panel's rows and the choropleth tooltips.
+    name = hostile("indicators.name")
+    table = pd.DataFrame(
+        {
+            "code": ["QN09901M", "QN09902M", "02722", "QN09901M"],
+            "level": ["qpv", "qpv", "commune", "qpv"],
+            "indicator": [name, name, name, "poverty_rate"],
+            "year": [2021, 2021, 2021, 2021],
+            "value": [1.0, 2.0, 3.0, 0.4],
+        }
+    )
+    m = indicators_map(
+        t, indicators=[name, "poverty_rate"], metrics=Metrics(indicators=table), tiles=None
+    )
+    text = maps.render_html(m)
+    assert_escaped(text, ["indicators.name", "indicators.quartier", "indicators.commune"])
+    _no_raw_tag(text)
+    # in the selector's options and the panel's rows: escaped, each once
+    page = decoded(text)
+    assert f"{escape_text(name)}</option>" in page
+    assert f"<tr><td>{escape_text(name)} (2021)</td>" in page
+
+
+def test_no_raw_tag_in_any_map(written: dict[str, str]) -> None:
+    # every map of the pack (overview, quartiers, one per facility kind, themes, indicators)
+    assert {"overview", "renaturation", "renewal", "indicators"} <= set(written)
+    for name, text in written.items():
+        page = decoded(text)
+        assert "<img src=x" not in page, name
+        assert "<script>alert(" not in page, name

@@ -445,10 +445,11 @@ def test_maps_raise_on_bad_data_instead_of_hiding_it(tmp_path: Path) -> None:
     bad = tmp_path / "indicateurs.csv"
     bad.write_text("code;indicateur;annee;valeur\nQN09901M;revenu_median;2021;beaucoup\n")
     t.tables["indicators"] = bad
-    # the overview does not draw the indicators: it does not read them
-    assert "quartiers" in calls(render_html(maps.overview_map(t, tiles=None)))
-    with pytest.raises(CdvGeoError, match=r"indicateurs\.csv.*'beaucoup' is neither a number"):
-        maps.indicators_map(t, tiles=None)
+    # the indicators map reads the table, and so does the overview (the one population rule
+    # takes the quartiers' populations from the INSEE table): both say what is wrong, and where
+    for draw in (maps.indicators_map, maps.overview_map):
+        with pytest.raises(CdvGeoError, match=r"indicateurs\.csv.*'beaucoup' is neither a number"):
+            draw(t, tiles=None)
     with pytest.raises(CdvGeoError, match="service kind 'pool' is not a facility kind; use one"):
         maps.overview_map(t, tiles=None, service="pool")
 
@@ -616,15 +617,15 @@ def test_large_polygon_layers_switch_to_canvas() -> None:
         lyr.residences_layer(few, render="webgl")  # type: ignore[arg-type]
 
 
-def test_residences_of_a_large_town_build_fast() -> None:
-    import time
-
+def test_residences_of_a_large_town_are_all_drawn() -> None:
+    # What is drawn, not how fast (a shared test machine's clock says nothing about the map):
+    # every one of 26,000 homes (more than POINT_MIN_HOMES) is one canvas circle of the data.
     homes, near = _homes(26_000)
-    t0 = time.perf_counter()
     layer = lyr.residences_layer(homes, nearest=near)
-    # 15 s before vectorising (issue 17); well under 5 s now even on a slow CI machine
-    assert time.perf_counter() - t0 < 5.0
     assert layer.n_features == 26_000
+    fn, (spec,) = calls(_render_layer(layer))["residences"]
+    assert fn == "points" and spec["mode"] == "circle"
+    assert len(spec["x"]) == len(spec["y"]) == 26_000
 
 
 def test_raster_uses_its_own_nodata(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles
 from cdv_geo.maps.heat_maps import HEAT_OUTPUTS_MAP, has_heat_data, heat_map
 from cdv_geo.maps.html import AssetDir, render_html, save_map
 from cdv_geo.maps.indicator_maps import INDICATOR_OUTPUTS, indicators_map
-from cdv_geo.views.services import primary_service, resolve_services
 from cdv_geo.maps.territory_maps import OVERVIEW_OUTPUTS, overview_map, quartier_map
 from cdv_geo.maps.theme_maps import (
     ACCESS_OUTPUTS,
@@ -27,8 +26,9 @@ from cdv_geo.maps.theme_maps import (
     renaturation_map,
     renewal_map,
 )
-from cdv_geo.views.titles import access_map_name, quartier_slugs
 from cdv_geo.pipeline import Metrics, compute_metrics
+from cdv_geo.views.services import primary_service, resolve_services
+from cdv_geo.views.titles import access_map_name, quartier_slugs
 
 __all__ = ["COMMITTEE_OUTPUTS", "build_committee_maps"]
 

@@ -20,7 +20,8 @@ import pandas as pd
 
 from cdv_geo.core import labels as lb
 from cdv_geo.core.raster import RasterLike
-from cdv_geo.core.tables import TERRITORY
+from cdv_geo.core.rows import row_label
+from cdv_geo.core.tables import is_comparison_row
 from cdv_geo.maps.builder import Builder, check_territory, ensure_metrics
 from cdv_geo.maps.features import (
     Texts,
@@ -37,9 +38,10 @@ from cdv_geo.maps.html import escape_text
 from cdv_geo.maps.layers import communes_layer, facilities_layer, quartiers_layer
 from cdv_geo.maps.layers_raster import read_raster_mercator
 from cdv_geo.maps.runtime import Call, MapLayer
-from cdv_geo.views.titles import map_title
 from cdv_geo.pipeline import Metrics
 from cdv_geo.pipeline.heat import PLAY_KIND, heat_raster
+from cdv_geo.views.panels import PANEL_ROWS
+from cdv_geo.views.titles import map_title, territory_name
 
 __all__ = [
     "HEAT_OUTPUTS_MAP",
@@ -330,7 +332,7 @@ def suggested_sites_layer(
     return layer
 
 
-def _panel(m: Metrics, quartiers: pd.DataFrame, lang: str) -> str | None:
+def _panel(m: Metrics, quartiers: pd.DataFrame, lang: str, town: str | None) -> str | None:
     """Per quartier: children near a play area, mean heat, residents in the hottest decile."""
     rows: list[tuple[str, dict[str, str]]] = []
     ca = m.children_access
@@ -362,12 +364,17 @@ def _panel(m: Metrics, quartiers: pd.DataFrame, lang: str) -> str | None:
         )
     if not rows:
         return None
-    keys = [*(str(c) for c in quartiers["code"]), TERRITORY]
+    # The quartiers, then the comparison rows every panel shows (views.panels.PANEL_ROWS: the
+    # town outside the QPV, the whole town) that the tables have, each under its one label:
+    # never a "total" whose meaning changes from table to table.
+    present = {k for _, vals in rows for k in vals}
+    keys = [*(str(c) for c in quartiers["code"]), *(r for r in PANEL_ROWS if r in present)]
     names = dict(zip(quartiers["code"].astype(str), quartiers["name"], strict=True))
-    head = "".join(
-        f"<th>{escape_text(lb.label('total', lang) if k == TERRITORY else names.get(k, k))}</th>"
+    shown = [
+        row_label(k, town=town, lang=lang) if is_comparison_row(k) else names.get(k, k)
         for k in keys
-    )
+    ]
+    head = "".join(f"<th>{escape_text(n)}</th>" for n in shown)
     body = "".join(
         f"<tr><th>{escape_text(title)}</th>"
         + "".join(f"<td>{escape_text(vals.get(k, lb.label('no_data', lang)))}</td>" for k in keys)
@@ -457,5 +464,6 @@ def heat_map(
             (m.site_choice.attrs if m.site_choice is not None else {}).get("threshold_min", 5.0)
         )
         b.add("suggested_sites", suggested_sites_layer, m.suggested_sites, threshold_min=threshold)
-    panel = _panel(m, t.quartiers, lang) if t.quartiers is not None else None
+    # The commune rows are named after the town, as in the index and the dossier.
+    panel = _panel(m, t.quartiers, lang, territory_name(t)) if t.quartiers is not None else None
     return b.finish((lb.label("key_figures", lang), panel) if panel else None)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from branca.element import Figure
 
+from cdv_geo.core import labels as lb
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.escape import escape_text
 from cdv_geo.maps.assets import (
@@ -45,6 +46,7 @@ __all__ = [
     "js_json",
     "render_html",
     "save_map",
+    "with_offline_message",
 ]
 
 AssetDir = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
@@ -174,7 +176,55 @@ def render_html(
         text = text.replace("<html>", f'<html lang="{escape_text(lang)}">', 1)
     if assets == "inline":
         text = _inline_assets(text, asset_dirs(asset_dir))
+    else:
+        text = with_offline_message(text, lang or "fr")
     return text
+
+
+#: Shown when the page has loaded and Leaflet is not there: a map linking its scripts from the
+#: CDN, opened without internet, would otherwise be a blank page with no word of why.
+_OFFLINE = (
+    '<div id="cdv-offline" role="alert" style="display:none;position:fixed;inset:0;'
+    "z-index:100000;background:#fff;color:#222;padding:48px 8vw;overflow:auto;"
+    'font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif">'
+    '<h1 style="font-size:22px;margin:0 0 12px">{title}</h1>'
+    '<p style="max-width:46em;margin:0">{text}</p></div>\n'
+    "<script>(function () {{\n"
+    "  function check() {{\n"
+    "    if (window.L) return;\n"
+    "    var box = document.getElementById('cdv-offline');\n"
+    "    if (box) box.style.display = 'block';\n"
+    "  }}\n"
+    "  if (document.readyState === 'complete') check();\n"
+    "  else window.addEventListener('load', check);\n"
+    "}})();</script>\n"
+)
+
+
+def with_offline_message(text: str, lang: str = "fr") -> str:
+    """Return the HTML `text` of a map with the message shown when its scripts cannot load.
+
+    A map saved with ``assets="cdn"`` loads Leaflet from the internet; opened offline it would
+    be a blank page. The message, plain HTML hidden by default, is shown by a small inline
+    script once the page has loaded without Leaflet. It says how to get a map that opens
+    offline (``--assets inline``).
+
+    Examples
+    --------
+    >>> page = with_offline_message("<html><body><div></div></body></html>", "en")
+    >>> "cannot be shown without an internet connection" in page
+    True
+    >>> page.index('id="cdv-offline"') < page.index("</body>")
+    True
+    """
+    block = _OFFLINE.format(
+        title=escape_text(lb.label("offline_title", lang)),
+        text=escape_text(lb.label("offline_text", lang)),
+    )
+    end = text.rfind("</body>")
+    if end < 0:
+        return text + block
+    return text[:end] + block + text[end:]
 
 
 def asset_urls(map_or_html: Any) -> list[str]:

@@ -16,6 +16,7 @@ from cdv_geo.maps.features import (
     add_geojson,
     checked,
     column,
+    legend_note,
     metric_crs,
     points,
     popup,
@@ -24,6 +25,7 @@ from cdv_geo.maps.features import (
     use_canvas,
     year_text,
 )
+from cdv_geo.maps.html import escape_text
 from cdv_geo.maps.layers_access import PointMode, mode_assets, resolve_mode
 from cdv_geo.maps.runtime import Call, MapLayer
 
@@ -120,7 +122,8 @@ def trees_layer(
 ) -> MapLayer:
     """Tree plantings: clustered dots, canvas dots beyond 5,000 points, or a heat layer.
 
-    Tooltips give the species, year and number of trees of each planting point.
+    Tooltips give the species, year and number of trees of each planting point; a cluster
+    bubble shows the number of trees it gathers (the sum of ``trees``), not of points.
 
     Parameters
     ----------
@@ -160,8 +163,13 @@ def trees_layer(
         "cluster": resolved == "cluster",
         "clusterColour": st.TREE_COLOUR,
     }
+    if resolved in ("heat", "cluster"):
+        # Weights: the heat of a planting point, and what a cluster bubble sums (its trees,
+        # not its points).
+        spec["w"] = [int(v) if float(v).is_integer() else float(v) for v in trees]
+    if resolved == "cluster":
+        spec["clusterTitle"] = escape_text(lb.label("cluster_trees", lang))
     if resolved == "heat":
-        spec["w"] = trees.tolist()
         spec["heat"] = {"radius": 16, "blur": 20, "maxZoom": 17, "max": float(max(trees.max(), 1))}
     else:
         spec["t"] = _tree_tips(gdf, trees, texts, lang)
@@ -172,6 +180,8 @@ def trees_layer(
         "tree_heat" if resolved == "heat" else "tree_points", lang, n=lb.fmt_number(n, lang)
     )
     layer.legend = [swatch(text, fill=st.TREE_COLOUR, shape="dot", opacity=0.9)]
+    if resolved == "cluster":
+        layer.legend.append(legend_note(lb.label("cluster_trees_note", lang)))
     return layer
 
 

@@ -8,6 +8,7 @@ togglable overlay every layer builder returns.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "Runtime",
     "add_runtime",
     "js_argument",
+    "layer_key",
 ]
 
 #: The ``cdvGeo`` browser runtime: draws GeoJSON and point layers from JSON specs.
@@ -45,6 +47,14 @@ cdvGeo.text = function (texts, t) {
   var lines = [];
   for (var k = 0; k < t.length; k++) if (t[k] >= 0) lines.push(texts[t[k]]);
   return lines.length ? lines.join('<br>') : null;
+};
+// Quartier labels live in their own pane, above the markers and cluster bubbles (600) and
+// below the hover tooltips (650) and popups (700): a bubble never hides a quartier's name.
+cdvGeo.LABEL_PANE = 'cdvLabels';
+cdvGeo.labelPane = function (map) {
+  if (!map.getPane(cdvGeo.LABEL_PANE)) {
+    map.createPane(cdvGeo.LABEL_PANE).style.zIndex = 640;
+  }
 };
 cdvGeo.bind = function (layer, texts, t, p, tipOptions) {
   var tip = cdvGeo.text(texts, t), pop = cdvGeo.text(texts, p);
@@ -91,10 +101,19 @@ cdvGeo.geojson = function (group, key, s) {
       },
       onEachFeature: function (f, l) {
         var q = f.properties;
-        var tip = s.label ? {permanent: true, direction: 'center', className: 'cdv-label'} : null;
+        var tip = s.label ? {permanent: true, direction: 'center', className: 'cdv-label',
+                             pane: cdvGeo.LABEL_PANE} : null;
         cdvGeo.bind(l, s.texts, q.t, q.p, tip);
       }
     });
+    if (s.label) {
+      // The pane must exist before the permanent labels open, i.e. when the layer is added.
+      var onAdd = layer.onAdd;
+      layer.onAdd = function (map) {
+        cdvGeo.labelPane(map);
+        return onAdd.call(this, map);
+      };
+    }
   }
   layer.addTo(group);
   cdvGeo.register(key, layer);
@@ -122,7 +141,7 @@ cdvGeo.points = function (group, key, s) {
         mk = L.circleMarker(ll, L.extend({renderer: canvas, cdvT: s.t ? s.t[i] : -1,
                                           cdvP: s.p ? s.p[i] : -1}, s.classes[ci].style));
       } else {
-        mk = L.marker(ll, {icon: icon(ci), keyboard: false});
+        mk = L.marker(ll, {icon: icon(ci), keyboard: false, cdvW: s.w ? s.w[i] : 1});
         cdvGeo.bind(mk, s.texts, s.t ? s.t[i] : -1, s.p ? s.p[i] : -1);
       }
       items[i] = mk;
@@ -132,8 +151,18 @@ cdvGeo.points = function (group, key, s) {
       layer = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
         maxClusterRadius: 40, disableClusteringAtZoom: 19,
         iconCreateFunction: function (cluster) {
-          var n = cluster.getChildCount(), size = n < 10 ? 24 : (n < 100 ? 30 : 38);
-          return L.divIcon({html: '<div style="background:' + colour + '">' + n + '</div>',
+          // With weights (s.w: the trees of each planting point) a bubble shows their sum,
+          // not the number of points it gathers.
+          var n = cluster.getChildCount();
+          if (s.w) {
+            n = 0;
+            cluster.getAllChildMarkers().forEach(function (c) { n += c.options.cdvW; });
+            n = Math.round(n);
+          }
+          var size = n < 10 ? 24 : (n < 100 ? 30 : (n < 1000 ? 38 : 44));
+          var title = s.clusterTitle ? ' title="' + n + ' ' + s.clusterTitle + '"' : '';
+          return L.divIcon({html: '<div style="background:' + colour + '"' + title + '>' +
+                                  n + '</div>',
                             className: 'cdv-cluster', iconSize: [size, size]});
         }});
       layer.addLayers(items);
@@ -229,6 +258,9 @@ RUNTIME_CSS = """
   .cdv-legend summary { column-span: all; }
 }
 .cdv-panel .cdv-note { color: #555; font-style: italic; max-width: 340px; }
+.cdv-selector { max-width: min(420px, 40vw); }
+.cdv-selector-caption { display: block; font-weight: 600; font-size: 13px; margin: 0 0 4px; }
+.cdv-indicator-select { max-width: 100%; font-size: 13px; padding: 2px; }
 """
 
 
@@ -289,6 +321,25 @@ class RawText(Element):
         return self.text
 
 
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def layer_key(key: str) -> str:
+    """Return `key` as a layer key of the page's script: letters, digits, ``_ . -`` only.
+
+    Keys are built from names (``facilities_<kind>``); a kind or a name from the data goes into
+    the page as escaped text, never into its script's keys.
+
+    Examples
+    --------
+    >>> layer_key("facilities_water_play_area")
+    'facilities_water_play_area'
+    >>> layer_key("facilities_<img src=x>")
+    'facilities__img_src_x_'
+    """
+    return _KEY_CHARS.sub("_", str(key))
+
+
 #: From this many characters, a call's argument is written as ``JSON.parse("...")``.
 PARSED_MIN_CHARS = 20_000
 
@@ -323,7 +374,7 @@ class Call(CdvElement):
         super().__init__(assets)
         self._name = "CdvLayerData"
         self.fn = fn
-        self.key_json = js_json(key)
+        self.key_json = js_json(layer_key(key))
         self.args = ", ".join(js_argument(a) for a in args)
 
     def render(self, **kwargs: Any) -> str:
@@ -342,7 +393,8 @@ class MapLayer(folium.FeatureGroup):
     ----------
     key : str
         Stable identifier (``"facilities"``...), also the key of the layer in the page's
-        ``cdvGeo.layers`` registry.
+        ``cdvGeo.layers`` registry (see :func:`layer_key`: other characters than letters,
+        digits and ``_ . -`` become ``_``).
     title : str
         Name shown in the layer control (plain text; escaped here).
     show : bool
@@ -358,7 +410,7 @@ class MapLayer(folium.FeatureGroup):
 
     def __init__(self, key: str, title: str, *, show: bool = True) -> None:
         super().__init__(name=escape_text(title), overlay=True, control=True, show=show)
-        self.key = key
+        self.key = layer_key(key)
         self.title = title
         self.legend: list[str] = []
         self.n_features = 0

@@ -25,10 +25,10 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
+from cdv_geo.pipeline import Metrics
 from cdv_geo.views.panels import figures_table, popup_figures, with_coverage
 from cdv_geo.views.services import primary_service
 from cdv_geo.views.titles import map_title, quartier_display_name, quartier_title, territory_name
-from cdv_geo.pipeline import Metrics
 
 __all__ = [
     "OVERVIEW_OUTPUTS",
@@ -165,7 +165,7 @@ def overview_map(
     panel = None
     kf = shown_figures(m, service)
     if kf is not None:
-        panel = (lb.label("key_figures", lang), figures_table(kf, lang))
+        panel = (lb.label("key_figures", lang), figures_table(kf, lang, town=territory_name(t)))
     return b.finish(panel)
 
 
@@ -225,5 +225,5 @@ def quartier_map(
     kf = shown_figures(m, service)
     if kf is not None:
         heading = f"{lb.label('key_figures', lang)} — {shown}"
-        panel = (heading, figures_table(kf, lang, [code]))
+        panel = (heading, figures_table(kf, lang, [code], town=territory_name(t)))
     return b.finish(panel)

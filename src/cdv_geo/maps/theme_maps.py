@@ -22,11 +22,11 @@ from cdv_geo.maps.layers import (
     residences_layer,
     trees_layer,
 )
+from cdv_geo.maps.territory_maps import add_service_areas, nearest_for
+from cdv_geo.pipeline import Metrics
 from cdv_geo.views.panels import balance_table, coverage_table, figures_table
 from cdv_geo.views.services import present_kinds
-from cdv_geo.maps.territory_maps import add_service_areas, nearest_for
-from cdv_geo.views.titles import map_title
-from cdv_geo.pipeline import Metrics
+from cdv_geo.views.titles import map_title, territory_name
 
 __all__ = [
     "ACCESS_OUTPUTS",
@@ -117,7 +117,8 @@ def accessibility_map(
         b.add("facilities", facilities_layer, others if len(others) else None, show=False)
     elif fac is not None:  # a kind the town does not have: say so rather than stay silent
         b.note("missing_layer", layer=lb.value_label("kind", service, lang))
-    table = coverage_table(m.coverage, service, lang) if m.coverage is not None else None
+    town = territory_name(t)
+    table = coverage_table(m.coverage, service, lang, town=town) if m.coverage is not None else None
     return b.finish((lb.label("key_figures", lang), table) if table else None)
 
 
@@ -192,7 +193,9 @@ def renaturation_map(
     b.add("tree_plantings", trees_layer)
     panel = None
     if m.key_figures is not None:
-        table = figures_table(m.key_figures, lang, columns=RENATURATION_FIGURES)
+        table = figures_table(
+            m.key_figures, lang, columns=RENATURATION_FIGURES, town=territory_name(territory)
+        )
         panel = (lb.label("key_figures", lang), table)
     return b.finish(panel)
 
@@ -223,5 +226,5 @@ def renewal_map(
     b.add("residences", residences_layer, simplify_m=tol, show=False)
     b.add("renewal_sites", renewal_layer, simplify_m=tol)
     rb = m.renewal_balance
-    table = balance_table(rb, lang) if rb is not None else None
+    table = balance_table(rb, lang, town=territory_name(territory)) if rb is not None else None
     return b.finish((lb.label("key_figures", lang), table) if table else None)
