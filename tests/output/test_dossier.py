@@ -8,6 +8,7 @@ dossier documents (counts as integers, shares in whole percent, areas in ha with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import shutil
 import subprocess
@@ -36,13 +37,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 DAY = dt.date(2026, 11, 28)
-ANNEX_FR = "Annexe — définitions des indicateurs"
+ANNEX_FR = "Glossaire — ce que mesurent les chiffres"
 
 
 def _run(*args: str) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
+@functools.cache
 def n_pages(pdf: Path) -> int:
     info = _run("pdfinfo", str(pdf))
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
@@ -54,11 +56,31 @@ def page_text(pdf: Path, page: int) -> str:
     return re.sub(r"[\s\u202f\u00a0]+", " ", text)
 
 
+@functools.cache
 def running_header(pdf: Path, page: int) -> str:
     """The first line of a page: the running header (territory, then the section's title)."""
     text = _run("pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-")
     first = next((line for line in text.splitlines() if line.strip()), "")
     return re.sub(r"[\s\u202f\u00a0]+", " ", first)
+
+
+def section_pages(pdf: Path, title: str) -> list[int]:
+    """The pages whose running header names the section `title` (a section may take two)."""
+    return [p for p in range(1, n_pages(pdf) + 1) if running_header(pdf, p).endswith(title)]
+
+
+def section_text(pdf: Path, title: str) -> str:
+    return " ".join(page_text(pdf, p) for p in section_pages(pdf, title))
+
+
+def reading_text(pdf: Path, title: str) -> str:
+    """The section's text in reading order: a header wrapped in its cell reads whole."""
+    text = " ".join(
+        _run("pdftotext", "-f", str(p), "-l", str(p), str(pdf), "-")
+        for p in section_pages(pdf, title)
+    )
+    text = re.sub(r"\u2010\s*\n\s*", "", text)  # (WeasyPrint's own hyphens)
+    return re.sub(r"[\s\u202f\u00a0]+", " ", text)
 
 
 @pytest.fixture(scope="module")
@@ -103,42 +125,41 @@ def test_the_demo_renders_every_page_to_png(demo, tmp_path: Path) -> None:
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
 
 
-def test_page_count_is_fixed_pages_quartiers_themes_and_the_annex(demo) -> None:
+THEME_TITLES = [
+    "Accès à pied aux services",
+    "Renaturation",
+    "Renouvellement urbain (NPNRU)",
+    "Indicateurs socio-économiques",
+    "Chaleur et eau",
+]
+
+
+def test_sections_come_in_order_each_on_its_own_pages(demo) -> None:
     territory, _, pdf = demo
-    n_quartiers = len(territory.quartiers)
     total = n_pages(pdf)
-    annex = [p for p in range(1, total + 1) if ANNEX_FR in running_header(pdf, p)]
-    first_annex = len(FIXED_PAGES) + n_quartiers + len(THEMES) + 1
-    assert annex and annex == list(range(first_annex, total + 1))
-    assert total == len(FIXED_PAGES) + n_quartiers + len(THEMES) + len(annex)
+    titles = ["Vue d'ensemble"]
+    titles += [f"Quartier {n} {c}" for c, n in territory.quartiers[["code", "name"]].values]
+    titles += [*THEME_TITLES, ANNEX_FR]
+    spans = [section_pages(pdf, t) for t in titles]
+    assert all(spans), [t for t, s in zip(titles, spans, strict=True) if not s]
+    # contiguous runs, in order, covering every page after the cover, one or two per section
+    flat = [p for s in spans for p in s]
+    assert flat == list(range(2, total + 1))
+    assert all(len(s) <= 2 for s in spans[:-1])
     assert len(FIXED_PAGES) == 2 and len(THEMES) == 5
+    heat = section_text(pdf, "Chaleur et eau")
+    # the demo has a heat raster, hydrants and incidents: the page shows them, nothing missing
+    assert "Données manquantes" not in heat and "Exposition à la chaleur" in heat
 
 
-def test_each_quartier_has_its_own_page(demo) -> None:
+def test_each_quartier_page_names_its_quartier_only(demo) -> None:
     territory, _, pdf = demo
     names = territory.quartiers["name"].tolist()
-    for i, name in enumerate(names):
-        text = page_text(pdf, len(FIXED_PAGES) + i + 1)
+    for code, name in territory.quartiers[["code", "name"]].values:
+        text = section_text(pdf, f"Quartier {name} {code}")
         assert f"Quartier {name}" in text
         others = [n for n in names if n != name and n not in name]
         assert not any(f"Quartier {o} " in text for o in others)
-
-
-def test_theme_pages_follow_the_quartiers(demo) -> None:
-    territory, _, pdf = demo
-    first = len(FIXED_PAGES) + len(territory.quartiers) + 1
-    titles = [
-        "Accès à pied aux services",
-        "Renaturation",
-        "Renouvellement urbain (NPNRU)",
-        "Indicateurs socio-économiques",
-        "Chaleur et eau",
-    ]
-    for i, title in enumerate(titles):
-        assert title in page_text(pdf, first + i)
-    heat = page_text(pdf, first + THEMES.index("heat"))
-    # the demo has a heat raster, hydrants and incidents: the page shows them, nothing missing
-    assert "Manque" not in heat and "Exposition à la chaleur" in heat
 
 
 def test_every_font_is_embedded(demo) -> None:
@@ -158,9 +179,8 @@ def _thousands(x: float) -> str:
 def test_text_layer_holds_the_key_figures(demo) -> None:
     territory, metrics, pdf = demo
     kf = metrics.key_figures
-    codes = territory.quartiers["code"].tolist()
-    for i, code in enumerate(codes):
-        text = page_text(pdf, len(FIXED_PAGES) + i + 1)
+    for code, name in territory.quartiers[["code", "name"]].values:
+        text = section_text(pdf, f"Quartier {name} {code}")
         row = kf.loc[code]
         expected = [
             _thousands(row["n_residents"]),  # residents: 2 081
@@ -168,11 +188,19 @@ def test_text_layer_holds_the_key_figures(demo) -> None:
             f"{row['area_m2'] / 10_000:.2f} ha".replace(".", ","),  # area: 33,09 ha
             _thousands(row["n_trees"]),
             f"{100 * row['impervious_share']:.1f} %".replace(".", ","),
+            # the comparison columns: the commune outside the QPV, and the commune
+            _thousands(kf.loc["hors_qpv", "n_residents"]),
+            _thousands(kf.loc["commune", "n_residents"]),
+            f"{100 * kf.loc['commune', 'impervious_share']:.1f} %".replace(".", ","),
         ]
         for value in expected:
             assert value in text, (code, value)
-    overview = page_text(pdf, 2)
-    assert _thousands(kf.loc["all", "n_residents"]) in overview
+        words = reading_text(pdf, f"Quartier {name} {code}")
+        assert "Soissons hors QPV" in words and "Soissons (commune)" in words
+    overview = reading_text(pdf, "Vue d'ensemble")
+    assert _thousands(kf.loc["qpv", "n_residents"]) in overview
+    assert _thousands(kf.loc["commune", "n_residents"]) in overview
+    assert "Ensemble des QPV" in overview
     assert all(name in overview for name in territory.quartiers["name"])
 
 
@@ -182,25 +210,29 @@ def test_cover_names_the_territory_date_sources_and_the_illustrative_mark(demo) 
     assert "Contrat de ville — Soissons" in cover
     assert "28 novembre 2026" in cover
     assert "Données illustratives (démonstration)" in cover
+    # every layer in words, and no file name
+    for name in ("Quartiers prioritaires (QPV)", "Équipements et services", "Rues"):
+        assert name in cover
     for kind, gdf in territory.layers().items():
-        assert Path(gdf.attrs["source"]).name in cover, kind
+        assert Path(gdf.attrs["source"]).name not in cover, kind
+    assert "Carte : imperméabilisation des sols 2024" in cover
     assert "RGF93 v1 / Lambert-93 (EPSG:2154)" in cover
 
 
 def test_a_project_without_indicators_or_rasters_says_what_is_missing(bare) -> None:
     territory, pdf = bare
-    nq = len(territory.quartiers)
-    first_theme = len(FIXED_PAGES) + nq + 1
-    assert n_pages(pdf) >= len(FIXED_PAGES) + nq + len(THEMES) + 1
-    indicators = page_text(pdf, first_theme + THEMES.index("indicators"))
-    assert "Indicateurs socio-économiques" in indicators
-    assert "table « indicators » absente" in indicators
-    renaturation = page_text(pdf, first_theme + THEMES.index("renaturation"))
-    assert "raster « impervious_<year> » absent" in renaturation
-    heat = page_text(pdf, first_theme + THEMES.index("heat"))
-    assert "aucun raster de chaleur" in heat
-    for i in range(nq):  # each quartier page says it too, where the indicators would be
-        assert "table « indicators » absente" in page_text(pdf, len(FIXED_PAGES) + i + 1)
+    indicators = section_text(pdf, "Indicateurs socio-économiques")
+    assert "Données manquantes" in indicators
+    assert "indicateurs socio-économiques de l'Insee" in indicators
+    renaturation = section_text(pdf, "Renaturation")
+    assert "imperméabilisation des sols" in renaturation
+    heat = section_text(pdf, "Chaleur et eau")
+    assert "Aucune carte de chaleur" in heat
+    # each quartier page says it too, in its one box
+    for code, name in territory.quartiers[["code", "name"]].values:
+        text = section_text(pdf, f"Quartier {name} {code}")
+        assert text.count("Données manquantes") == 1
+        assert "indicateurs socio-économiques de l'Insee" in text
 
 
 def test_data_text_is_escaped_and_nothing_remote_is_named() -> None:
@@ -247,9 +279,10 @@ def test_a3_landscape_and_english(demo, tmp_path: Path) -> None:
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())  # type: ignore[union-attr]
     assert (round(width), round(height)) == (1191, 842)  # A3 landscape in points
     assert "Quartier " + territory.quartiers["name"].iloc[0] in page_text(pdf, 3)
-    assert "Walking access to services" in page_text(pdf, 3 + len(territory.quartiers))
+    assert section_pages(pdf, "Walking access to services")
     last = page_text(pdf, n_pages(pdf))
-    assert "Annex — metric definitions" in last and "Share of residents within T." in last
+    assert "Share of residents within T." in last
+    assert section_pages(pdf, "Glossary — what the figures measure")
 
 
 def test_bad_options_are_refused(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "add_furniture",
     "add_north_arrow",
     "add_scale_bar",
+    "clean_source",
     "credit_line",
     "crs_label",
     "figure_png",
@@ -202,7 +204,7 @@ def north_angle(crs: Any, x: float, y: float) -> float:
 
     Examples
     --------
-    >>> round(north_angle("EPSG:2154", 700_000, 6_600_000), 3)  # on the central meridian
+    >>> abs(round(north_angle("EPSG:2154", 700_000, 6_600_000), 3))  # on the central meridian
     0.0
     >>> north_angle("EPSG:2154", 1_000_000, 6_900_000) > 0  # east of it: north leans west
     True
@@ -296,6 +298,32 @@ def fmt_date(day: dt.date, lang: str = "fr") -> str:
     return f"{first} {month} {day.year}"
 
 
+_EXT = r"(?:md|py|gpkg|geojson|json|shp|csv|tif|tiff|xlsx|xls|toml|txt|zip|parquet)"
+_FILE_IN_PARENS = re.compile(rf"\s*\([^)]*\.{_EXT}\b[^)]*\)", re.IGNORECASE)
+_FILE_TOKEN = re.compile(rf"\S*/\S*|\S+\.{_EXT}\b", re.IGNORECASE)
+
+
+def clean_source(text: str) -> str:
+    """Return a layer's ``source`` text without file names or paths (a reader's words only).
+
+    The package's Python name reads as the command's (``cdv-geo``).
+
+    Examples
+    --------
+    >>> clean_source("illustratif — données de démonstration cdv_geo (voir PROVENANCE.md)")
+    'illustratif — données de démonstration cdv-geo'
+    >>> clean_source("IGN, /data/x.gpkg"), clean_source("data.gouv.fr")
+    ('IGN', 'data.gouv.fr')
+    """
+    text = _FILE_IN_PARENS.sub("", str(text))
+    text = _FILE_TOKEN.sub("", text)
+    text = text.replace("cdv_geo", "cdv-geo")
+    return re.sub(r"\s+", " ", text).strip(" ,;—-")
+
+
+_SOURCES_PREFIX = re.compile(r"^\s*sources?\s*:\s*", re.IGNORECASE)
+
+
 def credit_line(
     sources: Sequence[str], *, crs: Any = None, date: dt.date | None = None, lang: str = "fr"
 ) -> str:
@@ -308,9 +336,13 @@ def credit_line(
     'Sources : IGN ; Insee · Projection : RGF93 v1 / Lambert-93 (EPSG:2154) · 28 novembre 2026'
     >>> credit_line([], lang="en")
     'Sources: not given'
+    >>> credit_line(["Sources : IGN", "Source: ANCT"])
+    'Sources : IGN ; ANCT'
     """
     fr = check_lang(lang) == "fr"
-    unique = list(dict.fromkeys(s.strip() for s in sources if s and s.strip()))
+    # an attribution may say "Sources : ..." itself: the line says it once
+    bare = (clean_source(_SOURCES_PREFIX.sub("", s)) for s in sources if s and s.strip())
+    unique = list(dict.fromkeys(s for s in bare if s))
     text = (" ; " if fr else "; ").join(unique) or ("non précisées" if fr else "not given")
     parts = [f"Sources : {text}" if fr else f"Sources: {text}"]
     if crs is not None:

@@ -10,10 +10,12 @@
    socio-economic indicators, its map, its services within 5 / 10 minutes' walk;
 4. one page per theme (:data:`THEMES`): access, renaturation, renewal, indicators, heat and
    water; a theme without its inputs says on its page what is missing;
-5. an annex: the metric definitions (``docs/metrics.md``).
+5. an annex: the plain-language glossary of the figures the dossier shows
+   (:mod:`cdv_geo.output.glossary`: what each measures, how, its source and year), and of the
+   comparison columns. The API reference is the developers' documentation, not the committee's.
 
-So the page count is ``len(FIXED_PAGES) + number of quartiers + len(THEMES)`` plus the annex's
-pages. Fonts are embedded (DejaVu, via fontconfig), maps are matplotlib PNGs embedded as
+Each quartier and theme starts a page; a long one may take two. Table rows never split across
+a page break. Fonts are embedded (DejaVu, via fontconfig), maps are matplotlib PNGs embedded as
 ``data:`` URIs and **nothing is fetched from the network**: the HTML names no remote URL and the
 URL fetcher refuses every URL that is not ``data:`` or a local file.
 """
@@ -27,20 +29,30 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.core.labels import check_lang
-from cdv_geo.core.tables import TERRITORY
+from cdv_geo.core.labels import LABELS, check_lang, fmt_number, label
 from cdv_geo.io import atomic_path
-from cdv_geo.output.dossier_html import dl, esc, markdown_to_html, missing_box
+from cdv_geo.output.cartography import clean_source, crs_label, fmt_date
+from cdv_geo.output.dossier_html import (
+    dl,
+    esc,
+    markdown_to_html,
+    raster_words,
+    table_html,
+    table_words,
+)
 from cdv_geo.output.dossier_maps import MapStyle
 from cdv_geo.output.dossier_pages import (
     DOSSIER_INDICATORS,
+    INSEE_SOURCES,
     DossierContext,
-    cover_page,
     overview_page,
     quartier_page,
 )
 from cdv_geo.output.dossier_themes import THEMES, theme_page, theme_title
+from cdv_geo.output.glossary import glossary_html
 from cdv_geo.pipeline import Metrics, compute_metrics
 from cdv_geo.territory import Territory
 
@@ -50,8 +62,11 @@ __all__ = [
     "THEMES",
     "LocalOnlyFetcher",
     "build_dossier",
+    "cover_page",
+    "data_sources",
     "definitions_file",
     "dossier_html",
+    "file_names",
 ]
 
 #: The pages every dossier has before the quartiers (the annex comes after the themes).
@@ -133,6 +148,122 @@ def _css_string(text: str) -> str:
     return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x} " for c in text) + '"'
 
 
+_ILLUSTRATIVE_WORDS = ("illustrati", "démonstration", "demonstration", "fictif", "fictitious")
+
+
+def _status(texts: list[str], illustrative: bool, lang: str) -> str:
+    if any(w in t.lower() for t in texts for w in _ILLUSTRATIVE_WORDS):
+        return dl("status_illustrative", lang)
+    if not texts and illustrative:
+        return dl("status_illustrative", lang)
+    return dl("status_given", lang)
+
+
+def file_names(source: Any) -> str:
+    """Return the file name(s) of a raster or table entry (a path, paths, or a ``TableSource``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> file_names(Path("/data/indicators.csv")), file_names([Path("a/x.csv"), Path("b/y.csv")])
+    ('indicators.csv', 'x.csv, y.csv')
+    """
+    source = getattr(source, "path", source)
+    if isinstance(source, (list, tuple)):
+        return ", ".join(file_names(s) for s in source)
+    path = Path(str(source))
+    return f"{path.name}/" if path.is_dir() else path.name  # a folder of tables
+
+
+def _layer_row(kind: str, gdf: Any, t: Territory, lang: str) -> dict[str, Any]:
+    texts = [str(v) for v in gdf["source"].dropna().unique()] if "source" in gdf.columns else []
+    key = f"layer_{kind}"
+    if key == "layer_residences":
+        name = label("layer_residences_plain", lang)
+    elif key in LABELS:
+        name = label(key, lang, service="").strip(" :")
+    else:
+        name = kind
+    shown = [c for c in dict.fromkeys(clean_source(x) for x in texts[:2]) if c]
+    return {
+        "data": name,
+        "features": fmt_number(len(gdf), lang),
+        "source": "; ".join(shown) or "—",
+        "status": _status(texts, t.illustrative, lang),
+    }
+
+
+def data_sources(t: Territory, m: Metrics, lang: str = "fr") -> pd.DataFrame:
+    """Return the data sources of a dossier: one row per layer, raster and table, in words.
+
+    Columns ``data`` (what it is, in words: no file name), ``features``, ``source`` (the
+    layer's ``source`` field, file names and paths left out) and ``status`` (``illustratif``
+    when the layer's ``source`` says so, or when the territory is illustrative and the layer
+    names no source; indicators read from INSEE files are ``officiel``).
+    """
+    rows = [_layer_row(kind, gdf, t, lang) for kind, gdf in t.layers().items()]
+    for name in t.rasters:
+        stem, _, year = str(name).partition("_")
+        words = raster_words(stem, lang)
+        rows.append(
+            {
+                "data": label("rp_source_raster", lang, what=words, year=year).strip(),
+                "features": "—",
+                "source": "—",
+                "status": _status([], t.illustrative, lang),
+            }
+        )
+    for name in t.tables:
+        families: set[str] = set()
+        if name == "indicators" and m.indicators is not None and "source" in m.indicators:
+            families = {str(s) for s in m.indicators["source"].dropna().unique()}
+        official = bool(families) and families <= INSEE_SOURCES
+        rows.append(
+            {
+                "data": label("rp_source_table", lang, what=table_words(name, lang)),
+                "features": "—",
+                "source": ("Insee (" + ", ".join(sorted(families)) + ")") if official else "—",
+                "status": dl("status_official", lang)
+                if official
+                else _status([], t.illustrative, lang),
+            }
+        )
+    return pd.DataFrame(rows, columns=["data", "features", "source", "status"])
+
+
+def cover_page(ctx: DossierContext, contents: list[tuple[str, str]]) -> str:
+    """Return the cover: title, territory, date, contents, data sources, the illustrative mark."""
+    t, lang = ctx.territory, ctx.lang
+    sources = data_sources(t, ctx.metrics, lang)
+    illustrative = (sources["status"] == dl("status_illustrative", lang)).any()
+    mark = (
+        f'<div class="illustrative">{esc(dl("illustrative_mark", lang))}</div>'
+        if illustrative
+        else ""
+    )
+    toc = "".join(
+        f'<li><a href="#{esc(anchor)}">{esc(title)}</a></li>' for anchor, title in contents
+    )
+    header = [dl(k, lang) for k in ("col_data", "col_features", "col_source", "col_status")]
+    table = table_html(header, sources.itertuples(index=False), cls="data sources", numeric_from=99)
+    s = t.settings
+    method = (
+        f"{esc(dl('crs', lang))} : {esc(crs_label(t.metric_crs))} · "
+        f"{esc(dl('walking_speed', lang))} : {esc(fmt_number(s.walking_speed_kmh, lang, 1))} km/h"
+    )
+    return (
+        '<section class="cover" id="cover">'
+        f'<p class="kicker">{esc(dl("title", lang))}</p>'
+        f'<h1 class="cover-title">{esc(dl("subtitle", lang, territory=t.name))}</h1>'
+        f'<p class="date">{esc(dl("date", lang, date=fmt_date(ctx.date, lang)))}</p>'
+        f"{mark}"
+        f'<h2>{esc(dl("contents", lang))}</h2><ol class="toc">{toc}</ol>'
+        f"<h2>{esc(dl('sources', lang))}</h2>{table}"
+        f'<p class="small">{method}</p>'
+        "</section>"
+    )
+
+
 def page_css(territory: Territory, paper: str, lang: str, *, illustrative: bool) -> str:
     """Return the @page rules: size, margins, running header (territory, section) and footer."""
     size = PAPERS[paper]["page"]
@@ -149,18 +280,15 @@ def page_css(territory: Territory, paper: str, lang: str, *, illustrative: bool)
     )
 
 
-def _annex(lang: str, definitions: Path | None) -> str:
-    title = esc(dl("annex", lang))
+def _annex(ctx: DossierContext, definitions: Path | None) -> str:
+    """Return the glossary of the figures shown, then a project's own definitions file."""
+    body = glossary_html(ctx.shown, town=ctx.town, lang=ctx.lang, years=ctx.shown)
     if definitions is None or not Path(definitions).is_file():
-        body = missing_box([dl("no_definitions", lang)], lang)
-    else:
-        text = Path(definitions).read_text(encoding="utf-8")
-        # the file's own title is replaced by the annex's
-        lines = text.splitlines()
-        if lines and lines[0].startswith("# "):
-            text = "\n".join(lines[1:])
-        body = markdown_to_html(text, shift=0)
-    return f'<section class="annex" id="annex"><h1>{title}</h1>{body}</section>'
+        return body
+    text = Path(definitions).read_text(encoding="utf-8")
+    return body.replace(
+        "</section>", f'<div class="definitions">{markdown_to_html(text, shift=1)}</div></section>'
+    )
 
 
 def dossier_html(
@@ -202,12 +330,12 @@ def dossier_html(
     contents = [("overview", dl("overview", lang))]
     contents += [(a, dl("quartier_page", lang, name=n)) for _, n, a in anchors]
     contents += [(f"theme-{th}", theme_title(th, lang)) for th in THEMES]
-    contents.append(("annex", dl("annex", lang)))
+    contents.append(("annex", label("rp_glossary", lang)))
     sections = [overview_page(ctx)]
     sections += [quartier_page(ctx, code, name, a) for code, name, a in anchors]
     sections += [theme_page(ctx, th) for th in THEMES]
-    defs = Path(definitions) if definitions is not None else definitions_file()
-    sections.append(_annex(lang, defs))
+    # a project's own definitions only: the package's docs/metrics.md is the developers' API
+    sections.append(_annex(ctx, Path(definitions) if definitions is not None else None))
     cover = cover_page(ctx, contents)
     illustrative = 'class="illustrative"' in cover
     css = page_css(territory, paper, lang, illustrative=illustrative)
@@ -225,7 +353,7 @@ def _quartiers(territory: Territory) -> list[tuple[str, str]]:
         return []
     codes = q["code"] if "code" in q.columns else q["id"]
     names = q["name"] if "name" in q.columns else codes
-    return [(str(c), str(n)) for c, n in zip(codes, names, strict=True) if str(c) != TERRITORY]
+    return [(str(c), str(n)) for c, n in zip(codes, names, strict=True)]
 
 
 def build_dossier(
@@ -255,7 +383,8 @@ def build_dossier(
     date : datetime.date, optional
         The date printed on the cover and the maps (today by default).
     definitions : path-like, optional
-        The Markdown file of the annex (default: the package's ``docs/metrics.md``).
+        A Markdown file of the project's own definitions, printed after the glossary (none by
+        default: the glossary explains every figure shown).
     indicators : sequence of str, optional
         The socio-economic indicators shown (canonical names), in order; default
         :data:`~cdv_geo.output.dossier_pages.DOSSIER_INDICATORS` (those the tables hold; at most

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from cdv_geo.core.escape import escape_text
 from cdv_geo.core.labels import (
     LABELS,
     check_lang,
@@ -20,8 +21,12 @@ from cdv_geo.core.labels import (
     fmt_number,
     fmt_percent,
     is_missing,
+    kind_label,
     label,
 )
+from cdv_geo.core.reasons import missing_advice, reason_label
+from cdv_geo.core.rows import row_label
+from cdv_geo.core.tables import is_comparison_row
 
 __all__ = [
     "DOSSIER_LABELS",
@@ -31,9 +36,14 @@ __all__ = [
     "fmt_value",
     "img",
     "markdown_to_html",
+    "minutes_text",
     "missing_box",
+    "missing_items",
     "note_text",
+    "raster_words",
+    "row_title",
     "table_html",
+    "table_words",
 ]
 
 #: The dossier's own labels (French, English); the map and table labels come from core.labels.
@@ -104,22 +114,22 @@ DOSSIER_LABELS: dict[str, tuple[str, str]] = {
         "the computation is not wired into the pipeline yet",
     ),
     "no_heat_raster": (
-        "aucun raster de chaleur : ajoutez un raster heat_<année> (température de surface, °C) "
-        "dans [rasters] du projet",
-        "no heat raster: add a heat_<year> raster (land-surface temperature, °C) to the "
-        "project's [rasters]",
+        "Aucune carte de chaleur : fournir une carte de température de surface (en °C, "
+        "image satellite d'un jour chaud) dans le projet.",
+        "No heat map: provide a land-surface temperature map (in °C, a satellite image of a "
+        "hot day) in the project.",
     ),
     "heat_raster_given": (
-        "raster(s) de chaleur déclaré(s) : {names}",
-        "heat raster(s) given: {names}",
+        "Carte(s) de chaleur fournie(s) mais non exploitable(s) : {names}.",
+        "Heat map(s) provided but not usable: {names}.",
     ),
     "no_quartiers": (
-        "le projet n'a pas de couche « quartiers »",
-        "the project has no quartiers layer",
+        "Couche des quartiers absente : fournir les périmètres des quartiers prioritaires.",
+        "Quartiers layer missing: provide the boundaries of the priority quartiers.",
     ),
     "no_coverage": (
-        "pas de table de couverture : il faut les couches résidences et équipements",
-        "no coverage table: the residences and facilities layers are needed",
+        "Accès à pied non calculé : fournir les résidences et les équipements.",
+        "Walking access not computed: provide the residences and the facilities.",
     ),
     "no_definitions": (
         "le fichier des définitions (docs/metrics.md) est absent de cette installation",
@@ -205,9 +215,35 @@ def esc(value: Any) -> str:
     >>> esc("<b>Presles</b> & co"), esc(None)
     ('&lt;b&gt;Presles&lt;/b&gt; &amp; co', '')
     """
-    if value is None or (not isinstance(value, str) and is_missing(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+    return escape_text(value)
+
+
+def row_title(key: Any, *, town: str, names: dict[str, str] | None = None, lang: str = "fr") -> str:
+    """Return the column title of a table row: a quartier's name, or a comparison row's label.
+
+    Examples
+    --------
+    >>> row_title("hors_qpv", town="Soissons"), row_title("QP1", town="S", names={"QP1": "Presles"})
+    ('Soissons hors QPV', 'Presles')
+    """
+    if is_comparison_row(key):
+        return str(row_label(key, town=town, lang=lang))
+    return (names or {}).get(str(key), str(key))
+
+
+def minutes_text(minutes: Any, lang: str = "fr") -> str:
+    """Return walking thresholds as the number part of a heading (``5 / 10``; "" if none).
+
+    The unit is the heading's own (one template): never ``≤ 5 min · ≤ 10 min min``.
+
+    Examples
+    --------
+    >>> minutes_text([10.0, 5.0]), minutes_text([float("nan")]), minutes_text(5)
+    ('5 / 10', '', '5')
+    """
+    values = minutes if isinstance(minutes, (list, tuple, set)) else [minutes]
+    kept = sorted({float(x) for x in values if not is_missing(x)})
+    return " / ".join(fmt_number(x, lang, 0) for x in kept)
 
 
 def fmt_change(value: Any, lang: str = "fr", *, unit: str = "", decimals: int = 1) -> str:
@@ -217,10 +253,14 @@ def fmt_change(value: Any, lang: str = "fr", *, unit: str = "", decimals: int = 
     --------
     >>> fmt_change(0.34, "fr", unit=" pts"), fmt_change(-1250, "en", unit=" €", decimals=0)
     ('+0,3 pts', '-1,250 €')
+    >>> fmt_change(-0.03, "fr", unit=" pt")
+    '0,0 pt'
     """
     if is_missing(value):
         return label("no_data", lang)
-    x = float(value)
+    x = round(float(value), decimals)
+    if x == 0:  # a change that rounds to nothing has no sign (never "-0,0")
+        x = 0.0
     sign = "+" if x > 0 else ""
     return f"{sign}{fmt_number(x, lang, decimals)}{unit}"
 
@@ -268,35 +308,121 @@ def fmt_value(column: str, value: Any, lang: str = "fr") -> str:
     return fmt_number(x, lang, 2)
 
 
+def raster_words(name: str, lang: str = "fr") -> str:
+    """Return a raster of the project in words (``impervious_2024`` -> imperviousness 2024).
+
+    Examples
+    --------
+    >>> raster_words("impervious_2024"), raster_words("heat_<year>", "en")
+    ('imperméabilisation des sols 2024', 'land-surface temperature')
+    """
+    stem, _, year = str(name).partition("_")
+    year = year if year.isdigit() else ""
+    for prefix in ("impervious", "canopy", "heat"):
+        if stem == prefix or stem.startswith(prefix):
+            return f"{label(f'rp_raster_{prefix}', lang)} {year}".strip()
+    return label("rp_raster_other", lang, name=str(name))
+
+
+def table_words(name: str, lang: str = "fr") -> str:
+    """Return a table of the project in words (``indicators`` -> the INSEE indicators).
+
+    Examples
+    --------
+    >>> table_words("indicators", "en"), table_words("loyers")
+    ('INSEE socio-economic indicators', 'tableau loyers')
+    """
+    key = f"rp_table_{name}"
+    if key in LABELS:
+        return label(key, lang)
+    return label("rp_table_other", lang, name=str(name))
+
+
 def note_text(note: Any, lang: str = "fr") -> str:
-    """Return a pipeline note in `lang` (its label when there is one, else its English text).
+    """Return a pipeline note in words for a reader, in `lang` (never its raw English text).
+
+    A missing layer, raster or table says what to provide; a note with a label says its
+    label; any other note is read as a reason (:func:`cdv_geo.core.reasons.reason_label`),
+    whose unknown texts give the generic "donnée non disponible".
 
     Examples
     --------
     >>> from cdv_geo.pipeline import Note
-    >>> note = Note("missing_table", "indicators", "Skipped.", {"name": "indicators"})
-    >>> note_text(note)
-    'table « indicators » absente'
+    >>> note_text(Note("missing_table", "indicators", "Skipped.", {"name": "indicators"}))
+    "Tableau « indicateurs socio-économiques de l'Insee » absent : le fournir dans le projet."
+    >>> note_text(Note("x", "heat", "KeyError: 'geometry' in /tmp/a.py"), "en")
+    'not available'
+    >>> note_text(Note("missing_kind", "water", "No play area.", {"kind": "water_play_area"}))
+    "aucun équipement « Aire de jeux d'eau »"
     """
-    key = getattr(note, "key", "")
-    if check_lang(lang) == "fr" and key in LABELS:
+    key = str(getattr(note, "key", ""))
+    args = dict(getattr(note, "args", {}) or {})
+    if key == "missing_layer" and "layer" in args:
+        layer = f"layer_{args['layer']}"
+        words = label(layer, lang, service="") if layer in LABELS else str(args["layer"])
+        return label("rp_provide_layer", lang, layer=words.strip(" :"))
+    if key == "missing_raster" and "name" in args:
+        return label("rp_provide_raster", lang, raster=raster_words(args["name"], lang))
+    if key == "missing_table" and "name" in args:
+        return label("rp_provide_table", lang, table=table_words(args["name"], lang))
+    text = str(getattr(note, "text", ""))
+    if key in LABELS and any(k in args for k in ("kind", "service")):
+        # a facility kind is data: shown by its label ("Aire de jeux d'eau"), never its code
+        for k in ("kind", "service"):
+            if k in args:
+                args[k] = kind_label(str(args[k]), lang)
         try:
-            return label(key, lang, **getattr(note, "args", {}))
+            return label(key, lang, **args)
         except (KeyError, IndexError, ValueError):
-            pass
-    return str(note)
+            return reason_label(text, lang)
+    if key in LABELS:
+        try:
+            words = note.label(lang) if hasattr(note, "label") else label(key, lang, **args)
+        except (KeyError, IndexError, ValueError):
+            words = text
+        if words != text:  # (a label whose arguments the note lacks gives the raw text)
+            return str(words)
+    return reason_label(text, lang)
 
 
-def missing_box(lines: Iterable[str], lang: str = "fr") -> str:
-    """Return the box that says what is missing on a page (each line escaped).
+def missing_items(figures: Iterable[tuple[str, Any]], lang: str = "fr") -> list[str]:
+    """Return the lines of a "missing data" box: each figure with what to provide.
+
+    `figures` holds (figure label, reason) pairs; the reason is put in words by the label
+    catalogue, never printed as it is.
 
     Examples
     --------
-    >>> missing_box(["no <raster>"], "en")
-    '<div class="missing"><strong>Missing</strong><ul><li>no &lt;raster&gt;</li></ul></div>'
+    >>> for line in missing_items([("Arbres", "no residences layer"), ("Aire", "Err")], "en"):
+    ...     print(line)
+    Arbres: Residences file missing: provide the homes (residences) with their population.
+    Aire: not available
     """
-    items = "".join(f"<li>{esc(x)}</li>" for x in dict.fromkeys(lines))
-    return f'<div class="missing"><strong>{esc(dl("missing", lang))}</strong><ul>{items}</ul></div>'
+    out = []
+    for figure, reason in figures:
+        advice = " ".join(missing_advice([reason], lang)) or label("rp_not_available", lang)
+        out.append(label("rp_missing_figure", lang, figure=figure, advice=advice))
+    return list(dict.fromkeys(out))
+
+
+def missing_box(lines: Iterable[str], lang: str = "fr") -> str:
+    """Return the one box of a page that says what data are missing (each line escaped).
+
+    A page gathers all its missing items and calls this once; duplicates are said once and an
+    empty list gives no box.
+
+    Examples
+    --------
+    >>> missing_box(["no <raster>", "no <raster>"], "en")
+    '<div class="missing"><strong>Missing data</strong><ul><li>no &lt;raster&gt;</li></ul></div>'
+    >>> missing_box([])
+    ''
+    """
+    items = "".join(f"<li>{esc(x)}</li>" for x in dict.fromkeys(x for x in lines if x))
+    if not items:
+        return ""
+    title = esc(label("rp_missing", lang))
+    return f'<div class="missing"><strong>{title}</strong><ul>{items}</ul></div>'
 
 
 def table_html(

@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from cdv_geo.core.labels import kind_label, label, value_label
+from cdv_geo.core.tables import COMMUNE, QPV
 from cdv_geo.maps.style import (
     DESEALED_COLOUR,
     FACILITY_STYLE,
@@ -372,10 +373,12 @@ def timeline_chart(metrics: Metrics, style: MapStyle) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    try:
-        territory = tl.xs("all", level="quartier")
-    except KeyError:
+    # every operation of the territory: the commune's row, else all the QPV's (the quartiers)
+    keys = set(tl.index.get_level_values("quartier"))
+    row = next((k for k in (COMMUNE, QPV) if k in keys), None)
+    if row is None:
         return None
+    territory = tl.xs(row, level="quartier")
     series = {}
     for op in ("demolition", "reconstruction", "rehabilitation"):
         if op in territory.index.get_level_values("operation"):
@@ -398,6 +401,7 @@ def timeline_chart(metrics: Metrics, style: MapStyle) -> bytes | None:
         )
     ax.set_title(dl("renewal_timeline", style.lang), fontsize=style.fontsize + 1, loc="left")
     ax.set_ylabel(label("dwellings", style.lang), fontsize=style.fontsize)
+    ax.set_ylim(bottom=0)  # counts from 0: the height of a step is its number of dwellings
     ax.tick_params(labelsize=style.fontsize)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
@@ -467,6 +471,8 @@ def trend_chart(
         ax.tick_params(labelsize=style.fontsize - 1)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_ylabel("%", fontsize=style.fontsize - 1)
+        # shares start at 0: a 1-point change must not look like a collapse
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes.ravel()[len(panels) :]:
         ax.set_axis_off()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,18 +25,22 @@ from cdv_geo.core.labels import (
     label,
     value_label,
 )
-from cdv_geo.core.tables import TERRITORY
+from cdv_geo.core.reasons import reason_parts
+from cdv_geo.core.rows import row_label
+from cdv_geo.core.tables import COMMUNE, FRANCE_QPV, HORS_QPV, QPV
 from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.metrics.key_figures import KEY_FIGURES
-from cdv_geo.output.cartography import crs_label, fmt_date
 from cdv_geo.output.dossier_html import (
     dl,
     esc,
     fmt_change,
     fmt_value,
     img,
+    minutes_text,
     missing_box,
+    missing_items,
     note_text,
+    row_title,
     table_html,
 )
 from cdv_geo.output.dossier_maps import MapStyle, overview_map, quartier_map
@@ -48,12 +51,12 @@ __all__ = [
     "DOSSIER_INDICATORS",
     "INSEE_SOURCES",
     "KEY_FIGURE_COLUMNS",
+    "PAGE_COMPARISONS",
     "REFERENCES",
     "DossierContext",
     "chosen_reference",
-    "cover_page",
-    "data_sources",
-    "file_names",
+    "column_reason",
+    "comparison_columns",
     "format_key_figure",
     "indicator_change",
     "indicator_rows",
@@ -67,8 +70,6 @@ __all__ = [
 
 #: Indicator series read from files published by INSEE (their values are real, even in a demo).
 INSEE_SOURCES = frozenset({"revn", "ipro", "demo", "filosofi"})
-
-_ILLUSTRATIVE_WORDS = ("illustrati", "démonstration", "demonstration", "fictif", "fictitious")
 
 
 @dataclass
@@ -84,120 +85,20 @@ class DossierContext:
     quartiers: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     indicators: tuple[str, ...] = ()  # the indicators shown (DOSSIER_INDICATORS by default)
 
+    shown: dict[str, Any] = field(default_factory=dict)  # figure -> year (the glossary's)
+
     @property
     def town(self) -> str:
-        """The name of the territory row of the tables (the town)."""
+        """The town's name (in the labels of the ``commune`` and ``hors_qpv`` columns)."""
         return self.territory.name
 
-
-def _status(texts: list[str], illustrative: bool, lang: str) -> str:
-    if any(w in t.lower() for t in texts for w in _ILLUSTRATIVE_WORDS):
-        return dl("status_illustrative", lang)
-    if not texts and illustrative:
-        return dl("status_illustrative", lang)
-    return dl("status_given", lang)
-
-
-def file_names(source: Any) -> str:
-    """Return the file name(s) of a raster or table entry (a path, paths, or a ``TableSource``).
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> file_names(Path("/data/indicators.csv")), file_names([Path("a/x.csv"), Path("b/y.csv")])
-    ('indicators.csv', 'x.csv, y.csv')
-    """
-    source = getattr(source, "path", source)
-    if isinstance(source, (list, tuple)):
-        return ", ".join(file_names(s) for s in source)
-    path = Path(str(source))
-    return f"{path.name}/" if path.is_dir() else path.name  # a folder of tables
-
-
-def data_sources(t: Territory, m: Metrics, lang: str = "fr") -> pd.DataFrame:
-    """Return the data sources of a dossier: one row per layer, raster and table.
-
-    Columns ``data``, ``file``, ``features``, ``source``, ``status`` (``illustratif`` when the
-    layer's ``source`` field says so, or when the territory is illustrative and the layer names
-    no source; indicators read from INSEE files are ``officiel``).
-    """
-    rows: list[dict[str, Any]] = []
-    for kind, gdf in t.layers().items():
-        texts = [str(v) for v in gdf["source"].dropna().unique()] if "source" in gdf.columns else []
-        key = f"layer_{kind}"
-        rows.append(
-            {
-                "data": label(key, lang, service="")
-                if key != "layer_residences"
-                else label("layer_residences_plain", lang),
-                "file": Path(str(gdf.attrs.get("source", ""))).name,
-                "features": fmt_number(len(gdf), lang),
-                "source": "; ".join(texts[:2]) or "—",
-                "status": _status(texts, t.illustrative, lang),
-            }
-        )
-    for name, raster in t.rasters.items():
-        rows.append(
-            {
-                "data": f"raster {name}",
-                "file": file_names(raster),
-                "features": "—",
-                "source": "—",
-                "status": _status([], t.illustrative, lang),
-            }
-        )
-    for name, path in t.tables.items():
-        families: set[str] = set()
-        if name == "indicators" and m.indicators is not None and "source" in m.indicators:
-            families = {str(s) for s in m.indicators["source"].dropna().unique()}
-        official = bool(families) and families <= INSEE_SOURCES
-        rows.append(
-            {
-                "data": f"table {name}",
-                "file": file_names(path),
-                "features": "—",
-                "source": ("Insee (" + ", ".join(sorted(families)) + ")") if official else "—",
-                "status": dl("status_official", lang)
-                if official
-                else _status([], t.illustrative, lang),
-            }
-        )
-    return pd.DataFrame(rows, columns=["data", "file", "features", "source", "status"])
-
-
-def cover_page(ctx: DossierContext, contents: list[tuple[str, str]]) -> str:
-    """Return the cover: title, territory, date, contents, data sources, the illustrative mark."""
-    t, lang = ctx.territory, ctx.lang
-    sources = data_sources(t, ctx.metrics, lang)
-    illustrative = (sources["status"] == dl("status_illustrative", lang)).any()
-    mark = (
-        f'<div class="illustrative">{esc(dl("illustrative_mark", lang))}</div>'
-        if illustrative
-        else ""
-    )
-    toc = "".join(
-        f'<li><a href="#{esc(anchor)}">{esc(title)}</a></li>' for anchor, title in contents
-    )
-    header = [
-        dl(k, lang) for k in ("col_data", "col_file", "col_features", "col_source", "col_status")
-    ]
-    table = table_html(header, sources.itertuples(index=False), cls="data sources", numeric_from=99)
-    s = t.settings
-    method = (
-        f"{esc(dl('crs', lang))} : {esc(crs_label(t.metric_crs))} · "
-        f"{esc(dl('walking_speed', lang))} : {esc(fmt_number(s.walking_speed_kmh, lang, 1))} km/h"
-    )
-    return (
-        '<section class="cover" id="cover">'
-        f'<p class="kicker">{esc(dl("title", lang))}</p>'
-        f'<h1 class="cover-title">{esc(dl("subtitle", lang, territory=t.name))}</h1>'
-        f'<p class="date">{esc(dl("date", lang, date=fmt_date(ctx.date, lang)))}</p>'
-        f"{mark}"
-        f'<h2>{esc(dl("contents", lang))}</h2><ol class="toc">{toc}</ol>'
-        f"<h2>{esc(dl('sources', lang))}</h2>{table}"
-        f'<p class="small">{method}</p>'
-        "</section>"
-    )
+    def show(self, *figures: str, year: Any = None) -> None:
+        """Record figures a page shows (the glossary explains them), with their data's year."""
+        for f in figures:
+            if year is not None and not pd.isna(year):
+                self.shown[f] = int(year)
+            else:
+                self.shown.setdefault(f, None)
 
 
 #: The columns of ``Metrics.key_figures`` that :func:`key_figure_label` names.
@@ -213,8 +114,10 @@ def key_figure_label(column: str, attrs: Mapping[Any, Any], lang: str = "fr") ->
     'Residents within 5 min walk: School'
     """
     if column == "coverage_share":
-        minutes = fmt_number(attrs.get("threshold_min", float("nan")), lang, 0)
+        minutes = minutes_text(attrs.get("threshold_min"), lang)
         service = kind_label(str(attrs.get("service", "")), lang)
+        if not minutes:  # never "à n.d. min"
+            return label("rp_coverage_unknown_time", lang, service=service)
         return label("kf_coverage", lang, threshold=minutes, service=service)
     if column == "impervious_share":
         year = attrs.get("impervious_year")
@@ -246,47 +149,94 @@ def format_key_figure(column: str, value: Any, lang: str = "fr") -> str:
     return fmt_value(column, value, lang)
 
 
-def _key_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], list[str]]:
-    """Rows (figure, value, town, gap) of the key figures, and the reasons of their NaNs."""
+#: The comparison columns of a quartier page, in order: the committee's standard comparison.
+PAGE_COMPARISONS: tuple[str, ...] = (HORS_QPV, COMMUNE)
+
+
+def comparison_columns(index: Sequence[Any]) -> list[str]:
+    """Return the comparison rows a quartier page shows: hors QPV and commune, else all QPV.
+
+    Examples
+    --------
+    >>> comparison_columns(["QP1", "qpv", "commune", "hors_qpv"])
+    ['hors_qpv', 'commune']
+    >>> comparison_columns(["QP1", "qpv"])
+    ['qpv']
+    """
+    keys = set(index)
+    shown = [k for k in PAGE_COMPARISONS if k in keys]
+    return shown or ([QPV] if QPV in keys else [])
+
+
+def column_reason(reason: Any, column: str) -> str | None:
+    """Return the parts of a row's ``reason`` about `column` (``"col: why"``), else the rest.
+
+    Examples
+    --------
+    >>> column_reason("n_trees: no tree plantings layer; area_m2: no communes", "area_m2")
+    'no communes'
+    >>> column_reason("no residences layer", "n_residents") is None
+    False
+    """
+    parts = reason_parts(reason)
+    mine = [p.partition(": ")[2] for p in parts if p.startswith(f"{column}: ")]
+    general = [p for p in parts if ": " not in p]
+    chosen = mine or general
+    return "; ".join(chosen) if chosen else None
+
+
+def _key_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], list[str], list[str]]:
+    """Return the key figures' rows, the comparison rows shown and the missing-data lines.
+
+    A row is (figure, quartier, comparisons..., gap); a figure the quartier has no value for
+    is a missing-data line, not a row.
+    """
     kf = ctx.metrics.key_figures
     lang = ctx.lang
     if kf is None or code not in kf.index:
-        return [], [note_text(n, lang) for n in ctx.metrics.notes_on("key_figures")]
+        return [], [], [note_text(n, lang) for n in ctx.metrics.notes_on("key_figures")]
     row = kf.loc[code]
-    town = kf.loc[TERRITORY] if TERRITORY in kf.index else None
-    rows = []
+    comps = comparison_columns(list(kf.index))
+    rows: list[list[str]] = []
+    missing: list[tuple[str, Any]] = []
     for col in kf.columns:
         if col in ("name", "reason", "population_source"):  # (the source: a note below)
             continue
+        title = key_figure_label(col, kf.attrs, lang)
+        if pd.isna(row[col]):  # no "n.d." row: the box says what to provide
+            missing.append((title, column_reason(row.get("reason"), col)))
+            continue
+        ctx.show(col, year=kf.attrs.get("impervious_year") if col == "impervious_share" else None)
+        cells = [title, format_key_figure(col, row[col], lang)]
+        cells += [_cell(col, kf.at[k, col], lang) for k in comps]
         gap = "—"
-        if col.endswith(("_share", "_pp")) and town is not None:
+        if col.endswith(("_share", "_pp")) and comps and not pd.isna(kf.at[comps[0], col]):
             scale = 100 if col.endswith("_share") else 1
-            gap = fmt_change(scale * (row[col] - town[col]), lang, unit=" pt")
-        rows.append(
-            [
-                key_figure_label(col, kf.attrs, lang),
-                format_key_figure(col, row[col], lang),
-                format_key_figure(col, town[col], lang) if town is not None else "—",
-                gap,
-            ]
-        )
-    reason = row["reason"] if "reason" in kf.columns else None
-    return rows, ([reason] if isinstance(reason, str) and reason else [])
+            gap = fmt_change(scale * (row[col] - kf.at[comps[0], col]), lang, unit=" pt")
+        rows.append([*cells, gap])
+    return rows, comps, missing_items(missing, lang)
+
+
+def _cell(column: str, value: Any, lang: str) -> str:
+    """Return a comparison cell: its value, or a dash (the box says what is missing)."""
+    return "—" if pd.isna(value) else format_key_figure(column, value, lang)
 
 
 def _population_note(ctx: DossierContext, code: str) -> str:
-    """Say where the quartier's and the territory's residents come from ("" when unknown)."""
+    """Say where the quartier's and the commune's residents come from ("" when unknown)."""
     kf = ctx.metrics.key_figures
     if kf is None or "population_source" not in kf.columns or code not in kf.index:
         return ""
     lang = ctx.lang
-    town = kf.at[TERRITORY, "population_source"] if TERRITORY in kf.index else None
+    ref = next((k for k in (COMMUNE, QPV) if k in kf.index), None)
+    if ref is None or not isinstance(kf.at[ref, "population_source"], str):
+        return ""
     return dl(
         "population_from",
         lang,
         quartier=format_key_figure("population_source", kf.at[code, "population_source"], lang),
-        town=ctx.town,
-        territory=format_key_figure("population_source", town, lang),
+        town=row_title(ref, town=ctx.town, lang=lang),
+        territory=format_key_figure("population_source", kf.at[ref, "population_source"], lang),
     )
 
 
@@ -306,25 +256,35 @@ DOSSIER_INDICATORS: tuple[str, ...] = (
     "under_25_share",
 )
 
-#: The reference levels of the gap column, by preference, and how they are named.
-REFERENCES: tuple[str, ...] = ("commune", "epci", "all_qpv", "france")
+#: The reference levels of the gap column, by preference: the INSEE figure of the commune
+#: itself, outside the QPV, of the EPCI, of all the QPV of France, of France.
+REFERENCES: tuple[str, ...] = ("commune", "hors_qpv", "epci", "france_qpv", "all_qpv", "france")
 _REFERENCE_LABELS = {
     "epci": ("EPCI", "EPCI"),
-    "all_qpv": ("Ensemble des QPV", "All QPV"),
     "france": ("France", "France"),
+}
+# the indicator tables' levels that are comparison rows of the contract (all_qpv: INSEE's
+# national all-QPV figure, the contract's france_qpv)
+_REFERENCE_ROWS = {
+    "commune": COMMUNE,
+    "hors_qpv": HORS_QPV,
+    "france_qpv": FRANCE_QPV,
+    "all_qpv": FRANCE_QPV,
 }
 
 
 def reference_name(level: str, town: str, lang: str = "fr") -> str:
-    """Return the name of a reference level (the town for ``commune``).
+    """Return the name of a reference level (the same words as the tables' comparison rows).
 
     Examples
     --------
-    >>> reference_name("commune", "Soissons"), reference_name("all_qpv", "Soissons", "en")
-    ('Soissons', 'All QPV')
+    >>> reference_name("commune", "Soissons"), reference_name("all_qpv", "Soissons", "fr")
+    ('Soissons (commune)', 'Ensemble des QPV de France')
+    >>> reference_name("epci", "Soissons", "en")
+    'EPCI'
     """
-    if level == "commune":
-        return town
+    if level in _REFERENCE_ROWS:
+        return str(row_label(_REFERENCE_ROWS[level], town=town, lang=lang))
     fr, en = _REFERENCE_LABELS.get(level, (level, level))
     return fr if lang == "fr" else en
 
@@ -353,31 +313,42 @@ def latest_indicators(gaps: pd.DataFrame, wanted: Sequence[str], limit: int) -> 
 
 
 def chosen_reference(rows: pd.DataFrame) -> str | None:
-    """Return the first level of :data:`REFERENCES` with a value in `rows` (None: none)."""
-    for level in REFERENCES:
-        col = f"{level}_value"
-        if col in rows.columns and rows[col].notna().any():
-            return level
-    return None
+    """Return the level of :data:`REFERENCES` with the most values in `rows` (None: none).
+
+    Ties go to the first in :data:`REFERENCES` (the commune first), so that the gap column
+    has as few blanks as the data allow.
+    """
+    counts = {
+        level: int(rows[f"{level}_value"].notna().sum())
+        for level in REFERENCES
+        if f"{level}_value" in rows.columns
+    }
+    best = max(counts.values(), default=0)
+    return next((lv for lv, n in counts.items() if n == best), None) if best else None
 
 
-def indicator_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], Any, str | None]:
+def indicator_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], str | None, list[str]]:
     """Rows (indicator, value, change, reference, gap) of a quartier's indicators.
 
-    Returns the rows, the latest year shown and the reference level of the gaps.
+    Returns the rows, the reference level of the gaps and the missing-data lines (an
+    indicator the quartier has no value for is not a row: it is said in the box).
     """
     m, lang = ctx.metrics, ctx.lang
     gaps = m.indicator_gaps
     if gaps is None or code not in gaps.index.get_level_values("quartier"):
-        return [], None, None
+        return [], None, []
     table = latest_indicators(gaps, ctx.indicators, 10)
     sub = table[table["quartier"] == code]
     ref = chosen_reference(sub)
     trend = m.indicator_trend
-    rows = []
+    rows, missing = [], []
     for r in sub.to_dict("records"):
         spec = INDICATORS.get(str(r["indicator"]))
         title = (spec.label_fr if lang == "fr" else spec.label_en) if spec else str(r["indicator"])
+        if pd.isna(r["value"]):
+            missing.append((title, r.get("reason")))
+            continue
+        ctx.show(str(r["indicator"]), year=r["year"])
         change = "—"
         key: Any = (code, r["indicator"], r["source"], r["year"])
         if trend is not None and key in trend.index:
@@ -385,17 +356,20 @@ def indicator_rows(ctx: DossierContext, code: str) -> tuple[list[list[str]], Any
             if not pd.isna(tr["change"]):
                 since = dl("since", lang, year=f"{int(tr['previous_year'])}")
                 change = f"{indicator_change(spec, tr['change'], lang)} {since}"
+        reference, gap = "—", "—"
+        if ref and not pd.isna(r.get(f"{ref}_value")):
+            reference = indicator_value(spec, r.get(f"{ref}_value"), lang)
+            gap = indicator_change(spec, r.get(f"gap_to_{ref}"), lang)
         rows.append(
             [
                 f"{title} ({int(r['year'])})",
                 indicator_value(spec, r["value"], lang),
                 change,
-                indicator_value(spec, r.get(f"{ref}_value"), lang) if ref else "—",
-                indicator_change(spec, r.get(f"gap_to_{ref}"), lang) if ref else "—",
+                reference,
+                gap,
             ]
         )
-    years = sub["year"].dropna()
-    return rows, (int(years.max()) if len(years) else None), ref
+    return rows, ref, missing_items(missing, lang)
 
 
 def indicator_value(spec: Any, value: Any, lang: str) -> str:
@@ -419,13 +393,17 @@ def indicator_change(spec: Any, value: Any, lang: str) -> str:
     return fmt_change(value, lang, decimals=3 if unit == "index" else 2)
 
 
-def _services(ctx: DossierContext, code: str) -> str:
-    """Return the table of services within each walking threshold of the quartier's residents."""
+def _services(ctx: DossierContext, code: str) -> tuple[str, list[str]]:
+    """Return the services within each walking threshold of the quartier's residents.
+
+    Returns the table, or "" and the missing-data lines that say why there is none.
+    """
     m, lang = ctx.metrics, ctx.lang
     cov = m.coverage
     if cov is None or code not in cov.index.get_level_values("quartier"):
         notes = [note_text(n, lang) for n in m.notes_on("access")] or [dl("no_coverage", lang)]
-        return missing_box(notes, lang)
+        return "", notes
+    ctx.show("covered_share")
     sub = cov.xs(code, level="quartier")
     thresholds = sorted(sub.index.get_level_values("threshold_min").unique())[:3]
     medians = _median_times(ctx, code)
@@ -444,7 +422,7 @@ def _services(ctx: DossierContext, code: str) -> str:
         rows.append(cells)
     return table_html(header, rows, cls="data services") + (
         f'<p class="small">{esc(dl("services_note", lang))}</p>'
-    )
+    ), []
 
 
 def _median_times(ctx: DossierContext, code: str) -> dict[str, float]:
@@ -468,76 +446,95 @@ def overview_page(ctx: DossierContext) -> str:
     m, lang = ctx.metrics, ctx.lang
     parts = [f'<section class="page" id="overview"><h1>{esc(dl("overview", lang))}</h1>']
     png = overview_map(ctx.territory, ctx.wide)
-    parts.append(
-        img(png, dl("overview", lang)) if png else missing_box([dl("no_quartiers", lang)], lang)
-    )
+    missing: list[str] = [] if png else [dl("no_quartiers", lang)]
+    if png:
+        parts.append(img(png, dl("overview", lang)))
     kf = m.key_figures
     if kf is None:
-        parts.append(
-            missing_box(
-                [note_text(n, lang) for n in m.notes_on("key_figures")]
-                or [label("missing_table", lang, name="key_figures")],
-                lang,
-            )
-        )
+        missing += [note_text(n, lang) for n in m.notes_on("key_figures")] or [
+            label("rp_provide_table", lang, table=dl("key_figures", lang))
+        ]
     else:
-        cols = [c for c in kf.columns if c not in ("name", "reason")]
+        # (the population's source is said in words under the table, not as a row of text)
+        skip = ("name", "reason", "population_source")
+        cols = [c for c in kf.columns if c not in skip and kf[c].notna().any()]
+        names = dict(ctx.quartiers)
         header = [dl("col_figure", lang)] + [
-            str(n) if k != TERRITORY else ctx.town for k, n in kf["name"].items()
+            row_title(k, town=ctx.town, names=names, lang=lang) for k in kf.index
         ]
         rows = [
-            [key_figure_label(c, kf.attrs, lang)]
-            + [format_key_figure(c, kf.loc[k, c], lang) for k in kf.index]
+            [key_figure_label(c, kf.attrs, lang)] + [_cell(c, kf.loc[k, c], lang) for k in kf.index]
             for c in cols
         ]
         parts.append(f"<h2>{esc(dl('key_figures', lang))}</h2>")
         parts.append(table_html(header, rows, cls="data keyfigures"))
-    notes = [note_text(n, lang) for n in m.notes if n.key == "method"]
+        if "population_source" in kf.columns:
+            found = kf["population_source"].dropna().unique()
+            words = [format_key_figure("population_source", v, lang) for v in found]
+            if words:
+                line = label("rp_population_sources", lang, sources=" ; ".join(words))
+                parts.append(f'<p class="small">{esc(line)}</p>')
+        ctx.show(*cols)
+    notes = [note_text(n, lang) for n in m.notes if n.key in ("method", "population_gap")]
     if notes:
-        parts.append(f'<p class="small">{esc(" ; ".join(notes))}</p>')
+        parts.append(f'<p class="small">{esc(" ; ".join(dict.fromkeys(notes)))}</p>')
+    parts.append(missing_box(missing, lang))
     parts.append("</section>")
     return "".join(parts)
 
 
 def quartier_page(ctx: DossierContext, code: str, name: str, anchor: str) -> str:
-    """One quartier's page: map, key figures, services within walking distance, indicators."""
+    """Return one quartier's page: map, key figures, services, indicators, missing data.
+
+    The key figures compare the quartier with the commune outside the QPV and the commune;
+    everything the page cannot show is said in its one "missing data" box.
+    """
     lang = ctx.lang
     png = quartier_map(ctx.territory, code, ctx.style)
-    key_rows, reasons = _key_rows(ctx, code)
-    header = [dl("col_figure", lang), dl("col_value", lang), ctx.town, dl("col_gap", lang)]
+    key_rows, comps, missing = _key_rows(ctx, code)
+    header = [dl("col_figure", lang), dl("col_value", lang)]
+    header += [row_title(k, town=ctx.town, lang=lang) for k in comps]
+    first = row_title(comps[0], town=ctx.town, lang=lang) if comps else ""
+    header.append(dl("gap_to", lang, name=first) if comps else dl("col_gap", lang))
     figures = table_html(header, key_rows, cls="data keyfig") if key_rows else ""
     source = _population_note(ctx, code)
     if key_rows and source:
         figures += f'<p class="small">{esc(source)}</p>'
-    if reasons or not key_rows:
-        figures += missing_box(reasons or [label("missing_table", lang, name="key_figures")], lang)
-    ind_rows, _, ref = indicator_rows(ctx, code)
+    ind_rows, ref, ind_missing = indicator_rows(ctx, code)
+    missing += ind_missing
+    indicators = ""
     if ind_rows:
+        ref_name = reference_name(ref, ctx.town, lang) if ref else "—"
         ind_header = [
             dl("col_figure", lang),
             dl("col_value", lang),
             dl("col_change", lang),
-            reference_name(ref, ctx.town, lang) if ref else "—",
-            dl("gap_to", lang, name=reference_name(ref, ctx.town, lang)) if ref else "—",
+            ref_name,
+            dl("gap_to", lang, name=ref_name) if ref else dl("col_gap", lang),
         ]
         indicators = table_html(ind_header, ind_rows, cls="data indicators")
-    else:
+    elif not ind_missing:
         notes = [note_text(n, lang) for n in ctx.metrics.notes_on("indicators")]
-        indicators = missing_box(notes or [label("indicators_none", lang)], lang)
-    minutes = sorted(set(ctx.territory.settings.thresholds_min))
-    services_title = dl(
-        "services_within", lang, minutes=" / ".join(fmt_number(x, lang, 0) for x in minutes)
+        missing += notes or [label("indicators_none", lang)]
+    services, services_missing = _services(ctx, code)
+    missing += services_missing
+    minutes = minutes_text(list(ctx.territory.settings.thresholds_min), lang)
+    services_title = (
+        dl("services_within", lang, minutes=minutes) if minutes else label("rp_within_walk", lang)
     )
     title = esc(dl("quartier_page", lang, name=name))
     map_html = img(png, dl("map_quartier", lang, name=name)) if png else ""
+    ind_html = (
+        f'<div class="qindicators"><h2>{esc(dl("theme_indicators", lang))}</h2>{indicators}</div>'
+        if indicators
+        else ""
+    )
     return (
         f'<section class="page quartier" id="{esc(anchor)}">'
         f'<h1>{title} <span class="code">{esc(code)}</span></h1>'
         f'<div class="qpage"><div class="qmap">{map_html}</div><div class="qside">'
-        '<div class="qgrid">'
         f'<div class="qfigures"><h2>{esc(dl("key_figures", lang))}</h2>{figures}</div>'
-        f'<div class="qservices"><h2>{esc(services_title)}</h2>{_services(ctx, code)}</div>'
-        "</div>"
-        f'<div class="qindicators"><h2>{esc(dl("theme_indicators", lang))}</h2>{indicators}</div>'
+        f'<div class="qservices"><h2>{esc(services_title)}</h2>{services}</div>'
+        f"{ind_html}{missing_box(missing, lang)}"
         "</div></div></section>"
     )

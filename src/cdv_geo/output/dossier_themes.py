@@ -14,7 +14,7 @@ import pandas as pd
 
 from cdv_geo.core.labels import column_label, fmt_number, kind_label, label
 from cdv_geo.core.labels_heat import conclusion_text
-from cdv_geo.core.tables import TERRITORY
+from cdv_geo.core.tables import COMPARISON_ROWS, is_comparison_row
 from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.output.dossier_html import (
     DOSSIER_LABELS,
@@ -22,8 +22,11 @@ from cdv_geo.output.dossier_html import (
     esc,
     fmt_value,
     img,
+    minutes_text,
     missing_box,
     note_text,
+    raster_words,
+    row_title,
     table_html,
 )
 from cdv_geo.output.dossier_maps import (
@@ -50,6 +53,7 @@ __all__ = [
     "THEMES",
     "figure_label",
     "per_quartier_table",
+    "row_keys",
     "theme_page",
     "theme_title",
 ]
@@ -82,9 +86,29 @@ def _notes(ctx: DossierContext, *topics: str) -> list[str]:
     return [note_text(n, ctx.lang) for n in ctx.metrics.notes_on(*topics)]
 
 
-def _row_names(ctx: DossierContext, table: pd.DataFrame) -> list[str]:
-    names = table["name"] if "name" in table.columns else pd.Series(table.index, index=table.index)
-    return [ctx.town if k == TERRITORY else str(n) for k, n in names.items()]
+def row_keys(ctx: DossierContext, keys: Any) -> list[Any]:
+    """Return the rows a theme table shows: the quartiers, then its comparison rows.
+
+    The comparison rows come in the contract's order; a row the table lacks is left out,
+    never filled with another row's figure.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(quartiers=[("QP1", "Nord"), ("QP2", "Sud")])
+    >>> row_keys(ctx, ["hors_qpv", "QP2", "qpv", "QP1", "commune"])
+    ['QP1', 'QP2', 'qpv', 'commune', 'hors_qpv']
+    """
+    present = set(keys)
+    quartiers = [c for c, _ in ctx.quartiers if c in present]
+    others = [k for k in present if not is_comparison_row(k) and k not in quartiers]
+    return quartiers + sorted(others, key=str) + [k for k in COMPARISON_ROWS if k in present]
+
+
+def _headers(ctx: DossierContext, keys: Sequence[Any], first: str | None = None) -> list[str]:
+    names = dict(ctx.quartiers)
+    head = first if first is not None else dl("col_figure", ctx.lang)
+    return [head] + [row_title(k, town=ctx.town, names=names, lang=ctx.lang) for k in keys]
 
 
 def figure_label(column: str, lang: str = "fr", attrs: Mapping[Any, Any] | None = None) -> str:
@@ -120,17 +144,21 @@ def per_quartier_table(
     empty = [c for c in columns if c not in keep]
     if not keep:
         return "", empty
-    index = list(dict.fromkeys(k for s in keep.values() for k in s.index))
-    index = [k for k in index if k != TERRITORY] + ([TERRITORY] if TERRITORY in index else [])
-    names = dict(ctx.quartiers)
-    header = [dl("col_figure", ctx.lang)] + [
-        ctx.town if k == TERRITORY else names.get(str(k), str(k)) for k in index
-    ]
+    index = row_keys(ctx, dict.fromkeys(k for s in keep.values() for k in s.index))
     rows = [
-        [figure_label(c, ctx.lang, attrs)] + [formatter(c, s.get(k), ctx.lang) for k in index]
+        [figure_label(c, ctx.lang, attrs)]
+        + [_cell(formatter, c, s.get(k), ctx.lang) for k in index]
         for c, s in keep.items()
     ]
-    return table_html(header, rows, cls="data figures"), empty
+    ctx.show(*keep)
+    return table_html(_headers(ctx, index), rows, cls="data figures"), empty
+
+
+def _cell(formatter: Callable[[str, Any, str], str], column: str, value: Any, lang: str) -> str:
+    """Return a cell: its value, or a dash (the page's box says what is missing)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    return formatter(column, value, lang)
 
 
 def _col(table: pd.DataFrame | None, column: str) -> pd.Series | None:
@@ -169,27 +197,25 @@ def _access(ctx: DossierContext) -> list[str]:
         body.append(img(png, caption))
         body.append(f'<p class="caption">{esc(caption)}</p>')
     thresholds = sorted(cov.index.get_level_values("threshold_min").unique())[:2]
-    quartiers = list(dict.fromkeys(cov.index.get_level_values("quartier")))
-    names = dict(ctx.quartiers)
-    header = [dl("col_service", lang)] + [
-        ctx.town if q == TERRITORY else names.get(str(q), str(q)) for q in quartiers
-    ]
+    keys = row_keys(ctx, dict.fromkeys(cov.index.get_level_values("quartier")))
     rows = []
     for kind in kinds:
         cells = [kind_label(str(kind), lang)]
-        for q in quartiers:
-            values = [
-                fmt_value("covered_share", cov["covered_share"].get((q, kind, x)), lang)
-                for x in thresholds
-            ]
-            cells.append(" · ".join(values))
+        for q in keys:
+            values = [cov["covered_share"].get((q, kind, x)) for x in thresholds]
+            cells.append(
+                " · ".join(fmt_value("covered_share", v, lang) for v in values)
+                if any(v is not None and not pd.isna(v) for v in values)
+                else "—"
+            )
         rows.append(cells)
-    minutes = " · ".join(f"≤ {fmt_number(x, lang, 0)} min" for x in thresholds)
+    ctx.show("covered_share")
+    minutes = minutes_text(list(thresholds), lang)
     body.append(f"<h2>{esc(dl('services_within', lang, minutes=minutes))}</h2>")
-    body.append(table_html(header, rows, cls="data access"))
+    body.append(table_html(_headers(ctx, keys, dl("col_service", lang)), rows, cls="data access"))
     notes = _notes(ctx, "access", "network")
     if notes:
-        body.append(f'<p class="small">{esc(" ; ".join(notes))}</p>')
+        body.append(missing_box(notes, lang))
     return body
 
 
@@ -218,8 +244,17 @@ def _renaturation(ctx: DossierContext) -> list[str]:
     table, empty = per_quartier_table(ctx, columns, attrs=_attrs(m))
     body.append(table)
     notes = _notes(ctx, "renaturation")
-    if notes or empty or not table:
-        body.append(missing_box(notes or [label("no_data", lang) + f": {c}" for c in empty], lang))
+    if not notes and (empty or not table):  # a figure without a note: say which, in words
+        notes = [
+            label(
+                "rp_missing_figure",
+                lang,
+                figure=figure_label(c, lang, _attrs(m)),
+                advice=label("rp_not_available", lang),
+            )
+            for c in empty
+        ]
+    body.append(missing_box(notes, lang))
     return body
 
 
@@ -249,9 +284,7 @@ def _renewal(ctx: DossierContext) -> list[str]:
     chart = timeline_chart(m, ctx.style)
     if chart:
         body.append(img(chart, dl("renewal_timeline", lang), cls="chart"))
-    notes = _notes(ctx, "renewal")
-    if notes:
-        body.append(missing_box(notes, lang))
+    body.append(missing_box(_notes(ctx, "renewal"), lang))
     return body
 
 
@@ -267,18 +300,21 @@ def _indicators(ctx: DossierContext) -> list[str]:
     refs = [lv for lv in REFERENCES if f"{lv}_value" in flat and flat[f"{lv}_value"].notna().any()]
     header = [dl("col_figure", lang)] + [names[q] for q in quartiers]
     header += [reference_name(r, ctx.town, lang) for r in refs]
+    ctx.show(*(str(n) for n in flat["indicator"].unique()))
     rows = []
     for name, sub in flat.groupby("indicator", sort=False):
         sub = sub.drop_duplicates("quartier").set_index("quartier")
         spec = INDICATORS.get(str(name))
         cells = [f"{_title(str(name), lang)} ({int(sub['year'].iloc[0])})"]
-        cells += [indicator_value(spec, sub["value"].get(q), lang) for q in quartiers]
+        cells += [_value_or_dash(spec, sub["value"].get(q), lang) for q in quartiers]
         first = sub.iloc[0]
-        cells += [indicator_value(spec, first.get(f"{r}_value"), lang) for r in refs]
+        cells += [_value_or_dash(spec, first.get(f"{r}_value"), lang) for r in refs]
         rows.append(cells)
     body = [table_html(header, rows, cls="data indicators")]
     sources = sorted({str(s) for s in flat["source"].dropna()})
-    body.append(f'<p class="small">{esc(dl("col_source", lang))} : {esc(", ".join(sources))}</p>')
+    body.append(
+        f'<p class="small">{esc(label("rp_source", lang))} Insee ({esc(", ".join(sources))})</p>'
+    )
     shares = [
         (str(n), str(sub["source"].iloc[0]), _title(str(n), lang))
         for n, sub in flat.groupby("indicator", sort=False)
@@ -293,10 +329,14 @@ def _indicators(ctx: DossierContext) -> list[str]:
         cols = {c: _col(grid, c) for c in ("mean_living_standard", "poor_household_share")}
         table, _ = per_quartier_table(ctx, cols, formatter=fmt_value)
         body.append(f"<h2>{esc(dl('income_grid', lang))}</h2>{table}")
-    notes = _notes(ctx, "indicators")
-    if notes:
-        body.append(missing_box(notes, lang))
+    body.append(missing_box(_notes(ctx, "indicators"), lang))
     return body
+
+
+def _value_or_dash(spec: Any, value: Any, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return indicator_value(spec, value, lang)
 
 
 def _title(indicator: str, lang: str) -> str:
@@ -306,19 +346,21 @@ def _title(indicator: str, lang: str) -> str:
     return spec.label_fr if lang == "fr" else spec.label_en
 
 
-def _share_rows(ctx: DossierContext, table: pd.DataFrame) -> list[list[str]]:
+def _share_rows(ctx: DossierContext, table: pd.DataFrame) -> tuple[list[Any], list[list[str]]]:
     """Rows ``weight × threshold`` of a coverage-by-weight table, one column per quartier."""
-    keys = [c for c, _ in ctx.quartiers] + [TERRITORY]
+    keys = row_keys(ctx, dict.fromkeys(table.index.get_level_values("quartier")))
     rows = []
     for (weight, minutes), sub in table.groupby(level=["weight", "threshold_min"], sort=False):
         share = sub["covered_share"].droplevel(["kind", "threshold_min", "weight"])
         title = label(f"within_{weight}", ctx.lang, minutes=fmt_number(minutes, ctx.lang))
-        rows.append([title] + [fmt_value("covered_share", share.get(k), ctx.lang) for k in keys])
-    return rows
+        rows.append(
+            [title] + [_cell(fmt_value, "covered_share", share.get(k), ctx.lang) for k in keys]
+        )
+    return keys, rows
 
 
-def _heat_rows(ctx: DossierContext, he: pd.DataFrame) -> list[list[str]]:
-    keys = [c for c, _ in ctx.quartiers] + [TERRITORY]
+def _heat_rows(ctx: DossierContext, he: pd.DataFrame) -> tuple[list[Any], list[list[str]]]:
+    keys = row_keys(ctx, he.index)
     units = str(he.attrs.get("units", ""))
     rows = []
     for col, key in (
@@ -329,18 +371,17 @@ def _heat_rows(ctx: DossierContext, he: pd.DataFrame) -> list[list[str]]:
     ):
         values = he[col]
         if values.notna().any():
+            ctx.show(col)
             cells = [
-                fmt_value(col, v, ctx.lang)
+                "—"
+                if v is None or pd.isna(v)
+                else fmt_value(col, v, ctx.lang)
                 if col.endswith("_share")
                 else fmt_number(v, ctx.lang, 1)
                 for v in (values.get(k) for k in keys)
             ]
             rows.append([label(key, ctx.lang, units=units), *cells])
-    return rows
-
-
-def _quartier_header(ctx: DossierContext) -> list[str]:
-    return [dl("col_figure", ctx.lang)] + [n for _, n in ctx.quartiers] + [ctx.town]
+    return keys, rows
 
 
 def _interval(value: Any, low: Any, high: Any, lang: str) -> str:
@@ -386,14 +427,14 @@ def _heat(ctx: DossierContext) -> list[str]:
         year = he.attrs.get("year")
         head = table_title("heat_exposure", lang=lang) + (f" ({year})" if year else "")
         body.append(f"<h2>{esc(head)}</h2>")
-        body.append(table_html(_quartier_header(ctx), _heat_rows(ctx, he), cls="data figures"))
+        keys, rows = _heat_rows(ctx, he)
+        body.append(table_html(_headers(ctx, keys), rows, cls="data figures"))
     for name in ("children_access", "cool_access"):
         table = getattr(m, name)
         if table is not None:
             body.append(f"<h2>{esc(table_title(name, lang=lang))}</h2>")
-            body.append(
-                table_html(_quartier_header(ctx), _share_rows(ctx, table), cls="data figures")
-            )
+            keys, rows = _share_rows(ctx, table)
+            body.append(table_html(_headers(ctx, keys), rows, cls="data figures"))
     inc = m.incidents
     if inc is not None and not inc.empty:
         body.append(f"<h2>{esc(table_title('incidents', lang=lang))}</h2>")
@@ -407,18 +448,24 @@ def _heat(ctx: DossierContext) -> list[str]:
         header = [column_label(c, lang=lang) for c in shown]
         body.append(f"<h2>{esc(table_title('site_choice', lang=lang))}</h2>")
         body.append(table_html(header, rows, cls="data", numeric_from=2))
-    notes = _notes(ctx, "heat", "water")
+    found = ctx.metrics.notes_on("heat", "water")
     if he is None:  # say how to add the heat raster, rather than its bare note
         rasters = [k for k in ctx.territory.rasters if k.startswith(("heat", "lst", "temperature"))]
-        raster_note = label("missing_raster", lang, name="heat_<year>")
-        notes = [
-            dl("heat_raster_given", lang, names=", ".join(rasters))
-            if rasters
-            else dl("no_heat_raster", lang)
-        ] + [n for n in notes if n != raster_note]
-    if body:
-        return body + ([missing_box(notes, lang)] if notes else [])
-    return [missing_box(notes, lang)]
+        found = [
+            n
+            for n in found
+            if not (n.key == "missing_raster" and str(n.args.get("name", "")).startswith("heat"))
+        ]
+        given = ", ".join(raster_words(r, lang) for r in rasters)
+        first = (
+            dl("heat_raster_given", lang, names=given) if rasters else dl("no_heat_raster", lang)
+        )
+        notes = [first] + [note_text(n, lang) for n in found]
+    else:
+        notes = [note_text(n, lang) for n in found]
+    if inc is not None and not inc.empty:
+        ctx.show("rate_ratio")
+    return [*body, missing_box(notes, lang)]
 
 
 _BUILDERS: dict[str, Callable[[DossierContext], list[str]]] = {
