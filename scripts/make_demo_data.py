@@ -49,7 +49,7 @@ OUT = ROOT / "data" / "shapes"
 CRS = "EPSG:2154"
 # Lambert-93 coordinates of the town centre (≈ 49.382 N, 3.324 E), rounded to the metre.
 X0, Y0 = 723533.0, 6920325.0
-SOURCE = "illustratif — données de démonstration cdv_geo (voir PROVENANCE.md)"
+SOURCE = "illustratif — données de démonstration (Soissons), non officielles"
 SETBACK = 6.5  # metres between a building and any street centre line
 
 

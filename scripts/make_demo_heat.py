@@ -28,7 +28,7 @@ import shapely
 from scipy import ndimage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SOURCE = "illustratif — données de démonstration cdv_geo (voir PROVENANCE.md)"
+SOURCE = "illustratif — données de démonstration (Soissons), non officielles"
 SEED = 20230801
 
 

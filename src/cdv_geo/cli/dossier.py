@@ -36,7 +36,8 @@ def dossier(project: Path, out: Path, paper: str, lang: str) -> None:
     """Write the steering-committee dossier of PROJECT.toml as one PDF.
 
     A cover with the data sources, an overview, one page per quartier, one page per theme
-    (access, renaturation, renewal, indicators, heat and water) and the metric definitions.
+    (access, renaturation, renewal, indicators, heat and water) and a plain-language glossary
+    of the figures shown.
     Nothing is fetched from the network.
     """
     territory = Territory.from_file(project)

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.core.labels_actions import ACTION_LABELS
 from cdv_geo.core.labels_columns import MORE_COLUMN_LABELS, MORE_VALUE_LABELS
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
@@ -120,8 +121,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     # --- why a layer is missing (notes of compose and of report.compute_metrics)
     "missing_layer": ("couche « {layer} » absente du territoire", "no {layer} layer"),
-    "missing_raster": ("raster « {name} » absent", "no raster {name!r}"),
-    "missing_table": ("table « {name} » absente", "no table {name!r}"),
+    "missing_raster": ("raster « {name} » absent", "no raster “{name}”"),
+    "missing_table": ("table « {name} » absente", "no table “{name}”"),
     # --- field labels
     "name": ("Nom", "Name"),
     "kind": ("Type", "Type"),
@@ -203,7 +204,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "tree_points": ("{n} points de plantation", "{n} planting points"),
     "tree_heat": ("densité de plantations", "planting density"),
     # --- indicators
-    "indicator_missing": ("indicateur « {name} » absent", "indicator {name!r} missing"),
+    "indicator_missing": ("indicateur « {name} » absent", "indicator “{name}” missing"),
     "commune_value": ("commune : {value}", "municipality: {value}"),
 }
 
@@ -323,6 +324,7 @@ LABELS.update(HEAT_LABELS)  # heat and water (issue 14): cdv_geo.core.labels_hea
 LABELS.update(MAP_LABELS)  # the maps: cdv_geo.core.labels_maps
 LABELS.update(REPORT_LABELS)  # the dossier and index: cdv_geo.core.labels_report
 LABELS.update(ROW_LABELS)  # comparison rows, population: cdv_geo.core.labels_rows
+LABELS.update(ACTION_LABELS)  # actions, TFPB, annual report: cdv_geo.core.labels_actions
 COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **MORE_COLUMN_LABELS, **COLUMN_LABELS}
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (

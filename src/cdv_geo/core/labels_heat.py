@@ -75,9 +75,9 @@ HEAT_LABELS: dict[str, tuple[str, str]] = {
     ),
     "missing_field": (
         "champ « {field} » absent de la couche « {layer} »",
-        "no {field!r} field in the {layer} layer",
+        "no “{field}” field in the {layer} layer",
     ),
-    "missing_kind": ("aucun équipement « {kind} »", "no facility of kind {kind!r}"),
+    "missing_kind": ("aucun équipement « {kind} »", "no facility of kind “{kind}”"),
     "within_children": (
         "Enfants (0-17 ans) à {minutes} min",
         "Children (0-17) within {minutes} min",
