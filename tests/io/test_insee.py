@@ -333,3 +333,54 @@ def test_every_canonical_indicator_is_documented() -> None:
     assert {"income_d1", "declared_income_d1", "income_q1", "declared_income_q1"} <= set(INDICATORS)
     assert not [n for n in INDICATORS if n.startswith(("decuc", "dec_", "disp_"))]
     assert INDICATORS["population"].format(28522) == "28\u202f522"
+
+
+def test_negative_published_share_is_kept_with_a_note(tmp_path: Path) -> None:
+    """REVN_2018 publishes PPAT = -0,1 for QP974044 (La Réunion): read as published (issue 23)."""
+    national = Path("/work/shared/real-data/insee-qpv-national/REVN_2018.csv")
+    header = (
+        "\ufeffCODGEO;LIBGEO;PMIMP;PART_CHOMPRINC;DECUC_Q2;DECUC_Q1;DECUC_Q3;BREV;DECUC_D1;"
+        "DECUC_D9;DISP_Q2;DISP_Q1;DISP_Q3;TP60;DISP_D1;DISP_D9;PACT;PPEN;PPSOC;PIMPOT;PPAT;"
+        "CCMUC;NOTE_CNAM;A;APRES50;APRES100;APPA;ARSAS;AAAH;NOTE_CNAF;;;\r\n"
+    )
+    # the published row (national file), and a row with an ordinary PPAT around it
+    bagatelle = (
+        "QP974044;Bagatelle;;;6\u202f506;2\u202f086;12\u202f652;73,5;0;17\u202f230;11\u202f265;"
+        "8\u202f775;15\u202f108;58,6;6\u202f367;18\u202f105;64,3;6,0;35,9;-6,1;-0,1;627;0;398;"
+        "235;177;95;197;23;0;;;\r\n"
+    )
+    presles = bagatelle.replace("QP974044;Bagatelle", "QP002013;Presles").replace("-0,1", "0,4")
+    path = tmp_path / "REVN_2018.csv"
+    path.write_bytes((header + presles + bagatelle).encode())
+    with pytest.warns(CdvGeoWarning, match=r"QP974044 \(Bagatelle\), PPAT = -0\.001"):
+        t = read_indicators(path)
+    odd = one(t, "QP974044", "property_income_share", 2018, "revn")
+    assert odd["value"] == pytest.approx(-0.001)  # -0,1 % as published
+    assert odd["flag"].startswith("outside the usual range")
+    ok = one(t, "QP002013", "property_income_share", 2018, "revn")
+    assert ok["value"] == pytest.approx(0.004) and ok["flag"] is None  # 0 is the limit: 0,4 is in
+    # the note is complete: the file, the quartier, the column, the value, what was done
+    (note,) = t.attrs["notes"]
+    assert note.startswith("REVN_2018.csv: QP974044 (Bagatelle), PPAT = -0.001")
+    assert note.endswith("kept as published")
+    # the whole national file reads too (it used to be refused), the value kept as published
+    if national.is_file():
+        with pytest.warns(CdvGeoWarning, match="outside the usual range"):
+            full = read_indicators(national)
+        assert one(full, "QP974044", "property_income_share", 2018, "revn")["value"] == -0.001
+        assert len(full.attrs["notes"]) == 1
+
+
+def test_negative_share_in_a_long_table_is_kept_with_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "indicateurs.csv"
+    path.write_text(
+        "code;indicator;year;value\nQP974044;property_income_share;2018;-0.001\n"
+        "QP002013;property_income_share;2018;0.004\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(CdvGeoWarning, match="QP974044"):
+        t = read_indicators(path)
+    assert t.loc[t["code"] == "QP974044", "value"].item() == -0.001
+    assert t.loc[t["code"] == "QP974044", "flag"].item().startswith("outside the usual range")
+    assert t.loc[t["code"] == "QP002013", "flag"].isna().all()
+    assert len(t.attrs["notes"]) == 1

@@ -28,6 +28,7 @@ from cdv_geo.io.insee_text import LEVELS, TABLE_SUFFIXES, read_rows
 from cdv_geo.io.insee_wide import (
     CODE_COLUMNS,
     KEYS,
+    OUT_OF_RANGE,
     Records,
     numeric_columns,
     plan_columns,
@@ -367,6 +368,25 @@ def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return table.drop(index=drop).reset_index(drop=True)
 
 
+def _range_notes(table: pd.DataFrame) -> list[str]:
+    """Return one note per published value kept although outside its usual range; warn once."""
+    odd = table[table["flag"].fillna("").str.contains(OUT_OF_RANGE, regex=False)]
+    notes = [
+        f"{r.file}: {r.code} ({r.name}), {r.source_column} = {r.value:g} ({r.indicator}, "
+        f"{r.year}) is {r.flag}; kept as published"
+        for r in odd.itertuples()
+    ]
+    if notes:
+        warnings.warn(
+            f"{len(notes)} published value{'s' if len(notes) > 1 else ''} outside the usual "
+            f"range, kept as published: {'; '.join(notes[:5])}"
+            f"{f' and {len(notes) - 5} more' if len(notes) > 5 else ''}.",
+            CdvGeoWarning,
+            stacklevel=3,
+        )
+    return notes
+
+
 def keep_territory(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> pd.DataFrame:
     """Keep the rows of `quartiers`, of their commune (``commune`` field) and the reference rows.
 
@@ -467,8 +487,11 @@ def read_indicators(
         :data:`TABLE_COLUMNS`: ``code``, ``name``, ``level`` (:data:`LEVELS`; ``all_qpv`` for
         INSEE's "Ensemble" row), ``indicator``, ``year`` (Int64), ``value`` (float, NaN when
         secret or empty), ``flag`` (None or text: ``"empty"``, ``"s"``, ``"NOTE_FILO=1"``,
-        ``"derived"``), ``source``, ``file``, ``source_column``. One row per code, indicator,
-        year and source. ``attrs["source"]``: the files read.
+        ``"derived"``, ``"outside the usual range (...)"``), ``source``, ``file``,
+        ``source_column``. One row per code, indicator, year and source.
+        ``attrs["source"]``: the files read; ``attrs["notes"]``: the reading report, one
+        sentence per published value kept although outside its indicator's usual range (a
+        negative property-income share), also given as one :class:`CdvGeoWarning`.
 
     Raises
     ------
@@ -504,6 +527,8 @@ def read_indicators(
     table["name"] = table["name"].astype(object).where(table["name"].notna(), None)
     table.attrs["source"] = "; ".join(str(f) for f in files)
     table.attrs["files"] = files[0].name if len(files) == 1 else f"{len(files)} files"
+    # the reading report: values kept as published although unusual
+    table.attrs["notes"] = _range_notes(table)
     if quartiers is not None:
         table = keep_territory(table, quartiers)
     return table

@@ -8,7 +8,14 @@ from pathlib import Path
 from cdv_geo.core.errors import Problem
 from cdv_geo.io.insee_columns import SECRECY_CODES, ColumnRule, parse_column
 from cdv_geo.io.insee_text import EMPTY_FLAG, parse_value
-from cdv_geo.io.insee_wide import KEYS, ColumnPlan, Records, codes_and_levels, value_problem
+from cdv_geo.io.insee_wide import (
+    KEYS,
+    ColumnPlan,
+    Records,
+    codes_and_levels,
+    value_note,
+    value_problem,
+)
 from cdv_geo.schema import normalize_token
 
 __all__ = ["long_records"]
@@ -87,6 +94,8 @@ def long_records(
             )
             continue
         assert v is not None
+        if flag is None:  # kept as published, with a note (the reading report lists it)
+            flag = value_note(v, rule)
         rec.code.append(codes[i])
         rec.level.append(levels[i])
         rec.indicator.append(rule.indicator)

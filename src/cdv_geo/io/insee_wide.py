@@ -31,11 +31,13 @@ from cdv_geo.schema import normalize_token
 __all__ = [
     "CODE_COLUMNS",
     "KEYS",
+    "OUT_OF_RANGE",
     "ColumnPlan",
     "Records",
     "codes_and_levels",
     "numeric_columns",
     "plan_columns",
+    "value_note",
     "value_problem",
     "wide_records",
 ]
@@ -65,6 +67,9 @@ KEYS = {
 }
 _NOTE = re.compile(r"^(NOTE_[A-Z_]+|DISP_NOTE_A)\d*$")
 _RAW_SUFFIX = re.compile(r"_a\d{2}$")
+#: Start of the flag of a published value kept although it lies outside the indicator's usual
+#: range (a negative property-income share published for a quartier of La Réunion).
+OUT_OF_RANGE = "outside the usual range"
 
 
 @dataclass
@@ -217,10 +222,28 @@ def value_problem(v: float, rule: ColumnRule, cell: Any) -> str | None:
             f"{cell!r} is above 1 but {rule.indicator} is a fraction in [0, 1]; if the column "
             f"holds percentages, rename it {rule.indicator}_pct (or divide by 100)"
         )
-    if info is not None and info.minimum is not None and v < info.minimum:
-        return f"{cell!r} is negative; {rule.indicator} cannot be"
     if rule.indicator == "gini" and v > 1:
         return f"{cell!r}: a Gini index lies in [0, 1]"
+    return None
+
+
+def value_note(v: float, rule: ColumnRule) -> str | None:
+    """Return the flag of a published value below its indicator's usual minimum, or None.
+
+    Such a value is kept as published (INSEE publishes a few, such as a negative
+    property-income share when losses exceed incomes) and reported, never refused.
+
+    Examples
+    --------
+    >>> from cdv_geo.io.insee_columns import ColumnRule
+    >>> value_note(-0.1, ColumnRule("property_income_share", None, 0.01, "revn", True))
+    'outside the usual range (property_income_share is usually at least 0)'
+    >>> value_note(3.2, ColumnRule("property_income_share", None, 0.01, "revn", True)) is None
+    True
+    """
+    info = INDICATORS.get(rule.indicator)
+    if info is not None and info.minimum is not None and v < info.minimum:
+        return f"{OUT_OF_RANGE} ({rule.indicator} is usually at least {info.minimum:g})"
     return None
 
 
@@ -294,7 +317,8 @@ def wide_records(
                 for k in scopes.get(j, ())
                 if k < len(row) and row[k].strip() not in ("", "0")
             ]
-            flags = ([flag] if flag else []) + notes
+            odd = value_note(v, rule) if rule is not None and flag is None else None
+            flags = ([flag] if flag else []) + ([odd] if odd else []) + notes
             rec.code.append(codes[i])
             rec.level.append(levels[i])
             rec.indicator.append(name)

@@ -478,5 +478,5 @@ def attribution_text(t: Any, lang: str) -> str:
         parts.append(own)
     if getattr(t, "illustrative", False) and "illustrativ" not in own.lower():
         parts.append(lb.label("illustrative", lang))
-    parts.append("cdv_geo")
+    parts.append("cdv-geo")
     return " — ".join(parts)
