@@ -114,3 +114,42 @@ def test_quartiers_must_be_polygons():
     points = gpd.GeoDataFrame({"code": ["QP1"]}, geometry=[Point(0, 0)], crs=2154)
     with pytest.raises(CdvGeoError, match="quartiers"):
         assign_quartier([Point(0, 0)], points)
+
+
+def test_in_communes_points_on_the_border_and_polygons_by_half() -> None:
+    import geopandas as gpd
+    from shapely import Point, box
+
+    from cdv_geo.core.assign import in_communes
+
+    town = gpd.GeoDataFrame({"code": ["02722"]}, geometry=[box(0, 0, 100, 100)], crs=2154)
+    pts = [Point(50, 50), Point(100, 50), Point(100.001, 50), Point(-0.001, 0)]
+    assert in_communes(pts, town).tolist() == [True, True, False, False]
+    # a yard exactly half inside counts; a hair less than half does not
+    half = box(90, 0, 110, 10)
+    less = box(90.01, 0, 110.01, 10)
+    assert in_communes([half, less], town).tolist() == [True, False]
+    # a GeoDataFrame in another CRS is reprojected first
+    wgs = gpd.GeoDataFrame(geometry=[Point(50, 50)], crs=2154).to_crs(4326)
+    assert in_communes(wgs, town).tolist() == [True]
+
+
+def test_comparison_areas_are_the_union_the_commune_and_the_rest() -> None:
+    import geopandas as gpd
+    from shapely import box
+
+    from cdv_geo.core.assign import comparison_areas
+
+    q = gpd.GeoDataFrame(
+        {"code": ["QP2", "QP1"]}, geometry=[box(0, 0, 10, 10), box(5, 0, 15, 10)], crs=2154
+    )
+    town = gpd.GeoDataFrame(
+        {"code": ["A", "B"]}, geometry=[box(0, 0, 50, 50), box(50, 0, 100, 50)], crs=2154
+    )
+    a = comparison_areas(q, town).set_index("code")
+    assert a.index.tolist() == ["QP2", "QP1", "qpv", "commune", "hors_qpv"]
+    # the overlap of the two quartiers counts once in qpv: 100 + 100 - 50
+    assert a.area.to_dict() == {
+        "QP2": 100.0, "QP1": 100.0, "qpv": 150.0, "commune": 5000.0, "hors_qpv": 4850.0
+    }  # fmt: skip
+    assert comparison_areas(q).set_index("code").index.tolist() == ["QP2", "QP1", "qpv"]
