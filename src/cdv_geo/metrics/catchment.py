@@ -1,0 +1,397 @@
+"""Floating catchments: access that counts capacity (2SFCA, E2SFCA and the DREES APL).
+
+The walking time to the nearest facility says nothing of its capacity: one GP for 6,000 people
+four minutes away is not the access of six GPs. A *floating catchment* shares each facility's
+supply among the residents within its reach, then adds up, for each home, the shares of the
+facilities it reaches (Luo & Wang 2003; Luo & Qi 2009). The French official measure of access to
+GPs, the DREES *Accessibilité potentielle localisée* (APL, Barlet et al. 2012), is such a
+measure with time bands and decay weights.
+
+The walking times come from :func:`cdv_geo.metrics.catchment_times.travel_times` (the sparse
+home × facility matrix under the largest band); :func:`floating_catchment` builds the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cdv_geo.core.assign import assign_quartier, in_communes
+from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
+from cdv_geo.core.layers import as_layer
+from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
+from cdv_geo.metrics.catchment_times import TravelTimes, travel_times
+from cdv_geo.metrics.population import population_source_of
+from cdv_geo.metrics.walking import id_text, select_kinds, to_crs
+from cdv_geo.network import WalkNetwork
+
+__all__ = [
+    "APL_BANDS",
+    "CATCHMENT_INDEX",
+    "Catchment",
+    "TravelTimes",
+    "band_weights",
+    "floating_catchment",
+    "layer_values",
+    "row_means",
+    "travel_times",
+]
+
+#: Default time bands of :func:`floating_catchment`: (upper bound in minutes, weight). The
+#: DREES/IRDES APL of 2012 steps (0–5 min: 1; 5–10 min: 0.3, i.e. 70 % less; 10–15 min: 0.1,
+#: i.e. 90 % less; nothing beyond 15 min), taken here at walking scale.
+APL_BANDS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.3), (15.0, 0.1))
+#: Index levels of the :attr:`Catchment.table`.
+CATCHMENT_INDEX = ("quartier", "kind")
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+def layer_values(
+    layer: gpd.GeoDataFrame, column: str, *, name: str, what: str, hint: str
+) -> np.ndarray:
+    """Return a column as floats >= 0, or raise a DataValidationError listing the bad features.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> g = gpd.GeoDataFrame({"capacity": [2, "x"]}, geometry=[Point(0, 0)] * 2, crs=2154)
+    >>> layer_values(g, "capacity", name="facilities", what="capacity", hint="")
+    Traceback (most recent call last):
+    ...
+    cdv_geo.core.errors.DataValidationError: 1 feature(s) without a usable capacity:
+      - layer facilities, feature 1, field 'capacity': 'x' is not a number >= 0
+    """
+    source = layer.attrs.get("source")
+    if column not in layer.columns:
+        raise DataValidationError(
+            [Problem(f"no {column!r} column for the {what}; {hint}", source, name, None, column)]
+        )
+    raw = layer[column]
+    v = pd.to_numeric(raw, errors="coerce").astype(float).to_numpy()
+    bad = np.flatnonzero(~np.isfinite(v) | (v < 0))
+    if len(bad):
+        ids = id_text(layer).to_numpy(dtype=object)
+        raise DataValidationError(
+            [
+                Problem(f"{raw.iloc[i]!r} is not a number >= 0", source, name, ids[i], column)
+                for i in bad[:20]
+            ],
+            summary=f"{len(bad)} feature(s) without a usable {what}:",
+        )
+    return v
+
+
+def _bands(bands: Any, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Upper bounds (increasing) and weights of the time bands (2SFCA: every weight 1)."""
+    if method not in ("2sfca", "e2sfca"):
+        raise CdvGeoError(f"method must be '2sfca' or 'e2sfca', not {method!r}")
+    try:
+        pairs = [(float(t), float(w)) for t, w in bands]
+    except (TypeError, ValueError):
+        raise CdvGeoError(
+            f"bands must be (upper minutes, weight) pairs, e.g. {APL_BANDS}, not {bands!r}"
+        ) from None
+    upper = np.array([t for t, _ in pairs])
+    weight = np.array([w for _, w in pairs])
+    if (
+        not len(pairs)
+        or (upper <= 0).any()
+        or (np.diff(upper) <= 0).any()
+        or (weight < 0).any()
+        or not np.isfinite(np.r_[upper, weight]).all()
+    ):
+        raise CdvGeoError(
+            "bands must be (upper minutes, weight) pairs with increasing positive bounds and "
+            f"weights >= 0, e.g. {APL_BANDS}; got {bands!r}"
+        )
+    if method == "2sfca":
+        weight = np.ones_like(weight)
+    return upper, weight
+
+
+def band_weights(time_min: np.ndarray, upper: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weight of each time: the weight of the first band whose upper bound is >= the time.
+
+    A time exactly on a bound belongs to the nearer band; beyond the last bound, 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> band_weights(np.array([0.0, 5.0, 5.1, 15.0, 16.0]), np.array([5.0, 10.0, 15.0]),
+    ...              np.array([1.0, 0.3, 0.1])).tolist()
+    [1.0, 1.0, 0.3, 0.1, 0.0]
+    """
+    pos = np.searchsorted(upper, time_min, side="left")
+    return np.where(pos < len(upper), np.r_[weight, 0.0][np.minimum(pos, len(upper))], 0.0)
+
+
+# --- floating catchments ------------------------------------------------------------------------
+
+
+@dataclass
+class Catchment:
+    """The result of :func:`floating_catchment`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Per quartier and comparison row, and per kind (index ``quartier``, ``kind``):
+        ``name``, ``access_per_10k`` (population-weighted mean of the homes' access),
+        ``n_residents``, ``n_homes``, ``n_unreachable``, ``supply``, ``method``, ``travel``,
+        ``population_source``, and ``reason`` when a value is missing.
+    homes : pandas.DataFrame
+        Per home (index ``id``): ``<kind>_access_per_10k`` (NaN when the home is off the
+        street network or has no geometry).
+    facilities : pandas.DataFrame
+        Per facility of the kinds computed (index ``id``): ``kind``, ``supply``, ``demand``
+        (the weighted residents of its catchment) and ``ratio_per_10k`` (supply per 10,000 of
+        them; NaN when nobody lives within reach).
+    """
+
+    table: pd.DataFrame
+    homes: pd.DataFrame
+    facilities: pd.DataFrame
+
+
+def floating_catchment(
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    quartiers: gpd.GeoDataFrame,
+    *,
+    network: WalkNetwork | None = None,
+    kinds: str | Sequence[str] | None = None,
+    method: str = "e2sfca",
+    bands: Sequence[tuple[float, float]] = APL_BANDS,
+    supply: str | None = "capacity",
+    population: str = "population",
+    age_weights: Mapping[str, float] | None = None,
+    speed_kmh: float = 4.5,
+    max_snap_m: float = 200.0,
+    crs: Any = None,
+    communes: gpd.GeoDataFrame | None = None,
+) -> Catchment:
+    """Compute the floating-catchment access (2SFCA or E2SFCA) to each kind of facility.
+
+    Step 1, each facility's ratio of supply to the demand within its reach:
+    R_j = S_j / Σ_i D_i W(t_ij). Step 2, each home's access: A_i = Σ_j R_j W(t_ij), given per
+    10,000 inhabitants (× 10,000). W is the weight of the time band of t_ij (walking time,
+    :func:`travel_times`): with ``method="2sfca"`` every band weighs 1 (one threshold, the last
+    bound: Luo & Wang 2003), with ``"e2sfca"`` the bands' weights (Luo & Qi 2009). The default
+    bands are the APL's steps at walking scale (:data:`APL_BANDS`).
+
+    Parameters
+    ----------
+    homes : geopandas.GeoDataFrame
+        Residences with a `population` column (points or footprints).
+    facilities : geopandas.GeoDataFrame
+        Facilities with ``kind`` and the `supply` column.
+    quartiers : geopandas.GeoDataFrame
+        Quartiers (``code``, ``name``).
+    network : WalkNetwork, optional
+        The walking network (``None``: straight lines, labelled ``travel="euclidean"``).
+    kinds : str or list of str, optional
+        Facility kinds (all kinds present when omitted); each kind's catchments are separate.
+    method : {"e2sfca", "2sfca"}, default "e2sfca"
+    bands : sequence of (float, float), default APL_BANDS
+        (upper bound in minutes, weight) in increasing order; a time on a bound belongs to the
+        nearer band, a time beyond the last bound counts for nothing.
+    supply : str or None, default "capacity"
+        The facilities' supply column (GP FTE, places, counters: ``capacite``, ``etp``...
+        translated by the schema); None counts each facility as 1.
+    population : str, default "population"
+        The homes' residents column: the demand, and the weights of the quartiers' means.
+    age_weights : mapping of str to float, optional
+        Age-band columns of the homes and their relative use of the service (as the APL's
+        consumption by age): the demand is then D_i = Σ_a w_a × column_a instead of the
+        residents, and the access is per 10,000 such *standardised* residents.
+    speed_kmh, max_snap_m, crs
+        As :func:`cdv_geo.metrics.access.nearest_facility`.
+    communes : geopandas.GeoDataFrame, optional
+        The commune(s): adds the rows ``commune`` and ``hors_qpv``.
+
+    Returns
+    -------
+    Catchment
+        ``table`` (per quartier, comparison row and kind), ``homes`` and ``facilities``.
+
+    Raises
+    ------
+    CdvGeoError
+        Bad `method` or `bands`.
+    DataValidationError
+        No `supply` or `population` column, or a value that is not a number >= 0 (listing
+        each feature), no ``kind``, an unknown kind.
+
+    Notes
+    -----
+    A row's value is the population-weighted mean of its homes' access,
+    Σ_i P_i A_i / Σ_i P_i, over the homes placed on the network (the others are counted in
+    ``n_unreachable``). A home placed but beyond every band of every facility has access 0. A
+    facility with no demand within reach serves nobody (ratio NaN, no share). The weighted
+    mean of A over all the homes, weighted by demand, equals the total supply reached per
+    demand: the measure shares the supply, it does not multiply it.
+
+    The APL (Barlet, Coldefy, Collin & Lucas-Gabrielli 2012, DREES *Études et Résultats*
+    n° 795) counts GP FTE per 100,000 standardised inhabitants, by road between communes,
+    with the weights 1 / 0.3 / 0.1 for 0–5 / 5–10 / 10–15 minutes (the 2015 revision uses
+    wider bands by road); here the bands are walking minutes between homes and facilities.
+
+    References: Luo, W. & Wang, F. (2003), *Environment and Planning B* 30(6): 865–884;
+    Luo, W. & Qi, Y. (2009), *Health & Place* 15(4): 1100–1107; Barlet M. et al. (2012),
+    DREES *Études et Résultats* n° 795 and *Document de travail* n° 124.
+
+    Examples
+    --------
+    Two homes of 1,000 residents on a street, one GP (1 FTE) at the west end:
+
+    >>> import geopandas as gpd
+    >>> from shapely import LineString, Point, box
+    >>> streets = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1500, 0)])], crs=2154)
+    >>> net = WalkNetwork.from_lines(streets, crs=2154)
+    >>> homes = gpd.GeoDataFrame({"id": ["a", "b"], "population": [1000, 1000]},
+    ...                          geometry=[Point(300, 0), Point(600, 0)], crs=2154)
+    >>> gp = gpd.GeoDataFrame({"kind": ["doctor"], "capacity": [1.0]},
+    ...                       geometry=[Point(0, 0)], crs=2154)
+    >>> q = gpd.GeoDataFrame({"code": ["Q1"], "name": ["Presles"]},
+    ...                      geometry=[box(0, -50, 400, 50)], crs=2154)
+    >>> c = floating_catchment(homes, gp, q, network=net)
+    >>> c.homes.round(2)  # 4 min (weight 1) and 8 min (0.3): R = 1 / 1300
+        doctor_access_per_10k
+    id
+    a                    7.69
+    b                    2.31
+    >>> c.table[["name", "access_per_10k", "n_residents"]].round(2)
+                               name  access_per_10k  n_residents
+    quartier kind
+    Q1       doctor         Presles            7.69       1000.0
+    qpv      doctor  Ensemble des QPV            7.69       1000.0
+    """
+    upper, weight = _bands(bands, method)
+    homes = as_layer(homes, "homes")
+    quartiers = as_layer(quartiers, "quartiers", geometry="polygon")
+    facilities = as_layer(facilities, "facilities", geometry=["point", "polygon"])
+    kind_list = select_kinds(facilities, kinds)
+    hint = "add it, or name another column"
+    pop = layer_values(homes, population, name="homes", what="population", hint=hint)
+    if age_weights:
+        demand = np.zeros(len(homes))
+        for col, w in age_weights.items():
+            demand += float(w) * layer_values(homes, col, name="homes", what=col, hint=hint)
+    else:
+        demand = pop
+    fkind = np.array([str(k) if pd.notna(k) else "" for k in facilities["kind"]], dtype=object)
+    sel = np.flatnonzero(np.isin(fkind, kind_list))
+    chosen = facilities.iloc[sel]
+    if supply is None:
+        sup = np.ones(len(sel))
+    else:
+        sup = layer_values(chosen, supply, name="facilities", what="supply", hint=hint)
+    tt = travel_times(
+        homes,
+        chosen,
+        network=network,
+        max_time_min=float(upper[-1]),
+        speed_kmh=speed_kmh,
+        max_snap_m=max_snap_m,
+        crs=crs,
+    )
+    w_ij = tt.matrix(band_weights(tt.time_min, upper, weight))
+    fac_demand = np.asarray(w_ij.T @ demand).ravel()  # Σ_i D_i W_ij
+    ratio = np.divide(sup, fac_demand, out=np.full(len(sup), np.nan), where=fac_demand > 0)
+    home_cols: dict[str, np.ndarray] = {}
+    for kind in kind_list:
+        r = np.where(fkind[sel] == kind, np.nan_to_num(ratio), 0.0)
+        a = np.asarray(w_ij @ r).ravel() * 10_000.0
+        home_cols[f"{kind}_access_per_10k"] = np.where(tt.placed, a, np.nan)
+    home_frame = pd.DataFrame(home_cols, index=tt.home_ids)
+    fac_frame = pd.DataFrame(
+        {
+            "kind": fkind[sel],
+            "supply": sup,
+            "demand": fac_demand,
+            "ratio_per_10k": ratio * 10_000.0,
+        },
+        index=pd.Index(tt.facility_ids, name="id"),
+    )
+    q = to_crs(quartiers, tt.crs)
+    town = None
+    if communes is not None:
+        town = in_communes(tt.home_geoms, to_crs(as_layer(communes, "communes"), tt.crs))
+    member_of = rows_of(assign_quartier(tt.home_geoms, q).to_numpy(), q, in_commune=town)
+    values = {kind: home_frame[f"{kind}_access_per_10k"].to_numpy() for kind in kind_list}
+    supplies = {kind: float(sup[fkind[sel] == kind].sum()) for kind in kind_list}
+    table = row_means(values, pop, tt.placed, member_of, quartier_names(q), "access_per_10k")
+    table.insert(len(table.columns) - ("reason" in table.columns), "supply", [
+        supplies[k] for k in table.index.get_level_values("kind")
+    ])  # fmt: skip
+    extra = {
+        "method": method,
+        "travel": tt.method,
+        "population_source": population_source_of(homes),
+    }
+    for col, val in extra.items():
+        table.insert(len(table.columns) - ("reason" in table.columns), col, val)
+    return Catchment(table, home_frame, fac_frame)
+
+
+def row_means(
+    values: Mapping[str, np.ndarray],
+    pop: np.ndarray,
+    placed: np.ndarray,
+    member_of: Mapping[str, np.ndarray],
+    names: Mapping[str, Any],
+    column: str,
+) -> pd.DataFrame:
+    """Population-weighted means of per-home values, per row key and kind (a long table).
+
+    `values` maps a kind to one value per home (NaN for a home that is not placed); a row's
+    mean runs over its placed homes, weighted by `pop`. Index (``quartier``, ``kind``), the
+    rows in `member_of`'s order within each kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = row_means({"gp": np.array([2.0, 4.0, np.nan])}, np.array([1.0, 3.0, 5.0]),
+    ...               np.array([True, True, False]), {"Q1": np.array([True, True, True])},
+    ...               {"Q1": "Presles"}, "access")
+    >>> t.loc[("Q1", "gp"), ["access", "n_residents", "n_unreachable"]].tolist()
+    [3.5, 9.0, 1.0]
+    """
+    keys: list[tuple[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    for kind, v in values.items():
+        for key, member in member_of.items():
+            use = member & placed
+            total = float(pop[use].sum())
+            where = "row" if is_comparison_row(key) else "quartier"
+            reason = None
+            if not member.any():
+                reason = f"no home in this {where}"
+            elif not use.any():
+                reason = f"no home of this {where} is on the street network"
+            elif total <= 0:
+                reason = f"the homes of this {where} have a total population of 0"
+            mean = float(pop[use] @ v[use]) / total if reason is None else np.nan
+            keys.append((key, kind))
+            rows.append(
+                {
+                    "name": names[key],
+                    column: mean,
+                    "n_residents": float(pop[member].sum()),
+                    "n_homes": int(member.sum()),
+                    "n_unreachable": int((member & ~placed).sum()),
+                    "reason": reason,
+                }
+            )
+    out = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(keys, names=list(CATCHMENT_INDEX)))
+    if out["reason"].isna().all():
+        out = out.drop(columns="reason")
+    return out
