@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -276,7 +275,7 @@ def test_split_national(tmp_path: Path) -> None:
     assert peers.loc["QP900001", "all_qpv_change"] == pytest.approx(-0.01)
 
 
-def test_generated_projects_are_small(projects: list[Path]) -> None:
-    start = time.perf_counter()
-    Territory.from_file(projects[0])
-    assert time.perf_counter() - start < 5
+def test_generated_projects_open(projects: list[Path]) -> None:
+    """A generated project opens (its speed: scripts/bench/bench_inputs.py, budget 5 s)."""
+    t = Territory.from_file(projects[0])
+    assert t.quartiers is not None and len(t.quartiers) >= 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 import warnings
 from pathlib import Path
 
@@ -191,15 +190,11 @@ def national_file(path: Path) -> int:
     return len(out) - 1
 
 
-def test_a_national_size_file_loads_fast_with_one_value_per_key(tmp_path) -> None:
+def test_a_national_size_file_loads_with_one_value_per_key(tmp_path) -> None:
     p = tmp_path / "REVN_2019.csv"
     n = national_file(p)
     assert n >= 1300
-    start = time.perf_counter()
-    t = read_indicators(p)
-    elapsed = time.perf_counter() - start
-    print(f"national REVN file, {n} rows: {elapsed:.2f} s (budget 2 s)")
-    assert elapsed < 6  # loose here (shared CI machines); the budget is 2 s
+    t = read_indicators(p)  # (its speed: scripts/bench/bench_inputs.py, budget 2 s)
     assert not t.duplicated(["code", "indicator", "year", "source"]).any()
     assert t["code"].nunique() == n
     for prefix in ("QP02A", "QP02B", "QP971", "QP974", "QP976"):

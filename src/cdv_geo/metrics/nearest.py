@@ -3,7 +3,8 @@
 :func:`nearest_walks` checks the layers, measures in the one metric CRS
 (:func:`cdv_geo.metrics.walking.measure_crs`), attaches the facilities of each kind and routes
 from them (one multi-source Dijkstra per kind, :meth:`~cdv_geo.network.WalkNetwork.route`),
-then snaps and reaches the origins in chunks over the cores. The public tables are built from
+then snaps and reaches the origins in chunks over the cores (compiled, or on numpy with the same
+answers: :mod:`cdv_geo.core.jit`). The public tables are built from
 its :class:`NearestWalks` by :func:`cdv_geo.metrics.access.nearest_facility` and
 :func:`~cdv_geo.metrics.access.coverage`.
 """
@@ -17,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import numba
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
 
-from cdv_geo.core import threads
+from cdv_geo.core import jit, threads
 from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning
 from cdv_geo.core.layers import as_layer
 from cdv_geo.metrics.walking import (
@@ -302,7 +302,46 @@ def _on_network(
     return results
 
 
-@numba.njit(nogil=True, cache=True)
+def _walks_numpy(
+    table: np.ndarray, edge_uv: np.ndarray, edge_length: np.ndarray, o_edge: np.ndarray,
+    o_along: np.ndarray, snap: np.ndarray, seed_edge: np.ndarray, seed_order: np.ndarray,
+    seed_along: np.ndarray, seed_offset: np.ndarray, seed_fac: np.ndarray,
+    on_seed_edge: np.ndarray, limit: float, dist: np.ndarray, fac: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`_walks` without numba: the same rule on arrays of origins, the same answers.
+
+    The same-street walk takes, per origin, the least ``|along - seed along| + seed offset``
+    of its edge's seeds, the first in `seed_order` on ties (what the loop keeps).
+    """
+    i = np.flatnonzero(o_edge >= 0)
+    e, a = o_edge[i], o_along[i]
+    u, v = edge_uv[e, 0], edge_uv[e, 1]
+    du = table[u, 0] + a
+    dv = table[v, 0] + (edge_length[e] - a)
+    by_u = du <= dv  # (nearest_end's rule)
+    d = np.where(by_u, du, dv)
+    s = np.where(by_u, table[u, 1], table[v, 1]).astype(np.int64)
+    k = np.flatnonzero(on_seed_edge[e])
+    lo = np.searchsorted(seed_edge, e[k], side="left")
+    n = np.searchsorted(seed_edge, e[k], side="right") - lo
+    owner = np.repeat(k, n)
+    pos = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(len(owner))  # (k of the loop)
+    j = seed_order[pos]
+    direct = np.abs(a[owner] - seed_along[j]) + seed_offset[j]
+    ok = direct < np.inf  # (a NaN never wins, as in the loop)
+    owner, pos, j, direct = owner[ok], pos[ok], j[ok], direct[ok]
+    order = np.lexsort((pos, direct, owner))
+    head = order[np.r_[True, owner[order][1:] != owner[order][:-1]]] if len(order) else order
+    nearer = direct[head] < d[owner[head]]
+    d[owner[head][nearer]] = direct[head][nearer]
+    s[owner[head][nearer]] = j[head][nearer]
+    total = d + snap[i]
+    ok = np.isfinite(total) & (s >= 0) & (total <= limit)
+    dist[i[ok]] = total[ok]
+    fac[i[ok]] = seed_fac[s[ok]]
+
+
+@jit.kernel(numpy=_walks_numpy, uses=(nearest_end,))
 def _walks(
     table: np.ndarray,
     edge_uv: np.ndarray,

@@ -4,7 +4,8 @@ A point on the network is an edge, a distance along it from the edge's ``u`` end
 offset already walked to get there (the snap distance of a facility). :func:`route` turns the
 points into virtual nodes linked to both ends of their edge and runs one
 :func:`scipy.sparse.csgraph.dijkstra` call with ``min_only=True``: every node gets its distance
-to the nearest point, and which point it is.
+to the nearest point, and which point it is. :func:`reach` is compiled with numba (see
+:mod:`cdv_geo.core.jit`), or runs on numpy with the same answers.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import numba
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+
+from cdv_geo.core import jit
 
 __all__ = ["Routes", "adjacency", "nearest_end", "reach", "route"]
 
@@ -167,22 +169,7 @@ def reach(
     return dist, seed
 
 
-@numba.njit(nogil=True, cache=True)
-def _reach(
-    table: np.ndarray,
-    edge_uv: np.ndarray,
-    edge_length: np.ndarray,
-    edge: np.ndarray,
-    along: np.ndarray,
-    dist: np.ndarray,
-    seed: np.ndarray,
-) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
-    """:func:`reach` point by point (compiled; releases the GIL)."""
-    for i in range(edge.shape[0]):
-        dist[i], seed[i] = nearest_end(table, edge_uv, edge_length, edge[i], along[i])
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
+@jit.helper
 def nearest_end(
     table: np.ndarray, edge_uv: np.ndarray, edge_length: np.ndarray, e: int, along: float
 ) -> tuple[float, float]:
@@ -190,8 +177,9 @@ def nearest_end(
 
     ``(dist[u] + along, seed[u])`` when it is at most ``dist[v] + (length - along)``, else
     ``(dist[v] + (length - along), seed[v])``, from a :attr:`Routes.table` (the seed as a
-    float, -1 when none). Compiled: callable from Python and from other compiled code (the
-    one rule of :func:`reach` and of :mod:`cdv_geo.metrics.nearest`).
+    float, -1 when none). Compiled (plain Python without numba): callable from Python and
+    from other compiled code (the one rule of :func:`reach` and of
+    :mod:`cdv_geo.metrics.nearest`).
 
     Examples
     --------
@@ -207,3 +195,37 @@ def nearest_end(
     if du <= dv:
         return du, table[u, 1]
     return dv, table[v, 1]
+
+
+def _reach_numpy(
+    table: np.ndarray,
+    edge_uv: np.ndarray,
+    edge_length: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+    dist: np.ndarray,
+    seed: np.ndarray,
+) -> None:
+    """:func:`_reach` without numba: :func:`nearest_end`'s rule on whole arrays (same answers)."""
+    u = edge_uv[edge, 0]
+    v = edge_uv[edge, 1]
+    du = table[u, 0] + along
+    dv = table[v, 0] + (edge_length[edge] - along)
+    by_u = du <= dv  # (False for a NaN: left by v, as nearest_end does)
+    dist[:] = np.where(by_u, du, dv)
+    seed[:] = np.where(by_u, table[u, 1], table[v, 1])
+
+
+@jit.kernel(numpy=_reach_numpy)
+def _reach(
+    table: np.ndarray,
+    edge_uv: np.ndarray,
+    edge_length: np.ndarray,
+    edge: np.ndarray,
+    along: np.ndarray,
+    dist: np.ndarray,
+    seed: np.ndarray,
+) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
+    """:func:`reach` point by point (compiled; releases the GIL)."""
+    for i in range(edge.shape[0]):
+        dist[i], seed[i] = nearest_end(table, edge_uv, edge_length, edge[i], along[i])

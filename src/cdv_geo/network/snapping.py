@@ -5,7 +5,8 @@ The snapping index, built with the network, is a two-level uniform grid: fine ce
 cell's half-diagonal), the two nearest to the cell's centre first, with lower bounds of the
 distance to the others (from the segments' supporting half-planes) that settle most points
 after one or two distance computations. The index is built with numpy; the query is compiled
-with numba and releases the GIL, so that it runs while another thread routes. Points farther
+with numba and releases the GIL, so that it runs while another thread routes (without numba,
+:mod:`cdv_geo.core.jit`, it runs on numpy with the same answers). Points farther
 than the grid's margin (40 m) from every segment fall back on a :class:`shapely.STRtree`
 nearest query, so the answer is always exact; ties go to the first edge. The index takes
 ~1.4 KiB per street (158 MiB for 112,000 streets): one 64-byte row per fine cell and per
@@ -17,10 +18,12 @@ from __future__ import annotations
 import itertools
 import threading
 from functools import cached_property
+from typing import Any
 
-import numba
 import numpy as np
 import shapely
+
+from cdv_geo.core import jit
 
 __all__ = ["GRID_MARGIN_M", "SegmentGrid", "SharedQuery"]
 
@@ -408,7 +411,7 @@ class SharedQuery:
         return edge, along, dist
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@jit.helper
 def _segment_d2(rows: np.ndarray, s: int | np.integer, x: float, y: float) -> tuple[float, float]:
     """Squared distance from (x, y) to segment `s` (row `s` of `rows`), and the position on it.
 
@@ -432,24 +435,79 @@ def _segment_d2(rows: np.ndarray, s: int | np.integer, x: float, y: float) -> tu
 _BLOCK = 128
 
 
-@numba.njit(nogil=True, cache=True)
+def _query_numpy(
+    xy: np.ndarray, x0: float, y0: float, gf: float, nfx: int, nfy: int, cells: np.ndarray,
+    bounds: np.ndarray, rest_seg: np.ndarray, rows: np.ndarray, edge: np.ndarray,
+    along: np.ndarray, dist: np.ndarray, progress: np.ndarray, forward: bool,
+) -> None:  # fmt: skip
+    """:func:`_query` without numba: its arithmetic on arrays of points, the same answers.
+
+    A pass takes every block the other has not. A point's segment is the least (d², position)
+    of the candidates :func:`_query` compares: the minimum its sequential rule keeps.
+    """
+    n_blocks = (xy.shape[0] + _BLOCK - 1) // _BLOCK
+    first, last = (0, int(progress[1])) if forward else (int(progress[0]), n_blocks)
+    progress[0 if forward else 1] = last if forward else first
+    for p0 in range(first * _BLOCK, min(last * _BLOCK, xy.shape[0]), 512 * _BLOCK):
+        p = np.arange(p0, min(p0 + 512 * _BLOCK, last * _BLOCK, xy.shape[0]))
+        x, y = xy[p, 0], xy[p, 1]
+        fin = np.isfinite(x) & np.isfinite(y)
+        edge[p], along[p], dist[p] = -1, np.nan, np.where(fin, np.inf, np.nan)
+        ok = np.flatnonzero(fin)
+        qx, qy = (x[ok] - x0) / gf, (y[ok] - y0) / gf
+        fi = np.minimum(np.maximum(np.floor(qx), 0.0), nfx - 1.0)
+        fj = np.minimum(np.maximum(np.floor(qy), 0.0), nfy - 1.0)
+        cell = fi.astype(np.int64) * nfy + fj.astype(np.int64)
+        h = np.flatnonzero(cells[cell, 0] >= 0)  # (the others have no candidate)
+        p, x, y, cell = p[ok[h]], x[ok[h]], y[ok[h]], cell[h]
+        wx, wy, b = qx[h] - fi[h], qy[h] - fj[h], bounds[cell]
+        best = cells[cell, 0].astype(np.int64)
+        d2, t = _segment_d2_numpy(rows, best, x, y)
+        bound = b[:, 1] * wx + b[:, 0] + b[:, 2] * wy + wx * wy * b[:, 3]
+        i2 = np.flatnonzero(np.sqrt(d2) >= bound)
+        s = cells[cell[i2], 1].astype(np.int64)
+        _keep_smaller(i2, s, _segment_d2_numpy(rows, s, x[i2], y[i2]), (best, d2, t))
+        b, wx, wy = b[i2], wx[i2], wy[i2]  # (the bound of the rest, in _query's order)
+        i3 = i2[np.sqrt(d2[i2]) >= b[:, 4] + b[:, 5] * wx + b[:, 6] * wy + b[:, 7] * (wx * wy)]
+        i3 = i3[cells[cell[i3], 3] > 0]
+        start, count = cells[cell[i3], 2].astype(np.int64), cells[cell[i3], 3].astype(np.int64)
+        group, head = np.repeat(np.arange(len(i3)), count), np.cumsum(count) - count
+        s = rest_seg[np.repeat(start - head, count) + np.arange(len(group))].astype(np.int64)
+        d2s, ts = _segment_d2_numpy(rows, s, x[i3[group]], y[i3[group]])
+        if len(i3):  # each point's least (d², s) among its rest: least d², then least s
+            low = d2s == np.minimum.reduceat(d2s, head)[group]
+            s_low = np.minimum.reduceat(np.where(low, s, len(rows)), head)
+            pick = np.flatnonzero(low & (s == s_low[group]))
+            pick = pick[np.unique(group[pick], return_index=True)[1]]  # (one per point)
+            _keep_smaller(i3, s[pick], (d2s[pick], ts[pick]), (best, d2, t))
+        row = rows[best]
+        along[p] = np.minimum(np.maximum(t * np.sqrt(row[:, 4]) + row[:, 5], 0.0), row[:, 7])
+        edge[p] = row[:, 6].astype(np.int64)
+        dist[p] = np.sqrt(d2)
+
+
+def _segment_d2_numpy(rows: np.ndarray, s: np.ndarray, x: np.ndarray, y: np.ndarray) -> Any:
+    """:func:`_segment_d2` of points to segments, pair by pair (same arithmetic)."""
+    ax, ay, dx, dy = rows[s, 0], rows[s, 1], rows[s, 2], rows[s, 3]
+    t = np.minimum(np.maximum(((x - ax) * dx + (y - ay) * dy) / rows[s, 4], 0.0), 1.0)
+    ex, ey = ax + t * dx - x, ay + t * dy - y
+    return ex * ex + ey * ey, t
+
+
+def _keep_smaller(i: np.ndarray, s: np.ndarray, new: Any, kept: Any) -> None:
+    """Points `i` take `s` (`new`: d², t) if nearer than `kept` (segment, d², t), or as near."""
+    (d2s, ts), (best, d2, t) = new, kept
+    better = (d2s < d2[i]) | ((d2s == d2[i]) & (s < best[i]))
+    j = i[better]
+    best[j], d2[j], t[j] = s[better], d2s[better], ts[better]
+
+
+@jit.kernel(numpy=_query_numpy)
 def _query(
-    xy: np.ndarray,
-    x0: float,
-    y0: float,
-    gf: float,
-    nfx: int,
-    nfy: int,
-    cells: np.ndarray,
-    bounds: np.ndarray,
-    rest_seg: np.ndarray,
-    rows: np.ndarray,
-    edge: np.ndarray,
-    along: np.ndarray,
-    dist: np.ndarray,
-    progress: np.ndarray,
-    forward: bool,
-) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)
+    xy: np.ndarray, x0: float, y0: float, gf: float, nfx: int, nfy: int, cells: np.ndarray,
+    bounds: np.ndarray, rest_seg: np.ndarray, rows: np.ndarray, edge: np.ndarray,
+    along: np.ndarray, dist: np.ndarray, progress: np.ndarray, forward: bool,
+) -> None:  # pragma: no cover - compiled (numba does not report its lines to coverage)  # fmt: skip
     """Nearest segment of each point on the fine grid (see :class:`SegmentGrid`).
 
     For a point of fine cell ``c``, at (wx, wy) in [0, 1)² inside it: the distance to the
