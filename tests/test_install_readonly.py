@@ -287,11 +287,6 @@ for m in pkgutil.walk_packages(cdv_geo.__path__, "cdv_geo."):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics/catchment_times.py still decorates with numba.njit(cache=True): route its "
-    "kernels through cdv_geo.core.jit, then remove this mark",
-)
 def test_no_module_of_a_read_only_install_fails_on_numbas_cache(install) -> None:
     script = _script(install, "import_all.py", IMPORT_ALL)
     proc = _run_as_nobody([str(install.python), script], install.env, install.work)

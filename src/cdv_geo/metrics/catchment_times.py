@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import numba
 import numpy as np
 import pandas as pd
 import shapely
@@ -26,7 +25,7 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from cdv_geo.core import threads
+from cdv_geo.core import jit, threads
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.layers import as_layer
 from cdv_geo.metrics.walking import (
@@ -266,7 +265,7 @@ def _network_pairs(
     ent_by_v = (order >= len(placed)).astype(bool)
     node_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(ent_node, minlength=n), out=node_ptr[1:])
-    if compiled:
+    if compiled and _bounded_walks.compiled is not None:
         src_ptr = np.searchsorted(src, np.arange(k + 1)).astype(np.int64)
         ent_cost = np.where(ent_by_v, vp[ent_home], up[ent_home])
         dst64 = dst.astype(np.int64, copy=False)
@@ -337,7 +336,7 @@ def _scipy_walks(
     return parts
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@jit.helper
 def _push(hk: np.ndarray, hv: np.ndarray, size: int, key: float, val: int) -> int:
     """Push (key, val) on the binary min-heap of `size` items; return the new size."""
     i = size
@@ -353,7 +352,7 @@ def _push(hk: np.ndarray, hv: np.ndarray, size: int, key: float, val: int) -> in
     return size + 1
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@jit.helper
 def _pop(hk: np.ndarray, hv: np.ndarray, size: int) -> int:
     """Remove the heap's first item (read it before); return the new size."""
     size -= 1
@@ -376,8 +375,7 @@ def _pop(hk: np.ndarray, hv: np.ndarray, size: int) -> int:
     return size
 
 
-@numba.njit(nogil=True, cache=True)
-def _bounded_walks(
+def _bounded_walks_py(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
@@ -464,6 +462,12 @@ def _bounded_walks(
         for i in range(nt):
             dist[touched[i]] = np.inf
     return out_h[:m], out_f[:m], out_d[:m]
+
+
+# compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
+# when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
+# failed compilation falls back on the same code run as plain Python (slow, same answers)
+_bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_push, _pop))(_bounded_walks_py)
 
 
 def _with_same_edge(
