@@ -137,7 +137,18 @@ def _one_line_warnings() -> Iterator[None]:
 
 
 def _register() -> None:
-    from cdv_geo.cli import assets, batch, demo, dossier, init, maps, metrics, report, validate
+    from cdv_geo.cli import (
+        annual_report,
+        assets,
+        batch,
+        demo,
+        dossier,
+        init,
+        maps,
+        metrics,
+        report,
+        validate,
+    )
 
     for command in (
         init.init,
@@ -146,6 +157,7 @@ def _register() -> None:
         maps.maps_command,
         report.report,
         dossier.dossier,
+        annual_report.annual_report,
         demo.demo,
         assets.assets,
         batch.batch,

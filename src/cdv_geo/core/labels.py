@@ -24,6 +24,7 @@ import pandas as pd
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels_actions import ACTION_LABELS
 from cdv_geo.core.labels_columns import MORE_COLUMN_LABELS, MORE_VALUE_LABELS
+from cdv_geo.core.labels_evaluation import EVALUATION_COLUMN_LABELS, EVALUATION_LABELS
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
 from cdv_geo.core.labels_maps import MAP_LABELS
@@ -326,6 +327,8 @@ LABELS.update(REPORT_LABELS)  # the dossier and index: cdv_geo.core.labels_repor
 LABELS.update(ROW_LABELS)  # comparison rows, population: cdv_geo.core.labels_rows
 LABELS.update(ACTION_LABELS)  # actions, TFPB, annual report: cdv_geo.core.labels_actions
 COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **MORE_COLUMN_LABELS, **COLUMN_LABELS}
+LABELS.update(EVALUATION_LABELS)  # Évolution comparée: cdv_geo.core.labels_evaluation
+COLUMN_LABELS = {**EVALUATION_COLUMN_LABELS, **COLUMN_LABELS}
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_distance_m", "distance à pied (m)", "walking distance (m)"),

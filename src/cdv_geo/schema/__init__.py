@@ -14,11 +14,23 @@ problem of the layer.
 Modules: :mod:`~cdv_geo.schema.fields` (``Field``, ``LayerSchema``),
 :mod:`~cdv_geo.schema.enums` (kinds, French aliases, labels), :mod:`~cdv_geo.schema.layers`
 (``SCHEMAS``), :mod:`~cdv_geo.schema.values` (French numbers, typed columns),
-:mod:`~cdv_geo.schema.problems` and :mod:`~cdv_geo.schema.validate`.
+:mod:`~cdv_geo.schema.problems` and :mod:`~cdv_geo.schema.validate`; the contrat's actions and
+the TFPB statement (spreadsheets, not layers): :mod:`~cdv_geo.schema.actions` (``PILLARS``,
+``TFPB_AXES``, ``Programme``) and :mod:`~cdv_geo.schema.actions_validate`
+(``validate_actions``).
 """
 
 from __future__ import annotations
 
+from cdv_geo.schema.actions import (
+    ACTION_FIELDS,
+    ACTION_STATUSES,
+    PILLARS,
+    TFPB_AXES,
+    TFPB_FIELDS,
+    Programme,
+)
+from cdv_geo.schema.actions_validate import validate_actions
 from cdv_geo.schema.enums import (
     FACILITY_ALIASES,
     FACILITY_KINDS,
@@ -56,6 +68,8 @@ from cdv_geo.schema.validate import make_valid_keep_dimension, validate
 from cdv_geo.schema.values import convert_value, is_missing, parse_number, typed_series
 
 __all__ = [
+    "ACTION_FIELDS",
+    "ACTION_STATUSES",
     "CODE_ID_KINDS",
     "FACILITY_ALIASES",
     "FACILITY_KINDS",
@@ -69,6 +83,7 @@ __all__ = [
     "LAYER_KINDS",
     "OPERATIONS",
     "OPERATION_ALIASES",
+    "PILLARS",
     "SCHEMAS",
     "SITE_TYPES",
     "SITE_TYPE_ALIASES",
@@ -76,11 +91,14 @@ __all__ = [
     "STATUS_ALIASES",
     "TENURES",
     "TENURE_ALIASES",
+    "TFPB_AXES",
+    "TFPB_FIELDS",
     "YEAR_MAX",
     "YEAR_MIN",
     "Field",
     "FieldType",
     "LayerSchema",
+    "Programme",
     "compact_token",
     "convert_value",
     "describe",
@@ -96,4 +114,5 @@ __all__ = [
     "register_kind_labels",
     "typed_series",
     "validate",
+    "validate_actions",
 ]
