@@ -142,7 +142,7 @@ def test_key_figures_html_formats_and_escapes(territory: Territory) -> None:
 def test_notes_read_in_the_reader_language() -> None:
     n = Note("missing_table", "indicators", "Indicators skipped.", {"name": "indicators"})
     assert note_text(n) == "table « indicators » absente"
-    assert note_text(n, "en") == "no table 'indicators'"
+    assert note_text(n, "en") == "no table “indicators”"
     w = Note("warning", "renewal", "a reconstruction compensates no quartier")
     assert note_text(w, "fr") == "a reconstruction compensates no quartier"
 

@@ -22,9 +22,13 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.core.labels_actions import ACTION_LABELS
+from cdv_geo.core.labels_actions import ACTION_COLUMN_LABELS, ACTION_LABELS
 from cdv_geo.core.labels_columns import MORE_COLUMN_LABELS, MORE_VALUE_LABELS
-from cdv_geo.core.labels_evaluation import EVALUATION_COLUMN_LABELS, EVALUATION_LABELS
+from cdv_geo.core.labels_evaluation import (
+    EVALUATION_COLUMN_LABELS,
+    EVALUATION_LABELS,
+    EVALUATION_VALUE_LABELS,
+)
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
 from cdv_geo.core.labels_maps import MAP_LABELS
@@ -326,9 +330,16 @@ LABELS.update(MAP_LABELS)  # the maps: cdv_geo.core.labels_maps
 LABELS.update(REPORT_LABELS)  # the dossier and index: cdv_geo.core.labels_report
 LABELS.update(ROW_LABELS)  # comparison rows, population: cdv_geo.core.labels_rows
 LABELS.update(ACTION_LABELS)  # actions, TFPB, annual report: cdv_geo.core.labels_actions
-COLUMN_LABELS = {**HEAT_COLUMN_LABELS, **MORE_COLUMN_LABELS, **COLUMN_LABELS}
+COLUMN_LABELS = {
+    **HEAT_COLUMN_LABELS,
+    **MORE_COLUMN_LABELS,
+    **ACTION_COLUMN_LABELS,
+    **COLUMN_LABELS,
+}
 LABELS.update(EVALUATION_LABELS)  # Évolution comparée: cdv_geo.core.labels_evaluation
 COLUMN_LABELS = {**EVALUATION_COLUMN_LABELS, **COLUMN_LABELS}
+for _field, _values in EVALUATION_VALUE_LABELS.items():  # verdicts, methods: in words
+    VALUE_LABELS[_field] = {**VALUE_LABELS.get(_field, {}), **_values}
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_distance_m", "distance à pied (m)", "walking distance (m)"),

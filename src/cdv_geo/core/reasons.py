@@ -98,7 +98,7 @@ REASONS: tuple[Reason, ...] = (
        "l'évolution.",
        "Only one imperviousness map: provide two years to measure the change."),
     # --- residents, homes, population
-    _R(r"no (?:residence|home) in this .+",
+    _R(r"no (?:residence|resident|home) in this .+",
        "Aucun logement dans ce secteur : vérifier le fichier des logements.",
        "No home in this area: check the residences file."),
     _R(r"the homes of this .+ have a total .+ of 0",
@@ -287,6 +287,44 @@ REASONS: tuple[Reason, ...] = (
        "abatements."),
     _R(r"the abatement is 0 €", "Abattement de TFPB nul (0 €).",
        "TFPB abatement of zero (0 €)."),
+    # --- the evaluation over time (difference-in-differences, synthetic control)
+    _R("treated_not_in_panel",
+       "Quartier absent du panel national pour cet indicateur : fournir les fichiers INSEE "
+       "nationaux qui le publient.",
+       "Quartier not in the national panel for this indicator: provide the national INSEE "
+       "files that publish it."),
+    _R("no_pre_period",
+       "Aucune année avant l'intervention : donner une année d'intervention plus tardive ou "
+       "des millésimes plus anciens.",
+       "No year before the intervention: give a later intervention year or older vintages."),
+    _R("no_post_period",
+       "Aucune année après l'intervention : attendre les prochains millésimes INSEE.",
+       "No year after the intervention: wait for the next INSEE vintages."),
+    _R("pre_period_too_short",
+       "Impossible de conclure : trop peu d'années avant l'intervention pour juger la "
+       "comparaison.",
+       "Cannot conclude: too few years before the intervention to judge the comparison."),
+    _R("poor_pre_fit",
+       "Impossible de conclure : avant l'intervention, aucun mélange de quartiers comparables "
+       "ne suit assez bien le quartier.",
+       "Cannot conclude: before the intervention, no blend of comparable quartiers follows "
+       "the quartier closely enough."),
+    _R("pre_trend",
+       "Impossible de conclure : avant l'intervention, le quartier évoluait déjà autrement que "
+       "les quartiers comparables.",
+       "Cannot conclude: before the intervention, the quartier was already changing unlike "
+       "the comparable quartiers."),
+    _R("too_few_donors",
+       "Impossible de conclure : trop peu de quartiers comparables aux séries complètes.",
+       "Cannot conclude: too few comparable quartiers with complete series."),
+    _R("placebo_not_run",
+       "Test par placebos non calculé : aucune probabilité n'est donnée.",
+       "Placebo test not run: no probability is given."),
+    _R("no_intervention_year",
+       "Aucune année d'intervention pour ce quartier : la donner dans la section "
+       "« evaluation » du projet.",
+       "No intervention year for this quartier: give it in the project's evaluation "
+       "section."),
     # --- any facility kind absent (last: "no <token>" would take the texts above)
     _R(rf"no {_KIND}(?: within {_NUM} m)?",
        "Aucun équipement « {kind} » accessible : vérifier la couche des équipements.",
