@@ -190,3 +190,43 @@ def test_french_numbers_through_read_layer(tmp_path: Path) -> None:
     trees = read_layer(write(raw, tmp_path / "arbres.geojson"), "tree_plantings")
     assert list(trees["trees"]) == [1204, 3]
     assert list(trees["crown_diameter_m"]) == [4.5, 6.0]
+
+
+def test_a_missing_layer_name_lists_the_file_layers(
+    tmp_path: Path, facilities_gdf: gpd.GeoDataFrame
+) -> None:
+    path = tmp_path / "ville.gpkg"
+    write(facilities_gdf, path, layer="Batiments")
+    write(facilities_gdf, path, layer="equipements")
+    with pytest.raises(DataValidationError) as info:
+        read_layer(path, "facilities", layer="batiment")
+    msg = str(info.value)
+    assert "ville.gpkg" in msg and "no layer 'batiment' in this file" in msg
+    assert "its layers are Batiments, equipements" in msg
+    # a difference of case only: the layer meant is named
+    with pytest.raises(DataValidationError, match="did you mean 'Batiments'"):
+        read_layer(path, "facilities", layer="batiments")
+    assert len(read_layer(path, "facilities", layer="equipements")) == 2
+
+
+def test_constants_fields_and_values_through_read_layer(tmp_path: Path) -> None:
+    raw = gpd.GeoDataFrame(
+        {
+            "Title": ["Arrêt Presles", "Arrêt Chevreux"],
+            "type": ["Poteau", "Abri"],  # the stop's furniture, not a kind
+            "categorie": ["Santé", "Éducation"],
+        },
+        geometry=[Point(X0, Y0), Point(X0 + 50, Y0)],
+        crs=2154,
+    )
+    path = write(raw, tmp_path / "arrets.geojson")
+    stops = read_layer(path, "facilities", constants={"kind": "bus_stop"})
+    assert list(stops["kind"]) == ["bus_stop", "bus_stop"]
+    assert list(stops["name"]) == ["Arrêt Presles", "Arrêt Chevreux"]  # the Title fallback
+    mapped = read_layer(
+        path,
+        "facilities",
+        fields={"kind": "categorie"},
+        values={"kind": {"SANTE": "health_centre", "éducation": "childcare"}},
+    )
+    assert list(mapped["kind"]) == ["health_centre", "childcare"]

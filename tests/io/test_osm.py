@@ -132,3 +132,74 @@ def test_tag_table_is_documented() -> None:
         "healthcare=physiotherapist",
     )
     assert all(isinstance(v, str) for table in OSM_TAG_KINDS.values() for v in table.values())
+
+
+def _feature(props: dict, lon: float, lat: float, fid: str | None = None) -> dict:
+    out = {"type": "Feature", "properties": props}
+    out["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
+    if fid is not None:
+        out["id"] = fid
+    return out
+
+
+def _write_geojson(path: Path, features: list[dict]) -> Path:
+    import json
+
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    return path
+
+
+def test_overpass_turbo_geojson_export(tmp_path: Path) -> None:
+    # overpass-turbo "Export > GeoJSON": @id and the tags as properties
+    path = _write_geojson(
+        tmp_path / "export.geojson",
+        [
+            _feature(
+                {"@id": "node/11", "amenity": "pharmacy", "name": "Pharmacie de Presles"},
+                LON,
+                LAT,
+                "node/11",
+            ),
+            _feature({"@id": "node/12", "highway": "bus_stop", "name": "Chevreux"}, LON, LAT),
+            _feature({"@id": "node/13", "amenity": "bench"}, LON, LAT),
+        ],
+    )
+    fac = facilities_from_osm(path)
+    assert list(fac["kind"]) == ["pharmacy", "bus_stop"]
+    assert list(fac["osm_id"]) == ["node/11", "node/12"]
+    assert list(fac["name"]) == ["Pharmacie de Presles", "Chevreux"]
+    assert fac.attrs["source"] == str(path)
+
+
+def test_osmium_and_ogr_exports(tmp_path: Path) -> None:
+    # osmium export -a type,id: @type and a numeric @id
+    osmium_export = _write_geojson(
+        tmp_path / "osmium.geojson",
+        [_feature({"@type": "node", "@id": 21, "amenity": "townhall"}, LON, LAT)],
+    )
+    fac = facilities_from_osm(osmium_export)
+    assert list(fac["kind"]) == ["town_hall"] and list(fac["osm_id"]) == ["node/21"]
+    # ogr2ogr's OSM driver: a few tags as columns, the others packed in other_tags
+    ogr = _write_geojson(
+        tmp_path / "ogr.geojson",
+        [
+            _feature(
+                {
+                    "osm_id": "31",
+                    "name": "Collège X",
+                    "other_tags": '"amenity"=>"school","school:FR"=>"collège"',
+                },
+                LON,
+                LAT,
+            )
+        ],
+    )
+    fac = facilities_from_osm(ogr)
+    assert list(fac["kind"]) == ["secondary_school"] and list(fac["osm_id"]) == ["node/31"]
+
+
+def test_a_geojson_without_osm_tags_says_what_to_export(tmp_path: Path) -> None:
+    path = _write_geojson(tmp_path / "x.geojson", [_feature({"nom": "a"}, LON, LAT)])
+    with pytest.raises(DataValidationError) as info:
+        facilities_from_osm(path)
+    assert "x.geojson" in str(info.value) and "overpass-turbo" in str(info.value)

@@ -34,7 +34,7 @@ def fac(names: list[str | None], kinds: list[str]) -> gpd.GeoDataFrame:
     [
         ("Sport", "sports"),
         ("SANTÉ", "health"),
-        ("Éducation", "school"),
+        ("Éducation", "education"),  # ambiguous: its own kind
         ("Action sociale", "social_services"),
         ("Culture", "culture"),
         ("arrêt de bus", "bus_stop"),

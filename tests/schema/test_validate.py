@@ -207,9 +207,19 @@ def test_booleans_and_unknown_enum_in_french() -> None:
 
 
 def test_ambiguous_alias_columns() -> None:
-    raw = fac(nom=["a"], libelle=["b"], kind=["shop"])
-    msg = problems_of(raw, "facilities")[0]
+    raw = gpd.GeoDataFrame(
+        {"code": ["Q1"], "nom": ["a"], "lib_qp": ["b"]}, geometry=[box(0, 0, 1, 1)], crs=2154
+    )
+    msg = problems_of(raw, "quartiers")[0]
     assert "both mean 'name'" in msg
+
+
+def test_second_facility_name_column_is_a_fallback() -> None:
+    # a register with an empty "nom" and the real names in "Title" (SharePoint export)
+    raw = fac(nom=["a", None, None], Title=["A1", "B2", None], kind=["shop"] * 3)
+    with pytest.warns(CdvGeoWarning, match="1 facilities have no name"):
+        out = validate(raw, "facilities")
+    assert list(out["name"]) == ["a", "B2", "Commerce de proximité"]
 
 
 def test_canonical_name_wins_over_alias() -> None:
@@ -220,16 +230,18 @@ def test_canonical_name_wins_over_alias() -> None:
 
 
 def test_extra_columns_kept_and_input_not_mutated() -> None:
-    raw = fac(nom=["a"], type=["shop"], horaires=["9h-18h"])
+    raw = fac(nom=["a"], type=["shop"], telephone=["03 23 00 00 00"])
     before = raw.copy()
     out = validate(raw, "facilities")
-    assert out["horaires"].iloc[0] == "9h-18h"
+    assert out["telephone"].iloc[0] == "03 23 00 00 00"
     pd.testing.assert_frame_equal(pd.DataFrame(raw), pd.DataFrame(before))
     assert list(validate(raw, "facilities", extra="drop").columns) == [
         "id",
         "name",
         "kind",
         "opened",
+        "capacity",
+        "opening_hours",
         "source",
         "geometry",
     ]

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely import Point, box
 
-from cdv_geo import CdvGeoWarning
+from cdv_geo import CdvGeoWarning, DataValidationError
 from cdv_geo.schema import numeric_columns, parse_number, validate
 
 X0, Y0 = 728400.0, 6920700.0
@@ -72,16 +72,49 @@ def test_count_alias_in_any_case_and_style(column: str) -> None:
 
 def test_missing_count_warns_and_names_numeric_columns() -> None:
     raw = gpd.GeoDataFrame(
-        {"essence": ["Tilia", "Acer"], "QTE_PLANT": ["3", "5"], "hauteur": [2.5, 3.0]},
-        geometry=pts(2),
-        crs=2154,
+        {"essence": ["Tilia", "Acer"], "hauteur": [2.5, 3.0]}, geometry=pts(2), crs=2154
     )
     with pytest.warns(CdvGeoWarning) as rec:
         out = validate(raw, "tree_plantings", source="arbres.gpkg")
     msg = str(rec[0].message)
     assert "arbres.gpkg" in msg and "field 'trees': the field is missing, counted as 1" in msg
-    assert "Numeric columns that could be meant: QTE_PLANT, hauteur" in msg
+    assert "Numeric columns that could be meant: hauteur" in msg
     assert list(out["trees"]) == [1, 1]
+
+
+def test_unrecognised_count_field_is_a_problem_until_chosen() -> None:
+    # the town's layer: 2 planting points holding 3 + 5 = 8 trees, counted 2 when ignored
+    raw = gpd.GeoDataFrame(
+        {"essence": ["Tilia", "Acer"], "QTE_PLANT": ["3", "5"], "hauteur": [2.5, 3.0]},
+        geometry=pts(2),
+        crs=2154,
+    )
+    with pytest.raises(DataValidationError) as info:
+        validate(raw, "tree_plantings", source="arbres.gpkg")
+    msg = str(info.value)
+    assert "arbres.gpkg" in msg and "which field holds the number of trees?" in msg
+    assert 'set count_field = "QTE_PLANT"' in msg
+    out = validate(raw, "tree_plantings", fields={"trees": "QTE_PLANT"})
+    assert list(out["trees"]) == [3, 5]
+    # the column named in any case or style
+    assert list(validate(raw, "tree_plantings", fields={"trees": "qte_plant"})["trees"]) == [3, 5]
+    with pytest.warns(CdvGeoWarning, match="counted as 1"):
+        ones = validate(raw, "tree_plantings", fields={"trees": ""})
+    assert list(ones["trees"]) == [1, 1]
+
+
+@pytest.mark.parametrize("name", ["nb_sujets_plantes", "QTE_2024", "effectif_total", "nbre_arbres"])
+def test_count_like_names(name: str) -> None:
+    raw = gpd.GeoDataFrame({name: [2]}, geometry=pts(1), crs=2154)
+    with pytest.raises(DataValidationError, match="which field holds the number of trees"):
+        validate(raw, "tree_plantings")
+
+
+def test_chosen_count_column_must_exist_and_names_the_columns() -> None:
+    raw = gpd.GeoDataFrame({"QTE": [2]}, geometry=pts(1), crs=2154)
+    with pytest.raises(DataValidationError) as info:
+        validate(raw, "tree_plantings", fields={"trees": "QTE_PLANT"})
+    assert "no column 'QTE_PLANT'" in str(info.value) and "its columns are QTE" in str(info.value)
 
 
 def test_partly_missing_counts_and_population_warn_with_counts() -> None:
@@ -113,3 +146,14 @@ def test_numeric_columns_reads_french_text() -> None:
         crs=2154,
     )
     assert numeric_columns(df) == ["a", "d"]
+
+
+def test_two_tree_count_columns_say_how_to_choose() -> None:
+    raw = gpd.GeoDataFrame({"nb_arbres": [3], "quantite": [5]}, geometry=pts(1), crs=2154)
+    with pytest.raises(DataValidationError) as info:
+        validate(raw, "tree_plantings")
+    assert "both mean 'trees'" in str(info.value)
+    assert 'count_field = "nb_arbres"' in str(info.value)
+    # the project's choice settles it: the other column is kept as it was
+    out = validate(raw, "tree_plantings", fields={"trees": "quantite"})
+    assert list(out["trees"]) == [5] and list(out["nb_arbres"]) == [3]

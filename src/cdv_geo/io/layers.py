@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,18 @@ from cdv_geo.core.crs import is_undefined_crs, require_crs
 from cdv_geo.core.errors import CdvGeoError, CRSError, DataValidationError, Problem
 from cdv_geo.schema import SCHEMAS, validate
 
-__all__ = ["AtomicPath", "assign_crs", "atomic_path", "read_layer", "read_vector", "write_layer"]
+__all__ = [
+    "FIELD_OPTIONS",
+    "AtomicPath",
+    "assign_crs",
+    "atomic_path",
+    "combine_layers",
+    "layer_options",
+    "read_entries",
+    "read_layer",
+    "read_vector",
+    "write_layer",
+]
 
 _DRIVERS = {
     ".geojson": "GeoJSON",
@@ -58,34 +71,46 @@ def _read_raw(path: Path, kind: str | None, layer: str | None) -> gpd.GeoDataFra
             raise DataValidationError(
                 [Problem(f"cannot read GeoParquet file: {exc}", file=str(path), layer=kind)]
             ) from exc
-    if layer is None:
-        try:
-            layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-        except Exception as exc:
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:
+        raise DataValidationError(
+            [
+                Problem(
+                    f"cannot open as a vector file ({exc}); expected GeoJSON, GeoPackage, "
+                    "Shapefile or GeoParquet",
+                    file=str(path),
+                    layer=kind,
+                )
+            ]
+        ) from exc
+    if layer is not None and layer not in layers:
+        # a typo in `layer = "..."`: say which layers exist rather than "could not be opened"
+        close = [n for n in layers if n.lower() == str(layer).lower()]
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise DataValidationError(
+            [
+                Problem(
+                    f"no layer {layer!r} in this file; its layers are {', '.join(layers)}{hint}",
+                    file=str(path),
+                    layer=kind,
+                )
+            ]
+        )
+    if layer is None and len(layers) > 1:
+        if kind is not None and kind in layers:
+            layer = kind
+        else:
             raise DataValidationError(
                 [
                     Problem(
-                        f"cannot open as a vector file ({exc}); expected GeoJSON, GeoPackage, "
-                        "Shapefile or GeoParquet",
+                        f"file holds {len(layers)} layers ({', '.join(layers)}); say which "
+                        'one with layer=... (or `layer = "..."` in project.toml)',
                         file=str(path),
                         layer=kind,
                     )
                 ]
-            ) from exc
-        if len(layers) > 1:
-            if kind is not None and kind in layers:
-                layer = kind
-            else:
-                raise DataValidationError(
-                    [
-                        Problem(
-                            f"file holds {len(layers)} layers ({', '.join(layers)}); say which "
-                            'one with layer=... (or `layer = "..."` in project.toml)',
-                            file=str(path),
-                            layer=kind,
-                        )
-                    ]
-                )
+            )
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:
@@ -194,6 +219,9 @@ def read_layer(
     layer: str | None = None,
     repair: bool = False,
     crs: Any = None,
+    fields: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
+    constants: Mapping[str, Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer file and return it validated, with canonical fields and an ``id`` column.
 
@@ -212,6 +240,14 @@ def read_layer(
         refusing them.
     crs : Any, optional
         CRS of the coordinates when the file has none (e.g. ``"EPSG:2154"``).
+    fields : mapping of str to str, optional
+        The column holding a field (``{"name": "Title", "trees": "QTE_PLANT"}``), see
+        :func:`cdv_geo.schema.validate`.
+    values : mapping of str to mapping, optional
+        The file's values of a field and their meaning (``{"kind": {"Santé": "health"}}``).
+    constants : mapping of str to Any, optional
+        A field whose value is the same for every feature (``{"kind": "bus_stop"}``): it
+        replaces the file's column of that field, if any.
 
     Returns
     -------
@@ -243,7 +279,14 @@ def read_layer(
             ]
         )
     raw = read_vector(p, layer=layer, crs=crs, kind=kind)
-    return validate(raw, kind, source=str(p), repair=repair)
+    fields = dict(fields or {})
+    if constants:
+        raw = raw.copy()
+        for name, value in constants.items():
+            column = f"{name}_constant"  # (never an alias: the file's own column stays aside)
+            raw[column] = value
+            fields[name] = column
+    return validate(raw, kind, source=str(p), repair=repair, fields=fields, values=values)
 
 
 def atomic_path(path: str | os.PathLike[str]) -> AtomicPath:
@@ -375,3 +418,145 @@ def _jsonable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         elif s.dtype == object and s.map(lambda v: isinstance(v, list | tuple | dict)).any():
             out[col] = s.map(lambda v: None if v is None else str(v))
     return out
+
+
+def combine_layers(parts: list[gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFrame:
+    """Put several validated layers of one kind together (several facility files).
+
+    Ids are prefixed with each file's name (``arrets-12``) so that they stay unique; the layers
+    are reprojected to the first one's CRS; ``attrs["source"]`` lists the files and
+    ``attrs["ambiguous_kinds"]`` merges the categories each left unmapped.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> from cdv_geo.schema import validate
+    >>> def one(kind, src):
+    ...     raw = gpd.GeoDataFrame({"name": ["x"], "kind": [kind]}, geometry=[Point(0, 0)],
+    ...                            crs=2154)
+    ...     return validate(raw, "facilities", source=src)
+    >>> a, b = one("bus_stop", "arrets.geojson"), one("school", "equipements.gpkg")
+    >>> list(combine_layers([a, b], "facilities")["id"])
+    ['arrets-1', 'equipements-1']
+    """
+    if len(parts) == 1:
+        return parts[0]
+    crs = parts[0].crs
+    stems: list[str] = []
+    for i, part in enumerate(parts):
+        src = part.attrs.get("source")
+        stem = Path(str(src)).stem if src else f"layer{i + 1}"
+        stems.append(stem if stem not in stems else f"{stem}{i + 1}")
+    frames = []
+    for stem, part in zip(stems, parts, strict=True):
+        frame = part.to_crs(crs) if part.crs != crs else part.copy()
+        frame["id"] = [f"{stem}-{v}" for v in frame["id"]]
+        frames.append(frame)
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+    ambiguous: dict[str, tuple[str, int]] = {}
+    for part in parts:
+        for k, (label, n) in part.attrs.get("ambiguous_kinds", {}).items():
+            ambiguous[k] = (label, ambiguous.get(k, (label, 0))[1] + n)
+    out.attrs["kind"] = kind
+    out.attrs["source"] = "; ".join(str(p.attrs.get("source") or "-") for p in parts)
+    out.attrs["repaired"] = [r for p in parts for r in p.attrs.get("repaired", [])]
+    if ambiguous:
+        out.attrs["ambiguous_kinds"] = ambiguous
+    return out
+
+
+#: The options of a project's ``[layers]`` entry that say what a file's columns mean, and the
+#: layer kind each applies to: ``kind = "bus_stop"`` (every feature), ``kind_field``,
+#: ``name_field``, ``kinds = { "Santé" = "health" }`` (the file's categories), ``count_field =
+#: "QTE_PLANT"`` (trees per planting point).
+FIELD_OPTIONS = {
+    "kind": "facilities",
+    "kind_field": "facilities",
+    "name_field": "facilities",
+    "count_field": "tree_plantings",
+}
+
+
+def layer_options(kind: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``fields``, ``values`` and ``constants`` of :func:`read_layer` an entry gives.
+
+    Raises
+    ------
+    DataValidationError
+        When an option is given to a layer it does not apply to.
+
+    Examples
+    --------
+    >>> layer_options("facilities", {"path": "a.csv", "kind_field": "categorie",
+    ...                              "kinds": {"Santé": "health"}, "name_field": "Title"})
+    {'fields': {'kind': 'categorie', 'name': 'Title'}, 'values': {'kind': {'Santé': 'health'}}}
+    >>> layer_options("facilities", {"kind": "bus_stop"})
+    {'fields': {}, 'constants': {'kind': 'bus_stop'}}
+    """
+    wrong = [k for k, applies in FIELD_OPTIONS.items() if k in opts and applies != kind]
+    if isinstance(opts.get("kinds"), Mapping) and kind != "facilities":
+        wrong.append("kinds")
+    if wrong:
+        targets = sorted({FIELD_OPTIONS.get(k, "facilities") for k in wrong})
+        raise DataValidationError(
+            [
+                Problem(
+                    f"option(s) {', '.join(wrong)} apply to {', '.join(targets)} layers only",
+                    layer=kind,
+                )
+            ]
+        )
+    pairs = (("kind_field", "kind"), ("name_field", "name"), ("count_field", "trees"))
+    out: dict[str, Any] = {"fields": {f: str(opts[k]) for k, f in pairs if k in opts}}
+    if isinstance(opts.get("kinds"), Mapping):
+        out["values"] = {"kind": dict(opts["kinds"])}
+    if opts.get("kind"):
+        out["constants"] = {"kind": str(opts["kind"])}
+    return out
+
+
+def read_entries(
+    entries: list[Any],
+    read_one: Callable[[dict[str, Any]], gpd.GeoDataFrame],
+    *,
+    kind: str,
+    options: tuple[str, ...],
+    project: Path,
+) -> tuple[gpd.GeoDataFrame | None, list[str], list[Problem]]:
+    """Read several entries of one layer kind (``facilities = [ {...}, {...} ]``) as one layer.
+
+    Every entry is read even when one fails. Returns the layer put together
+    (:func:`combine_layers`; None when an entry failed), the warnings caught, the problems.
+    """
+    parts: list[gpd.GeoDataFrame] = []
+    caught_all: list[str] = []
+    problems: list[Problem] = []
+    for i, entry in enumerate(entries):
+        opts = dict(entry) if isinstance(entry, Mapping) else {"path": entry}
+        unknown = set(opts) - set(options)
+        source = opts.get("path") or opts.get("bpe") or opts.get("osm")
+        if unknown or not source:
+            problems.append(
+                Problem(
+                    f"{kind} entry #{i + 1}: give a path (or bpe = / osm =)"
+                    + (f"; unknown option(s) {sorted(unknown)}" if unknown else ""),
+                    file=str(project),
+                    layer=kind,
+                )
+            )
+            continue
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                parts.append(read_one(opts))
+            caught_all += [str(w.message) for w in caught]
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+        except CRSError as exc:
+            full = Path(str(source))
+            full = full if full.is_absolute() else (project.parent / full).resolve()
+            problems.append(Problem(str(exc), file=str(full), layer=kind))
+    if not parts or len(parts) < len(entries):
+        return None, caught_all, problems
+    return combine_layers(parts, kind), caught_all, problems

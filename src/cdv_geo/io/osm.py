@@ -33,7 +33,9 @@ railway            station, halt -> train_station
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,17 @@ import shapely
 
 from cdv_geo.core.errors import DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
+from cdv_geo.io.layers import read_vector
 from cdv_geo.schema import is_missing, normalize_token, validate
 
-__all__ = ["OSM_KEYS", "OSM_OPEN_KEYS", "OSM_TAG_KINDS", "facilities_from_osm", "osm_kind"]
+__all__ = [
+    "OSM_KEYS",
+    "OSM_OPEN_KEYS",
+    "OSM_TAG_KINDS",
+    "facilities_from_osm",
+    "osm_extent",
+    "osm_kind",
+]
 
 #: Keys looked at, in order of precedence.
 OSM_KEYS: tuple[str, ...] = (
@@ -211,14 +221,82 @@ def _row(tags: Mapping[str, Any], found: tuple[str, str], osm_id: str, geom: Any
     }
 
 
-def _rows_of_frame(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """Rows of a GeoDataFrame holding OSM tags as columns (as osmnx returns them)."""
+#: Vector formats an OSM export may come in (overpass-turbo, osmium export, ogr2ogr, QGIS).
+EXPORT_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons", ".gpkg", ".fgb", ".shp")
+
+_HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+
+
+def _tags_of(value: Any) -> dict[str, Any]:
+    """Return the tags packed in one property (``tags``, ``other_tags``) as a dict.
+
+    Examples
+    --------
+    >>> _tags_of('"amenity"=>"pharmacy","opening_hours"=>"Mo-Fr"')
+    {'amenity': 'pharmacy', 'opening_hours': 'Mo-Fr'}
+    >>> _tags_of('{"amenity": "school"}'), _tags_of(None)
+    ({'amenity': 'school'}, {})
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    if value is None or is_missing(value):
+        return {}
+    text = str(value).strip()
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except ValueError:
+            return {}
+        return dict(loaded) if isinstance(loaded, dict) else {}
+    return dict(_HSTORE.findall(text))
+
+
+def _unpack_export(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str] | None]:
+    """Tags as columns and the OSM ids of a common OSM export, whatever the tool.
+
+    overpass-turbo writes ``@id`` = ``node/123`` and the tags as properties; ``osmium export``
+    the tags as properties (``@type`` and ``@id`` with ``-a type,id``); older exports a
+    ``tags`` object; ogr2ogr's OSM driver a few tags as columns and the others in
+    ``other_tags``.
+    """
+    out = gdf
+    for packed in ("tags", "other_tags"):
+        if packed in gdf.columns:
+            extra = pd.DataFrame([_tags_of(v) for v in gdf[packed]], index=gdf.index)
+            extra = extra[[c for c in extra.columns if c not in out.columns]]
+            out = out.drop(columns=[packed]).join(extra)
+    ids: list[str] | None = None
+    if "@id" in out.columns:
+        kinds = out["@type"] if "@type" in out.columns else None
+        ids = [
+            str(v) if kinds is None or "/" in str(v) else f"{t}/{v}"
+            for v, t in zip(out["@id"], kinds if kinds is not None else out["@id"], strict=True)
+        ]
+    elif "osm_id" in out.columns or "osm_way_id" in out.columns:
+        node = out["osm_id"] if "osm_id" in out.columns else [None] * len(out)
+        way = out["osm_way_id"] if "osm_way_id" in out.columns else [None] * len(out)
+        ids = [
+            f"node/{n}" if not is_missing(n) else f"way/{w}" for n, w in zip(node, way, strict=True)
+        ]
+    elif "id" in out.columns and out["id"].astype(str).str.contains("/").all():
+        ids = [str(v) for v in out["id"]]
+    return out, ids
+
+
+def _rows_of_frame(
+    gdf: gpd.GeoDataFrame, ids: list[str] | None = None, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Rows of a GeoDataFrame holding OSM tags as columns (osmnx, or a file exported)."""
     if not any(k in gdf.columns for k in OSM_KEYS):
+        what = "the file" if source else "the GeoDataFrame"
         raise DataValidationError(
             [
                 Problem(
-                    f"no OSM tag column ({', '.join(OSM_KEYS)}) in the GeoDataFrame; found "
-                    f"{', '.join(map(str, gdf.columns[:12]))}",
+                    f"no OSM tag column ({', '.join(OSM_KEYS)}) in {what}; found "
+                    f"{', '.join(map(str, gdf.columns[:12]))}. Export the features with their "
+                    "tags (overpass-turbo: Export > GeoJSON; osmium export), or read the "
+                    ".osm / .osm.pbf extract itself",
+                    file=source,
                     layer="facilities",
                 )
             ]
@@ -232,7 +310,10 @@ def _rows_of_frame(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
             continue
         if geom.geom_type in ("LineString", "MultiLineString"):
             geom = geom.interpolate(0.5, normalized=True)
-        osm_id = "/".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
+        if ids is not None:
+            osm_id = ids[pos]
+        else:
+            osm_id = "/".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
         rows.append(_row(tags, found, osm_id, _single(geom)))
     return rows
 
@@ -248,8 +329,10 @@ def facilities_from_osm(
     Parameters
     ----------
     path_or_gdf : str, path-like or geopandas.GeoDataFrame
-        An OSM extract (``.osm`` XML, ``.osm.pbf``, ``.osm.bz2``...) read with pyosmium, or a
-        GeoDataFrame with OSM tag columns (``osmnx.features_from_place(...)``).
+        An OSM extract (``.osm`` XML, ``.osm.pbf``, ``.osm.bz2``...) read with pyosmium; the
+        GeoJSON (or GeoPackage...) of a common OSM export: overpass-turbo (``@id``, tags as
+        properties), ``osmium export``, ogr2ogr (``other_tags``); or a GeoDataFrame with OSM
+        tag columns (``osmnx.features_from_place(...)``).
     kinds : iterable of str, optional
         Keep only these kinds (``["pharmacy", "school"]``).
     crs : Any, optional
@@ -286,6 +369,11 @@ def facilities_from_osm(
             raise DataValidationError(
                 [Problem("file does not exist; check the path", file=str(p), layer="facilities")]
             )
+        if p.suffix.lower() in EXPORT_SUFFIXES:
+            exported = read_vector(p, kind="facilities")
+            rows = _rows_of_frame(*_unpack_export(exported), source=str(p))
+            source, src_crs = str(p), exported.crs
+            return _finish(rows, kinds, crs, source, src_crs)
         try:
             rows = _read_osm_file(p)
         except RuntimeError as exc:
@@ -293,6 +381,17 @@ def facilities_from_osm(
                 [Problem(f"cannot read as an OSM file ({exc})", file=str(p), layer="facilities")]
             ) from exc
         source, src_crs = str(p), "EPSG:4326"
+    return _finish(rows, kinds, crs, source, src_crs)
+
+
+def _finish(
+    rows: list[dict[str, Any]],
+    kinds: Iterable[str] | None,
+    crs: Any,
+    source: str | None,
+    src_crs: Any,
+) -> gpd.GeoDataFrame:
+    """Keep the kinds asked for and return the validated layer."""
     if kinds is not None:
         wanted = {normalize_token(k) for k in ([kinds] if isinstance(kinds, str) else kinds)}
         rows = [r for r in rows if r["kind"] in wanted]
@@ -314,3 +413,34 @@ def facilities_from_osm(
     if crs is not None:
         out = out.to_crs(crs)
     return validate(out, "facilities", source=source)
+
+
+def osm_extent(path: str | os.PathLike[str]) -> tuple[float, float, float, float] | None:
+    """Return the extent (west, south, east, north, degrees) of an OSM extract.
+
+    The bounding box of its header when it has one (Geofabrik, overpass, JOSM), else that of
+    its nodes. None when the file holds no node.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.osm"
+    >>> _ = p.write_text('<osm version="0.6"><node id="1" lat="49.38" lon="3.32"/>'
+    ...                  '<node id="2" lat="49.39" lon="3.34"/></osm>')
+    >>> osm_extent(p)
+    (3.32, 49.38, 3.34, 49.39)
+    """
+    import osmium
+
+    p = str(path)
+    box = osmium.io.Reader(p, osmium.osm.osm_entity_bits.NOTHING).header().box()
+    if box.valid():
+        return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+    lons: list[float] = []
+    lats: list[float] = []
+    for node in osmium.FileProcessor(p, osmium.osm.NODE):
+        lons.append(node.location.lon)
+        lats.append(node.location.lat)
+    if not lons:
+        return None
+    return (min(lons), min(lats), max(lons), max(lats))

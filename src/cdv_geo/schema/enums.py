@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label, register_kind_labels
 
 __all__ = [
+    "AMBIGUOUS_CATEGORIES",
     "FACILITY_ALIASES",
     "FACILITY_KINDS",
     "HOUSING_ALIASES",
@@ -35,6 +37,7 @@ __all__ = [
     "facility_kind",
     "kind_label",
     "normalize_token",
+    "note_ambiguous_kinds",
     "register_kind_labels",
 ]
 
@@ -102,6 +105,7 @@ FACILITY_KINDS: tuple[str, ...] = (
     "social_services",
     "bus_stop",
     "train_station",
+    "cool_place",
     "other",
 )
 
@@ -194,8 +198,6 @@ KIND_CATEGORIES: dict[str, str] = {
     "sports_et_loisirs": "sports",
     "sante": "health",
     "soins": "health",
-    "education": "school",
-    "enseignement": "school",
     "scolaire": "school",
     "action_sociale": "social_services",
     "social": "social_services",
@@ -206,15 +208,39 @@ KIND_CATEGORIES: dict[str, str] = {
     "petite_enfance": "childcare",
     "commerces": "shop",
     "commerce_alimentaire": "shop",
-    "services_publics": "town_hall",
-    "transport": "bus_stop",
-    "transports": "bus_stop",
-    "transport_en_commun": "bus_stop",
     "espaces_verts": "park",
     "securite": "police",
     "proprete": "waste_point",
     "dechets": "waste_point",
 }
+
+
+#: Generic categories that cover several kinds: a city register's "Éducation" holds leisure
+#: centres, childcare and a mission locale besides schools, "Transports" bus stops and stations.
+#: They are never mapped to one kind: each becomes its own open kind (labelled with the file's
+#: own words), and ``cdv-geo validate`` lists them so that the planner maps them in
+#: project.toml (``kinds = { "Éducation" = "school" }``).
+AMBIGUOUS_CATEGORIES: frozenset[str] = frozenset(
+    {
+        "education",
+        "enseignement",
+        "education_jeunesse",
+        "enfance_jeunesse",
+        "jeunesse",
+        "services_publics",
+        "service_public",
+        "services",
+        "equipement_public",
+        "equipements_publics",
+        "transport",
+        "transports",
+        "transport_en_commun",
+        "loisirs",
+        "divers",
+        "equipement",
+        "equipements",
+    }
+)
 
 
 def facility_kind(value: object) -> str:
@@ -226,6 +252,8 @@ def facility_kind(value: object) -> str:
     ('health_centre', 'health', 'bus_stop')
     >>> facility_kind("Ludothèque")
     'ludotheque'
+    >>> facility_kind("Éducation")  # ambiguous: its own kind, never "school"
+    'education'
     """
     tok = normalize_token(value)
     if tok in FACILITY_KINDS:
@@ -233,6 +261,31 @@ def facility_kind(value: object) -> str:
     if tok in FACILITY_ALIASES:
         return FACILITY_ALIASES[tok]
     return KIND_CATEGORIES.get(tok, tok)
+
+
+def note_ambiguous_kinds(
+    raw: Iterable[object], kinds: Iterable[object]
+) -> dict[str, tuple[str, int]]:
+    """Return the ambiguous categories met: kind -> (the file's own words, features).
+
+    Each is labelled with the file's words (``"Éducation"``, not ``"Education"``) so that maps
+    and tables read as the town's register does.
+
+    Examples
+    --------
+    >>> note_ambiguous_kinds(["Éducation", "Santé", "Éducation"], ["education", "health"] * 2)
+    {'education': ('Éducation', 2)}
+    >>> kind_label("education")
+    'Éducation'
+    """
+    found: dict[str, tuple[str, int]] = {}
+    for value, kind in zip(raw, kinds, strict=False):
+        if value is None or kind not in AMBIGUOUS_CATEGORIES or str(value) in ("", "nan"):
+            continue
+        label, n = found.get(str(kind), (str(value).strip(), 0))
+        found[str(kind)] = (label, n + 1)
+    register_kind_labels({k: (label, label) for k, (label, _) in found.items()})
+    return found
 
 
 # --- renewal and renaturation enumerations ----------------------------------------------------

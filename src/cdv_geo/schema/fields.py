@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["YEAR_MAX", "YEAR_MIN", "Field", "FieldType", "LayerSchema"]
+__all__ = [
+    "PERMANENCE_SEPARATOR",
+    "YEAR_MAX",
+    "YEAR_MIN",
+    "Field",
+    "FieldType",
+    "LayerSchema",
+    "check_opening_hours",
+    "split_permanences",
+]
 
 YEAR_MIN, YEAR_MAX = 1950, 2100
 
@@ -45,6 +55,9 @@ class Field:
         A count or weight the metrics sum (trees, population): when it falls back to its
         default or is missing, validation warns and names the numeric columns that could be
         meant.
+    check : callable, optional
+        For text fields: takes the stripped text and returns it (possibly normalised), or
+        raises ValueError saying what is wrong (:func:`check_opening_hours`).
     """
 
     name: str
@@ -59,6 +72,7 @@ class Field:
     label_en: str = ""
     open_enum: bool = False
     weight: bool = False
+    check: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,3 +124,67 @@ class LayerSchema:
             if g in ("Polygon", "LineString"):
                 allowed.add("Multi" + g)
         return allowed
+
+
+#: Separates the permanences of one facility in an ``opening_hours`` cell (one OpenStreetMap
+#: expression each: a CCAS permanence on Tuesday, the CAF's on Thursday...).
+PERMANENCE_SEPARATOR = "||"
+
+_POSITION = re.compile(r"-->\s*\d+:(\d+)")
+
+
+def split_permanences(value: Any) -> list[str]:
+    """Return the permanences of one facility: a list as given, or a text split on ``||``.
+
+    One text is one OpenStreetMap ``opening_hours`` expression, or several joined by ``||``
+    (a schedule per service in one building); a list or tuple gives them one by one. Empty
+    parts are dropped; a missing value gives no permanence.
+
+    Examples
+    --------
+    >>> split_permanences("Mo-Fr 09:00-12:00 || Tu 14:00-17:00")
+    ['Mo-Fr 09:00-12:00', 'Tu 14:00-17:00']
+    >>> split_permanences(["We 14:00-17:00", ""]), split_permanences(None)
+    (['We 14:00-17:00'], [])
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    parts = (
+        list(value) if isinstance(value, list | tuple) else str(value).split(PERMANENCE_SEPARATOR)
+    )
+    return [str(p).strip() for p in parts if p is not None and str(p).strip()]
+
+
+def check_opening_hours(text: str) -> str:
+    """Return `text` when each of its permanences parses as OSM ``opening_hours``, else raise.
+
+    Parsed by ``opening-hours-py`` (the OpenStreetMap specification: ``Mo-Fr 09:00-12:00``,
+    several ranges ``09:00-12:00,14:00-17:00``, ``PH off``, ``24/7``, ``week 1-53/2``...).
+
+    Raises
+    ------
+    ValueError
+        Naming the permanence that does not parse and where.
+
+    Examples
+    --------
+    >>> check_opening_hours("Mo-Fr 09:00-12:00; PH off")
+    'Mo-Fr 09:00-12:00; PH off'
+    >>> check_opening_hours("Mo 9h-12h")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'Mo 9h-12h' is not in the OpenStreetMap opening_hours syntax (unexpected text ...
+    """
+    import opening_hours  # (loaded only when a layer has opening hours)
+
+    for part in split_permanences(text) or [str(text)]:
+        try:
+            opening_hours.OpeningHours(part)
+        except (getattr(opening_hours, "ParserError", SyntaxError), SyntaxError, ValueError) as err:
+            found = _POSITION.search(str(err))
+            where = f" (unexpected text at character {found.group(1)})" if found else ""
+            raise ValueError(
+                f"{part!r} is not in the OpenStreetMap opening_hours syntax{where}; write it "
+                "like 'Mo-Fr 09:00-12:00; Sa 10:00-12:00; PH off'"
+            ) from None
+    return text

@@ -25,7 +25,7 @@ from cdv_geo.schema.enums import (
     TENURE_ALIASES,
     TENURES,
 )
-from cdv_geo.schema.fields import Field, LayerSchema
+from cdv_geo.schema.fields import Field, LayerSchema, check_opening_hours
 from cdv_geo.schema.values import typed_series
 
 __all__ = ["CODE_ID_KINDS", "ID_ALIASES", "LAYER_KINDS", "SCHEMAS", "describe", "empty_layer"]
@@ -69,7 +69,20 @@ _NAME = Field(
 _FACILITY_NAME = Field(
     "name",
     "str",
-    aliases=("nom", "libelle", "libellé", "nom_equipement"),
+    # (registers exported from a CMS or SharePoint hold the names in "Title" / "Titre")
+    aliases=(
+        "nom",
+        "libelle",
+        "libellé",
+        "nom_equipement",
+        "title",
+        "titre",
+        "intitule",
+        "denomination",
+        "appellation",
+        "nom_usuel",
+        "raison_sociale",
+    ),
     label_fr="Nom",
     label_en="Name",
 )
@@ -183,6 +196,22 @@ SCHEMAS: dict[str, LayerSchema] = {
                     aliases=("ouverture", "annee_ouverture", "année_ouverture"),
                     label_fr="Ouverture",
                     label_en="Opened",
+                ),
+                Field(
+                    "capacity",
+                    "float",
+                    minimum=0,
+                    aliases=("capacite", "capacité", "etp", "nb_places", "places", "guichets"),
+                    label_fr="Capacité",
+                    label_en="Capacity",
+                ),
+                Field(
+                    "opening_hours",
+                    "str",
+                    aliases=("horaires", "heures_ouverture", "opening_hours"),
+                    label_fr="Horaires d'ouverture",
+                    label_en="Opening hours",
+                    check=check_opening_hours,
                 ),
                 _SOURCE,
             ),

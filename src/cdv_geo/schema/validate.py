@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -13,10 +14,17 @@ import shapely
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.core.layers import set_validator
-from cdv_geo.schema.enums import compact_token, kind_label
+from cdv_geo.schema.enums import compact_token, kind_label, normalize_token, note_ambiguous_kinds
 from cdv_geo.schema.fields import Field, LayerSchema
 from cdv_geo.schema.layers import CODE_ID_KINDS, ID_ALIASES, LAYER_KINDS, SCHEMAS
-from cdv_geo.schema.problems import group_problems, numeric_columns
+from cdv_geo.schema.problems import (
+    count_like_columns,
+    count_problem,
+    group_problems,
+    numeric_columns,
+    residence_weight_problems,
+    warn_default,
+)
 from cdv_geo.schema.values import convert_value, is_missing, typed_series
 
 __all__ = ["validate"]
@@ -49,11 +57,19 @@ def _rename_columns(
         if target is None:
             continue
         if target in claimed:
+            if target == "name" and schema.kind == "facilities":
+                continue  # other names are fallbacks for unnamed features (_name_facilities)
             if claimed[target] != target:  # two aliases for one field: ambiguous
+                # (two counts of trees: which one is right is the planner's call, said once)
+                choose = (
+                    f' or say which in project.toml: count_field = "{claimed[target]}"'
+                    if target == "trees"
+                    else ""
+                )
                 problems.append(
                     Problem(
                         f"columns {claimed[target]!r} and {col!r} both mean {target!r}; "
-                        "keep one of them",
+                        f"keep one of them{choose}",
                         field=str(col),
                         **where,
                     )
@@ -63,6 +79,73 @@ def _rename_columns(
         if col != target:
             renames[col] = target
     return gdf.rename(columns=renames)
+
+
+def _apply_fields(
+    gdf: gpd.GeoDataFrame,
+    schema: LayerSchema,
+    fields: Mapping[str, str],
+    problems: list[Problem],
+    where: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Rename the columns the project names (``name_field = "Title"``) to their fields.
+
+    A column already holding the field's canonical name is kept aside (``name_file``) so that
+    the chosen one wins; an empty choice (``count_field = ""``) only silences the count check.
+    """
+    geom_name = gdf.geometry.name
+    columns = [str(c) for c in gdf.columns if c != geom_name]
+    by_token = {compact_token(c): c for c in columns}
+    renames: dict[str, str] = {}
+    for canon, col in fields.items():
+        if not col:
+            continue
+        if canon not in schema.field_names:
+            problems.append(
+                Problem(
+                    f"{canon!r} is not a field of a {schema.kind} layer; expected one of "
+                    f"{', '.join(schema.field_names)}",
+                    **where,
+                )
+            )
+            continue
+        found = col if col in columns else by_token.get(compact_token(col))
+        if found is None:
+            problems.append(
+                Problem(
+                    f"no column {col!r} (chosen to hold {canon!r}) in this layer; its columns "
+                    f"are {', '.join(columns) or '(none)'}",
+                    field=col,
+                    **where,
+                )
+            )
+            continue
+        if canon in columns and found != canon:
+            renames[canon] = f"{canon}_file"
+        renames[found] = canon
+    return gdf.rename(columns=renames) if renames else gdf
+
+
+def _map_values(
+    work: gpd.GeoDataFrame, values: Mapping[str, Mapping[str, Any]]
+) -> gpd.GeoDataFrame:
+    """Replace the file's own values by the project's (``kinds = { "Santé" = "health" }``).
+
+    Keys match whatever their case, accents and spacing; values not listed are kept.
+    """
+    out = work
+    for canon, mapping in values.items():
+        if canon not in work.columns or not mapping:
+            continue
+        lookup = {normalize_token(k): v for k, v in mapping.items()}
+        col = work[canon]
+        mapped = [
+            lookup.get(normalize_token(v), v) if not is_missing(v) else v for v in col.tolist()
+        ]
+        if out is work:
+            out = work.copy()
+        out[canon] = pd.Series(mapped, index=col.index, dtype=object)
+    return out
 
 
 def _coerce(
@@ -256,8 +339,13 @@ def _coerce_fields(
     ids: pd.Series,
     problems: list[Problem],
     where: dict[str, Any],
+    chosen: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Every schema field as a typed array; warn when a count or weight takes its default."""
+    """Every schema field as a typed array; warn when a count or weight takes its default.
+
+    A count absent while a count-like column is there is a problem, unless the project
+    chose the field (`chosen`).
+    """
     n = len(work)
     out: dict[str, Any] = {"id": ids.to_numpy()}
     absent: list[Field] = []
@@ -266,7 +354,7 @@ def _coerce_fields(
             col, empty = _coerce(work[f.name], f, ids, problems, where)
             out[f.name] = col.to_numpy()
             if empty and f.weight:
-                _warn_default(f, where, f"{empty:,} of {n:,} features have no value")
+                warn_default(f, where, f"{empty:,} of {n:,} features have no value")
             continue
         out[f.name] = typed_series([f.default] * n, f, work.index).to_numpy()
         if f.required and f.default is None:
@@ -282,91 +370,52 @@ def _coerce_fields(
             absent.append(f)
     if absent:
         candidates = numeric_columns(work, {"id", *schema.field_names})
+        counts = count_like_columns(work, {"id", *schema.field_names})
         for f in absent:
-            _warn_default(f, where, "the field is missing", candidates)
+            if counts and f.name not in chosen:
+                problems.append(count_problem(f, counts, where))
+                continue
+            warn_default(f, where, "the field is missing", candidates)
     return out
 
 
-def _warn_default(
-    f: Field, where: dict[str, Any], what: str, candidates: list[str] | None = None
-) -> None:
-    src = f" {where['file']}" if where.get("file") else ""
-    fallback = (
-        f"counted as {f.default}"
-        if f.default is not None
-        else f"left empty (figures weighted by {f.name} will be missing)"
-    )
-    hint = ""
-    if candidates is not None:
-        hint = (
-            f" Numeric columns that could be meant: {', '.join(candidates)}; rename one to "
-            f"{f.name!r}."
-            if candidates
-            else " The layer has no other numeric column."
-        )
-    names = ", ".join((f.name, *f.aliases[:4]))
-    warnings.warn(
-        f"{where['layer']} layer{src}: field {f.name!r}: {what}, {fallback}. Accepted names: "
-        f"{names}...{hint}",
-        CdvGeoWarning,
-        stacklevel=4,
-    )
+def _name_facilities(out: dict[str, Any], work: gpd.GeoDataFrame, where: dict[str, Any]) -> None:
+    """Name facilities without a name: from another name-like column, else after their kind.
 
-
-def _name_facilities(out: dict[str, Any], where: dict[str, Any]) -> None:
-    """Give facilities without a name the label of their kind (and say how many)."""
+    A register often holds its real names in a second column (``Title``, ``libelle``): those
+    come before the kind's label, and the features still named after their kind are counted.
+    """
     names = list(out["name"])
+    aliases = {compact_token(a) for a in ("name", *SCHEMAS["facilities"].field("name").aliases)}
+    others = [
+        c
+        for c in work.columns
+        if c not in ("name", work.geometry.name) and compact_token(str(c)) in aliases
+    ]
     unnamed = 0
     for i, (name, kind) in enumerate(zip(names, out["kind"], strict=True)):
-        if is_missing(name) and not is_missing(kind):
+        if not is_missing(name):
+            continue
+        for col in others:
+            v = work[col].iloc[i]
+            if not is_missing(v) and str(v).strip():
+                names[i] = str(v).strip()
+                break
+        else:
+            if is_missing(kind):
+                continue
             names[i] = kind_label(kind, "fr")
             unnamed += 1
+    out["name"] = np.asarray(names, dtype=object)
     if unnamed:
-        out["name"] = np.asarray(names, dtype=object)
         src = f" {where['file']}" if where.get("file") else ""
         warnings.warn(
             f"facilities layer{src}: {unnamed:,} facilities have no name; each is named after "
-            "its kind (add a 'name' / 'nom' column to use yours).",
+            "its kind (add a 'name' / 'nom' column, or say which column holds the names with "
+            'name_field = "..." in project.toml).',
             CdvGeoWarning,
             stacklevel=3,
         )
-
-
-def _check_residence_weights(
-    out: dict[str, Any],
-    ids: pd.Series,
-    work: gpd.GeoDataFrame,
-    problems: list[Problem],
-    where: dict[str, Any],
-) -> None:
-    dw = pd.Series(out["dwellings"])
-    pop = pd.Series(out["population"])
-    if dw.isna().all() and pop.isna().all():
-        candidates = numeric_columns(work, {"id", *SCHEMAS["residences"].field_names})
-        hint = (
-            f"; numeric columns that could be meant: {', '.join(candidates)}"
-            if candidates
-            else "; the layer has no numeric column"
-        )
-        problems.append(
-            Problem(
-                "residences need a 'dwellings' (nb_logements) or 'population' (pop) field "
-                f"to weigh coverage{hint}",
-                field="population",
-                **where,
-            )
-        )
-        return
-    for fid, d, p in zip(ids, dw, pop, strict=True):
-        if is_missing(d) and is_missing(p):
-            problems.append(
-                Problem(
-                    "neither dwellings nor population is given",
-                    feature=fid,
-                    field="population",
-                    **where,
-                )
-            )
 
 
 def _unknown_kind(kind: str, source: str | None) -> DataValidationError:
@@ -387,6 +436,8 @@ def validate(
     source: str | None = None,
     repair: bool = False,
     extra: Literal["keep", "drop"] = "keep",
+    fields: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate a layer against its schema and return it with canonical fields.
 
@@ -395,10 +446,14 @@ def validate(
     (the ``code`` of quartiers and communes, else ``"1"``, ``"2"``... in file order; ids are
     always text), and every feature is checked: required values, enumerations, negative counts,
     years outside 1950–2100, geometry type, empty and invalid geometries, duplicate ids, empty
-    layer. Identical problems are reported once with the number of features concerned.
+    layer. Identical problems are reported once with the number of features concerned. A count
+    field (``trees``) absent while a count-like column (``QTE_PLANT``, ``nb_*``, ``quantite``)
+    is there is a problem: say which column holds it (`fields`).
 
     Facility kinds are open: a kind not in :data:`~cdv_geo.schema.FACILITY_KINDS` is kept (as
-    a snake_case token); a facility without a name is named after its kind. A count or weight
+    a snake_case token); an ambiguous category (``"Éducation"``) becomes its own kind, listed in
+    ``result.attrs["ambiguous_kinds"]``. A facility without a name takes the first other
+    name-like column (``Title``, ``libelle``...), else the label of its kind. A count or weight
     that falls back to a default (``trees`` = 1, a missing ``population``) is announced by a
     :class:`~cdv_geo.CdvGeoWarning` naming the numeric columns that could be meant. A streets
     layer keeps its lines and leaves out other geometries with one warning.
@@ -417,6 +472,13 @@ def validate(
         ``result.attrs["repaired"]``.
     extra : {"keep", "drop"}, default "keep"
         What to do with columns the schema does not know (kept by default, after the schema's).
+    fields : mapping of str to str, optional
+        The column holding a field, when the project says so (``{"name": "Title"}``,
+        ``{"trees": "QTE_PLANT"}``); it wins over the aliases. An empty column name (``""``)
+        keeps the field's default and silences the count check.
+    values : mapping of str to mapping, optional
+        The file's own values of a field and what they mean (``{"kind": {"Éducation":
+        "other", "Santé": "health_centre"}}``), applied before the built-in aliases.
 
     Returns
     -------
@@ -453,11 +515,12 @@ def validate(
         )
     if schema.other_geometries == "drop":
         gdf = _drop_other_geometries(gdf, schema, where)
-    work = _rename_columns(gdf, schema, problems, where)
+    work = _apply_fields(gdf, schema, fields or {}, problems, where)
+    work = _map_values(_rename_columns(work, schema, problems, where), values or {})
     ids = _check_ids(work, kind, problems, where)
-    out = _coerce_fields(work, schema, ids, problems, where)
+    out = _coerce_fields(work, schema, ids, problems, where, frozenset(fields or {}))
     if kind == "residences":
-        _check_residence_weights(out, ids, work, problems, where)
+        problems.extend(residence_weight_problems(out, ids, work, where, known=schema.field_names))
     geoms, repaired = _check_geometries(work, schema, ids, repair, problems, where)
     if problems:
         grouped = group_problems(problems)
@@ -468,9 +531,16 @@ def validate(
             + (f" ({len(grouped):,} distinct)" if len(grouped) < len(problems) else "")
             + ":",
         )
+    ambiguous: dict[str, tuple[str, int]] = {}
     if kind == "facilities":
-        _name_facilities(out, where)
-    return _assemble(out, work, schema, geoms, gdf.crs, extra, source, repaired)
+        _name_facilities(out, work, where)
+        ambiguous = note_ambiguous_kinds(
+            work["kind"] if "kind" in work.columns else [], out["kind"]
+        )
+    res = _assemble(out, work, schema, geoms, gdf.crs, extra, source, repaired)
+    if ambiguous:
+        res.attrs["ambiguous_kinds"] = ambiguous
+    return res
 
 
 def _assemble(
