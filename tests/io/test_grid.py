@@ -50,3 +50,26 @@ def test_no_crs(tmp_path) -> None:
     with pytest.raises(CRSError, match=r"car_m\.shp has no coordinate reference system"):
         read_grid(shp)
     assert read_grid(shp, crs="EPSG:2154").crs.to_epsg() == 2154
+
+
+def test_the_crs_hint_follows_the_coordinates() -> None:
+    import geopandas as gpd
+    import pytest
+    from shapely import box
+
+    from cdv_geo.core.errors import CRSError
+    from cdv_geo.io.grid import require_grid_crs
+
+    # Lambert-93 coordinates with CRS3035 square codes: only EPSG:2154 fits them
+    l93 = gpd.GeoDataFrame(
+        {"idcar_200m": ["CRS3035RES200mN2990000E3770000"]},
+        geometry=[box(728000, 6920000, 728200, 6920200)],
+    )
+    with pytest.raises(CRSError, match="fit") as err:
+        require_grid_crs(l93, None, "carreaux.gpkg")
+    assert "EPSG:2154" in str(err.value) and "EPSG:3035" not in str(err.value)
+    # LAEA coordinates: only EPSG:3035
+    laea = gpd.GeoDataFrame(geometry=[box(3770000, 2990000, 3770200, 2990200)])
+    with pytest.raises(CRSError) as err:
+        require_grid_crs(laea, None, "carreaux.gpkg")
+    assert "EPSG:3035" in str(err.value) and "EPSG:2154" not in str(err.value)

@@ -18,6 +18,7 @@ from cdv_geo.core.crs import is_undefined_crs
 from cdv_geo.core.errors import CRSError, DataValidationError, Problem
 from cdv_geo.io.insee_text import parse_value, read_rows
 from cdv_geo.io.layers import assign_crs, read_vector
+from cdv_geo.schema.geography import outside_area_of_use
 
 __all__ = ["SQUARE_ID_COLUMNS", "grid_values", "read_grid", "require_grid_crs"]
 
@@ -149,13 +150,29 @@ def require_grid_crs(grid: gpd.GeoDataFrame, crs: Any, source: str) -> gpd.GeoDa
     cdv_geo.core.errors.CRSError: the grid carreaux.shp has no coordinate reference system; ...
     """
     if is_undefined_crs(grid.crs) and crs is None:
-        raise CRSError(_no_crs(source))
+        bounds = grid.total_bounds if len(grid) else None
+        raise CRSError(_no_crs(source, bounds))
     out = assign_crs(grid, crs, source)
     out.attrs.update(grid.attrs)
     return out
 
 
-def _no_crs(source: str) -> str:
+def _no_crs(source: str, bounds: Any = None) -> str:
+    """Say that the grid has no CRS, and which of the grid CRSs its coordinates fit."""
+    options = {
+        "EPSG:2154": 'crs="EPSG:2154" (Lambert-93, e.g. Filosofi 2015)',
+        "EPSG:3035": 'crs="EPSG:3035" (ETRS89-LAEA, Filosofi 2017 and later)',
+    }
+    if bounds is not None and all(np.isfinite(bounds)):
+        # the square codes (CRS3035RES200m...) name the CRS of the code, not always of the
+        # coordinates: suggest only what the coordinates fit
+        fit = [c for c in options if not outside_area_of_use(bounds, c)]
+        if fit:
+            return (
+                f"the grid {source} has no coordinate reference system; its coordinates fit "
+                + " or ".join(options[c] for c in fit)
+                + ": say which with crs=..., or add the .prj of a shapefile"
+            )
     return (
         f"the grid {source} has no coordinate reference system; say which one its "
         'coordinates are in with crs="EPSG:2154" (Lambert-93, e.g. Filosofi 2015) or '
