@@ -360,3 +360,18 @@ def test_tables_are_read_once_when_the_project_is_loaded(monkeypatch):
     assert set(t.table("indicators")["year"]) == {2022} and len(calls) == 2
     with pytest.raises(CdvGeoError, match="no table 'nope'"):
         t.table("nope")
+
+
+def test_a_territory_built_in_python_is_checked_for_where_its_layers_lie() -> None:
+    x, y = 728000, 6920000
+    q = gpd.GeoDataFrame(
+        {"code": ["QP1"], "name": ["A"]}, geometry=[box(x, y, x + 500, y + 500)], crs=2154
+    )
+    near = gpd.GeoDataFrame(
+        {"kind": ["school"], "name": ["École"]}, geometry=[Point(x + 100, y + 100)], crs=2154
+    )
+    assert Territory(name="T", quartiers=q, facilities=near).validate() == []
+    # the same school 30 km away (another town's file): a problem naming the layer
+    far = near.set_geometry([Point(x + 30_000, y)], crs=2154)
+    problems = Territory(name="T", quartiers=q, facilities=far).validate()
+    assert [p.layer for p in problems] == ["facilities"]

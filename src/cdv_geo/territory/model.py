@@ -51,6 +51,7 @@ from pyproj import CRS
 from cdv_geo.core.crs import check_metric_crs, choose_metric_crs, require_crs
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.schema import LAYER_KINDS, validate
+from cdv_geo.schema.geography import geography_problems, network_problems
 
 __all__ = [
     "HEAT_RASTER",
@@ -386,7 +387,7 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         return projected
 
     def table(self, name: str) -> Any:
-        """Return ``[tables]`` entry `name` read by its reader (``indicators``, ``income_grid``).
+        """Return ``[tables]`` entry `name` read by its reader (``indicators``, ``actions``...).
 
         A project file's tables are read once, when the project is loaded and checked; later
         calls return a copy of that read while the entry is unchanged.
@@ -403,7 +404,7 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         >>> sorted(int(y) for y in t.table("indicators")["year"].unique())[:2]
         [2017, 2018]
         """
-        from cdv_geo.territory.project import read_table, table_readers
+        from cdv_geo.territory.project import QUARTIER_TABLES, read_table, table_readers
 
         readers = table_readers()
         if name not in self.tables or name not in readers:
@@ -414,7 +415,8 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
         spec = self.tables[name]
         cached = self._table_cache.get(name)
         if cached is None or cached[0] != spec:
-            cached = (spec, read_table(spec, readers[name]))
+            extra = {"quartiers": self.quartiers} if name in QUARTIER_TABLES else {}
+            cached = (spec, read_table(spec, readers[name], **extra))
             self._table_cache[name] = cached
         return cached[1].copy()
 
@@ -483,6 +485,9 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
                     Problem(f"{group} {name!r} does not exist", file=str(path), layer=f"{group}s")
                 )
         problems += heat_unit_problems(self.rasters, self.raster_units)
+        # where the layers lie (a territory built in Python gets the checks of a project file)
+        problems += geography_problems(self.layers())
+        problems += network_problems(self.layers(), {})
         return problems
 
     def summary(self) -> pd.DataFrame:
