@@ -36,6 +36,14 @@ from cdv_geo.cli.options import Options, out_option
     help="Size of each quartier's group of comparable quartiers.",
 )
 @click.option("--no-peers", is_flag=True, help="Skip the comparable quartiers (peers table).")
+@click.option(
+    "--evaluate-year",
+    type=int,
+    default=None,
+    metavar="YEAR",
+    help="Also evaluate every quartier of the national panel of the projects' [evaluation] "
+    "(difference-in-differences, synthetic control) from YEAR: OUT/national/evaluation.csv.",
+)
 @click.pass_context
 def batch(
     ctx: click.Context,
@@ -46,6 +54,7 @@ def batch(
     force: bool,
     k: int,
     no_peers: bool,
+    evaluate_year: int | None,
 ) -> None:
     """Compute the metrics of many PROJECT.toml (files, folders or globs) into OUT.
 
@@ -81,5 +90,18 @@ def batch(
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"National tables in {result.out / 'national'}")
+    if evaluate_year is not None:
+        from cdv_geo.batch.evaluation import run_national_evaluation
+
+        files, times = run_national_evaluation(
+            list(projects), out, evaluate_year, scheduler=scheduler, workers=workers
+        )
+        if files:
+            click.echo(
+                f"National evaluation: {times['seconds']:.1f} s, {times['cpu_seconds']:.1f} s "
+                f"CPU in {int(times['tasks'])} tasks: {files[-1]}"
+            )
+        else:
+            click.echo("No project has an [evaluation] section: nothing evaluated.")
     if len(result.errors):
         ctx.exit(3)

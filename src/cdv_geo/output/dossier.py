@@ -52,6 +52,7 @@ from cdv_geo.output.dossier_pages import (
     quartier_page,
 )
 from cdv_geo.output.dossier_themes import THEMES, theme_page, theme_title
+from cdv_geo.output.evaluation_figures import evaluation_page
 from cdv_geo.output.glossary import glossary_html
 from cdv_geo.pipeline import Metrics, compute_metrics
 from cdv_geo.territory import Territory
@@ -328,11 +329,16 @@ def dossier_html(
     )
     anchors = [(code, name, f"q-{i}") for i, (code, name) in enumerate(ctx.quartiers)]
     contents = [("overview", dl("overview", lang))]
-    contents += [(a, dl("quartier_page", lang, name=n)) for _, n, a in anchors]
+    # each quartier's page, then its "Évolution comparée" page when the project evaluates it
+    evals = {a: evaluation_page(ctx, code, n, f"{a}-eval") for code, n, a in anchors}
+    for _, n, a in anchors:
+        contents.append((a, dl("quartier_page", lang, name=n)))
+        if evals[a]:
+            contents.append((f"{a}-eval", f"{dl('eval_title', lang)} — {n}"))
     contents += [(f"theme-{th}", theme_title(th, lang)) for th in THEMES]
     contents.append(("annex", label("rp_glossary", lang)))
     sections = [overview_page(ctx)]
-    sections += [quartier_page(ctx, code, name, a) for code, name, a in anchors]
+    sections += [quartier_page(ctx, code, name, a) + evals[a] for code, name, a in anchors]
     sections += [theme_page(ctx, th) for th in THEMES]
     # a project's own definitions only: the package's docs/metrics.md is the developers' API
     sections.append(_annex(ctx, Path(definitions) if definitions is not None else None))

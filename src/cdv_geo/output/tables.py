@@ -32,8 +32,9 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.core.labels import check_lang, column_label
+from cdv_geo.core.labels import LABELS, check_lang, column_label, label
 from cdv_geo.core.labels_heat import conclusion_text
+from cdv_geo.core.reasons import reason_label
 from cdv_geo.core.rows import row_label
 from cdv_geo.core.tables import is_comparison_row
 from cdv_geo.io import atomic_path, write_layer
@@ -151,6 +152,17 @@ def labelled_table(
     out = _deterministic(table)
     if "conclusion" in out.columns:  # the incidents' conclusions, in the reader's language
         out["conclusion"] = [conclusion_text(str(c), lang) for c in out["conclusion"]]
+    if "verdict" in out.columns and "method" in out.index.names:  # the evaluation's methods
+        at = list(out.index.names).index("method")
+        words = [label(f"eval_method_{v}", lang) for v in out.index.levels[at]]
+        out.index = out.index.set_levels(words, level=at)
+    for col, prefix in (("verdict", "verdict_"), ("method", "eval_method_")):
+        if col in out.columns:  # the evaluation's verdicts and methods, in words
+            out[col] = [
+                label(f"{prefix}{v}", lang) if f"{prefix}{v}" in LABELS else v for v in out[col]
+            ]
+    if "verdict" in out.columns and "reason" in out.columns:  # why it cannot conclude, in words
+        out["reason"] = [reason_label(r, lang) if isinstance(r, str) else r for r in out["reason"]]
     if "name" in out.columns and out.index.nlevels >= 1 and out.index.names[0] == "quartier":
         keys = out.index.get_level_values(0)
         named = [

@@ -15,10 +15,12 @@ import pandas as pd
 from pyproj import CRS
 
 from cdv_geo.core.errors import CdvGeoError
+from cdv_geo.pipeline.actions import ACTION_OUTPUTS, step_actions
+from cdv_geo.pipeline.evaluation import EVALUATION_OUTPUTS, step_evaluation
 from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
 from cdv_geo.pipeline.notes import warning_note
 from cdv_geo.pipeline.population import indicator_table, step_population
-from cdv_geo.pipeline.results import TABLES, Metrics, Note
+from cdv_geo.pipeline.results import ACTION_TABLES, TABLES, Metrics, Note
 from cdv_geo.schema import FACILITY_KINDS
 from cdv_geo.territory import Territory
 
@@ -35,7 +37,7 @@ def _identity(items: Iterable[Any], desc: str) -> Iterable[Any]:
 
 
 #: What `only` may name besides the tables of :data:`TABLES`.
-_OUTPUTS_EXTRA = ("network", "service_areas")
+_OUTPUTS_EXTRA = ("network", "service_areas", *ACTION_TABLES)
 #: Outputs computed along with the one requested, because it is made from them.
 _NEEDS: dict[str, tuple[str, ...]] = {
     "key_figures": (
@@ -50,7 +52,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "indicator_trend": ("indicators",),
 }
 #: The tables that divide by the population: they all take the one population of the run.
-_BY_POPULATION = ("trees", "key_figures")
+_BY_POPULATION = ("trees", "key_figures", "ledger")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def compute_metrics(
     metric is given the communes: a feature outside them never counts in ``commune``). The
     population rule is applied once (:func:`cdv_geo.pipeline.population.step_population`, kept
     in :attr:`Metrics.population`) and its table given to every table that divides by
-    population (``trees``, ``key_figures``): they show the same residents and
+    population (``trees``, ``key_figures``, ``ledger``): they show the same residents and
     ``population_source``; two loaded populations more than 10 % apart give one
     ``population_gap`` note per row. A warning a metric raises (``UserWarning``) is logged as it
     is, and the run keeps one plain-words ``warning_<topic>`` note per step that warned (the
@@ -105,7 +107,8 @@ def compute_metrics(
         The contrat de ville.
     only : iterable of str, optional
         Compute only these outputs (default: all): table names of :data:`TABLES`,
-        ``"service_areas"`` (the layer) or ``"network"`` (the walking network alone). The
+        ``"service_areas"`` (the layer), ``"network"`` (the walking network alone), or the
+        contrat's ``"ledger"`` and ``"tfpb"`` (:data:`~cdv_geo.pipeline.results.ACTION_TABLES`). The
         outputs an output is made from come with it (``key_figures`` brings ``coverage``,
         ``renewal_balance``, ``desealing``, ``trees``, ``impervious`` and
         ``impervious_change``; ``indicator_gaps`` and ``indicator_trend`` bring
@@ -198,6 +201,8 @@ def compute_metrics(
         ),
         ("key figures", "key_figures", _step_key_figures, ("key_figures",)),
         ("heat and water", "heat", step_heat, HEAT_OUTPUTS),
+        ("actions", "actions", step_actions, ACTION_OUTPUTS),
+        ("evaluation", "indicators", step_evaluation, EVALUATION_OUTPUTS),
     ]
     todo = [(name, topic, step) for name, topic, step, outputs in steps if run.want(*outputs)]
     for name, topic, step in wrap(todo, "metrics"):
@@ -216,11 +221,16 @@ def _warnings_to_notes(m: Metrics, topic: str, caught: list[warnings.WarningMess
     field or a setting): it goes to the log only. The note the maps and the dossier print says,
     from the label catalogue, which computation met a problem in the data.
     """
+    said: set[str] = set()  # (several tables of a step may warn alike: logged once)
     for w in caught:
         if not issubclass(w.category, UserWarning):  # a library's deprecation, numpy's...
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             continue
-        log.warning("%s", " ".join(str(w.message).split()))
+        text = " ".join(str(w.message).split())
+        if text in said:
+            continue
+        said.add(text)
+        log.warning("%s", text)
         note = warning_note(topic)
         if note not in m.notes:  # (several tables of a step may warn alike)
             m.notes.append(note)

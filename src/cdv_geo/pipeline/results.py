@@ -14,7 +14,7 @@ from pyproj import CRS
 from cdv_geo.core.labels import LABELS, fmt_number, fmt_percent, label
 from cdv_geo.core.rows import row_label
 
-__all__ = ["LAYER_FIELDS", "TABLES", "TABLE_FIELDS", "Metrics", "Note"]
+__all__ = ["ACTION_TABLES", "LAYER_FIELDS", "TABLES", "TABLE_FIELDS", "Metrics", "Note"]
 
 #: Every table the package computes: name -> (French title, English title, what it answers).
 TABLES: dict[str, tuple[str, str, str]] = {
@@ -119,6 +119,29 @@ TABLES: dict[str, tuple[str, str, str]] = {
         "Suggested sites for new water play areas",
         "the candidate sites (public green spaces, school yards) that newly cover the most "
         "children within a short walk (maximal covering location problem)",
+    ),
+    "evaluation": (
+        "Évolution comparée",
+        "Compared change",
+        "each quartier against comparable quartiers of France and its synthetic twin: "
+        "estimate, interval or probability, pre-period fit, verdict in words",
+    ),
+}
+
+#: The contrat's own tables (:mod:`cdv_geo.pipeline.actions`): name -> (French title, English
+#: title, what it answers). Fields of :class:`Metrics`, computed by every full run, but not yet
+#: among :data:`TABLES` (the tables written to CSV/XLSX): their column headers join the label
+#: catalogue's columns first (``cdv_geo.core.labels_actions.ACTION_COLUMN_LABELS``).
+ACTION_TABLES: dict[str, tuple[str, str, str]] = {
+    "ledger": (
+        "Actions du contrat de ville et leur financement",
+        "The contrat's actions and their funding",
+        "actions, euros and beneficiaries per quartier, per inhabitant and per 100 residents",
+    ),
+    "tfpb": (
+        "Contreparties à l'abattement de TFPB",
+        "Counterparts of the TFPB abatement",
+        "abatement, counterparts and balance per landlord, quartier and year",
     ),
 }
 
@@ -232,8 +255,12 @@ class Metrics:
     key_figures, coverage, nearest, desealing, trees, impervious, impervious_change, canopy, \
 rule_3_30_300, green_space_access, renewal_balance, renewal_progress, renewal_timeline, \
 indicators, indicator_gaps, indicator_trend, income_grid, children_access, heat_exposure, \
-cool_access, incidents, site_choice : pandas.DataFrame or None
-        The tables.
+cool_access, incidents, site_choice, evaluation : pandas.DataFrame or None
+        The tables (``evaluation``: :func:`cdv_geo.pipeline.evaluation.step_evaluation`).
+    ledger, tfpb : pandas.DataFrame or None
+        The contrat's own tables (:data:`ACTION_TABLES`): ``ledger`` is
+        :func:`cdv_geo.metrics.ledger.ledger` of the project's actions over the run's
+        population, ``tfpb`` :func:`cdv_geo.metrics.tfpb.tfpb_balance` of its TFPB statement.
     service_areas, residences_access, residences_3_30_300, quartiers_figures, \
 residences_heat, water_service_areas, suggested_sites, hydrant_incidents : \
 geopandas.GeoDataFrame or None
@@ -275,6 +302,9 @@ geopandas.GeoDataFrame or None
     cool_access: pd.DataFrame | None = None
     incidents: pd.DataFrame | None = None
     site_choice: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
+    tfpb: pd.DataFrame | None = None
+    evaluation: pd.DataFrame | None = None
     service_areas: gpd.GeoDataFrame | None = None
     residences_access: gpd.GeoDataFrame | None = None
     residences_3_30_300: gpd.GeoDataFrame | None = None

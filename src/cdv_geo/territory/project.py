@@ -30,7 +30,7 @@ from cdv_geo.territory.model import (
     table_paths,
 )
 
-__all__ = ["TABLE_OPTIONS", "read_project", "read_table", "table_readers"]
+__all__ = ["QUARTIER_TABLES", "TABLE_OPTIONS", "read_project", "read_table", "table_readers"]
 
 log = logging.getLogger("cdv_geo")
 
@@ -40,12 +40,18 @@ TABLE_OPTIONS = ("year", "columns", "source", "sheet", "layer", "crs")
 _TABLE_OPTIONS_OF = {
     "indicators": ("year", "columns", "source", "sheet"),
     "income_grid": ("layer", "crs"),
+    "actions": ("sheet", "crs"),
+    "tfpb": ("sheet", "crs"),
 }
+#: The tables checked against the territory's quartiers when read (their quartier cells name
+#: quartiers by code or name: an unknown one is a problem of the project).
+QUARTIER_TABLES = ("actions", "tfpb")
 #: The options of a ``[layers]`` entry (``grid``, ``buildings``: residences from a Filosofi grid;
 #: ``bpe`` + ``types``, ``osm`` + ``kinds``: facilities from the BPE or an OpenStreetMap extract).
 _LAYER_OPTIONS = (
     *("path", "layer", "crs", "official", "communes", "codes", "repair"),
     *("grid", "buildings", "buildings_layer", "bpe", "types", "osm", "kinds"),
+    *("kind", "kind_field", "name_field", "count_field"),
 )
 #: Entries that name their source by another key than ``path``: (layer kind, key).
 _SOURCE_KEYS = {("residences", "grid"), ("facilities", "bpe"), ("facilities", "osm")}
@@ -92,9 +98,10 @@ def read_project(
                     layer="network",
                 )
             )
+    problems.extend(_where_problems(layers, network, settings))
     rasters, units = _read_rasters(config.get("rasters", {}), p, problems)
     tables = _read_tables(config.get("tables", {}), p, problems)
-    found, loaded = _check_rasters_and_tables(rasters, tables)
+    found, loaded = _check_rasters_and_tables(rasters, tables, layers.get("quartiers"))
     problems.extend(found)
     problems.extend(heat_unit_problems(rasters, units))
     if problems:
@@ -116,6 +123,31 @@ def read_project(
         "read_tables": loaded,
     }
     return kwargs, repaired
+
+
+def _where_problems(
+    layers: Mapping[str, gpd.GeoDataFrame], network: Mapping[str, Path], settings: Settings
+) -> list[Problem]:
+    """Check that the layers lie on the territory and the walking network covers it.
+
+    (cdv_geo.schema.geography: a layer off the territory, coordinates outside their CRS's
+    area, two network sources, an extract that leaves quartiers out.)
+    """
+    from cdv_geo.io.osm import osm_extent
+    from cdv_geo.schema.geography import geography_problems, network_problems
+
+    walk_m = max(settings.thresholds_min, default=10.0) * settings.walking_speed_kmh * 1000 / 60
+    buffer_m = max(walk_m, *settings.service_area_m)
+    extracts: dict[str, tuple[str, Any]] = {}
+    for name, path in network.items():
+        extent = None
+        if name in ("osm_xml", "osm_pbf") and path.exists():
+            try:
+                extent = osm_extent(path)
+            except RuntimeError as exc:
+                return [Problem(f"cannot read as an OSM file ({exc})", file=str(path))]
+        extracts[name] = (str(path), extent)
+    return geography_problems(layers, buffer_m=buffer_m) + network_problems(layers, extracts)
 
 
 def _read_toml(p: Path) -> dict[str, Any]:
@@ -183,6 +215,22 @@ def _read_layers(
     repaired: list[str] = []
     for kind in LAYER_KINDS:  # (communes before residences: a grid's territory)
         spec = layer_cfg.get(kind)
+        if kind == "facilities" and isinstance(spec, list):
+            from cdv_geo.io.layers import read_entries
+
+            # several facility files (bus stops, the town's register, an OSM export): one layer
+            read, caught, found = read_entries(
+                spec,
+                lambda o: _read_layer("facilities", o, p, repair, layers),
+                kind=kind,
+                options=_LAYER_OPTIONS,
+                project=p,
+            )
+            problems.extend(found)
+            repaired += caught
+            if read is not None:
+                layers[kind] = read
+            continue
         opts = dict(spec) if isinstance(spec, Mapping) else {"path": spec}
         if not opts.get("path") and not any(opts.get(k) for kk, k in _SOURCE_KEYS if kk == kind):
             continue
@@ -222,6 +270,7 @@ def _read_layer(
 ) -> gpd.GeoDataFrame | None:
     """Read one ``[layers]`` entry: a file, the official QPV file, or residences from a grid."""
     from cdv_geo.io import read_layer, read_qpv, read_vector
+    from cdv_geo.io.layers import layer_options
 
     if kind == "residences" and opts.get("grid"):
         from cdv_geo.metrics.residences_grid import residences_from_grid
@@ -254,7 +303,14 @@ def _read_layer(
             repair=repair or bool(opts.get("repair")),
             crs=opts.get("crs"),
         )
-    return read_layer(full, kind, layer=opts.get("layer"), repair=repair, crs=opts.get("crs"))
+    return read_layer(
+        full,
+        kind,
+        layer=opts.get("layer"),
+        repair=repair,
+        crs=opts.get("crs"),
+        **layer_options(kind, opts),
+    )
 
 
 def _read_facilities(
@@ -369,20 +425,35 @@ def _read_tables(cfg: Mapping[str, Any], p: Path, problems: list[Problem]) -> di
 
 
 def table_readers() -> dict[str, Callable[..., Any]]:
-    """Return the reader of each known ``[tables]`` entry (``indicators``, ``income_grid``)."""
+    """Return the reader of each known ``[tables]`` entry.
+
+    ``indicators`` (INSEE tables), ``income_grid`` (Filosofi squares), ``actions`` (the
+    contrat's programme of actions: :func:`cdv_geo.io.actions.read_actions`) and ``tfpb`` (the
+    landlords' TFPB statement: :func:`cdv_geo.io.actions.read_tfpb`); the last two take the
+    quartiers (:data:`QUARTIER_TABLES`).
+    """
+    from cdv_geo.io.actions import read_actions, read_tfpb
     from cdv_geo.io.grid import read_grid
     from cdv_geo.io.insee import read_indicators
 
-    return {"indicators": read_indicators, "income_grid": read_grid}
+    return {
+        "indicators": read_indicators,
+        "income_grid": read_grid,
+        "actions": read_actions,
+        "tfpb": read_tfpb,
+    }
 
 
 def _check_rasters_and_tables(
-    rasters: Mapping[str, Path], tables: Mapping[str, TableSpec]
+    rasters: Mapping[str, Path],
+    tables: Mapping[str, TableSpec],
+    quartiers: gpd.GeoDataFrame | None = None,
 ) -> tuple[list[Problem], dict[str, tuple[TableSpec, Any]]]:
     """Open every raster and known table once, so `cdv-geo validate` reports their problems too.
 
     Returns the problems, and the tables read (with their entry), which the territory keeps so
-    that the metrics do not read them again.
+    that the metrics do not read them again. The :data:`QUARTIER_TABLES` are checked against
+    `quartiers` (an action in an unknown quartier is a problem of the project).
     """
     from cdv_geo.core.errors import RasterError
     from cdv_geo.core.raster import raster_info
@@ -399,7 +470,8 @@ def _check_rasters_and_tables(
     for name, spec in tables.items():
         if name in readers and all(path.exists() for path in table_paths(spec)):
             try:
-                loaded[name] = (spec, read_table(spec, readers[name]))
+                extra = {"quartiers": quartiers} if name in QUARTIER_TABLES else {}
+                loaded[name] = (spec, read_table(spec, readers[name], **extra))
             except DataValidationError as exc:
                 problems.extend(exc.problems)
             except CRSError as exc:
@@ -422,3 +494,72 @@ def read_table(spec: TableSpec, reader: Callable[..., Any], **kwargs: Any) -> An
         paths = list(spec.path) if isinstance(spec.path, tuple) else spec.path
         return reader(paths, **spec.options(), **kwargs)
     return reader(spec, **kwargs)
+
+
+#: The keys of a project's ``[evaluation]`` section (:func:`read_evaluation`).
+EVALUATION_KEYS = ("donors", "indicators", "years", "treated", "illustrative")
+
+
+def read_evaluation(path: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """Read the ``[evaluation]`` section of a project file (None when it has none).
+
+    ``donors``: the national panel (a file, a folder or a list, relative to the project file)
+    the quartiers are compared with; ``years``: ``{quartier code: first intervention year}``;
+    ``indicators``: the indicators evaluated (default: every one of the panel);
+    ``treated``: other quartiers that had a comparable programme (never comparisons);
+    ``illustrative``: true when the years are not those of a real programme.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem of the section (unknown key, missing file, a year not a number).
+
+    Examples
+    --------
+    >>> import cdv_geo as cg
+    >>> ev = read_evaluation(cg.datasets.get_path("soissons"))
+    >>> ev["years"]["QP002013"], ev["illustrative"], ev["donors"][0].name
+    (2021, True, 'national')
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    section = _read_toml(p).get("evaluation")
+    if section is None:
+        return None
+    problems: list[Problem] = []
+
+    def bad(message: str, field: str | None = None) -> None:
+        problems.append(Problem(message, file=str(p), layer="evaluation", field=field))
+
+    for key in section:
+        if key not in EVALUATION_KEYS:
+            bad(f"unknown [evaluation] entry {key!r}; expected {', '.join(EVALUATION_KEYS)}", key)
+    rel = section.get("donors")
+    rels = rel if isinstance(rel, list) else [] if rel is None else [rel]
+    if not rels:
+        bad("no donors: give the national indicator files to compare with", "donors")
+    donors = [_resolve(p.parent, r) for r in rels]
+    problems += [
+        _missing("evaluation", "donors", r, f)
+        for r, f in zip(rels, donors, strict=True)
+        if not f.exists()
+    ]
+    years: dict[str, int] = {}
+    for code, year in dict(section.get("years", {})).items():
+        if isinstance(year, bool) or not isinstance(year, int):
+            bad(f"the intervention year of {code} is {year!r}, not a year", "years")
+        else:
+            years[str(code)] = year
+    if not years:
+        bad("no intervention year: give years = { <quartier code> = <year> }", "years")
+    if problems:
+        raise DataValidationError(problems, summary=f"[evaluation] of project {p}:")
+    inds = section.get("indicators")
+    return {
+        "donors": donors,
+        "years": years,
+        "indicators": None if inds is None else [str(i) for i in inds],
+        "treated": [str(c) for c in section.get("treated", [])],
+        "illustrative": bool(section.get("illustrative", False)),
+    }
