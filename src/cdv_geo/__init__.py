@@ -36,12 +36,14 @@ if TYPE_CHECKING:
         read_vector,
         write_layer,
     )
+    from cdv_geo.io.actions import read_actions, read_tfpb
     from cdv_geo.io.grid import read_grid
     from cdv_geo.io.insee import check_codes, read_indicators
     from cdv_geo.io.insee_columns import INDICATORS
     from cdv_geo.io.insee_indicator import Indicator
     from cdv_geo.metrics.access import coverage, nearest_facility
     from cdv_geo.metrics.desealing import desealing_summary
+    from cdv_geo.metrics.did import did_estimate, did_table
     from cdv_geo.metrics.focal import focal_mean
     from cdv_geo.metrics.gini import estimate_missing_gini, gini, gini_from_grouped
     from cdv_geo.metrics.green import ResidentShares, green_space_access, rule_3_30_300
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from cdv_geo.metrics.impervious import impervious_change, impervious_share
     from cdv_geo.metrics.incidents import incidents_before_after, poisson_rate_ratio
     from cdv_geo.metrics.indicators import compare_indicators, indicator_trend, pivot_indicators
+    from cdv_geo.metrics.panel import indicator_panel
     from cdv_geo.metrics.peers import compare_to_peers
     from cdv_geo.metrics.population import quartier_population
     from cdv_geo.metrics.renewal import renewal_balance, renewal_density
@@ -58,11 +61,14 @@ if TYPE_CHECKING:
     from cdv_geo.metrics.residences_grid import residences_from_grid
     from cdv_geo.metrics.service_areas import service_areas
     from cdv_geo.metrics.siting import choose_sites
+    from cdv_geo.metrics.synthetic_control import synthetic_control, synthetic_table
     from cdv_geo.metrics.trees import canopy_share, tree_crowns, tree_summary
     from cdv_geo.metrics.zonal import zonal_stats
     from cdv_geo.network import WalkNetwork
     from cdv_geo.output import build_dossier, build_report, static_figures, write_tables
+    from cdv_geo.output.annual_report import build_annual_report
     from cdv_geo.pipeline import Metrics, Note, compute_metrics
+    from cdv_geo.schema.actions import Programme
     from cdv_geo.territory import Settings, TableSource, Territory
 
 #: Where each public name lives. They are imported on first use (PEP 562), so that
@@ -78,6 +84,8 @@ LAZY: dict[str, str] = {
     "read_qpv": "cdv_geo.io",
     "read_vector": "cdv_geo.io",
     "write_layer": "cdv_geo.io",
+    "read_actions": "cdv_geo.io.actions",
+    "read_tfpb": "cdv_geo.io.actions",
     "read_grid": "cdv_geo.io.grid",
     "check_codes": "cdv_geo.io.insee",
     "read_indicators": "cdv_geo.io.insee",
@@ -103,7 +111,12 @@ LAZY: dict[str, str] = {
     "compare_indicators": "cdv_geo.metrics.indicators",
     "indicator_trend": "cdv_geo.metrics.indicators",
     "pivot_indicators": "cdv_geo.metrics.indicators",
+    "did_estimate": "cdv_geo.metrics.did",
+    "did_table": "cdv_geo.metrics.did",
+    "indicator_panel": "cdv_geo.metrics.panel",
     "compare_to_peers": "cdv_geo.metrics.peers",
+    "synthetic_control": "cdv_geo.metrics.synthetic_control",
+    "synthetic_table": "cdv_geo.metrics.synthetic_control",
     "quartier_population": "cdv_geo.metrics.population",
     "renewal_balance": "cdv_geo.metrics.renewal",
     "renewal_density": "cdv_geo.metrics.renewal",
@@ -118,6 +131,7 @@ LAZY: dict[str, str] = {
     "tree_summary": "cdv_geo.metrics.trees",
     "zonal_stats": "cdv_geo.metrics.zonal",
     "WalkNetwork": "cdv_geo.network",
+    "build_annual_report": "cdv_geo.output.annual_report",
     "build_dossier": "cdv_geo.output",
     "build_report": "cdv_geo.output",
     "static_figures": "cdv_geo.output",
@@ -125,6 +139,7 @@ LAZY: dict[str, str] = {
     "Metrics": "cdv_geo.pipeline",
     "Note": "cdv_geo.pipeline",
     "compute_metrics": "cdv_geo.pipeline",
+    "Programme": "cdv_geo.schema.actions",
     "Settings": "cdv_geo.territory",
     "TableSource": "cdv_geo.territory",
     "Territory": "cdv_geo.territory",
@@ -159,6 +174,7 @@ __all__ = [
     "NetworkError",
     "Note",
     "Problem",
+    "Programme",
     "RasterError",
     "ResidentShares",
     "Settings",
@@ -166,6 +182,7 @@ __all__ = [
     "Territory",
     "WalkNetwork",
     "__version__",
+    "build_annual_report",
     "build_dossier",
     "build_report",
     "canopy_share",
@@ -178,6 +195,8 @@ __all__ = [
     "coverage",
     "datasets",
     "desealing_summary",
+    "did_estimate",
+    "did_table",
     "estimate_missing_gini",
     "facilities_from_osm",
     "focal_mean",
@@ -188,6 +207,7 @@ __all__ = [
     "impervious_change",
     "impervious_share",
     "incidents_before_after",
+    "indicator_panel",
     "indicator_trend",
     "interpolate_grid",
     "maps",
@@ -196,11 +216,13 @@ __all__ = [
     "poisson_rate_ratio",
     "quartier_population",
     "raster_info",
+    "read_actions",
     "read_bpe",
     "read_grid",
     "read_indicators",
     "read_layer",
     "read_qpv",
+    "read_tfpb",
     "read_vector",
     "renewal_balance",
     "renewal_density",
@@ -211,6 +233,8 @@ __all__ = [
     "rule_3_30_300",
     "service_areas",
     "static_figures",
+    "synthetic_control",
+    "synthetic_table",
     "tree_crowns",
     "tree_summary",
     "write_layer",

@@ -138,7 +138,9 @@ def test_sections_come_in_order_each_on_its_own_pages(demo) -> None:
     territory, _, pdf = demo
     total = n_pages(pdf)
     titles = ["Vue d'ensemble"]
-    titles += [f"Quartier {n} {c}" for c, n in territory.quartiers[["code", "name"]].values]
+    for c, n in territory.quartiers[["code", "name"]].values:
+        # each quartier page, then its compared change (the demo has an [evaluation] section)
+        titles += [f"Quartier {n} {c}", f"Évolution comparée — {n} {c}"]
     titles += [*THEME_TITLES, ANNEX_FR]
     spans = [section_pages(pdf, t) for t in titles]
     assert all(spans), [t for t, s in zip(titles, spans, strict=True) if not s]

@@ -135,6 +135,26 @@ def test_read_evaluation_both_sides(tmp_path: Path) -> None:
     assert "'year'" in text and "nowhere" in text and "QP1" in text and "project.toml" in text
 
 
+def test_validate_reports_the_evaluation_section(tmp_path: Path) -> None:
+    import shutil
+
+    import cdv_geo as cg
+
+    # the demo project, copied, with a broken [evaluation]: loading it lists the section's problem
+    src = cg.datasets.get_path("soissons")
+    dst = tmp_path / "demo"
+    shutil.copytree(src.parent, dst)
+    text = (dst / src.name).read_text(encoding="utf-8")
+    start = text.index("[evaluation]")
+    end = text.find("\n[", start + 1)
+    broken = '[evaluation]\ndonors = "nowhere"\nyears = { QP002013 = 2021 }\n'
+    (dst / src.name).write_text(
+        text[:start] + broken + (text[end:] if end >= 0 else ""), encoding="utf-8"
+    )
+    with pytest.raises(DataValidationError, match="nowhere"):
+        cg.Territory.from_file(dst / src.name)
+
+
 # --- the demo ----------------------------------------------------------------------------------
 
 

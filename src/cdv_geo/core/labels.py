@@ -21,14 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from cdv_geo.core import labels_evaluation as ev
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.labels_actions import ACTION_COLUMN_LABELS, ACTION_LABELS
 from cdv_geo.core.labels_columns import MORE_COLUMN_LABELS, MORE_VALUE_LABELS
-from cdv_geo.core.labels_evaluation import (
-    EVALUATION_COLUMN_LABELS,
-    EVALUATION_LABELS,
-    EVALUATION_VALUE_LABELS,
-)
 from cdv_geo.core.labels_heat import HEAT_COLUMN_LABELS, HEAT_LABELS
 from cdv_geo.core.labels_kinds import FACILITY_LABELS, kind_label
 from cdv_geo.core.labels_maps import MAP_LABELS
@@ -336,10 +332,11 @@ COLUMN_LABELS = {
     **ACTION_COLUMN_LABELS,
     **COLUMN_LABELS,
 }
-LABELS.update(EVALUATION_LABELS)  # Évolution comparée: cdv_geo.core.labels_evaluation
-COLUMN_LABELS = {**EVALUATION_COLUMN_LABELS, **COLUMN_LABELS}
-for _field, _values in EVALUATION_VALUE_LABELS.items():  # verdicts, methods: in words
-    VALUE_LABELS[_field] = {**VALUE_LABELS.get(_field, {}), **_values}
+LABELS.update(ev.EVALUATION_LABELS)  # Évolution comparée: cdv_geo.core.labels_evaluation
+COLUMN_LABELS = {**ev.EVALUATION_COLUMN_LABELS, **COLUMN_LABELS}
+VALUE_LABELS.update(
+    {f: {**VALUE_LABELS.get(f, {}), **v} for f, v in ev.EVALUATION_VALUE_LABELS.items()}
+)
 #: Column-name suffixes and the unit they spell: (suffix, French, English).
 UNIT_SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_distance_m", "distance à pied (m)", "walking distance (m)"),

@@ -104,6 +104,10 @@ def read_project(
     found, loaded = _check_rasters_and_tables(rasters, tables, layers.get("quartiers"))
     problems.extend(found)
     problems.extend(heat_unit_problems(rasters, units))
+    try:  # the [evaluation] section: its problems are the project's (cdv-geo validate)
+        read_evaluation(p)
+    except DataValidationError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise DataValidationError(
             problems,

@@ -46,7 +46,8 @@ _EUROS = ("mean_living_standard", "ind_snv", "median_income")
 _YEARS = ("year", "previous_year")
 _RATIOS = re.compile(r".*(?:_ratio|_ratios|ratio_of_.*|rrr_(?:low|high)|_low|_high)$")
 # Columns of the indicator tables whose value is in the row's indicator unit.
-_IN_UNIT = re.compile(r"(?:value|\w+_value)$")
+# (a p-value is a probability, never in the indicator's unit)
+_IN_UNIT = re.compile(r"(?!p_value$)(?:value|\w+_value)$")
 _GAPS = re.compile(r"(?:gap_to_\w+|change|change_per_year)$")
 
 
@@ -118,6 +119,8 @@ def cell_text(column: str, value: Any, lang: str = "fr", *, indicator: str | Non
     True
     >>> cell_text("improved", True), plain(cell_text("value", 0.412, indicator="poverty_rate"))
     ('oui', '41,2 %')
+    >>> cell_text("p_value", 0.84, indicator="median_income")
+    '0,840'
     >>> cell_text("value", 0.412, "en", indicator="poverty_rate")
     '41.2%'
     """
