@@ -35,8 +35,8 @@ def assert_metric_table(
     unique; the quartiers come in their layer order (all of them, when `quartiers` is given), then
     only named comparison rows (``qpv``, ``commune``, ``hors_qpv``, ``france_qpv``), in that
     order, each at most once; ``name`` is the first column; shares are named ``*_share`` and
-    lie in [0, 1]; counts (``n_*``), areas, distances and times are not negative; every NaN value has a
-    ``reason`` on its row.
+    lie in [0, 1]; counts (``n_*``), areas, distances and times are not negative; every NaN
+    value has a ``reason`` on its row.
 
     Parameters
     ----------

@@ -19,7 +19,13 @@ import pandas as pd
 
 from cdv_geo.core.errors import DataValidationError, Problem
 from cdv_geo.io.insee_columns import INDICATORS
-from cdv_geo.metrics.panel import code_names, direction_verdict, donor_positions, panel_matrix
+from cdv_geo.metrics.panel import (
+    code_names,
+    direction_verdict,
+    donor_positions,
+    panel_matrix,
+    per_indicator,
+)
 
 __all__ = ["DID_COLUMNS", "DidResult", "did_estimate", "did_table", "matched_comparisons"]
 
@@ -403,21 +409,15 @@ def did_table(
     0   poverty_rate    -0.025  cannot_conclude  pre_period_too_short
     1  median_income       NaN  cannot_conclude  treated_not_in_panel
     """
-    rows = []
-    if options.get("names") is None:  # once for every indicator
-        options["names"] = code_names(panel)
-    for ind in indicators:
-        mat = matrices.get(ind) if matrices is not None else None
-        try:
-            if matrices is not None and mat is None:  # the panel does not hold it
-                raise DataValidationError([Problem(f"no value of {ind}", field=ind)])
-            res = did_estimate(panel, code, ind, year, matrix=mat, **options)  # type: ignore[arg-type]
-            rows.append(res.summary)
-        except DataValidationError:
-            s = _summary(code, None, ind, "", year)
-            s["reason"] = "treated_not_in_panel"
-            rows.append(s)
-    out = pd.DataFrame(rows, columns=list(DID_COLUMNS))
-    counts = ["n_pre", "n_post", "n_comparisons"]
-    out[counts] = out[counts].astype("Int64")
-    return out
+    return per_indicator(
+        did_estimate,
+        lambda c, ind, y: _summary(c, None, ind, "", y),
+        panel,
+        code,
+        indicators,
+        year,
+        columns=DID_COLUMNS,
+        counts=("n_pre", "n_post", "n_comparisons"),
+        matrices=matrices,
+        options=options,
+    )

@@ -19,7 +19,8 @@ estimators fit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ __all__ = [
     "indicator_panel",
     "panel_matrices",
     "panel_matrix",
+    "per_indicator",
 ]
 
 #: Columns of :func:`indicator_panel`, in order.
@@ -432,3 +434,52 @@ def donor_positions(
     same = heads == code[:2].upper() if generation(code) else ~np.isin(heads, ["QP", "QN"])
     keep = ok & same & ~matrix.index.isin([*exclude, code])
     return np.flatnonzero(keep)
+
+
+def per_indicator(
+    fit: Any,
+    empty: Any,
+    panel: pd.DataFrame,
+    code: str,
+    indicators: Sequence[str],
+    year: int,
+    *,
+    columns: Sequence[str],
+    counts: Sequence[str],
+    matrices: Mapping[str, tuple[pd.DataFrame, str]] | None = None,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Run one estimator over several indicators: one summary row each (the methods' tables).
+
+    `fit(panel, code, indicator, year, matrix=..., **options)` returns a result with a
+    ``summary`` dict; `empty(code, indicator, year)` the summary of an indicator the panel does
+    not hold for the quartier (reason ``treated_not_in_panel``). The donors' names are looked
+    up once for every indicator.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class R:
+    ...     summary = {"indicator": "a", "n": 1}
+    >>> per_indicator(lambda *a, **k: R(), lambda c, i, y: {"indicator": i, "n": None},
+    ...               pd.DataFrame({"code": [], "name": []}), "QP1", ["a"], 2021,
+    ...               columns=["indicator", "n"], counts=["n"], options={"names": {}})
+      indicator  n
+    0         a  1
+    """
+    if options.get("names") is None:
+        options["names"] = code_names(panel)
+    rows = []
+    for ind in indicators:
+        mat = matrices.get(ind) if matrices is not None else None
+        try:
+            if matrices is not None and mat is None:  # the panel does not hold it
+                raise DataValidationError([Problem(f"no value of {ind}", field=ind)])
+            rows.append(fit(panel, code, ind, year, matrix=mat, **options).summary)
+        except DataValidationError:
+            s = empty(code, ind, year)
+            s["reason"] = "treated_not_in_panel"
+            rows.append(s)
+    out = pd.DataFrame(rows, columns=list(columns))
+    out[list(counts)] = out[list(counts)].astype("Int64")
+    return out

@@ -23,7 +23,13 @@ from scipy.optimize import minimize, nnls
 
 from cdv_geo.core.errors import DataValidationError, Problem
 from cdv_geo.io.insee_columns import INDICATORS
-from cdv_geo.metrics.panel import code_names, direction_verdict, donor_positions, panel_matrix
+from cdv_geo.metrics.panel import (
+    code_names,
+    direction_verdict,
+    donor_positions,
+    panel_matrix,
+    per_indicator,
+)
 
 __all__ = [
     "SC_COLUMNS",
@@ -531,21 +537,15 @@ def synthetic_table(
     0   poverty_rate      1  cannot_conclude        too_few_donors
     1  median_income   <NA>  cannot_conclude  treated_not_in_panel
     """
-    rows = []
-    if options.get("names") is None:  # once for every indicator
-        options["names"] = code_names(panel)
-    for ind in indicators:
-        mat = matrices.get(ind) if matrices is not None else None
-        try:
-            if matrices is not None and mat is None:  # the panel does not hold it
-                raise DataValidationError([Problem(f"no value of {ind}", field=ind)])
-            res = synthetic_control(panel, code, ind, year, matrix=mat, **options)  # type: ignore[arg-type]
-            rows.append(res.summary)
-        except DataValidationError:
-            s = _summary(code, None, ind, "", year)
-            s["reason"] = "treated_not_in_panel"
-            rows.append(s)
-    out = pd.DataFrame(rows, columns=list(SC_COLUMNS))
-    counts = ["n_pre", "n_post", "n_donors"]
-    out[counts] = out[counts].astype("Int64")
-    return out
+    return per_indicator(
+        synthetic_control,
+        lambda c, ind, y: _summary(c, None, ind, "", y),
+        panel,
+        code,
+        indicators,
+        year,
+        columns=SC_COLUMNS,
+        counts=("n_pre", "n_post", "n_donors"),
+        matrices=matrices,
+        options=options,
+    )

@@ -20,7 +20,7 @@ from cdv_geo.pipeline.evaluation import EVALUATION_OUTPUTS, step_evaluation
 from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
 from cdv_geo.pipeline.notes import warning_note
 from cdv_geo.pipeline.population import indicator_table, step_population
-from cdv_geo.pipeline.results import ACTION_TABLES, TABLES, Metrics, Note
+from cdv_geo.pipeline.results import TABLES, Metrics, Note
 from cdv_geo.schema import FACILITY_KINDS
 from cdv_geo.territory import Territory
 
@@ -37,7 +37,7 @@ def _identity(items: Iterable[Any], desc: str) -> Iterable[Any]:
 
 
 #: What `only` may name besides the tables of :data:`TABLES`.
-_OUTPUTS_EXTRA = ("network", "service_areas", *ACTION_TABLES)
+_OUTPUTS_EXTRA = ("network", "service_areas")
 #: Outputs computed along with the one requested, because it is made from them.
 _NEEDS: dict[str, tuple[str, ...]] = {
     "key_figures": (

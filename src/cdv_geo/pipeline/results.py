@@ -129,9 +129,7 @@ TABLES: dict[str, tuple[str, str, str]] = {
 }
 
 #: The contrat's own tables (:mod:`cdv_geo.pipeline.actions`): name -> (French title, English
-#: title, what it answers). Fields of :class:`Metrics`, computed by every full run, but not yet
-#: among :data:`TABLES` (the tables written to CSV/XLSX): their column headers join the label
-#: catalogue's columns first (``cdv_geo.core.labels_actions.ACTION_COLUMN_LABELS``).
+#: title, what it answers); among :data:`TABLES` (written to CSV/XLSX like every other).
 ACTION_TABLES: dict[str, tuple[str, str, str]] = {
     "ledger": (
         "Actions du contrat de ville et leur financement",
@@ -145,6 +143,7 @@ ACTION_TABLES: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+TABLES.update(ACTION_TABLES)
 
 #: The names of the table fields of :class:`Metrics`, in order.
 TABLE_FIELDS = tuple(TABLES)
