@@ -25,6 +25,7 @@ from cdv_geo.batch import (
 from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
 from tests.batch.generate import make_project, make_projects
+from tests.conftest import X0, Y0
 
 distributed = pytest.importorskip("distributed")
 
@@ -40,11 +41,17 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     broken.write_text(
         '[territory]\nname = "Cassée"\n[layers]\nquartiers = "absent.geojson"\n', encoding="utf-8"
     )
-    # a territory that reads well but fails in the metrics: its OSM file is not XML
+    # a territory that reads well but fails in the metrics: its OSM file has no street
     bad_net = make_project(root / "bad-network", N + 1)
-    (bad_net.parent / "bad.osm").write_text("<osm><node id=1 garbage", encoding="utf-8")
-    with bad_net.open("a", encoding="utf-8") as fh:
-        fh.write('\n[network]\nosm_xml = "bad.osm"\n')
+    # an OSM extract that covers the town (it passes the checks at load) but has no street:
+    # it replaces the streets (two sources of the network are refused at load)
+    (bad_net.parent / "bad.osm").write_text(
+        '<?xml version="1.0"?><osm version="0.6"><bounds minlat="41" minlon="-5" '
+        'maxlat="51.5" maxlon="10"/><node id="1" lat="45" lon="2"/></osm>',
+        encoding="utf-8",
+    )
+    text = bad_net.read_text(encoding="utf-8").replace('streets = "shapes/streets.geojson"\n', "")
+    bad_net.write_text(text + '\n[network]\nosm_xml = "bad.osm"\n', encoding="utf-8")
     return [*paths, broken, bad_net]
 
 
@@ -236,12 +243,14 @@ def test_split_national(tmp_path: Path) -> None:
         geometry=[box(0, 0, 300, 300), box(600, 0, 900, 300), box(50_000, 0, 50_300, 300)],
         crs=2154,
     )
+    qpv = qpv.set_geometry(qpv.translate(X0, Y0))  # in France (Lambert-93)
     qpv.to_file(tmp_path / "qpv.geojson")
     facilities = gpd.GeoDataFrame(
         {"name": ["école", "loin", "école B"], "kind": ["school", "school", "school"]},
-        geometry=[Point(2500, 100), Point(20_000, 0), Point(50_100, 100)],
+        geometry=[Point(1200, 100), Point(20_000, 0), Point(50_100, 100)],
         crs=2154,
     )
+    facilities = facilities.set_geometry(facilities.translate(X0, Y0))
     indicators = pd.DataFrame(
         {
             "code": ["QP900001", "QP900002", "QP900003", "90001", "90002", "Ensemble"] * 2,
@@ -261,7 +270,7 @@ def test_split_national(tmp_path: Path) -> None:
     a = Territory.from_file(projects[0])
     assert a.quartiers is not None and a.facilities is not None
     assert sorted(a.quartiers["code"]) == ["QP900001", "QP900002"]
-    # within 2 km of the QPV's bounding box: the school at 1.6 km, not the one at 19 km
+    # within 2 km of the QPV's bounding box: the school at 0.3 km, not the one at 19 km
     assert a.facilities["name"].tolist() == ["école"]
     b = Territory.from_file(projects[1])
     assert b.facilities is not None

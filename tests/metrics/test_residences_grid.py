@@ -227,9 +227,11 @@ def test_undefined_crs(tmp_path) -> None:
     assert res.crs.to_epsg() == 2154
     assert res["population"].tolist() == g["Ind"].tolist()
     assert res.geometry.iloc[0].equals(Point(X0 + 100, Y0 + 100))
-    # a GeoDataFrame without CRS, the same way
-    with pytest.raises(CRSError, match="EPSG:3035"):
+    # a GeoDataFrame without CRS: its Lambert-93 coordinates are read, and only the CRS they
+    # fit is suggested (never EPSG:3035 for them)
+    with pytest.raises(CRSError, match='fit crs="EPSG:2154"') as exc:
         residences_from_grid(g)
+    assert "EPSG:3035" not in str(exc.value)
     assert residences_from_grid(g, crs=2154).crs.to_epsg() == 2154
 
 

@@ -320,6 +320,9 @@ REASONS: tuple[Reason, ...] = (
     _R("placebo_not_run",
        "Test par placebos non calculé : aucune probabilité n'est donnée.",
        "Placebo test not run: no probability is given."),
+    _R("other_method",
+       "Sans objet pour cette méthode : ces colonnes sont celles de l'autre méthode.",
+       "Not applicable to this method: these columns are the other method's."),
     _R("no_intervention_year",
        "Aucune année d'intervention pour ce quartier : la donner dans la section "
        "« evaluation » du projet.",

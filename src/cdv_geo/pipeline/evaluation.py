@@ -132,7 +132,7 @@ def evaluate_quartiers(
     ...                        ["poverty_rate"])
     >>> r.reset_index()[["quartier", "method", "verdict", "reason"]]
       quartier             method                   verdict                reason
-    0    QP000                did  no_detectable_difference                   NaN
+    0    QP000                did  no_detectable_difference          other_method
     1    QP000  synthetic_control           cannot_conclude  pre_period_too_short
     2    QP001                did           cannot_conclude  no_intervention_year
     3    QP001  synthetic_control           cannot_conclude  no_intervention_year
@@ -172,6 +172,10 @@ def evaluate_quartiers(
     counts = ["n_pre", "n_post", "n_comparisons", "n_donors"]
     out[counts] = out[counts].astype("Int64")
     out["intervention_year"] = out["intervention_year"].astype("Int64")
+    # each method leaves the other's columns empty: say so (a NaN always has its reason)
+    numeric = out.select_dtypes("number")
+    unexplained = numeric.isna().any(axis=1) & out["reason"].isna()
+    out.loc[unexplained, "reason"] = "other_method"
     # indexed like the other per-quartier tables: what each row is about, then its figures
     out = out.set_index(list(INDEX))
     out.attrs["paths"] = (
