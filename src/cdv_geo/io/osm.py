@@ -439,8 +439,9 @@ def osm_extent(path: str | os.PathLike[str]) -> tuple[float, float, float, float
     lons: list[float] = []
     lats: list[float] = []
     for node in osmium.FileProcessor(p, osmium.osm.NODE):
-        lons.append(node.location.lon)
-        lats.append(node.location.lat)
+        location = node.location  # type: ignore[union-attr]  # (only nodes are read)
+        lons.append(location.lon)
+        lats.append(location.lat)
     if not lons:
         return None
     return (min(lons), min(lats), max(lons), max(lats))

@@ -511,5 +511,5 @@ def on_population(table: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame
         kept = out["population_source"].to_numpy(dtype=object)
         out["population_source"] = np.where(known, source, kept)
     else:
-        out["population_source"] = np.where(known, source, None)
+        out["population_source"] = np.where(known, source, np.full(len(out), None, dtype=object))
     return out

@@ -169,9 +169,8 @@ def _reasons(rows: pd.DataFrame, lang: str) -> list[str]:
     for (method, reason), grp in why.groupby(["method", "reason"], sort=False):
         names = ", ".join(indicator_title(str(i), lang) for i in grp["indicator"])
         colon = " : " if lang == "fr" else ": "
-        out.append(
-            f"{dl(f'eval_method_{method}', lang)} ({names}){colon}{reason_label(reason, lang)}"
-        )
+        worded = reason_label(reason if isinstance(reason, str) else None, lang)
+        out.append(f"{dl(f'eval_method_{method}', lang)} ({names}){colon}{worded}")
     return out
 
 

@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -154,8 +154,9 @@ def labelled_table(
         out["conclusion"] = [conclusion_text(str(c), lang) for c in out["conclusion"]]
     if "verdict" in out.columns and "method" in out.index.names:  # the evaluation's methods
         at = list(out.index.names).index("method")
-        words = [label(f"eval_method_{v}", lang) for v in out.index.levels[at]]
-        out.index = out.index.set_levels(words, level=at)
+        index = cast(pd.MultiIndex, out.index)
+        words = [label(f"eval_method_{v}", lang) for v in index.levels[at]]
+        out.index = index.set_levels(words, level=at)
     for col, prefix in (("verdict", "verdict_"), ("method", "eval_method_")):
         if col in out.columns:  # the evaluation's verdicts and methods, in words
             out[col] = [

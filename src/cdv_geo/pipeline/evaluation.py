@@ -153,6 +153,7 @@ def evaluate_quartiers(
                 if year is None or mat is None or code not in mat[0].index:
                     rows.append(row)
                     continue
+                res: Any
                 try:
                     if method == "did":
                         res = did_estimate(

@@ -137,7 +137,8 @@ def _box_in(bounds: Sequence[float], src: CRS, dst: CRS) -> Any:
     if _lonlat_bounds(bounds, src) is None:
         return None
     tr = Transformer.from_crs(src, dst, always_xy=True)
-    out = tr.transform_bounds(*(float(v) for v in bounds), densify_pts=11)
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    out = tr.transform_bounds(x0, y0, x1, y1, densify_pts=11)
     if not all(math.isfinite(v) for v in out):
         return None
     return shapely.box(*out)

@@ -249,10 +249,10 @@ def _read_layers(
                 )
             )
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as said:
                 warnings.simplefilter("always")
                 layer = _read_layer(kind, opts, p, repair, layers)
-            repaired += [str(w.message) for w in caught]
+            repaired += [str(w.message) for w in said]
         except DataValidationError as exc:
             problems.extend(exc.problems)
         except CRSError as exc:

@@ -312,7 +312,9 @@ def table_html(
     data = {c: rows[c].tolist() for c in rows.columns}
     for i in range(len(rows)):
         key = rows.index[i] if len(levels) > 1 else (rows.index[i],)
-        cells = [index_text(lev, k, lang, town=town) for lev, k in zip(levels, key, strict=True)]
+        cells = [
+            index_text(str(lev), k, lang, town=town) for lev, k in zip(levels, key, strict=True)
+        ]
         record = {c: values[i] for c, values in data.items()}
         first = str(key[0]) if levels else ""
         indicator = None
