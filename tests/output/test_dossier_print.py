@@ -179,6 +179,13 @@ def test_the_demo_dossier_holds_only_committee_words(demo) -> None:
     _assert_committee_text(pdf, territory)
 
 
+def test_the_other_methods_empty_columns_are_no_missing_data(demo) -> None:
+    # each method of the compared change leaves the other's columns empty: nothing to provide
+    _, pdf, _, _ = demo
+    text = " ".join(pages(pdf))
+    assert "Évolution comparée" in text and "autre méthode" not in text
+
+
 def test_a_dossier_with_missing_data_says_what_to_provide_in_words(lacking) -> None:
     territory, pdf, html, _ = lacking
     _assert_committee_text(pdf, territory)

@@ -165,7 +165,8 @@ def _legend(lang: str) -> str:
 def _reasons(rows: pd.DataFrame, lang: str) -> list[str]:
     """Return one line per method and reason, naming the indicators it concerns."""
     out = []
-    why = rows[rows["reason"].apply(lambda r: isinstance(r, str))]
+    # (the other method's empty columns are no missing data: nothing to provide)
+    why = rows[rows["reason"].apply(lambda r: isinstance(r, str) and r != "other_method")]
     for (method, reason), grp in why.groupby(["method", "reason"], sort=False):
         names = ", ".join(indicator_title(str(i), lang) for i in grp["indicator"])
         colon = " : " if lang == "fr" else ": "
