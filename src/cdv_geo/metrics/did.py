@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo.core.errors import DataValidationError, Problem
-from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.metrics.panel import (
     code_names,
     direction_verdict,
     donor_positions,
     panel_matrix,
     per_indicator,
+    summary_row,
 )
 
 __all__ = ["DID_COLUMNS", "DidResult", "did_estimate", "did_table", "matched_comparisons"]
@@ -138,20 +138,7 @@ def _did(y: np.ndarray, post: np.ndarray) -> np.ndarray:
 
 
 def _summary(code: str, name: object, indicator: str, series: str, year: int) -> dict[str, object]:
-    out: dict[str, object] = dict.fromkeys(DID_COLUMNS, np.nan)
-    out.update(
-        quartier=code,
-        name=name,
-        indicator=indicator,
-        series=series,
-        unit=INDICATORS[indicator].unit if indicator in INDICATORS else "as published",
-        method="did",
-        intervention_year=int(year),
-        verdict="cannot_conclude",
-        reason=None,
-        interval=None,
-    )
-    return out
+    return summary_row(DID_COLUMNS, "did", code, name, indicator, series, year, interval=None)
 
 
 def _interval(

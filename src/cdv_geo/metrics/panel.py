@@ -41,6 +41,7 @@ __all__ = [
     "panel_matrices",
     "panel_matrix",
     "per_indicator",
+    "summary_row",
 ]
 
 #: Columns of :func:`indicator_panel`, in order.
@@ -482,4 +483,38 @@ def per_indicator(
             rows.append(s)
     out = pd.DataFrame(rows, columns=list(columns))
     out[list(counts)] = out[list(counts)].astype("Int64")
+    return out
+
+
+def summary_row(
+    columns: Sequence[str],
+    method: str,
+    code: str,
+    name: object,
+    indicator: str,
+    series: str,
+    year: int,
+    **extra: object,
+) -> dict[str, object]:
+    """Return a method's summary row before any figure is computed: NaN, "cannot conclude".
+
+    Examples
+    --------
+    >>> row = summary_row(["quartier", "estimate", "verdict"], "did", "QP1", "A", "x", "", 2021)
+    >>> row["estimate"], row["verdict"], row["unit"]
+    (nan, 'cannot_conclude', 'as published')
+    """
+    out: dict[str, object] = dict.fromkeys(columns, np.nan)
+    out.update(
+        quartier=code,
+        name=name,
+        indicator=indicator,
+        series=series,
+        unit=INDICATORS[indicator].unit if indicator in INDICATORS else "as published",
+        method=method,
+        intervention_year=int(year),
+        verdict="cannot_conclude",
+        reason=None,
+        **extra,
+    )
     return out

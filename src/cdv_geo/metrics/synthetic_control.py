@@ -22,13 +22,13 @@ import pandas as pd
 from scipy.optimize import minimize, nnls
 
 from cdv_geo.core.errors import DataValidationError, Problem
-from cdv_geo.io.insee_columns import INDICATORS
 from cdv_geo.metrics.panel import (
     code_names,
     direction_verdict,
     donor_positions,
     panel_matrix,
     per_indicator,
+    summary_row,
 )
 
 __all__ = [
@@ -229,20 +229,7 @@ def _covariates(
 
 
 def _summary(code: str, name: object, indicator: str, series: str, year: int) -> dict[str, object]:
-    unit = INDICATORS[indicator].unit if indicator in INDICATORS else "as published"
-    out: dict[str, object] = dict.fromkeys(SC_COLUMNS, np.nan)
-    out.update(
-        quartier=code,
-        name=name,
-        indicator=indicator,
-        series=series,
-        unit=unit,
-        method="synthetic_control",
-        intervention_year=int(year),
-        verdict="cannot_conclude",
-        reason=None,
-    )
-    return out
+    return summary_row(SC_COLUMNS, "synthetic_control", code, name, indicator, series, year)
 
 
 def _verdict(s: dict[str, object], *, min_pre: int, max_pre_fit: float, alpha: float) -> None:
