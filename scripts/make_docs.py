@@ -30,7 +30,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "metrics.green": ("rule_3_30_300", "green_space_access"),
     "metrics.renewal": ("renewal_balance", "renewal_density"),
     "metrics.renewal_progress": ("renewal_progress", "renewal_timeline"),
-    "io.insee": ("read_indicators",),
+    "io.insee.read": ("read_indicators",),
     "metrics.indicators": ("compare_indicators", "indicator_trend"),
     "metrics.peers": ("compare_to_peers",),
     "metrics.panel": ("indicator_panel",),
@@ -102,7 +102,7 @@ def render() -> str:
                 lines += [sec["Notes"], ""]
             if "References" in sec:
                 lines += ["References:", "", sec["References"], ""]
-    from cdv_geo.io.insee_columns import INDICATORS
+    from cdv_geo.io.insee.registry import INDICATORS
 
     lines += [
         "## Socio-economic indicators",

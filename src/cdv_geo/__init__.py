@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from cdv_geo.io.actions import read_actions, read_tfpb
     from cdv_geo.io.grid import read_grid
     from cdv_geo.io.insee import check_codes, read_indicators
-    from cdv_geo.io.insee_columns import INDICATORS
-    from cdv_geo.io.insee_indicator import Indicator
+    from cdv_geo.io.insee.indicator import Indicator
+    from cdv_geo.io.insee.registry import INDICATORS
     from cdv_geo.metrics.access import coverage, nearest_facility
     from cdv_geo.metrics.desealing import desealing_summary
     from cdv_geo.metrics.did import did_estimate, did_table
@@ -89,8 +89,8 @@ LAZY: dict[str, str] = {
     "read_grid": "cdv_geo.io.grid",
     "check_codes": "cdv_geo.io.insee",
     "read_indicators": "cdv_geo.io.insee",
-    "INDICATORS": "cdv_geo.io.insee_columns",
-    "Indicator": "cdv_geo.io.insee_indicator",
+    "INDICATORS": "cdv_geo.io.insee.registry",
+    "Indicator": "cdv_geo.io.insee.indicator",
     "coverage": "cdv_geo.metrics.access",
     "nearest_facility": "cdv_geo.metrics.access",
     "desealing_summary": "cdv_geo.metrics.desealing",

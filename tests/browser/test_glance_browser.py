@@ -17,7 +17,7 @@ import geopandas as gpd
 import pytest
 from shapely import Point
 
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.maps import indicators_map, renaturation_map, save_map
 from tests.browser.fixture_territory import X0, Y0, make_territory
 

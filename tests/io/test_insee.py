@@ -17,7 +17,7 @@ from shapely import box
 
 from cdv_geo import CdvGeoWarning, DataValidationError
 from cdv_geo.io.insee import TABLE_COLUMNS, read_indicators
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path("/work/shared/real-data/insee-qpv")
@@ -314,7 +314,7 @@ def test_a_long_table_written_by_cdv_geo_reads_back_the_same(tmp_path, folder) -
 
 
 def test_every_canonical_indicator_is_documented() -> None:
-    from cdv_geo.io.insee_columns import DERIVED, FAMILY_COLUMNS, FILOSOFI_STEMS
+    from cdv_geo.io.insee.registry import DERIVED, FAMILY_COLUMNS, FILOSOFI_STEMS
 
     for name, ind in INDICATORS.items():
         assert ind.name == name and ind.label_fr and ind.label_en and ind.definition, name

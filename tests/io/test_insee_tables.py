@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from cdv_geo import CdvGeoWarning, DataValidationError
 from cdv_geo.io.insee import TABLE_COLUMNS, check_codes, read_indicators
-from cdv_geo.io.insee_columns import INDICATORS, SECRECY_CODES
+from cdv_geo.io.insee.registry import INDICATORS, SECRECY_CODES
 
 DATA = Path(__file__).parent.parent / "data"
 NEW = DATA / "indicators_insee_2021.csv"

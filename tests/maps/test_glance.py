@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.maps import indicators_map
 from cdv_geo.maps import layers as lyr
 from cdv_geo.maps.html import render_html

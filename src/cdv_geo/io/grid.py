@@ -16,7 +16,7 @@ import shapely
 
 from cdv_geo.core.crs import is_undefined_crs
 from cdv_geo.core.errors import CRSError, DataValidationError, Problem
-from cdv_geo.io.insee_text import parse_value, read_rows
+from cdv_geo.io.insee.cells import parse_value, read_rows
 from cdv_geo.io.layers import assign_crs, read_vector
 from cdv_geo.schema.geography import outside_area_of_use
 

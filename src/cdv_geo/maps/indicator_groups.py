@@ -29,7 +29,7 @@ GROUPS: tuple[str, ...] = (
     "other",
 )
 
-# The registry's indicators by theme (cdv_geo.io.insee_columns.INDICATORS); an indicator not
+# The registry's indicators by theme (cdv_geo.io.insee.registry.INDICATORS); an indicator not
 # listed falls to a theme by the words of its name (_WORDS), else to "other".
 _MEMBERS: dict[str, frozenset[str]] = {
     "income": frozenset(

@@ -39,7 +39,7 @@ def _indicator_specs() -> dict[str, Any]:
     """Return the indicator catalogue (labels, units, direction, source) by name."""
     import importlib
 
-    for module in ("cdv_geo.io.insee_columns", "cdv_geo.metrics.indicators"):
+    for module in ("cdv_geo.io.insee.registry", "cdv_geo.metrics.indicators"):
         try:
             return dict(importlib.import_module(module).INDICATORS)
         except (ImportError, AttributeError):
@@ -228,7 +228,7 @@ def indicators_map(
     territory : Territory
         With a ``quartiers`` layer and an ``indicators`` table (or ``metrics.indicators``).
     indicators : sequence of str, optional
-        Indicator names (see ``cdv_geo.io.insee_columns.INDICATORS``); by default every
+        Indicator names (see ``cdv_geo.io.insee.registry.INDICATORS``); by default every
         indicator of that registry with values for the quartiers (the table's other columns,
         with no known label, are counted in a note, not offered). The map opens on a rate (see
         :func:`~cdv_geo.maps.indicator_groups.default_indicator`).

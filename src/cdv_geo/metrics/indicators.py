@@ -2,7 +2,7 @@
 
 The indicators are read by :func:`cdv_geo.io.insee.read_indicators` (the INSEE QPV files as
 published, Filosofi, or any table) into a long table, one row per code, indicator, year and
-source; :data:`cdv_geo.io.insee_columns.INDICATORS` defines them.
+source; :data:`cdv_geo.io.insee.registry.INDICATORS` defines them.
 
 - :func:`compare_indicators` — each quartier's value, and its gap to the town, to all QPV
   (INSEE's "Ensemble" row) and to France, where published.
@@ -46,7 +46,7 @@ from cdv_geo.core.tables import (
     join_reasons,
     row_name,
 )
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 
 __all__ = ["compare_indicators", "indicator_trend", "pivot_indicators"]
 

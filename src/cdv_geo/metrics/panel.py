@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_geo.core.errors import DataValidationError, Problem
-from cdv_geo.io.insee_columns import INDICATORS, SECRECY_CODES
+from cdv_geo.io.insee.registry import INDICATORS, SECRECY_CODES
 
 __all__ = [
     "PANEL_COLUMNS",

@@ -24,7 +24,7 @@ from cdv_geo.core.labels import fmt_number, fmt_percent, label
 from cdv_geo.core.labels_actions import action_column_label, action_value_label
 from cdv_geo.core.rows import row_label
 from cdv_geo.core.tables import QPV, is_comparison_row
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.views.cells import cell_text
 
 __all__ = [

@@ -28,7 +28,7 @@ from cdv_geo.core.labels import (
 from cdv_geo.core.reasons import reason_parts
 from cdv_geo.core.rows import row_label
 from cdv_geo.core.tables import COMMUNE, FRANCE_QPV, HORS_QPV, QPV
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.metrics.key_figures import KEY_FIGURES
 from cdv_geo.output.dossier_html import (
     dl,

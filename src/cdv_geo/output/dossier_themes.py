@@ -15,7 +15,7 @@ import pandas as pd
 from cdv_geo.core.labels import column_label, fmt_number, kind_label, label
 from cdv_geo.core.labels_heat import conclusion_text
 from cdv_geo.core.tables import COMPARISON_ROWS, is_comparison_row
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.output.dossier_html import (
     DOSSIER_LABELS,
     dl,

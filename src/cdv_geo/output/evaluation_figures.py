@@ -18,7 +18,7 @@ import pandas as pd
 
 from cdv_geo.core.labels import column_label, fmt_number
 from cdv_geo.core.reasons import reason_label
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.output.cartography import figure_png
 from cdv_geo.output.dossier_html import dl, esc, img, missing_box, table_html
 from cdv_geo.output.dossier_pages import DossierContext, indicator_change

@@ -272,7 +272,7 @@ def _indicators(c: _Canvas, table: pd.DataFrame | None) -> None:
     wanted = [i for i in FIGURE_INDICATORS if i in set(latest["indicator"])]
     if not wanted:
         return
-    from cdv_geo.io.insee_columns import INDICATORS
+    from cdv_geo.io.insee.registry import INDICATORS
 
     ncol = min(3, len(wanted))
     nrow = -(-len(wanted) // ncol)

@@ -25,7 +25,7 @@ from cdv_geo.core.labels_heat import conclusion_text
 from cdv_geo.core.reasons import missing_advice, reason_label, reason_parts
 from cdv_geo.core.rows import row_label
 from cdv_geo.core.tables import is_comparison_row
-from cdv_geo.io.insee_columns import INDICATORS
+from cdv_geo.io.insee.registry import INDICATORS
 
 __all__ = [
     "HIDDEN_COLUMNS",

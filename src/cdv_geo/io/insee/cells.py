@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from cdv_geo.core.errors import DataValidationError, Problem
-from cdv_geo.io.insee_columns import SECRECY_CODES
+from cdv_geo.io.insee.registry import SECRECY_CODES
 from cdv_geo.schema import normalize_token
 
 __all__ = [

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
-from cdv_geo.io.insee_columns import (
+from cdv_geo.io.insee.cells import LEVELS, level_of, parse_value
+from cdv_geo.io.insee.registry import (
     FAMILY_COLUMNS,
     INDICATORS,
     NOTE_SCOPES,
@@ -25,7 +26,6 @@ from cdv_geo.io.insee_columns import (
     ColumnRule,
     parse_column,
 )
-from cdv_geo.io.insee_text import LEVELS, level_of, parse_value
 from cdv_geo.schema import normalize_token
 
 __all__ = [
@@ -235,7 +235,7 @@ def value_note(v: float, rule: ColumnRule) -> str | None:
 
     Examples
     --------
-    >>> from cdv_geo.io.insee_columns import ColumnRule
+    >>> from cdv_geo.io.insee.registry import ColumnRule
     >>> value_note(-0.1, ColumnRule("property_income_share", None, 0.01, "revn", True))
     'outside the usual range (property_income_share is usually at least 0)'
     >>> value_note(3.2, ColumnRule("property_income_share", None, 0.01, "revn", True)) is None

@@ -3,12 +3,12 @@
 Disposable income (``median_income``, ``income_q1`` ... ``income_d9``), declared income
 (``median_declared_income``, ``declared_income_*``), poverty rate, inequality (Gini, ratios) and
 the composition of disposable income (``*_share``). Assembled into
-:data:`cdv_geo.io.insee_columns.INDICATORS`.
+:data:`cdv_geo.io.insee.registry.INDICATORS`.
 """
 
 from __future__ import annotations
 
-from cdv_geo.io.insee_indicator import FILO, Indicator, indicator
+from cdv_geo.io.insee.indicator import FILO, Indicator, indicator
 
 __all__ = ["INCOME_INDICATORS"]
 

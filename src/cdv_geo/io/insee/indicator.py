@@ -1,7 +1,7 @@
 """One canonical socio-economic indicator: the :class:`Indicator` record of the registry.
 
-The registry itself, :data:`cdv_geo.io.insee_columns.INDICATORS`, is assembled from
-:mod:`cdv_geo.io.insee_income` (Filosofi income and poverty) and :mod:`cdv_geo.io.insee_social`
+The registry itself, :data:`cdv_geo.io.insee.registry.INDICATORS`, is assembled from
+:mod:`cdv_geo.io.insee.income` (Filosofi income and poverty) and :mod:`cdv_geo.io.insee.social`
 (population, CAF, CNAM, France Travail, census).
 """
 
@@ -60,7 +60,7 @@ class Indicator:
 
         Examples
         --------
-        >>> from cdv_geo.io.insee_columns import INDICATORS
+        >>> from cdv_geo.io.insee.registry import INDICATORS
         >>> INDICATORS["poverty_rate"].format(0.412)
         '41,2 %'
         >>> INDICATORS["median_income"].format(13580, lang="en")

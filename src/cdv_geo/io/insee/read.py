@@ -22,10 +22,10 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, quartier_codes
-from cdv_geo.io.insee_columns import DERIVED
-from cdv_geo.io.insee_long import long_records
-from cdv_geo.io.insee_text import LEVELS, TABLE_SUFFIXES, read_rows
-from cdv_geo.io.insee_wide import (
+from cdv_geo.io.insee.cells import LEVELS, TABLE_SUFFIXES, read_rows
+from cdv_geo.io.insee.long_table import long_records
+from cdv_geo.io.insee.registry import DERIVED
+from cdv_geo.io.insee.wide_table import (
     CODE_COLUMNS,
     KEYS,
     OUT_OF_RANGE,
@@ -450,12 +450,12 @@ def read_indicators(
     ``data_filo19_qp_revdis.csv`` (Filosofi: deciles, Gini, income shares, poverty): ``;``
     separators, decimal commas, narrow no-break-space thousands separators, BOM, CRLF, trailing
     empty columns, quoted or unquoted codes. Their columns map to canonical indicators
-    (:data:`cdv_geo.io.insee_columns.INDICATORS`, whose ``columns`` say which); percentages
+    (:data:`cdv_geo.io.insee.registry.INDICATORS`, whose ``columns`` say which); percentages
     become fractions; quality notes (``NOTE_FILO``, ``NOTE_CNAF``...) and secrecy become the
     ``flag`` of the values they qualify; derived shares (``rsa_share`` = ARSAS / A) are added,
     flagged ``"derived"``. A numeric column outside the registry is kept under its lower-cased
     name (``part_chomprinc``), value as published. **Other tables** follow the column grammar
-    (:func:`cdv_geo.io.insee_columns.parse_column`) or a long layout (``code``, ``indicator``,
+    (:func:`cdv_geo.io.insee.registry.parse_column`) or a long layout (``code``, ``indicator``,
     ``value``, ``year``); `columns` maps any other header.
 
     The vintage comes from the file name (``REVN_2019``, ``DEMO_2021_V1_QP``, ``filo19``), else

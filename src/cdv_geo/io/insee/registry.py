@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdv_geo.io.insee_income import INCOME_INDICATORS
-from cdv_geo.io.insee_indicator import Indicator
-from cdv_geo.io.insee_social import SOCIAL_INDICATORS
+from cdv_geo.io.insee.income import INCOME_INDICATORS
+from cdv_geo.io.insee.indicator import Indicator
+from cdv_geo.io.insee.social import SOCIAL_INDICATORS
 from cdv_geo.schema import normalize_token
 
 __all__ = [

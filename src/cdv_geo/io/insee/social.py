@@ -2,12 +2,12 @@
 
 Census (``population``, ``*_share`` of the population), CAF (recipients, RSA, children by age),
 CNAM (CSS, ex-CMU-C), France Travail (job seekers by category), and the derived shares
-(``rsa_share``, ``css_share``). Assembled into :data:`cdv_geo.io.insee_columns.INDICATORS`.
+(``rsa_share``, ``css_share``). Assembled into :data:`cdv_geo.io.insee.registry.INDICATORS`.
 """
 
 from __future__ import annotations
 
-from cdv_geo.io.insee_indicator import CAF, CNAM, FT, RP, Indicator, indicator
+from cdv_geo.io.insee.indicator import CAF, CNAM, FT, RP, Indicator, indicator
 
 __all__ = ["SOCIAL_INDICATORS"]
 

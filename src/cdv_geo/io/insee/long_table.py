@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from cdv_geo.core.errors import Problem
-from cdv_geo.io.insee_columns import SECRECY_CODES, ColumnRule, parse_column
-from cdv_geo.io.insee_text import EMPTY_FLAG, parse_value
-from cdv_geo.io.insee_wide import (
+from cdv_geo.io.insee.cells import EMPTY_FLAG, parse_value
+from cdv_geo.io.insee.registry import SECRECY_CODES, ColumnRule, parse_column
+from cdv_geo.io.insee.wide_table import (
     KEYS,
     ColumnPlan,
     Records,
@@ -36,7 +36,7 @@ def long_records(
 ) -> tuple[Records, list[str | None]]:
     """Return the records of a long table and the name of each row.
 
-    The indicator names follow :func:`cdv_geo.io.insee_columns.parse_column` (an unknown name
+    The indicator names follow :func:`cdv_geo.io.insee.registry.parse_column` (an unknown name
     is kept lower-cased, value as published); the vintage comes from the name, else the
     ``year`` column, else `year`. A ``flag`` column may give the secrecy code of an empty value.
     """
