@@ -14,7 +14,15 @@ from pyproj import CRS
 from cdv_geo.core.labels import LABELS, fmt_number, fmt_percent, label
 from cdv_geo.core.rows import row_label
 
-__all__ = ["ACTION_TABLES", "LAYER_FIELDS", "TABLES", "TABLE_FIELDS", "Metrics", "Note"]
+__all__ = [
+    "ACTION_TABLES",
+    "LAYER_FIELDS",
+    "SERVICE_TABLES",
+    "TABLES",
+    "TABLE_FIELDS",
+    "Metrics",
+    "Note",
+]
 
 #: Every table the package computes: name -> (French title, English title, what it answers).
 TABLES: dict[str, tuple[str, str, str]] = {
@@ -144,12 +152,51 @@ ACTION_TABLES: dict[str, tuple[str, str, str]] = {
 }
 
 TABLES.update(ACTION_TABLES)
+#: Access that counts capacity and opening hours, and the commercial centre
+#: (:mod:`cdv_geo.pipeline.services`): name -> (French title, English title, what it answers).
+SERVICE_TABLES: dict[str, tuple[str, str, str]] = {
+    "capacity_access": (
+        "Accès aux services selon leur capacité",
+        "Access to services by their capacity",
+        "floating-catchment access (E2SFCA, as the DREES APL): the capacity of the services "
+        "within walking reach per 10,000 residents, per quartier and kind",
+    ),
+    "open_hours": (
+        "Heures d'ouverture à portée de marche",
+        "Opening hours within walking reach",
+        "weekly hours when a service of each kind is open within N minutes' walk, per resident",
+    ),
+    "open_moments": (
+        "Services ouverts à des moments clés",
+        "Services open at key moments",
+        "share of residents with a service of each kind open within reach on Wednesday "
+        "afternoon, Saturday morning, after 18:00",
+    ),
+    "opening_strip": (
+        "Semaine type des services ouverts",
+        "Typical week of open services",
+        "share of residents with a service of each kind open within reach, per day and hour",
+    ),
+    "retail_density": (
+        "Densité commerciale",
+        "Retail density",
+        "shops (or sales area) per 1,000 inhabitants per quartier",
+    ),
+    "commercial_catchment": (
+        "Zone de chalandise des centres commerciaux",
+        "Commercial centres' catchment",
+        "share of each quartier's residents its own commercial centres retain (Huff model)",
+    ),
+}
+TABLES.update(SERVICE_TABLES)
 
 #: The names of the table fields of :class:`Metrics`, in order.
 TABLE_FIELDS = tuple(TABLES)
 #: The names of the layer fields of :class:`Metrics`.
 LAYER_FIELDS = (
     "service_areas",
+    "residences_services",
+    "commercial_centres",
     "residences_access",
     "residences_3_30_300",
     "quartiers_figures",
@@ -304,6 +351,14 @@ geopandas.GeoDataFrame or None
     ledger: pd.DataFrame | None = None
     tfpb: pd.DataFrame | None = None
     evaluation: pd.DataFrame | None = None
+    capacity_access: pd.DataFrame | None = None
+    open_hours: pd.DataFrame | None = None
+    open_moments: pd.DataFrame | None = None
+    opening_strip: pd.DataFrame | None = None
+    retail_density: pd.DataFrame | None = None
+    commercial_catchment: pd.DataFrame | None = None
+    residences_services: gpd.GeoDataFrame | None = None
+    commercial_centres: gpd.GeoDataFrame | None = None
     service_areas: gpd.GeoDataFrame | None = None
     residences_access: gpd.GeoDataFrame | None = None
     residences_3_30_300: gpd.GeoDataFrame | None = None
