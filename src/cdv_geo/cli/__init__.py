@@ -8,6 +8,7 @@ warning prints as one readable line (``Warning: ...``), without the Python sourc
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
@@ -22,15 +23,42 @@ from cdv_geo import __version__
 from cdv_geo.cli.options import Options
 from cdv_geo.core.errors import CdvGeoError
 
-__all__ = ["GLOBAL_FLAGS", "cli", "format_warning", "main"]
+__all__ = ["COMMANDS", "GLOBAL_FLAGS", "cli", "format_warning", "main"]
 
 
 #: The global flags, accepted before or after the subcommand.
 GLOBAL_FLAGS = ("--verbose", "-v", "--quiet", "-q")
 
 
+#: The subcommands, each imported when it is run (``cdv-geo doctor`` answers even when a
+#: library the maps need cannot be imported, and quickly: it loads none of them).
+COMMANDS: dict[str, str] = {
+    "init": "init:init",
+    "validate": "validate:validate",
+    "metrics": "metrics:metrics",
+    "maps": "maps:maps_command",
+    "report": "report:report",
+    "dossier": "dossier:dossier",
+    "annual-report": "annual_report:annual_report",
+    "demo": "demo:demo",
+    "assets": "assets:assets",
+    "batch": "batch:batch",
+    "doctor": "doctor:doctor",
+}
+
+
 class _Group(click.Group):
     """A click group that turns package errors into clean messages and exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(f"cdv_geo.cli.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # move the global flags given after the subcommand before it (up to a "--")
@@ -135,37 +163,6 @@ def _one_line_warnings() -> Iterator[None]:
     finally:
         warnings.showwarning = shown
 
-
-def _register() -> None:
-    from cdv_geo.cli import (
-        annual_report,
-        assets,
-        batch,
-        demo,
-        dossier,
-        init,
-        maps,
-        metrics,
-        report,
-        validate,
-    )
-
-    for command in (
-        init.init,
-        validate.validate,
-        metrics.metrics,
-        maps.maps_command,
-        report.report,
-        dossier.dossier,
-        annual_report.annual_report,
-        demo.demo,
-        assets.assets,
-        batch.batch,
-    ):
-        cli.add_command(command)
-
-
-_register()
 
 #: Entry point of the console script.
 main = cli

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from cdv_geo.cli.options import lang_option, progress, project_argument
+from cdv_geo.cli.pdf import install_hint, pdf_problem
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.output.annual_report import REPORT_OUTPUTS, build_annual_report
 from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
@@ -41,6 +43,11 @@ def annual_report(project: Path, year: int, out: Path, lang: str) -> None:
     council's prospects (the text under [annual_report] in the project file).
     Nothing is fetched from the network.
     """
+    problem = pdf_problem()
+    if problem is not None:  # (said before the metrics are computed for nothing)
+        raise CdvGeoError(
+            f"cannot print the annual report: {problem}. To print it, {install_hint()}"
+        )
     territory = Territory.from_file(project)
     metrics = compute_metrics(territory, only=REPORT_OUTPUTS, progress=progress)
     paths = build_annual_report(territory, out, year=year, lang=lang, metrics=metrics)

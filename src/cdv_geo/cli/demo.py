@@ -8,6 +8,7 @@ import click
 
 from cdv_geo import datasets
 from cdv_geo.cli.options import asset_dir_option, assets_option, lang_option, out_option, progress
+from cdv_geo.cli.pdf import PDF_MISSING_EXIT, pdf_missing_line, write_pack
 from cdv_geo.output import build_report
 
 
@@ -27,16 +28,26 @@ def demo(out: Path, lang: str, assets: str, asset_dir: Path | None, dossier: boo
 
     The same as `cdv-geo report --dossier` on the demo's project file
     (cdv_geo.datasets.get_path()): index.html, maps, tables, figures and dossier.pdf.
+    OUT is relative to the current folder (./maps by default). Without the pango library,
+    everything but the PDF is written, one line says what to install, and the exit code is 3
+    (--no-dossier skips the PDF).
     """
     territory = datasets.soissons()
-    index = build_report(
-        territory,
-        out,
-        lang=lang,
-        assets=assets,
-        asset_dir=asset_dir,
-        dossier=dossier,
-        progress=progress,
-    )
+
+    def build(pdf: bool) -> Path:
+        return build_report(
+            territory,
+            out,
+            lang=lang,
+            assets=assets,
+            asset_dir=asset_dir,
+            dossier=pdf,
+            progress=progress,
+        )
+
+    index, problem = write_pack(build, dossier=dossier)
     click.echo(f"{territory!r}")
     click.echo(f"Wrote the committee pack of the demo (illustrative data): {index}")
+    if problem is not None:
+        click.echo(pdf_missing_line(problem, out), err=True)
+        click.get_current_context().exit(PDF_MISSING_EXIT)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from cdv_geo.cli.options import lang_option, progress, project_argument
+from cdv_geo.cli.pdf import install_hint, pdf_problem
+from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.output.dossier import PAPERS, build_dossier
 from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
@@ -40,6 +42,12 @@ def dossier(project: Path, out: Path, paper: str, lang: str) -> None:
     of the figures shown.
     Nothing is fetched from the network.
     """
+    problem = pdf_problem()
+    if problem is not None:  # (said before the metrics are computed for nothing)
+        raise CdvGeoError(
+            f"cannot print the dossier: {problem}. To print it, {install_hint()}; "
+            "`cdv-geo report --out DIR` writes the maps and tables without it"
+        )
     territory = Territory.from_file(project)
     metrics = compute_metrics(territory, progress=progress)
     path = build_dossier(territory, metrics, out=out, paper=paper, lang=lang)

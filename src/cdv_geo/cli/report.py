@@ -15,6 +15,7 @@ from cdv_geo.cli.options import (
     progress,
     project_argument,
 )
+from cdv_geo.cli.pdf import PDF_MISSING_EXIT, pdf_missing_line, write_pack
 from cdv_geo.output import build_report
 from cdv_geo.territory import Territory
 
@@ -45,19 +46,28 @@ def report(
 ) -> None:
     """Write the committee pack of PROJECT.toml into OUT: index.html, maps, tables, figures.
 
-    With --dossier, the committee PDF (dossier.pdf) too.
+    With --dossier, the committee PDF (dossier.pdf) too. When this computer cannot print it
+    (the pango library is missing), everything else is written, one line says what to
+    install, and the exit code is 3.
     """
     from cdv_geo.views.titles import territory_name
 
     territory = Territory.from_file(project)
-    index = build_report(
-        territory,
-        out,
-        lang=lang,
-        assets=assets,
-        asset_dir=asset_dir,
-        services=services,
-        dossier=dossier,
-        progress=progress,
-    )
+
+    def build(pdf: bool) -> Path:
+        return build_report(
+            territory,
+            out,
+            lang=lang,
+            assets=assets,
+            asset_dir=asset_dir,
+            services=services,
+            dossier=pdf,
+            progress=progress,
+        )
+
+    index, problem = write_pack(build, dossier=dossier)
     click.echo(f"Wrote the committee pack of {territory_name(territory)}: {index}")
+    if problem is not None:
+        click.echo(pdf_missing_line(problem, out), err=True)
+        click.get_current_context().exit(PDF_MISSING_EXIT)
