@@ -22,7 +22,8 @@ How the town is drawn
 4. Blocks get roles (park, schools, heart of the quartier, renewal sites), then buildings are
    placed in the remaining blocks, set back >= 6.5 m from every street centre line.
 
-Run ``.venv/bin/python scripts/make_demo_data.py`` from the repository root.
+Run ``.venv/bin/python scripts/make_demo_data.py`` from the repository root, then
+``scripts/make_demo_services.py`` (the illustrative capacities, opening hours and shops).
 """
 
 from __future__ import annotations

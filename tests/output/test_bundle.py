@@ -116,12 +116,13 @@ def test_build_report_reports_progress(territory: Territory, tmp_path: Path) -> 
         return items
 
     build_report(territory, tmp_path, formats=("csv",), progress=progress)
-    # 10 metric steps (network, population, access, renaturation, renewal, indicators, key
-    # figures, heat and water, the contrat's actions, the compared change); overview + 2
+    # 11 metric steps (network, population, access, renaturation, renewal, indicators, key
+    # figures, heat and water, the contrat's actions, the services, the compared change);
+    # overview + 2
     # quartier maps + one accessibility map per facility kind + 3 thematic maps (no heat data:
     # no heat map)
     n_kinds = territory.facilities["kind"].nunique()
-    assert seen == [("metrics", 10), ("maps", 3 + n_kinds + 3)]
+    assert seen == [("metrics", 11), ("maps", 3 + n_kinds + 3)]
 
 
 def test_key_figures_html_formats_and_escapes(territory: Territory) -> None:

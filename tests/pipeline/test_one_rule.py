@@ -317,6 +317,12 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "indicator_gaps": ("indicator", "source", "year"),
     "indicator_trend": ("indicator", "source", "year"),
     "income_grid": (),
+    "capacity_access": ("kind",),
+    "open_hours": ("kind",),
+    "open_moments": ("kind", "moment"),
+    "opening_strip": ("kind", "day", "hour"),
+    "retail_density": (),
+    "commercial_catchment": (),
 }
 
 

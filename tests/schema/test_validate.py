@@ -242,6 +242,7 @@ def test_extra_columns_kept_and_input_not_mutated() -> None:
         "opened",
         "capacity",
         "opening_hours",
+        "surface",
         "source",
         "geometry",
     ]

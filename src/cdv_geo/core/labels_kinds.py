@@ -38,6 +38,7 @@ FACILITY_LABELS: dict[str, tuple[str, str]] = {
     "childcare": ("Accueil du jeune enfant", "Childcare"),
     "secondary_school": ("Collège, lycée", "Secondary school"),
     "supermarket": ("Supermarché", "Supermarket"),
+    "commercial_centre": ("Centre commercial", "Shopping centre"),
     "social_services": ("Action sociale", "Social services"),
     "bus_stop": ("Arrêt de bus", "Bus stop"),
     "train_station": ("Gare", "Railway station"),

@@ -32,7 +32,7 @@ from typing import Any, cast
 import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoError
-from cdv_geo.core.labels import LABELS, check_lang, column_label, label
+from cdv_geo.core.labels import LABELS, check_lang, column_label, label, value_label
 from cdv_geo.core.labels_heat import conclusion_text
 from cdv_geo.core.reasons import reason_label
 from cdv_geo.core.rows import row_label
@@ -162,6 +162,11 @@ def labelled_table(
             out[col] = [
                 label(f"{prefix}{v}", lang) if f"{prefix}{v}" in LABELS else v for v in out[col]
             ]
+    for level in ("moment", "day"):  # the opening-hours rows, in words
+        if level in out.index.names and isinstance(out.index, pd.MultiIndex):
+            at = list(out.index.names).index(level)
+            words = [value_label(level, v, lang) for v in out.index.levels[at]]
+            out.index = out.index.set_levels(words, level=at, verify_integrity=False)
     if "verdict" in out.columns and "reason" in out.columns:  # why it cannot conclude, in words
         out["reason"] = [reason_label(r, lang) if isinstance(r, str) else r for r in out["reason"]]
     if "name" in out.columns and out.index.nlevels >= 1 and out.index.names[0] == "quartier":

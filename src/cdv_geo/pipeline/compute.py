@@ -21,6 +21,7 @@ from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
 from cdv_geo.pipeline.notes import warning_note
 from cdv_geo.pipeline.population import indicator_table, step_population
 from cdv_geo.pipeline.results import TABLES, Metrics, Note
+from cdv_geo.pipeline.services import SERVICE_OUTPUTS, step_services
 from cdv_geo.schema import FACILITY_KINDS
 from cdv_geo.territory import Territory
 
@@ -52,7 +53,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "indicator_trend": ("indicators",),
 }
 #: The tables that divide by the population: they all take the one population of the run.
-_BY_POPULATION = ("trees", "key_figures", "ledger")
+_BY_POPULATION = ("trees", "key_figures", "ledger", *SERVICE_OUTPUTS)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def compute_metrics(
     metric is given the communes: a feature outside them never counts in ``commune``). The
     population rule is applied once (:func:`cdv_geo.pipeline.population.step_population`, kept
     in :attr:`Metrics.population`) and its table given to every table that divides by
-    population (``trees``, ``key_figures``, ``ledger``): they show the same residents and
+    population (``trees``, ``key_figures``, ``ledger``, the services' tables of
+    :data:`~cdv_geo.pipeline.results.SERVICE_TABLES`): they show the same residents and
     ``population_source``; two loaded populations more than 10 % apart give one
     ``population_gap`` note per row. A warning a metric raises (``UserWarning``) is logged as it
     is, and the run keeps one plain-words ``warning_<topic>`` note per step that warned (the
@@ -114,7 +116,11 @@ def compute_metrics(
         ``impervious_change``; ``indicator_gaps`` and ``indicator_trend`` bring
         ``indicators``), a layer comes with its table (``residences_access`` with ``nearest``,
         ``residences_3_30_300`` with ``rule_3_30_300``, ``quartiers_figures`` with
-        ``key_figures``), and the walking network with any walking-distance output. The maps ask
+        ``key_figures``, ``residences_services`` with ``capacity_access``, ``open_hours`` or
+        ``commercial_catchment``, ``commercial_centres`` with ``commercial_catchment``), and
+        the walking network with any walking-distance output. The project's ``[services]``
+        section (:class:`~cdv_geo.territory.ServiceSettings`) says how the services' tables
+        are measured (:mod:`cdv_geo.pipeline.services`). The maps ask
         only for what they draw, which spares the slower tables.
     service_kinds : sequence of str, optional
         Facility kinds whose service areas are drawn (default: every kind present); kinds
@@ -169,6 +175,7 @@ def compute_metrics(
                 "cool_access",
                 "incidents",
                 "site_choice",
+                *SERVICE_OUTPUTS,
             ),
         ),
         ("population", "key_figures", step_population, _BY_POPULATION),
@@ -202,6 +209,7 @@ def compute_metrics(
         ("key figures", "key_figures", _step_key_figures, ("key_figures",)),
         ("heat and water", "heat", step_heat, HEAT_OUTPUTS),
         ("actions", "actions", step_actions, ACTION_OUTPUTS),
+        ("services", "services", step_services, SERVICE_OUTPUTS),
         ("evaluation", "indicators", step_evaluation, EVALUATION_OUTPUTS),
     ]
     todo = [(name, topic, step) for name, topic, step, outputs in steps if run.want(*outputs)]

@@ -32,6 +32,7 @@ WARNING_TOPICS: dict[str, str] = {
     "key_figures": "the key figures",
     "heat": "the heat figures",
     "water": "the water play area figures",
+    "services": "the services' capacity, opening hours and commercial centres",
 }
 
 #: The columns of the population rule's table that hold a second loaded population of a row:

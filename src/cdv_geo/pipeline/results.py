@@ -222,8 +222,9 @@ class Note:
         than 10 %).
     topic : str
         What it is about: ``access``, ``renaturation``, ``renewal``, ``indicators``,
-        ``network``, ``key_figures``, ``heat`` (heat raster, cool places) or ``water`` (water
-        play areas, incidents, site choice); each map shows the notes of its topics.
+        ``network``, ``key_figures``, ``heat`` (heat raster, cool places), ``water`` (water
+        play areas, incidents, site choice) or ``services`` (capacity, opening hours,
+        commercial centres); each map shows the notes of its topics.
     text : str
         The note as a plain English sentence (for logs, the CLI and the tables' notes): never
         a file path nor an exception's text.
@@ -307,6 +308,24 @@ cool_access, incidents, site_choice, evaluation : pandas.DataFrame or None
         The contrat's own tables (:data:`ACTION_TABLES`): ``ledger`` is
         :func:`cdv_geo.metrics.ledger.ledger` of the project's actions over the run's
         population, ``tfpb`` :func:`cdv_geo.metrics.tfpb.tfpb_balance` of its TFPB statement.
+    capacity_access, open_hours, open_moments, opening_strip, retail_density, \
+commercial_catchment : pandas.DataFrame or None
+        Access that counts capacity and opening hours, and the commercial centres
+        (:data:`SERVICE_TABLES`, :func:`cdv_geo.pipeline.services.step_services`):
+        ``capacity_access`` is :attr:`Catchment.table
+        <cdv_geo.metrics.catchment.Catchment>` (index ``quartier``, ``kind``), ``open_hours``,
+        ``open_moments`` and ``opening_strip`` are :class:`OpeningAccess
+        <cdv_geo.metrics.opening_hours.OpeningAccess>`'s ``hours`` (its ``n_facilities``
+        named ``n_facilities_of_kind``), ``moments`` and ``strip``,
+        ``commercial_catchment`` is :attr:`Huff.table <cdv_geo.metrics.huff.Huff>` and
+        ``retail_density`` :func:`cdv_geo.metrics.huff.retail_density` per 1,000 of the run's
+        population.
+    residences_services, commercial_centres : geopandas.GeoDataFrame or None
+        The residences with ``quartier``, ``population``, ``<kind>_access_per_10k``,
+        ``<kind>_open_hours_week``, ``main_centre``, ``main_centre_name`` and
+        ``main_probability``; the commercial centres (points) with ``id``, ``name``, ``kind``,
+        ``attractiveness``, ``quartier``, ``catchment_population``, ``n_homes_main`` (and
+        ``illustrative`` when the layer has it).
     service_areas, residences_access, residences_3_30_300, quartiers_figures, \
 residences_heat, water_service_areas, suggested_sites, hydrant_incidents : \
 geopandas.GeoDataFrame or None

@@ -84,6 +84,8 @@ def parse_number(value: Any) -> float:
 
 def _convert_text(v: Any, f: Field) -> str:
     s = str(v).strip()
+    if f.check is not None:  # (opening hours: the OSM syntax, checked at read)
+        s = f.check(s)
     if f.enum is None:
         return s
     tok = normalize_token(s)

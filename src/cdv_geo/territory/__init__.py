@@ -13,14 +13,18 @@ from cdv_geo.territory.model import (
     table_paths,
 )
 from cdv_geo.territory.project import read_project, read_table
+from cdv_geo.territory.services import SERVICE_KEYS, ServiceSettings, read_services
 
 __all__ = [
+    "SERVICE_KEYS",
     "SETTING_KEYS",
+    "ServiceSettings",
     "Settings",
     "TableSource",
     "TableSpec",
     "Territory",
     "read_project",
+    "read_services",
     "read_table",
     "table_paths",
 ]

@@ -52,6 +52,7 @@ from cdv_geo.core.crs import check_metric_crs, choose_metric_crs, require_crs
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.schema import LAYER_KINDS, validate
 from cdv_geo.schema.geography import geography_problems, network_problems
+from cdv_geo.territory.services import ServiceSettings
 
 __all__ = [
     "HEAT_RASTER",
@@ -247,6 +248,9 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
     raster_units : mapping of str to str
         The units of rasters whose file does not say them (``{"heat_2023": "°C"}``); a heat
         raster (``heat`` or ``heat_<year>``) needs units, from here or from its file.
+    services : ServiceSettings
+        How capacity, opening hours and the commercial centres are measured (the project's
+        ``[services]`` section: :mod:`cdv_geo.territory.services`).
 
     Examples
     --------
@@ -281,6 +285,7 @@ green_spaces, communes, streets, hydrants, incidents : geopandas.GeoDataFrame, o
     project_file: Path | None = None
     network_file: Path | None = None
     raster_units: dict[str, str] = field(default_factory=dict)
+    services: ServiceSettings = field(default_factory=ServiceSettings)
     _metric_cache: dict[str, tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

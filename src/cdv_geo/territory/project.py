@@ -29,6 +29,7 @@ from cdv_geo.territory.model import (
     heat_unit_problems,
     table_paths,
 )
+from cdv_geo.territory.services import ServiceSettings, read_services
 
 __all__ = ["QUARTIER_TABLES", "TABLE_OPTIONS", "read_project", "read_table", "table_readers"]
 
@@ -108,6 +109,11 @@ def read_project(
         read_evaluation(p)
     except DataValidationError as exc:
         problems.extend(exc.problems)
+    services = ServiceSettings()
+    try:  # [services]: capacity, opening hours, commercial centres
+        services = read_services(config.get("services"), file=str(p))
+    except DataValidationError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise DataValidationError(
             problems,
@@ -123,6 +129,7 @@ def read_project(
         "attribution": str(terr.get("attribution", "")),
         "project_file": p.resolve(),
         "network_file": next(iter(network.values()), None),
+        "services": services,
         **layers,
         "read_tables": loaded,
     }
