@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ASSETS := .cache/map-assets
 ASSETS_STAMP := $(ASSETS)/.fetched
 
-.PHONY: demo test lint check bench setup assets mutation clean
+.PHONY: demo test lint check bench setup assets mutation clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ test: check assets
 lint: check
 	$(BIN)/mypy
 
+# The documentation site into site/: the gallery from a fresh demo (or from the pack in
+# GALLERY_PACK, e.g. `make docs GALLERY_PACK=maps/`) into .cache/docs-gallery, then mkdocs with
+# --strict (a broken link, a bad cross-reference or a public name without docstring fails).
+docs: $(STAMP) assets
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python scripts/docs_gallery.py $(if $(GALLERY_PACK),--pack $(GALLERY_PACK))
+	$(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	for f in scripts/bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
@@ -58,4 +66,4 @@ mutation: $(STAMP)
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) build dist mutants .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist mutants site .cache .pytest_cache .mypy_cache .ruff_cache

@@ -5,15 +5,30 @@ The page is built from the docstrings of the public metric functions (their summ
 documentation cannot drift from the code: ``tests/test_docs.py`` fails when the committed page
 differs from what this script generates. Run ``python scripts/make_docs.py`` after changing a
 metric's docstring.
+
+The same file is the MkDocs hook of the documentation site (``hooks:`` in ``mkdocs.yml``): at
+build time it adds the pages generated from the code, so none of them is written by hand --
+
+- ``glossary.md`` and ``glossaire.md``: the dossier's plain-language glossary, from its one
+  source, ``cdv_geo.output.glossary`` (``templates/glossary.toml``), in English and French;
+- ``reference/*.md``: the API reference, one page per package, rendered by mkdocstrings from
+  the docstrings; a public name without a docstring is a warning, so ``--strict`` fails;
+- ``changelog.md``: ``CHANGELOG.md`` when it exists, else a short page saying there is none yet;
+- ``gallery.md`` and its images: what ``scripts/docs_gallery.py`` wrote into
+  ``.cache/docs-gallery`` (or ``$CDV_GEO_DOCS_GALLERY``), else a page saying how to make it.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import logging
+import os
+import pkgutil
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "metrics.md"
@@ -130,6 +145,294 @@ def render() -> str:
             "| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |"
         )
     return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The MkDocs hook: the pages generated at build time.
+
+LOG = logging.getLogger("mkdocs.hooks.cdv_geo")
+
+#: The API reference: one page per package, in the order of the layers (DESIGN.md).
+PACKAGES: tuple[str, ...] = (
+    "core",
+    "schema",
+    "io",
+    "network",
+    "territory",
+    "metrics",
+    "pipeline",
+    "batch",
+    "views",
+    "maps",
+    "output",
+)
+
+#: Modules left out of the API reference, each with its reason.
+NOT_IN_REFERENCE: dict[str, str] = {
+    "cdv_geo.cli": "the `cdv-geo` command: its subcommands are documented by `cdv-geo --help` "
+    "and on the guide's command-line page",
+}
+
+#: Where scripts/docs_gallery.py writes the gallery (gallery.md, images, live maps).
+GALLERY_DIR = Path(os.environ.get("CDV_GEO_DOCS_GALLERY", ROOT / ".cache" / "docs-gallery"))
+
+
+def reference_modules(package: str) -> list[str]:
+    """Return the public modules of ``cdv_geo.<package>``: the package, then its modules by name."""
+    pkg = importlib.import_module(f"cdv_geo.{package}")
+    found = [pkg.__name__]
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts) or info.name in NOT_IN_REFERENCE:
+            continue
+        found.append(info.name)
+    return found
+
+
+def public_names(module: Any) -> list[str]:
+    """Return the public names a module defines: its ``__all__``, else what it defines itself."""
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return list(names)
+    return [
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_")
+        and (inspect.isfunction(v) or inspect.isclass(v))
+        and getattr(v, "__module__", None) == module.__name__
+    ]
+
+
+def missing_docstrings(modules: list[str]) -> list[str]:
+    """Return the modules, and the public functions and classes they define, without docstring."""
+    missing = []
+    for name in modules:
+        mod = importlib.import_module(name)
+        if not (mod.__doc__ or "").strip():
+            missing.append(name)
+        for n in public_names(mod):
+            obj = getattr(mod, n, None)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if getattr(obj, "__module__", None) != name:
+                continue  # re-exported: documented (and checked) in its home module
+            if not (obj.__doc__ or "").strip():
+                missing.append(f"{name}.{n}")
+    return missing
+
+
+def reference_page(package: str) -> str:
+    """Return the Markdown of one API reference page (mkdocstrings directives)."""
+    modules = reference_modules(package)
+    lines = [
+        f"# `cdv_geo.{package}`",
+        "",
+        "<!-- Generated at build time by scripts/make_docs.py from the docstrings. -->",
+        "",
+    ]
+    for name in modules:
+        lines += [f"::: {name}", ""]
+        if name == f"cdv_geo.{package}":
+            # the package page shows its docstring; the names it re-exports are documented
+            # once, in their home modules below
+            lines += ["    options:", "      members: false", ""]
+    return "\n".join(lines)
+
+
+def top_level_page() -> str:
+    """Return the page of ``import cdv_geo as cg``: each public name, linked to its home module."""
+    import cdv_geo
+
+    lines = [
+        "# `cdv_geo`",
+        "",
+        "::: cdv_geo",
+        "    options:",
+        "      members: false",
+        "",
+        "## Public names",
+        "",
+        "Every name of `cdv_geo.__all__`, imported on first use from its home module:",
+        "",
+        "| name | home |",
+        "| --- | --- |",
+    ]
+    errors = {n for n in cdv_geo.__all__ if n not in cdv_geo.LAZY}
+    for n in cdv_geo.__all__:
+        if n.startswith("__"):
+            lines.append(f"| `{n}` | `cdv_geo` |")
+            continue
+        home = "cdv_geo.core.errors" if n in errors else cdv_geo.LAZY[n]
+        target = home if home.endswith(f".{n}") or home == f"cdv_geo.{n}" else f"{home}.{n}"
+        if home == f"cdv_geo.{n}":
+            lines.append(f"| `{n}` | module `{home}` |")
+        elif home.startswith(("cdv_geo.testing", "cdv_geo.datasets")):
+            lines.append(f"| `{n}` | `{target}` |")
+        else:
+            lines.append(f"| [`{n}`][{target}] | `{home}` |")
+    return "\n".join(lines) + "\n"
+
+
+def reference_index() -> str:
+    """Return the first page of the API reference."""
+    lines = [
+        "# API reference",
+        "",
+        "Generated from the docstrings (numpydoc) by mkdocstrings, one page per package, in the",
+        "order of the layers: a package imports only from those above it in this list. What a",
+        "planner usually needs is on the top-level page (`import cdv_geo as cg`).",
+        "",
+        "- [`cdv_geo`](cdv_geo.md)",
+    ]
+    lines += [f"- [`cdv_geo.{p}`]({p}.md)" for p in PACKAGES]
+    lines += ["- [`cdv_geo.testing`](testing.md)", ""]
+    lines += ["Left out, with the reason:", ""]
+    lines += [f"- `{m}`: {why}" for m, why in NOT_IN_REFERENCE.items()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def changelog_page() -> str:
+    """Return CHANGELOG.md, or a page saying there is none yet."""
+    path = ROOT / "CHANGELOG.md"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    return "# Changelog\n\nNo `CHANGELOG.md` in this checkout yet.\n"
+
+
+def gallery_placeholder() -> str:
+    """Return the gallery page when scripts/docs_gallery.py has not been run."""
+    return (
+        "# Gallery\n\n"
+        "The gallery is generated from the demo by `make docs` "
+        "(`python scripts/docs_gallery.py`, then `mkdocs build`): a screenshot of every map of "
+        "the demo's committee pack and of every page of its dossier, each linked to the live "
+        "map. This build was made without it.\n"
+    )
+
+
+def generated_pages() -> dict[str, str]:
+    """Return every generated Markdown page of the site, by its path in the site."""
+    from cdv_geo.output.glossary import glossary_markdown
+
+    pages = {
+        "glossary.md": glossary_markdown("en"),
+        "glossaire.md": glossary_markdown("fr"),
+        "changelog.md": changelog_page(),
+        "reference/index.md": reference_index(),
+        "reference/cdv_geo.md": top_level_page(),
+        "reference/testing.md": "# `cdv_geo.testing`\n\n::: cdv_geo.testing\n",
+    }
+    for package in PACKAGES:
+        pages[f"reference/{package}.md"] = reference_page(package)
+    return pages
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """MkDocs hook: add the generated pages, the gallery, and warn of missing docstrings."""
+    from mkdocs.structure.files import File
+
+    for uri, text in generated_pages().items():
+        files.append(File.generated(config, uri, content=text))
+    gallery = GALLERY_DIR / "gallery.md"
+    if gallery.exists():
+        for path in sorted(p for p in GALLERY_DIR.rglob("*") if p.is_file()):
+            uri = path.relative_to(GALLERY_DIR).as_posix()
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+    else:
+        files.append(File.generated(config, "gallery.md", content=gallery_placeholder()))
+    modules = [m for p in PACKAGES for m in reference_modules(p)] + ["cdv_geo.testing"]
+    for name in missing_docstrings(modules):
+        LOG.warning("no docstring: %s (the API reference needs one)", name)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# The griffe extension of the API reference: Sphinx roles in the docstrings become links.
+
+#: A Sphinx role of a docstring: :func:`name`, :class:`~cdv_geo.x.Y`, :meth:`title <target>`
+#: (the text may run over a line break).
+ROLE = re.compile(
+    r":(?:py:)?(?:func|meth|class|mod|data|attr|exc|obj|const):`(~?)([^`<]+?)\s*(?:<([^`>]+)>)?`"
+)
+
+
+def role_link(match: re.Match[str], resolve: Any) -> str:
+    r"""Return the Markdown of one role: a cross-reference when `resolve` finds its object.
+
+    `resolve(name)` returns the object's canonical path, or None when it is not one of
+    cdv_geo's public objects (then the name is shown as code, without a link).
+
+    Examples
+    --------
+    >>> def find(name):
+    ...     return {"coverage": "cdv_geo.metrics.access.coverage"}.get(name)
+    >>> ROLE.sub(lambda m: role_link(m, find), "see :func:`coverage` and :class:`~pd.Series`")
+    'see [`coverage`][cdv_geo.metrics.access.coverage] and `Series`'
+    >>> ROLE.sub(lambda m: role_link(m, find), ":meth:`the walk <coverage>`, :func:`x.\n  y()`")
+    '[`the walk`][cdv_geo.metrics.access.coverage], `x.y()`'
+    """
+    tilde, text, explicit = match.group(1), re.sub(r"\s+", "", match.group(2)), match.group(3)
+    if explicit:
+        title, name = match.group(2).strip(), re.sub(r"\s+", "", explicit)
+    else:
+        name = text.removesuffix("()")
+        title = name.rsplit(".", 1)[-1] if tilde else name
+        title += "()" if text.endswith("()") else ""
+    target = resolve(name)
+    if target is None:
+        return f"`{title}`"
+    return f"[`{title}`][{target}]"
+
+
+try:
+    import griffe
+except ImportError:  # pragma: no cover - the docs extra is not installed
+    griffe = None  # type: ignore[assignment]
+
+if griffe is not None:
+
+    class SphinxRoles(griffe.Extension):  # type: ignore[misc]
+        """Turn the Sphinx roles of cdv_geo's docstrings into mkdocstrings cross-references.
+
+        A role naming a public cdv_geo object (relative to the docstring's scope, or absolute)
+        becomes a link that must resolve (``--strict`` fails otherwise); a role naming a
+        private or outside object (pandas, numpy) is shown as code.
+        """
+
+        def on_package(self, *, pkg: Any, loader: Any, **kwargs: Any) -> None:
+            """Rewrite every docstring of the package once it is loaded."""
+            if pkg.name != "cdv_geo":
+                return
+            for obj in _walk(pkg):
+                if obj.docstring is not None and ":" in obj.docstring.value:
+                    value = obj.docstring.value
+                    obj.docstring.value = ROLE.sub(
+                        lambda m, o=obj: role_link(m, lambda n: _resolve(o, n, loader)), value
+                    )
+
+    def _walk(obj: Any) -> Any:
+        yield obj
+        for member in obj.members.values():
+            if not member.is_alias:
+                yield from _walk(member)
+
+    def _resolve(obj: Any, name: str, loader: Any) -> str | None:
+        head, _, rest = name.partition(".")
+        try:
+            path = name if head == "cdv_geo" else obj.resolve(head) + (f".{rest}" if rest else "")
+            found = loader.modules_collection[path]
+            if found.is_alias:
+                found = found.final_target
+        except Exception:
+            return None
+        canonical = str(found.path)
+        parts = canonical.split(".")
+        if parts[0] != "cdv_geo" or any(p.startswith("_") for p in parts):
+            return None
+        if canonical.startswith("cdv_geo.cli") or canonical in NOT_IN_REFERENCE:
+            return None
+        return canonical
 
 
 def main() -> int:
