@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 from scipy.stats import percentileofscore, zscore
 
-from cdv_geo.core.errors import CdvGeoError, DataValidationError
+from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning, DataValidationError
 from cdv_geo.metrics.peers import NOTE, PEER_COLUMNS, compare_to_peers, peer_table
 
 # poverty rate and median income of six QPV in 2017 and 2021, their town and France
@@ -272,3 +275,51 @@ def test_table_against_per_quartier_reference(seed: int) -> None:
             assert row["all_qpv_change"] == pytest.approx(everyone, nan_ok=True)
             assert ("no value for 2017 and 2021" in str(row["reason"])) is math.isnan(v1 - v0)
             assert ("town not known" in str(row["reason"])) is (territory[c] != "tA")
+
+
+NATIONAL = Path("/work/shared/real-data/insee-qpv-national")
+
+
+def _published(path: Path, column: str) -> pd.Series:
+    """A column of a published REVN file for every QPV, read with pandas (not the reader)."""
+    raw = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig").set_index("CODGEO")
+    col = raw.loc[raw.index.str.startswith("QP"), column].dropna()
+    return col.str.replace("\u202f", "").str.replace(" ", "").str.replace(",", ".").astype(float)
+
+
+@pytest.mark.skipif(not NATIONAL.is_dir(), reason="national REVN files not available")
+def test_national_folder_soissons_presles() -> None:
+    """The whole national folder in one read_indicators call, then Presles against its peers."""
+    from cdv_geo.io.insee import read_indicators
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CdvGeoWarning)  # the published negative PPAT (noted)
+        table = read_indicators(NATIONAL, progress=False)
+    r = compare_to_peers(
+        table,
+        "QP002013",
+        k=5,
+        baseline=["poverty_rate", "median_income"],
+        outcomes=["poverty_rate", "median_income"],
+        source="revn",
+    )
+    pov17 = _published(NATIONAL / "REVN_2017.csv", "TP60") / 100
+    pov22 = _published(NATIONAL / "REVN_2022.csv", "TP60") / 100
+    inc17 = _published(NATIONAL / "REVN_2017.csv", "DISP_Q2")
+    # the quartier's own values are the files' cells
+    row = r.loc["poverty_rate"]
+    assert row["value_first"] == pytest.approx(pov17["QP002013"])
+    assert row["value_last"] == pytest.approx(pov22["QP002013"])
+    assert row["change"] == pytest.approx(pov22["QP002013"] - pov17["QP002013"])
+    # the peers: the 5 nearest QPV of the 2017 file on the z-scored baseline (scipy)
+    base = pd.concat([pov17, inc17], axis=1, keys=["pov", "inc"]).dropna()
+    z = (base - base.mean()) / base.std(ddof=0)
+    codes = list(base.index)
+    d = cdist(z.loc[["QP002013"]].to_numpy(), z.to_numpy())[0]
+    order = [codes[j] for j in np.lexsort((codes, d)) if codes[j] != "QP002013"][:5]
+    peers = r.attrs["peers"]
+    assert len(peers) == 5 and "QP002013" not in peers
+    assert set(peers) <= set(pov17.index)  # drawn from the file's codes
+    assert peers == order
+    changes = [pov22[p] - pov17[p] for p in peers]
+    assert row["group_change_median"] == pytest.approx(float(np.median(changes)))

@@ -6,6 +6,9 @@ Module                 What it reads or holds
 :mod:`.read`           a file, a list or a folder (REVN, IPRO, DEMO, Filosofi) to one
                        long table: :func:`read_indicators`, :func:`check_codes`,
                        :func:`keep_territory`
+:mod:`.folder`         a folder or list of files: each content read once (duplicates
+                       by bytes or by values), merged in one pass, a progress bar
+:mod:`.report`         the reading report: duplicates, values outside the usual range
 :mod:`.cells`          the cells of a published text or spreadsheet file: encodings,
                        decimal commas, thousands separators, secrecy codes
 :mod:`.wide_table`     a wide table (a row per code, a column per indicator)

@@ -22,13 +22,15 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, quartier_codes
-from cdv_geo.io.insee.cells import LEVELS, TABLE_SUFFIXES, read_rows
+from cdv_geo.io.insee.cells import LEVELS, read_grid
+from cdv_geo.io.insee.folder import merge_tables, read_files, table_files
 from cdv_geo.io.insee.long_table import long_records
 from cdv_geo.io.insee.registry import DERIVED
+from cdv_geo.io.insee.report import duplicate_notes, range_notes
 from cdv_geo.io.insee.wide_table import (
     CODE_COLUMNS,
     KEYS,
-    OUT_OF_RANGE,
+    Parsed,
     Records,
     numeric_columns,
     plan_columns,
@@ -61,9 +63,9 @@ TABLE_COLUMNS = [
 #: Levels kept from a national file besides the territory's quartiers and commune.
 REFERENCE_LEVELS = ("all_qpv", "france", "region", "departement", "epci")
 _FILE_FAMILIES = (
-    (re.compile(r"(?:^|_)REVN_(\d{4})(?:_|$)", re.I), "revn"),
-    (re.compile(r"(?:^|_)IPRO_(\d{4})(?:_|$)", re.I), "ipro"),
-    (re.compile(r"(?:^|_)DEMO_(\d{4})(?:_|$)", re.I), "demo"),
+    (re.compile(r"(?:^|_)REVN_(\d{4})(?!\d)", re.I), "revn"),
+    (re.compile(r"(?:^|_)IPRO_(\d{4})(?!\d)", re.I), "ipro"),
+    (re.compile(r"(?:^|_)DEMO_(\d{4})(?!\d)", re.I), "demo"),
     (re.compile(r"(?:^|_)filo(\d{2}|\d{4})_qp(?:_|$)", re.I), "filosofi"),
 )
 _HEADER_FAMILIES = (("demo", {"POP_MUN"}), ("ipro", {"TX_TOT_EMPL", "ABCDE"}), ("revn", {"TP60"}))
@@ -86,27 +88,12 @@ def _family(path: Path, header: list[str]) -> tuple[str | None, int | None, bool
     return None, None, False
 
 
-def _files(path: Any) -> list[Path]:
-    if isinstance(path, str | os.PathLike):
-        p = Path(path)
-        if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.suffix.lower() in TABLE_SUFFIXES)
-            if not found:
-                raise DataValidationError(
-                    [
-                        Problem(
-                            f"the folder holds no table ({', '.join(TABLE_SUFFIXES)})",
-                            file=str(p),
-                            layer="indicators",
-                        )
-                    ]
-                )
-            return found
-        return [p]
-    files = [f for item in path for f in _files(item)]
-    if not files:
-        raise DataValidationError([Problem("no indicator file given", layer="indicators")])
-    return files
+def _trimmed(row: Any) -> list[str]:
+    """Return a row's cells without the empty ones that end it."""
+    cells = list(row)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
 
 
 def _header_row(cells: list[list[str]], columns: Mapping[str, str], path: Path) -> int:
@@ -114,7 +101,11 @@ def _header_row(cells: list[list[str]], columns: Mapping[str, str], path: Path) 
     for i, row in enumerate(cells[:30]):
         if {normalize_token(c) for c in row} & wanted:
             return i
-    first = ", ".join(c.strip() for c in cells[0]) if cells else "none: the file is empty"
+    first = (
+        ", ".join(c.strip() for c in _trimmed(cells[0]))
+        if len(cells)
+        else "none: the file is empty"
+    )
     raise DataValidationError(
         [
             Problem(
@@ -224,53 +215,94 @@ def _row_years(
 
 def _duplicates(rec: Records, lines: list[int], path: Path) -> list[Problem]:
     """Return a problem for each code given twice for one vintage within one file."""
-    seen: dict[tuple[str, str, Any, Any], int] = {}
-    clashes: dict[tuple[str, Any], set[int]] = {}
-    sources = rec.source or [None] * len(rec.code)
-    keys = zip(rec.code, rec.indicator, rec.year, sources, rec.row, strict=True)
-    for code, ind, yr, src, row in keys:
-        key = (code, ind, yr, src)
-        if key in seen and seen[key] != row:
-            clashes.setdefault((code, yr), set()).update({lines[seen[key]], lines[row]})
-        seen.setdefault(key, row)
+    row, code = np.asarray(rec.row), np.asarray(rec.code, dtype=object)
+    starts = np.r_[True, row[1:] != row[:-1]] if len(row) else np.zeros(0, bool)
+    if starts.sum() == len(np.unique(row)) and pd.Series(code[starts]).is_unique:
+        return []  # no code on two rows: no clash (the usual file, checked in one pass)
+    keys = pd.DataFrame(
+        {
+            "code": rec.code,
+            "indicator": rec.indicator,
+            "year": pd.Series(rec.year, dtype=object),
+            "source": pd.Series(rec.source or [None] * len(rec.code), dtype=object),
+            "row": rec.row,
+        }
+    ).drop_duplicates()  # one row giving one value twice is no clash
+    clash = keys[keys.duplicated(["code", "indicator", "year", "source"], keep=False)]
     return [
         Problem(
-            f"code {code} appears on lines {', '.join(map(str, sorted(at)))} for vintage {yr}; "
-            "keep one row per code and vintage (remove the repeated row, or split the file by "
-            "vintage)",
+            f"code {code} appears on lines {', '.join(map(str, sorted({lines[r] for r in rows})))}"
+            f" for vintage {yr}; keep one row per code and vintage (remove the repeated row, or "
+            "split the file by vintage)",
             file=str(path),
             layer="indicators",
-            feature=code,
+            feature=str(code),
         )
-        for (code, yr), at in clashes.items()
+        for (code, yr), rows in clash.groupby(["code", "year"], sort=False, dropna=False)["row"]
     ]
 
 
-def _derive(table: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived indicators (``rsa_share``...) whose two counts the table holds."""
+def _derive(data: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Return the rows of the derived indicators (``rsa_share``...) whose two counts `data` holds.
+
+    The counts are matched on (code, year, source) with a dictionary over their rows only.
+    """
     extra = []
+    indicator, code, year, src = (data[c] for c in ("indicator", "code", "year", "source"))
     for name, (num, den) in DERIVED.items():
-        a = table[table["indicator"] == num]
-        b = table[table["indicator"] == den][["code", "year", "source", "value", "source_column"]]
-        both = a.merge(b, on=["code", "year", "source"], suffixes=("", "_den"))
-        have = table.loc[table["indicator"] == name, ["code", "year", "source"]]
-        if not have.empty:  # a table written by cdv_geo already holds it
-            both = both.merge(have, how="left", indicator="_have")
-            both = both[both["_have"] == "left_only"].drop(columns="_have")
-        if both.empty:
+        at_num, at_den = np.flatnonzero(indicator == num), np.flatnonzero(indicator == den)
+        if not (len(at_num) and len(at_den)):
             continue
-        den_v = both["value_den"].where(both["value_den"] > 0)
-        out = both[["code", "year", "name", "level", "source", "file"]].copy()
-        out["indicator"] = name
-        out["value"] = (both["value"] / den_v).to_numpy()
-        out["flag"] = np.where(np.isnan(out["value"]), "derived; missing input", "derived")
-        out["source_column"] = (
-            both["source_column"] + " / " + both["source_column_den"]
-        ).to_numpy()
+        have = {(code[i], year[i], src[i]) for i in np.flatnonzero(indicator == name)}
+        den_of = {(code[i], year[i], src[i]): i for i in at_den}
+        pairs = [
+            (i, den_of[k])
+            for i in at_num
+            if (k := (code[i], year[i], src[i])) in den_of and k not in have
+        ]
+        if not pairs:
+            continue
+        ai, bi = (np.asarray(p, dtype=np.intp) for p in zip(*pairs, strict=True))
+        den_v = data["value"][bi]
+        value = data["value"][ai] / np.where(den_v > 0, den_v, np.nan)
+        out = {c: data[c][ai] for c in ("code", "year", "name", "level", "source", "file")}
+        out["indicator"] = _objects(name, len(ai))
+        out["value"] = value
+        out["flag"] = np.where(np.isnan(value), "derived; missing input", "derived").astype(object)
+        out["source_column"] = data["source_column"][ai] + " / " + data["source_column"][bi]
         extra.append(out)
-    if not extra:
-        return table
-    return pd.concat([table, *extra], ignore_index=True)[TABLE_COLUMNS]
+    return extra
+
+
+def _names(table: pd.DataFrame) -> pd.Series:
+    """Return the names, a file without names (Filosofi) taking the code's name from others."""
+    names = table["name"].to_numpy(dtype=object).copy()
+    missing = pd.isna(names)
+    if missing.any():
+        code = table["code"].to_numpy(dtype=object)
+        named = pd.Series(code[~missing], dtype=object)
+        first = ~named.duplicated().to_numpy()
+        known = dict(zip(named.to_numpy()[first], names[~missing][first], strict=True))
+        names[missing] = [known.get(c) for c in code[missing]]
+    return pd.Series(names, index=table.index, dtype=object)
+
+
+def _years(years: Any) -> np.ndarray:
+    """Return the vintages as floats (NaN: none): one array, converted once to Int64."""
+    if isinstance(years, np.ndarray) and years.dtype.kind == "f":
+        return years
+    return np.array([np.nan if y is None else y for y in years], dtype=float)
+
+
+def _objects(values: Any, n: int | None = None) -> np.ndarray:
+    """Return `values` (or one value `n` times) as an object array."""
+    if n is not None and isinstance(values, str):
+        return np.array([values], dtype=object).repeat(n)  # one string object, n references
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _per_row(given: list[str | None], default: str) -> list[str] | str:
@@ -289,11 +321,11 @@ def _read_file(
     sheet: str | int | None,
 ) -> pd.DataFrame:
     wanted = set(CODE_COLUMNS) | {normalize_token(k) for k in columns}
-    rows = read_rows(path, wanted, sheet=sheet)
+    rows = read_grid(path, wanted, sheet=sheet)
     h = _header_row(rows.cells, columns, path)
-    header = [c.strip() or f"column_{j + 1}" for j, c in enumerate(rows.cells[h])]
+    header = [c.strip() or f"column_{j + 1}" for j, c in enumerate(_trimmed(rows.cells[h]))]
     cells, lines = rows.cells[h + 1 :], rows.lines[h + 1 :]
-    if not cells:
+    if not len(cells):
         raise DataValidationError(
             [Problem("the file has a header but no rows", file=str(path), layer="indicators")]
         )
@@ -306,11 +338,14 @@ def _read_file(
         plan = plan_columns(header, family, columns, path)
         if not plan.rules:
             raise _nothing_recognised(header, path)
-        kept = numeric_columns(cells, plan)
+        parsed: Parsed = {}  # each cell parsed once, shared by the two steps
+        kept = numeric_columns(cells, plan, parsed)
         yj = plan.keys.get("year")
         col_years = _vintages(plan.rules, kept, header, name_year, year, yj is not None, path)
         row_years = _row_years(cells, lines, yj, header, path, problems) if yj is not None else None
-        rec = wide_records(cells, lines, header, plan, kept, (col_years, row_years), path, problems)
+        rec = wide_records(
+            cells, lines, header, plan, kept, (col_years, row_years), path, problems, parsed
+        )
         nj = plan.keys.get("name")
         names = [(r[nj].strip() or None) if nj is not None and nj < len(r) else None for r in cells]
     problems += _duplicates(rec, lines, path)
@@ -319,72 +354,31 @@ def _read_file(
         raise DataValidationError(
             problems, summary=f"{n} problem{'s' if n > 1 else ''} in indicator table {path}:"
         )
-    out = pd.DataFrame(
+    n = len(rec.code)
+    data = {  # object arrays while reading: no string-array conversion at each step
+        "code": _objects(rec.code),
+        "name": _objects(names)[np.asarray(rec.row, dtype=np.intp)],
+        "level": _objects(rec.level),
+        "indicator": _objects(rec.indicator),
+        "year": _years(rec.year),
+        "value": np.asarray(rec.value, dtype=float),
+        "flag": _objects(rec.flag),
+        "source": _objects(
+            _per_row(rec.source, source or (family if named else None) or "table"), n
+        ),
+        "file": _objects(_per_row(rec.file, path.name), n),
+        "source_column": _objects(rec.source_column),
+    }
+    for extra in _derive(data):
+        data = {c: np.concatenate([data[c], extra[c]]) for c in data}
+    return pd.DataFrame(
         {
-            "code": rec.code,
-            "name": pd.Series([names[r] for r in rec.row], dtype=object),
-            "level": rec.level,
-            "indicator": rec.indicator,
-            "year": pd.array(rec.year, dtype="Int64"),
-            "value": np.asarray(rec.value, dtype=float),
-            "flag": pd.Series(rec.flag, dtype=object),
-            "source": _per_row(rec.source, source or (family if named else None) or "table"),
-            "file": _per_row(rec.file, path.name),
-            "source_column": rec.source_column,
+            c: pd.array(v, dtype="Int64")
+            if c == "year"
+            else (v if c == "value" else pd.Series(v, dtype=object))
+            for c, v in data.items()
         }
     )
-    return _derive(out)
-
-
-def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate the files; a value one source gives twice (two files) is kept once."""
-    table = pd.concat(frames, ignore_index=True)
-    key = ["code", "indicator", "year", "source"]
-    dup = table.duplicated(key, keep=False)
-    if not dup.any():
-        return table
-    problems: list[Problem] = []
-    drop: list[Any] = []
-    for (code, ind, yr, src), grp in table[dup].groupby(key, sort=False, dropna=False):
-        v = grp["value"].to_numpy()
-        same = bool(np.all(np.isnan(v))) or bool(np.allclose(v, v[0], rtol=0, atol=1e-9))
-        if same:
-            table.loc[grp.index[0], "file"] = "; ".join(dict.fromkeys(grp["file"]))
-            drop.extend(grp.index[1:])
-        else:
-            where = "; ".join(f"{f}: {x:g}" for f, x in zip(grp["file"], v, strict=True))
-            problems.append(
-                Problem(
-                    f"source {src!r} gives two values of {ind} for {yr} ({where}); read the "
-                    "files under different sources (read_indicators(f, source='...')) or keep "
-                    "one of them",
-                    layer="indicators",
-                    feature=str(code),
-                    field=str(ind),
-                )
-            )
-    if problems:
-        raise DataValidationError(problems)
-    return table.drop(index=drop).reset_index(drop=True)
-
-
-def _range_notes(table: pd.DataFrame) -> list[str]:
-    """Return one note per published value kept although outside its usual range; warn once."""
-    odd = table[table["flag"].fillna("").str.contains(OUT_OF_RANGE, regex=False)]
-    notes = [
-        f"{r.file}: {r.code} ({r.name}), {r.source_column} = {r.value:g} ({r.indicator}, "
-        f"{r.year}) is {r.flag}; kept as published"
-        for r in odd.itertuples()
-    ]
-    if notes:
-        warnings.warn(
-            f"{len(notes)} published value{'s' if len(notes) > 1 else ''} outside the usual "
-            f"range, kept as published: {'; '.join(notes[:5])}"
-            f"{f' and {len(notes) - 5} more' if len(notes) > 5 else ''}.",
-            CdvGeoWarning,
-            stacklevel=3,
-        )
-    return notes
 
 
 def keep_territory(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -441,6 +435,7 @@ def read_indicators(
     quartiers: gpd.GeoDataFrame | None = None,
     source: str | None = None,
     sheet: str | int | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     r"""Read published indicator tables (a file, a list of files, a folder) into one long table.
 
@@ -480,6 +475,8 @@ def read_indicators(
         Series name of every value read (default: the INSEE family, else ``"table"``).
     sheet : str or int, optional
         Worksheet of XLSX files.
+    progress : bool, optional
+        A progress bar over the files (on stderr); None (default): only on a terminal.
 
     Returns
     -------
@@ -490,8 +487,11 @@ def read_indicators(
         ``"derived"``, ``"outside the usual range (...)"``), ``source``, ``file``,
         ``source_column``. One row per code, indicator, year and source.
         ``attrs["source"]``: the files read; ``attrs["notes"]``: the reading report, one
-        sentence per published value kept although outside its indicator's usual range (a
-        negative property-income share), also given as one :class:`CdvGeoWarning`.
+        sentence per file read once because another file holds the same content (the same
+        bytes, or the same values under another published name: ``DEMO_2017.csv`` and
+        ``data_DEMO_2017_V1_QP.csv``; its rows name both files in ``file``), then one per
+        published value kept although outside its indicator's usual range (a negative
+        property-income share); each kind also given as one :class:`CdvGeoWarning`.
 
     Raises
     ------
@@ -516,19 +516,20 @@ def read_indicators(
     2  QP002013  n_rsa_recipients  2019   577.000     None   revn         ARSAS
     3  QP002013         rsa_share  2019     0.327  derived   revn     ARSAS / A
     """
-    files = _files(path)
+    files = table_files(path)
     cols = dict(columns or {})
-    frames = [_read_file(f, year=year, columns=cols, source=source, sheet=sheet) for f in files]
-    table = _merge(frames)
+    frames, duplicates = read_files(
+        files,
+        lambda f: _read_file(f, year=year, columns=cols, source=source, sheet=sheet),
+        progress=progress,
+    )
+    table = merge_tables(frames)
     table["value"] = table["value"].round(12)
-    # a file without names (Filosofi) takes the code's name from the others
-    named = table.dropna(subset=["name"]).drop_duplicates("code").set_index("code")["name"]
-    table["name"] = table["name"].where(table["name"].notna(), table["code"].map(named))
-    table["name"] = table["name"].astype(object).where(table["name"].notna(), None)
+    table["name"] = _names(table)
     table.attrs["source"] = "; ".join(str(f) for f in files)
     table.attrs["files"] = files[0].name if len(files) == 1 else f"{len(files)} files"
     # the reading report: values kept as published although unusual
-    table.attrs["notes"] = _range_notes(table)
+    table.attrs["notes"] = duplicate_notes(duplicates) + range_notes(table)
     if quartiers is not None:
         table = keep_territory(table, quartiers)
     return table

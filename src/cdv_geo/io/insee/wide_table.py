@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
-from cdv_geo.io.insee.cells import LEVELS, level_of, parse_value
+from cdv_geo.io.insee.cells import EMPTY_FLAG, LEVELS, level_of, parse_values
 from cdv_geo.io.insee.registry import (
     FAMILY_COLUMNS,
     INDICATORS,
@@ -33,6 +34,7 @@ __all__ = [
     "KEYS",
     "OUT_OF_RANGE",
     "ColumnPlan",
+    "Parsed",
     "Records",
     "codes_and_levels",
     "numeric_columns",
@@ -84,19 +86,23 @@ class ColumnPlan:
 
 @dataclass
 class Records:
-    """Long records of one file, as parallel lists (``row`` orders them as in the file)."""
+    """Long records of one file, as parallel lists or arrays (``row``: the file's order).
 
-    code: list[str] = field(default_factory=list)
-    level: list[str | None] = field(default_factory=list)
-    indicator: list[str] = field(default_factory=list)
-    year: list[int | None] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
-    flag: list[str | None] = field(default_factory=list)
-    source_column: list[str] = field(default_factory=list)
-    row: list[int] = field(default_factory=list)
+    :func:`wide_records` gives numpy arrays (object arrays for the texts), the long-table
+    reader lists; both index alike.
+    """
+
+    code: Any = field(default_factory=list)
+    level: Any = field(default_factory=list)
+    indicator: Any = field(default_factory=list)
+    year: Any = field(default_factory=list)
+    value: Any = field(default_factory=list)
+    flag: Any = field(default_factory=list)
+    source_column: Any = field(default_factory=list)
+    row: Any = field(default_factory=list)
     #: per-row source and file, when a long table carries them (a table written by cdv_geo)
-    source: list[str | None] = field(default_factory=list)
-    file: list[str | None] = field(default_factory=list)
+    source: Any = field(default_factory=list)
+    file: Any = field(default_factory=list)
 
 
 def plan_columns(
@@ -247,21 +253,74 @@ def value_note(v: float, rule: ColumnRule) -> str | None:
     return None
 
 
-def numeric_columns(cells: list[list[str]], plan: ColumnPlan) -> list[int]:
-    """Return the unrecognised columns whose every filled cell is a number or secrecy code."""
-    out = []
-    for j in plan.other:
-        seen, numeric = False, True
-        for row in cells:
-            if j < len(row) and row[j].strip():
-                v, _ = parse_value(row[j])
-                if v is None:
-                    numeric = False
-                    break
-                seen = True
-        if numeric and seen:
-            out.append(j)
-    return out
+def _grid(cells: list[list[str]], columns: list[int]) -> np.ndarray:
+    """Return the text of `columns` of every row as a 2-D object array ("" past a row's end)."""
+    width = max(columns, default=-1) + 1
+    if isinstance(cells, np.ndarray):  # a grid from read_grid
+        if cells.shape[1] < width:
+            cells = np.hstack([cells, np.full((len(cells), width - cells.shape[1]), "", object)])
+        return cells[:, columns]
+    pad = [""] * width
+    rows = [r[:width] if len(r) >= width else r + pad[: width - len(r)] for r in cells]
+    grid = np.array(rows, dtype=object) if rows else np.empty((0, width), dtype=object)
+    return grid.reshape(len(rows), width)[:, columns]
+
+
+#: The parse of a column (values, flags, unreadable), by column position.
+Parsed = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _parse_columns(cells: list[list[str]], columns: list[int], parsed: Parsed) -> None:
+    """Parse the `columns` not in `parsed` yet (in one vectorised pass), into `parsed`."""
+    todo = [j for j in columns if j not in parsed]
+    if not todo:
+        return
+    block = _grid(cells, todo)
+    values, flags, bad = (a.reshape(block.shape) for a in parse_values(block.ravel()))
+    for c, j in enumerate(todo):
+        parsed[j] = (values[:, c], flags[:, c], bad[:, c])
+
+
+def numeric_columns(
+    cells: list[list[str]], plan: ColumnPlan, parsed: Parsed | None = None
+) -> list[int]:
+    """Return the unrecognised columns whose every filled cell is a number or secrecy code.
+
+    `parsed` keeps the parse of the columns for :func:`wide_records` (each cell parsed once).
+    """
+    if not plan.other or not len(cells):
+        return []
+    parsed = {} if parsed is None else parsed
+    _parse_columns(cells, plan.other, parsed)
+    return [j for j in plan.other if (parsed[j][1] != EMPTY_FLAG).any() and not parsed[j][2].any()]
+
+
+def _flag_threshold(rule: ColumnRule) -> float:
+    """Return the published value above which :func:`value_problem` may object."""
+    info = INDICATORS.get(rule.indicator)
+    limits = [np.inf]
+    if rule.percent:
+        limits.append(100.0)
+    if info is not None and info.unit == "fraction" and not rule.percent:
+        limits.append(1.0)
+    if rule.indicator == "gini":
+        limits.append(1.0)
+    return min(limits)
+
+
+def _note_texts(column: np.ndarray, note: str) -> np.ndarray:
+    """Return ``NOTE_X=<cell>`` for each row whose note cell is set (not empty, not 0), else ""."""
+    text = np.array([t.strip() for t in column], dtype=object)
+    return np.where(np.isin(text, ["", "0"]), "", note + "=" + text)
+
+
+def _append(flags: np.ndarray, part: np.ndarray) -> None:
+    """Append the non-empty texts of `part` to `flags` ("a; b"), in place."""
+    has = part != ""
+    none = pd.isna(flags)
+    flags[has & none] = part[has & none]
+    both = has & ~none
+    flags[both] = flags[both] + "; " + part[both]
 
 
 def wide_records(
@@ -273,63 +332,86 @@ def wide_records(
     years: tuple[list[int | None], list[int | None] | None],
     path: Path,
     problems: list[Problem],
+    parsed: Parsed | None = None,
 ) -> Records:
     """Return the records of the recognised columns and the `kept` numeric ones, row by row.
 
     `years` is (the vintage of each rule then kept column, None where it has none; the vintage
     of each row when the file has a year column, else None): a column's vintage wins.
+    Vectorised over the cells (one parse of every value cell); only the cells that are
+    refused or kept with a note go through Python one by one.
     """
     codes, levels = codes_and_levels(cells, lines, plan, path, problems)
     scopes = _note_scopes(plan, header)
     cols = [*plan.rules, *((j, None) for j in kept)]
-    rec = Records()
+    n, k = len(cells), len(cols)
+    grid = _grid(cells, [j for j, _ in cols] + list(plan.notes))
+    block = grid[:, :k]
+    parsed = {} if parsed is None else parsed
+    _parse_columns(cells, [j for j, _ in cols], parsed)
+    stacked = [
+        np.column_stack([parsed[j][m] for j, _ in cols]) if k else np.empty((n, 0))
+        for m in range(3)
+    ]
+    values: np.ndarray = stacked[0].astype(float)
+    flags: np.ndarray = stacked[1].astype(object)
+    bad: np.ndarray = stacked[2].astype(bool)
+    keep = ~bad
     col_years, row_years = years
+    year = np.full((n, k), np.nan)  # vintages as floats (NaN: none), one array
+    notes = {c: _note_texts(grid[:, k + m], note) for m, (c, note) in enumerate(plan.notes.items())}
     for pos, (j, rule) in enumerate(cols):
-        name = rule.indicator if rule else _RAW_SUFFIX.sub("", normalize_token(header[j]))
-        for i, row in enumerate(cells):
-            cell = row[j] if j < len(row) else ""
-            v, flag = parse_value(cell)
-            if v is None:
-                problems.append(
-                    Problem(
-                        f"{cell!r} is neither a number nor a secrecy code "
-                        f"({', '.join(k for k in SECRECY_CODES if k)})",
-                        file=str(path),
-                        layer="indicators",
-                        feature=f"{codes[i]} (line {lines[i]})",
-                        field=header[j],
-                    )
+        for i in np.flatnonzero(bad[:, pos]):
+            problems.append(
+                Problem(
+                    f"{block[i, pos]!r} is neither a number nor a secrecy code "
+                    f"({', '.join(k for k in SECRECY_CODES if k)})",
+                    file=str(path),
+                    layer="indicators",
+                    feature=f"{codes[i]} (line {lines[i]})",
+                    field=header[j],
                 )
-                continue
-            if rule is not None and flag is None and (msg := value_problem(v, rule, cell)):
-                problems.append(
-                    Problem(
-                        msg,
-                        file=str(path),
-                        layer="indicators",
-                        feature=f"{codes[i]} (line {lines[i]})",
-                        field=header[j],
+            )
+        fl, v = flags[:, pos], values[:, pos]
+        if rule is not None:
+            published = pd.isna(fl) & keep[:, pos]
+            for i in np.flatnonzero(published & (v > _flag_threshold(rule))):
+                if msg := value_problem(float(v[i]), rule, block[i, pos]):
+                    problems.append(
+                        Problem(
+                            msg,
+                            file=str(path),
+                            layer="indicators",
+                            feature=f"{codes[i]} (line {lines[i]})",
+                            field=header[j],
+                        )
                     )
-                )
-                continue
-            notes = [
-                f"{plan.notes[k]}={row[k].strip()}"
-                for k in scopes.get(j, ())
-                if k < len(row) and row[k].strip() not in ("", "0")
-            ]
-            odd = value_note(v, rule) if rule is not None and flag is None else None
-            flags = ([flag] if flag else []) + ([odd] if odd else []) + notes
-            rec.code.append(codes[i])
-            rec.level.append(levels[i])
-            rec.indicator.append(name)
-            year = col_years[pos]
-            rec.year.append(year if year is not None or row_years is None else row_years[i])
-            rec.value.append(v * rule.scale if rule else v)
-            rec.flag.append("; ".join(flags) or None)
-            rec.source_column.append(header[j].strip())
-            rec.row.append(i)
-    order = np.argsort(np.asarray(rec.row, dtype=np.int64), kind="stable")
-    for attr in ("code", "level", "indicator", "year", "value", "flag", "source_column", "row"):
-        values = getattr(rec, attr)
-        setattr(rec, attr, [values[k] for k in order])
-    return rec
+                    keep[i, pos] = False
+            info = INDICATORS.get(rule.indicator)
+            if info is not None and info.minimum is not None:
+                for i in np.flatnonzero(published & (v < info.minimum)):
+                    odd = value_note(float(v[i]), rule)
+                    fl[i] = odd if fl[i] is None else f"{fl[i]}; {odd}"
+            values[:, pos] = v * rule.scale
+        for c in scopes.get(j, ()):
+            _append(fl, notes[c])
+        yr = col_years[pos]
+        if yr is not None or row_years is None:
+            year[:, pos] = np.nan if yr is None else yr
+        else:
+            year[:, pos] = [np.nan if y is None else y for y in row_years]
+    names = [r.indicator if r else _RAW_SUFFIX.sub("", normalize_token(header[j])) for j, r in cols]
+    mask = keep.ravel()
+    row = np.repeat(np.arange(n), k)[mask]
+    return Records(
+        code=np.asarray(codes, dtype=object)[row],
+        level=np.asarray(levels, dtype=object)[row],
+        indicator=np.tile(np.asarray(names, dtype=object), n)[mask],
+        year=year.ravel()[mask],
+        value=values.ravel()[mask],
+        flag=flags.ravel()[mask],
+        source_column=np.tile(np.asarray([header[j].strip() for j, _ in cols], dtype=object), n)[
+            mask
+        ],
+        row=row,
+    )
