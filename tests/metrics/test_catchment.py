@@ -300,3 +300,44 @@ def test_opening_hours_field_aliases():
     for alias in ("horaires", "heures_ouverture", "opening_hours"):
         raw = gdf([Point(0, 0)], nom=["a"], type=["ccas"], **{alias: ["Tu 09:00-12:00"]})
         assert validate(raw, "facilities")["opening_hours"].tolist() == ["Tu 09:00-12:00"]
+
+
+def test_two_steps_compiled_equal_the_numpy_path():
+    from cdv_geo.core import jit
+    from cdv_geo.metrics.catchment import _two_steps, _two_steps_numpy
+
+    rng = np.random.default_rng(11)
+    n_pairs, n_homes, n_fac = 5000, 400, 30
+    home = rng.integers(0, n_homes, n_pairs)
+    fac = rng.integers(0, n_fac - 1, n_pairs)  # (the last facility has no demand)
+    t = rng.uniform(0, 16, n_pairs)
+    t[:4] = [5.0, 10.0, 15.0, np.nan]  # on the bounds, and a missing time
+    upper, weight = np.array([5.0, 10.0, 15.0]), np.array([1.0, 0.3, 0.1])
+    args = (home, fac, t, upper, weight, rng.uniform(1, 9, n_homes), rng.uniform(0, 3, n_fac),
+            rng.integers(0, 2, n_fac), 2)  # fmt: skip
+    out = []
+    for fn in (_two_steps, _two_steps_numpy):
+        arrays = np.zeros(n_fac), np.zeros(n_fac), np.zeros(2 * n_homes)
+        fn(*args, *arrays)
+        out.append(arrays)
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert out[0][1][-1] == 0.0 and out[0][0][-1] == 0.0
+    # (numba present: the kernel compiled, it did not fall back on numpy)
+    assert jit.engine() is None or _two_steps.compiled is not None
+
+
+def test_several_kinds_equal_each_kind_alone():
+    net, homes, gps, q = line_town()
+    ccas = gdf([Point(X0 + 500, Y0)], id=["C1"], kind=["ccas"], capacity=[4.0])
+    both = floating_catchment(homes, pd.concat([gps, ccas]), q, network=net)
+    alone = floating_catchment(homes, ccas, q, network=net)
+    doctors = floating_catchment(homes, gps, q, network=net)
+    cols = ["doctor_access_per_10k", "ccas_access_per_10k"]
+    assert both.homes.columns.tolist() == cols
+    np.testing.assert_array_equal(both.homes[cols[1]], alone.homes[cols[1]])
+    np.testing.assert_array_equal(both.homes[cols[0]], doctors.homes[cols[0]])
+    # C1 at x=500: H1 200 m (2.67 min, 1), H2 100 m (1), H3 700 m (9.33 min, 0.3)
+    d = 100 + 200 + 0.3 * 300
+    assert alone.facilities["demand"].tolist() == pytest.approx([d])
+    assert both.table.loc[("Q1", "ccas"), "supply"] == 4.0

@@ -174,8 +174,7 @@ def rows_of(
     """
     arr = np.asarray(codes, dtype=object)
     out = {c: arr == c for c in quartier_codes(quartiers)}
-    inside = np.array([c is not None and not (isinstance(c, float) and np.isnan(c)) for c in arr])
-    out[QPV] = inside.astype(bool)
+    out[QPV] = np.asarray(pd.notna(arr), dtype=bool)
     if in_commune is not None:
         town = np.asarray(in_commune, dtype=bool)
         if town.shape != arr.shape:

@@ -14,6 +14,7 @@ home × facility matrix under the largest band); :func:`floating_catchment` buil
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +22,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from cdv_geo.core import jit, threads
 from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
 from cdv_geo.metrics.catchment_times import TravelTimes, travel_times
 from cdv_geo.metrics.population import population_source_of
-from cdv_geo.metrics.walking import id_text, select_kinds, to_crs
+from cdv_geo.metrics.walking import check_network, id_text, measure_crs, select_kinds, to_crs
 from cdv_geo.network import WalkNetwork
 
 __all__ = [
@@ -43,8 +45,9 @@ __all__ = [
 ]
 
 #: Default time bands of :func:`floating_catchment`: (upper bound in minutes, weight). The
-#: DREES/IRDES APL of 2012 steps (0–5 min: 1; 5–10 min: 0.3, i.e. 70 % less; 10–15 min: 0.1,
-#: i.e. 90 % less; nothing beyond 15 min), taken here at walking scale.
+#: steps of the DREES/IRDES APL of 2012 (Barlet et al. 2012, DREES Études et Résultats n° 795
+#: and Document de travail n° 124: 0–5 min: 1; 5–10 min: 0.3, i.e. 70 % less; 10–15 min:
+#: 0.1, i.e. 90 % less; nothing beyond 15 min), by road there, read here as walking minutes.
 APL_BANDS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.3), (15.0, 0.1))
 #: Index levels of the :attr:`Catchment.table`.
 CATCHMENT_INDEX = ("quartier", "kind")
@@ -129,8 +132,70 @@ def band_weights(time_min: np.ndarray, upper: np.ndarray, weight: np.ndarray) ->
     ...              np.array([1.0, 0.3, 0.1])).tolist()
     [1.0, 1.0, 0.3, 0.1, 0.0]
     """
-    pos = np.searchsorted(upper, time_min, side="left")
-    return np.where(pos < len(upper), np.r_[weight, 0.0][np.minimum(pos, len(upper))], 0.0)
+    # (past the last bound, and NaN, search to len(upper): the appended 0)
+    return np.r_[np.asarray(weight, dtype=float), 0.0][np.searchsorted(upper, time_min)]
+
+
+def _two_steps_numpy(
+    home: np.ndarray,
+    fac: np.ndarray,
+    time_min: np.ndarray,
+    upper: np.ndarray,
+    weight: np.ndarray,
+    demand: np.ndarray,
+    supply: np.ndarray,
+    fac_kind: np.ndarray,
+    n_kinds: int,
+    fac_demand: np.ndarray,
+    ratio: np.ndarray,
+    access: np.ndarray,
+) -> None:
+    """Run the two steps on the (home, facility, time) pairs (numpy path of :func:`_two_steps`)."""
+    w = band_weights(time_min, upper, weight)
+    fac_demand[:] = np.bincount(fac, weights=w * demand[home], minlength=len(fac_demand))
+    np.divide(supply, fac_demand, out=ratio, where=fac_demand > 0)
+    slot = home * n_kinds + fac_kind[fac] if n_kinds > 1 else home
+    access[:] = np.bincount(slot, weights=w * ratio[fac] * 10_000.0, minlength=len(access))
+
+
+@jit.helper
+def _band(t: float, upper: np.ndarray) -> int:
+    """Position of the first bound >= t (len(upper): beyond every bound, or NaN)."""
+    b = 0
+    while b < upper.shape[0] and not t <= upper[b]:
+        b += 1
+    return b
+
+
+@jit.kernel(numpy=_two_steps_numpy, uses=(_band,))
+def _two_steps(
+    home: np.ndarray,
+    fac: np.ndarray,
+    time_min: np.ndarray,
+    upper: np.ndarray,
+    weight: np.ndarray,
+    demand: np.ndarray,
+    supply: np.ndarray,
+    fac_kind: np.ndarray,
+    n_kinds: int,
+    fac_demand: np.ndarray,
+    ratio: np.ndarray,
+    access: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Step 1 (`fac_demand`, `ratio`: 0 without demand) then step 2 (`access`, per 10,000).
+
+    `access` is flat, home × kind. Fills the arrays given (zeros); the same sums, in the same
+    order, as the numpy path.
+    """
+    w = np.append(weight.astype(np.float64), 0.0)  # (past the last bound, NaN: 0)
+    for p in range(home.shape[0]):
+        fac_demand[fac[p]] += w[_band(time_min[p], upper)] * demand[home[p]]
+    for j in range(supply.shape[0]):
+        if fac_demand[j] > 0:
+            ratio[j] = supply[j] / fac_demand[j]
+    for p in range(home.shape[0]):
+        b = _band(time_min[p], upper)
+        access[home[p] * n_kinds + fac_kind[fac[p]]] += w[b] * ratio[fac[p]] * 10_000.0
 
 
 # --- floating catchments ------------------------------------------------------------------------
@@ -239,10 +304,17 @@ def floating_catchment(
     mean of A over all the homes, weighted by demand, equals the total supply reached per
     demand: the measure shares the supply, it does not multiply it.
 
-    The APL (Barlet, Coldefy, Collin & Lucas-Gabrielli 2012, DREES *Études et Résultats*
-    n° 795) counts GP FTE per 100,000 standardised inhabitants, by road between communes,
-    with the weights 1 / 0.3 / 0.1 for 0–5 / 5–10 / 10–15 minutes (the 2015 revision uses
-    wider bands by road); here the bands are walking minutes between homes and facilities.
+    The APL of 2012 (Barlet, Coldefy, Collin & Lucas-Gabrielli, DREES *Études et Résultats*
+    n° 795, March 2012; method in DREES *Document de travail* n° 124 / IRDES DT n° 51,
+    December 2012) counts GP FTE per 100,000 inhabitants standardised by age, by road
+    between communes, with the weights 1 / 0.3 / 0.1 for 0–5 / 5–10 / 10–15 minutes
+    (70 % and 90 % less than under 5 minutes) and 0 beyond. DREES recast the method in
+    2015 (parameters agreed with the CNAM and the ARS, for the doctors' zoning); those
+    parameters are not reproduced here. What differs from the official APL: the same steps
+    are read as *walking* minutes between homes and facilities (not road minutes between
+    communes); the demand is the residents unless `age_weights` gives the use by age band;
+    the supply is the `supply` column as given (the APL derives each GP's FTE from their
+    activity; no such conversion, and no cap, here); the result is per 10,000, not 100,000.
 
     References: Luo, W. & Wang, F. (2003), *Environment and Planning B* 30(6): 865–884;
     Luo, W. & Qi, Y. (2009), *Health & Place* 15(4): 1100–1107; Barlet M. et al. (2012),
@@ -287,31 +359,43 @@ def floating_catchment(
             demand += float(w) * layer_values(homes, col, name="homes", what=col, hint=hint)
     else:
         demand = pop
-    fkind = np.array([str(k) if pd.notna(k) else "" for k in facilities["kind"]], dtype=object)
+    raw_kind = facilities["kind"]
+    fkind = np.where(raw_kind.isna(), "", raw_kind.astype(str).to_numpy(dtype=object))
     sel = np.flatnonzero(np.isin(fkind, kind_list))
     chosen = facilities.iloc[sel]
     if supply is None:
         sup = np.ones(len(sel))
     else:
         sup = layer_values(chosen, supply, name="facilities", what="supply", hint=hint)
-    tt = travel_times(
-        homes,
-        chosen,
-        network=network,
-        max_time_min=float(upper[-1]),
-        speed_kmh=speed_kmh,
-        max_snap_m=max_snap_m,
-        crs=crs,
+    # the homes' rows (quartier, commune) are found in a side thread during the walks
+    target = measure_crs(homes, check_network(network), crs)
+    q = to_crs(quartiers, target)
+    town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
+    h_geoms = np.asarray(to_crs(homes, target).geometry.values, dtype=object)
+    rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
+    try:
+        tt = travel_times(homes, chosen, network=network, max_time_min=float(upper[-1]),
+                          speed_kmh=speed_kmh, max_snap_m=max_snap_m, crs=target)  # fmt: skip
+    except BaseException:
+        if not rows_job.cancel():
+            wait([rows_job])  # (nothing left running on the arrays)
+        raise
+    # (not started yet: done here, never waiting behind other work; else its result)
+    member_of = _rows(h_geoms, q, town) if rows_job.cancel() else rows_job.result()
+    # the two steps on the list of pairs (no matrix), every kind at once
+    rank = {k: i for i, k in enumerate(kind_list)}
+    fac_kind = np.array([rank[k] for k in fkind[sel]], dtype=np.int64)
+    fac_demand, ratio = np.zeros(len(sel)), np.zeros(len(sel))
+    flat = np.zeros(len(tt.home_ids) * len(kind_list))
+    _two_steps(tt.home, tt.facility, tt.time_min, upper, weight, demand, sup, fac_kind,
+               len(kind_list), fac_demand, ratio, flat)  # fmt: skip
+    ratio[fac_demand <= 0] = np.nan
+    access = flat.reshape(len(tt.home_ids), len(kind_list))
+    access[~tt.placed] = np.nan
+    values = {kind: access[:, i] for i, kind in enumerate(kind_list)}
+    home_frame = pd.DataFrame(
+        {f"{kind}_access_per_10k": v for kind, v in values.items()}, index=tt.home_ids
     )
-    w_ij = tt.matrix(band_weights(tt.time_min, upper, weight))
-    fac_demand = np.asarray(w_ij.T @ demand).ravel()  # Σ_i D_i W_ij
-    ratio = np.divide(sup, fac_demand, out=np.full(len(sup), np.nan), where=fac_demand > 0)
-    home_cols: dict[str, np.ndarray] = {}
-    for kind in kind_list:
-        r = np.where(fkind[sel] == kind, np.nan_to_num(ratio), 0.0)
-        a = np.asarray(w_ij @ r).ravel() * 10_000.0
-        home_cols[f"{kind}_access_per_10k"] = np.where(tt.placed, a, np.nan)
-    home_frame = pd.DataFrame(home_cols, index=tt.home_ids)
     fac_frame = pd.DataFrame(
         {
             "kind": fkind[sel],
@@ -321,13 +405,7 @@ def floating_catchment(
         },
         index=pd.Index(tt.facility_ids, name="id"),
     )
-    q = to_crs(quartiers, tt.crs)
-    town = None
-    if communes is not None:
-        town = in_communes(tt.home_geoms, to_crs(as_layer(communes, "communes"), tt.crs))
-    member_of = rows_of(assign_quartier(tt.home_geoms, q).to_numpy(), q, in_commune=town)
-    values = {kind: home_frame[f"{kind}_access_per_10k"].to_numpy() for kind in kind_list}
-    supplies = {kind: float(sup[fkind[sel] == kind].sum()) for kind in kind_list}
+    supplies = {kind: float(sup[fac_kind == i].sum()) for kind, i in rank.items()}
     table = row_means(values, pop, tt.placed, member_of, quartier_names(q), "access_per_10k")
     table.insert(len(table.columns) - ("reason" in table.columns), "supply", [
         supplies[k] for k in table.index.get_level_values("kind")
@@ -340,6 +418,14 @@ def floating_catchment(
     for col, val in extra.items():
         table.insert(len(table.columns) - ("reason" in table.columns), col, val)
     return Catchment(table, home_frame, fac_frame)
+
+
+def _rows(
+    geoms: np.ndarray, quartiers: gpd.GeoDataFrame, town: gpd.GeoDataFrame | None
+) -> dict[str, np.ndarray]:
+    """Return the masks of the homes of each quartier and comparison row (:func:`rows_of`)."""
+    inside = None if town is None else in_communes(geoms, town)
+    return rows_of(assign_quartier(geoms, quartiers).to_numpy(), quartiers, in_commune=inside)
 
 
 def row_means(
@@ -365,29 +451,34 @@ def row_means(
     >>> t.loc[("Q1", "gp"), ["access", "n_residents", "n_unreachable"]].tolist()
     [3.5, 9.0, 1.0]
     """
+    names_of = list(member_of)
+    member = np.array([member_of[k] for k in names_of], dtype=bool).reshape(len(names_of), -1)
+    use = (member & placed).astype(float)
+    total = use @ pop
+    n_residents = member.astype(float) @ pop
+    n_homes = member.sum(axis=1)
+    n_unreachable = (member & ~placed).sum(axis=1)
     keys: list[tuple[str, str]] = []
     rows: list[dict[str, Any]] = []
     for kind, v in values.items():
-        for key, member in member_of.items():
-            use = member & placed
-            total = float(pop[use].sum())
+        sums = use @ np.where(placed, pop * np.nan_to_num(v), 0.0)
+        for r, key in enumerate(names_of):
             where = "row" if is_comparison_row(key) else "quartier"
             reason = None
-            if not member.any():
+            if not n_homes[r]:
                 reason = f"no home in this {where}"
-            elif not use.any():
+            elif not use[r].any():
                 reason = f"no home of this {where} is on the street network"
-            elif total <= 0:
+            elif total[r] <= 0:
                 reason = f"the homes of this {where} have a total population of 0"
-            mean = float(pop[use] @ v[use]) / total if reason is None else np.nan
             keys.append((key, kind))
             rows.append(
                 {
                     "name": names[key],
-                    column: mean,
-                    "n_residents": float(pop[member].sum()),
-                    "n_homes": int(member.sum()),
-                    "n_unreachable": int((member & ~placed).sum()),
+                    column: float(sums[r]) / float(total[r]) if reason is None else np.nan,
+                    "n_residents": float(n_residents[r]),
+                    "n_homes": int(n_homes[r]),
+                    "n_unreachable": int(n_unreachable[r]),
                     "reason": reason,
                 }
             )

@@ -6,14 +6,15 @@ attached to the nearest point of the nearest street, snap distances walked; ``ne
 for straight lines). It serves :mod:`cdv_geo.metrics.catchment` (2SFCA, E2SFCA),
 :mod:`cdv_geo.metrics.opening_hours` and :mod:`cdv_geo.metrics.huff`.
 
-The searches run in a compiled kernel (:func:`_bounded_walks`, numba, releasing the GIL: the
-facilities are shared between threads); its numpy path (:func:`_scipy_walks`, scipy's Dijkstra)
-gives the same pairs.
+The searches run in a compiled kernel (:func:`_bounded_walks`, numba, releasing the GIL: a
+bucket queue per facility, the facilities shared between threads); its numpy path
+(:func:`_scipy_walks`, scipy's Dijkstra) gives the same pairs.
 """
 
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ from cdv_geo.metrics.walking import (
     unique_ids,
 )
 from cdv_geo.network import WalkNetwork
+from cdv_geo.network.snapping import SharedQuery
 
 __all__ = ["TravelTimes", "travel_times"]
 
@@ -137,19 +139,16 @@ def travel_times(
 
     Notes
     -----
-    A floating catchment needs, for each facility, the homes within its largest band: not the
-    nearest facility of each home (what the multi-source ``min_only=True`` Dijkstra of
-    :meth:`~cdv_geo.network.WalkNetwork.route` gives), but every facility within reach. So
-    each facility gets its own search, bounded by the limit: the work grows with the
-    facilities' neighbourhoods (~1,000 nodes at 15 minutes on foot), not with the town, and
-    every band and weight then comes from this one matrix by sparse products (no search per
-    band). The searches run in a compiled kernel that reuses its arrays from one facility to
-    the next (reset through the nodes touched, never swept: scipy's
-    ``dijkstra(indices=..., limit=...)`` fills a dense row of the whole town per facility) and
-    hands each settled node's distance to the homes of its streets directly; the facilities
-    are shared between threads (the kernel releases the GIL). Its numpy path (``scipy``'s
-    Dijkstra from one virtual node per facility, ``indices=`` all of them by chunks,
-    ``limit=``) gives the same pairs.
+    A floating catchment needs, for each facility, every home within its largest band (not
+    only each home's nearest facility, what the multi-source Dijkstra of
+    :meth:`~cdv_geo.network.WalkNetwork.route` gives): each facility gets its own search,
+    bounded by the limit, so the work grows with the facilities' neighbourhoods (~1,000
+    nodes at 15 minutes on foot), not with the town; every band and weight then comes from
+    this one list of pairs. The searches run in a compiled kernel (a bucket queue, exact:
+    the same distances as Dijkstra's) that reuses its arrays from one facility to the next
+    and hands each reached node's distance to the homes of its streets; the facilities are
+    taken in Z order (neighbours share the caches) and shared between threads. Its numpy
+    path (scipy's Dijkstra from a virtual node per facility) gives the same pairs.
 
     Examples
     --------
@@ -180,18 +179,30 @@ def travel_times(
     limit_m = limit_min * m_per_min
     has_geom = np.isfinite(xy).all(axis=1)
     if net is None:
+        ids = unique_ids(h, "homes")
         hi, fi, dist = _euclidean_pairs(xy, has_geom, f_geoms, limit_m)
         placed = has_geom
     else:
-        edge, along, snap = net.snap_xy(xy, max_snap_m=max_snap_m)
+        # a side thread snaps the homes (compiled, GIL-free) while this one checks their ids
+        # and attaches the facilities, then snaps from the last home (as nearest_facility)
+        query = SharedQuery(net.snapping_index, xy, float(max_snap_m))
+        job = threads.alongside(query.forward, size=len(xy))
+        try:
+            ids = unique_ids(h, "homes")
+            seeds = facility_seeds(net, f_geoms, max_snap_m)
+            query.backward()
+        finally:
+            if not job.cancel():
+                wait([job])
+        _ = job.cancelled() or job.result()  # (re-raises)
+        edge, along, snap = query.result()
         placed = edge >= 0
-        seeds = facility_seeds(net, f_geoms, max_snap_m)
         hi, fi, dist = _network_pairs(net, edge, along, snap, seeds, len(f_geoms), limit_m)
     return TravelTimes(
         home=hi,
         facility=fi,
         time_min=dist / m_per_min,
-        home_ids=unique_ids(h, "homes"),
+        home_ids=ids,
         facility_ids=id_text(f).to_numpy(dtype=object),
         placed=placed,
         home_geoms=h_geoms,
@@ -233,88 +244,148 @@ def _network_pairs(
     """
     empty = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     placed = np.flatnonzero(edge >= 0)
-    facs = np.unique(seeds.fac)
+    facs, first = np.unique(seeds.fac, return_index=True)
     if not len(placed) or not len(facs):
         return empty
-    n = net.n_nodes
-    # one virtual node per facility, with one-way links to both ends of each attachment edge
-    # (the shortest link when several attachment points share a node)
+    facs = facs[_z_order(net.node_xy[net.edge_u[seeds.edge[first]]])]
+    # one virtual source per facility, linked to both ends of each attachment edge (the
+    # shortest link when several attachment points share a node)
     vpos = np.full(n_fac, -1, dtype=np.int64)
     vpos[facs] = np.arange(len(facs))
     length = net.edge_length[seeds.edge]
     src = np.r_[vpos[seeds.fac], vpos[seeds.fac]]
-    dst = np.r_[net.edge_u[seeds.edge], net.edge_v[seeds.edge]]
+    dst = np.r_[net.edge_u[seeds.edge], net.edge_v[seeds.edge]].astype(np.int64)
     w = np.r_[seeds.offset + seeds.along, seeds.offset + (length - seeds.along)]
     order = np.lexsort((w, dst, src))
     src, dst, w = src[order], dst[order], w[order]
     first = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
     src, dst, w = src[first], dst[first], w[first]
+    src_ptr = np.searchsorted(src, np.arange(len(facs) + 1)).astype(np.int64)
+    if compiled and _bounded_walks.compiled is not None:
+        return _compiled_pairs(net, (edge, along, snap), seeds, placed, facs, vpos,
+                               (src_ptr, dst, w), limit_m)  # fmt: skip
+    parts = _scipy_walks(net, (edge, along, snap), placed, facs, (src_ptr, dst, w), limit_m)
+    hi, fi, di = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
+
+
+def _z_order(xy: np.ndarray) -> np.ndarray:
+    """Order of points along a Z curve (neighbouring facilities' searches share the caches)."""
+    q = ((xy - xy.min(axis=0)) / np.maximum(np.ptp(xy, axis=0), 1e-9) * 65535).astype(np.uint64)
+    code = np.zeros(len(xy), dtype=np.uint64)
+    for bit in np.arange(16, dtype=np.uint64):
+        code |= ((q[:, 0] >> bit) & np.uint64(1)) << (np.uint64(2) * bit)
+        code |= ((q[:, 1] >> bit) & np.uint64(1)) << (np.uint64(2) * bit + np.uint64(1))
+    return np.argsort(code, kind="stable")
+
+
+def _compiled_pairs(
+    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
+    vpos: np.ndarray, sources: Any, limit_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Run :func:`_bounded_walks` on slices of the facilities, in threads; concatenate."""
+    edge, along, snap = placement
+    n, n_edges = net.n_nodes, net.n_edges
+    # the homes numbered by the u end of their edge, then by edge: the homes of a node, and
+    # those of an edge, are consecutive (the searches then read nearby memory)
+    e = edge[placed]
+    order = np.argsort(net.edge_u[e].astype(np.int64) * n_edges + e)  # (< 2**63)
+    e = e[order]
+    h_id = placed[order].astype(np.int64)
+    h_u = net.edge_u[e].astype(np.int64)
+    h_v = net.edge_v[e].astype(np.int64)
+    h_along, h_snap = along[h_id], snap[h_id]
+    h_up = h_along + h_snap
+    h_vp = net.edge_length[e] - h_along + h_snap
+    u_ptr = np.r_[0, np.cumsum(np.bincount(h_u, minlength=n))].astype(np.int64)
+    v_ptr = np.r_[0, np.cumsum(np.bincount(h_v, minlength=n))].astype(np.int64)
+    v_home = np.argsort(h_v).astype(np.int64)
+    v_pos = np.empty_like(v_home)
+    v_pos[v_home] = np.arange(len(v_home))
+    # each facility's attachment points, with the homes of their edge (the walk along it)
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    e_lo, e_hi = np.zeros((2, n_edges), dtype=np.int64)
+    e_lo[e[starts]] = starts
+    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
+    so = np.argsort(vpos[seeds.fac], kind="stable")
+    sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
     csr = net.csr
+    positive = csr.data[csr.data > 0]
+    # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
+    width = max(float(positive.min()) if len(positive) else limit_m, limit_m / 4096.0)
+    so_edge = seeds.edge[so]
+    fixed = (
+        (csr.indptr, csr.indices, csr.data), sources,
+        (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
+         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr)),
+        (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
+         seeds.offset[so].astype(float)),
+        facs.astype(np.int64), float(limit_m), width,
+    )  # fmt: skip
     k = len(facs)
-    # each home leaves its edge by either end: `along` (+ snap) metres to u, `length - along`
-    # (+ snap) to v. The homes are listed by node (CSR-like), once for u and once for v.
-    # (homes numbered by node: the searches then update nearby slots of their arrays)
-    placed = placed[np.argsort(net.edge_u[edge[placed]], kind="stable")]
+    n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
+    bounds = np.linspace(0, k, n_slices + 1).astype(int).tolist()
+    slices = list(itertools.pairwise(bounds))
+    done: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    todo = itertools.count()
+
+    def work() -> None:
+        # (each thread takes the next slice: the faster threads take more)
+        while (i := next(todo)) < len(slices):
+            done[i] = _walk_slice(fixed, len(csr.indices) + len(sources[1]) + 1, *slices[i])
+
+    helpers = [threads.pool().submit(work) for _ in range(min(threads.n_threads(), n_slices) - 1)]
+    try:
+        work()
+    finally:
+        wait([f for f in helpers if not f.cancel()])  # (not started: the slices are done)
+    _ = [f.result() for f in helpers if not f.cancelled()]
+    parts = [p for i in range(len(slices)) for p in done[i]]
+    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _walk_slice(
+    fixed: tuple[Any, ...], pool_cap: int, lo: int, hi: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Run :func:`_bounded_walks` for facilities lo..hi-1, growing its arrays when it asks."""
+    parts = []
+    out_cap = min(max(4096, 2048 * (hi - lo)), 1 << 22)
+    queue = lambda size: (np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64))  # noqa: E731
+    pool = queue(pool_cap)  # (node, distance, next entry of the same bucket)
+    while lo < hi:
+        out = np.empty(out_cap, np.int64), np.empty(out_cap, np.int64), np.empty(out_cap)
+        m, lo, full, need = _bounded_walks(*fixed, pool, out, lo, hi)
+        parts.append((out[0][:m], out[1][:m], out[2][:m]))
+        if full == 1:
+            pool = queue(max(2 * len(pool[0]), need))
+        elif full == 2:
+            out_cap = max(2 * out_cap, need)
+    return parts
+
+
+def _scipy_walks(
+    net: WalkNetwork, placement: Any, placed: np.ndarray, facs: np.ndarray, sources: Any,
+    limit_m: float,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
+    """Run the numpy path of :func:`_bounded_walks`: scipy's Dijkstra from virtual nodes."""
+    (edge, along, snap), (src_ptr, dst, w) = placement, sources
+    n, k, csr = net.n_nodes, len(facs), net.csr
+    tail = src_ptr[1:] + csr.indptr[-1]
+    aug = csr_matrix(
+        (np.r_[csr.data, w], np.r_[csr.indices, dst.astype(csr.indices.dtype)],
+         np.r_[csr.indptr, tail.astype(csr.indptr.dtype)]), shape=(n + k, n + k),
+    )  # fmt: skip
+    # each home leaves its edge by either end (`along` + snap to u, the rest + snap to v)
     e = edge[placed]
     hu, hv = net.edge_u[e], net.edge_v[e]
     up = along[placed] + snap[placed]
     vp = net.edge_length[e] - along[placed] + snap[placed]
     ent_node = np.r_[hu, hv]
     order = np.argsort(ent_node, kind="stable")
-    ent_home = np.r_[np.arange(len(placed)), np.arange(len(placed))][order].astype(np.int64)
-    ent_by_v = (order >= len(placed)).astype(bool)
+    ent_home = np.r_[np.arange(len(placed)), np.arange(len(placed))][order]
+    ent_by_v = order >= len(placed)
     node_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(ent_node, minlength=n), out=node_ptr[1:])
-    if compiled and _bounded_walks.compiled is not None:
-        src_ptr = np.searchsorted(src, np.arange(k + 1)).astype(np.int64)
-        ent_cost = np.where(ent_by_v, vp[ent_home], up[ent_home])
-        dst64 = dst.astype(np.int64, copy=False)
-
-        def walk(part: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            h, f, d = _bounded_walks(
-                csr.indptr, csr.indices, csr.data, src_ptr, dst64, w, node_ptr, ent_home,
-                ent_cost, len(placed), limit_m, part.start, part.stop,
-            )  # fmt: skip
-            return placed[h], facs[f], d
-
-        n_parts = min(threads.n_threads(), max(1, k // 16))
-        bounds = np.linspace(0, k, n_parts + 1).astype(int).tolist()
-        slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
-        futures = [threads.pool().submit(walk, part) for part in slices[1:]]
-        parts = [walk(slices[0]), *(f.result() for f in futures)]
-    else:
-        tail = np.searchsorted(src, np.arange(1, k + 1)) + csr.indptr[-1]
-        itype = csr.indices.dtype
-        aug = csr_matrix(
-            (
-                np.r_[csr.data, w],
-                np.r_[csr.indices, dst.astype(itype)],
-                np.r_[csr.indptr, tail.astype(csr.indptr.dtype)],
-            ),
-            shape=(n + k, n + k),
-        )
-        parts = _scipy_walks(aug, n, k, facs, placed, hu, hv, up, vp, ent_home, ent_by_v,
-                             node_ptr, limit_m)  # fmt: skip
-    hi, fi, di = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
-
-
-def _scipy_walks(
-    aug: csr_matrix,
-    n: int,
-    k: int,
-    facs: np.ndarray,
-    placed: np.ndarray,
-    hu: np.ndarray,
-    hv: np.ndarray,
-    up: np.ndarray,
-    vp: np.ndarray,
-    ent_home: np.ndarray,
-    ent_by_v: np.ndarray,
-    node_ptr: np.ndarray,
-    limit_m: float,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Run the numpy path of :func:`_bounded_walks`: scipy's Dijkstra from virtual nodes."""
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     step = max(1, _CHUNK_CELLS // n)
     for lo in range(0, k, step):
@@ -337,107 +408,43 @@ def _scipy_walks(
 
 
 @jit.helper
-def _push(hk: np.ndarray, hv: np.ndarray, size: int, key: float, val: int) -> int:
-    """Push (key, val) on the binary min-heap of `size` items; return the new size."""
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hk[parent] <= key:
-            break
-        hk[i] = hk[parent]
-        hv[i] = hv[parent]
-        i = parent
-    hk[i] = key
-    hv[i] = val
-    return size + 1
+def _search(
+    graph: Any, src: Any, j: int, limit: float, width: float, scratch: Any, queue: Any
+) -> tuple[int, int, int]:
+    """Distances from facility j up to `limit` (Dial's buckets of `width` metres; Δ-stepping).
 
-
-@jit.helper
-def _pop(hk: np.ndarray, hv: np.ndarray, size: int) -> int:
-    """Remove the heap's first item (read it before); return the new size."""
-    size -= 1
-    key = hk[size]
-    val = hv[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and hk[child + 1] < hk[child]:
-            child += 1
-        if key <= hk[child]:
-            break
-        hk[i] = hk[child]
-        hv[i] = hv[child]
-        i = child
-    hk[i] = key
-    hv[i] = val
-    return size
-
-
-def _bounded_walks_py(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    src_ptr: np.ndarray,
-    src_node: np.ndarray,
-    src_w: np.ndarray,
-    node_ptr: np.ndarray,
-    ent_home: np.ndarray,
-    ent_cost: np.ndarray,
-    n_homes: int,
-    limit: float,
-    lo: int,
-    hi: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Dijkstra from each facility lo..hi-1 up to `limit`, and the homes it reaches.
-
-    Facility j starts at nodes ``src_node[src_ptr[j]:src_ptr[j + 1]]`` (already ``src_w``
-    metres away). Each settled node passes its distance on to the homes listed for it
-    (``ent_home``, ``ent_cost`` from ``node_ptr``); a home keeps its shortest walk. The work
-    is that of the nodes within the limit only: the distance arrays are reset through the
-    lists of what was touched, never swept. Returns (home, facility, distance) per pair.
+    A node whose distance drops again (an edge shorter than a bucket) is taken again: every
+    node ends at its shortest distance, the same floats as Dijkstra's (the least sum over
+    paths). Returns (nodes touched, 1 when the queue is full (stopped), last bucket used).
     """
-    n = indptr.shape[0] - 1
-    dist = np.full(n, np.inf)
-    best = np.full(n_homes, np.inf)
-    touched = np.empty(n, dtype=np.int64)
-    reached = np.empty(n_homes, dtype=np.int64)
-    cap = max(1024, 64 * (hi - lo))
-    out_h = np.empty(cap, dtype=np.int64)
-    out_f = np.empty(cap, dtype=np.int64)
-    out_d = np.empty(cap)
-    # (a node enters the heap at most once per improvement: at most once per edge end)
-    hk = np.empty(indices.shape[0] + src_node.shape[0] + 1)
-    hv = np.empty(indices.shape[0] + src_node.shape[0] + 1, dtype=np.int64)
-    m = 0
-    for j in range(lo, hi):
-        nt = 0
-        nr = 0
-        size = 0
-        for s in range(src_ptr[j], src_ptr[j + 1]):
-            v = src_node[s]
-            w = src_w[s]
-            if w <= limit and w < dist[v]:
-                if dist[v] == np.inf:
-                    touched[nt] = v
-                    nt += 1
-                dist[v] = w
-                size = _push(hk, hv, size, w, v)
-        while size > 0:
-            d = hk[0]
-            u = hv[0]
-            size = _pop(hk, hv, size)
-            if d > dist[u]:
-                continue
-            for e in range(node_ptr[u], node_ptr[u + 1]):
-                h = ent_home[e]
-                c = d + ent_cost[e]
-                if c <= limit and c < best[h]:
-                    if best[h] == np.inf:
-                        reached[nr] = h
-                        nr += 1
-                    best[h] = c
+    indptr, indices, data = graph
+    src_ptr, src_node, src_w = src
+    dist, touched, head = scratch[0], scratch[1], scratch[2]
+    q_node, q_key, q_next = queue
+    cap, per_m = q_node.shape[0], 1.0 / width  # (a product is monotone, as the quotient)
+    nt = nq = top = 0
+    for s in range(src_ptr[j], src_ptr[j + 1]):
+        v, w = src_node[s], src_w[s]
+        if w <= limit and w < dist[v]:
+            if dist[v] == np.inf:
+                touched[nt] = v
+                nt += 1
+            dist[v] = w
+            b = int(w * per_m)
+            q_node[nq], q_key[nq], q_next[nq] = v, w, head[b]
+            head[b] = nq
+            nq += 1
+            top = max(top, b)
+    b = 0
+    while b <= top:
+        while head[b] >= 0:
+            x = head[b]
+            head[b] = q_next[x]
+            u, d = q_node[x], q_key[x]
+            if d != dist[u]:
+                continue  # (a shorter walk reached u since)
+            if nq + indptr[u + 1] - indptr[u] > cap:
+                return nt, 1, top
             for q in range(indptr[u], indptr[u + 1]):
                 v = indices[q]
                 nd = d + data[q]
@@ -446,28 +453,96 @@ def _bounded_walks_py(
                         touched[nt] = v
                         nt += 1
                     dist[v] = nd
-                    size = _push(hk, hv, size, nd, v)
-        if m + nr > cap:
-            cap = max(2 * cap, m + nr)
-            out_h = np.concatenate((out_h[:m], np.empty(cap - m, dtype=np.int64)))
-            out_f = np.concatenate((out_f[:m], np.empty(cap - m, dtype=np.int64)))
-            out_d = np.concatenate((out_d[:m], np.empty(cap - m)))
-        for i in range(nr):
-            h = reached[i]
-            out_h[m] = h
-            out_f[m] = j
-            out_d[m] = best[h]
-            best[h] = np.inf
-            m += 1
+                    c = int(nd * per_m)
+                    q_node[nq], q_key[nq], q_next[nq] = v, nd, head[c]
+                    head[c] = nq
+                    nq += 1
+                    top = max(top, c)
+        b += 1
+    return nt, 0, top
+
+
+@jit.helper
+def _emit(
+    homes: Any, same: Any, j: int, f: int, nt: int, limit: float, scratch: Any, out: Any, m: int
+) -> int:
+    """Write the homes that facility j (id `f`) reaches; return the pairs written."""
+    u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id = homes[:13]
+    sd_ptr, sd_lo, sd_hi, sd_along, sd_off = same
+    dist, touched, direct, v_direct = scratch[0], scratch[1], scratch[3], scratch[4]
+    out_h, out_f, out_d = out
+    # the homes on the facility's own edges may walk straight along them
+    for s in range(sd_ptr[j], sd_ptr[j + 1]):
+        for h in range(sd_lo[s], sd_hi[s]):
+            c = np.abs(h_along[h] - sd_along[s]) + sd_off[s] + h_snap[h]
+            if c < direct[h]:
+                direct[h] = v_direct[v_pos[h]] = c  # (by home, and by its place in the v list)
+    for i in range(nt):
+        u = touched[i]
+        du = dist[u]
+        for h in range(u_ptr[u], u_ptr[u + 1]):
+            c = min(du + h_up[h], dist[h_v[h]] + h_vp[h], direct[h])
+            if c <= limit:
+                out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                m += 1
+        for x in range(v_ptr[u], v_ptr[u + 1]):
+            if dist[v_u[x]] == np.inf:  # (else listed by its u end)
+                c = min(du + v_cost[x], v_direct[x])
+                if c <= limit:
+                    out_h[m], out_f[m], out_d[m] = v_id[x], f, c
+                    m += 1
+    for s in range(sd_ptr[j], sd_ptr[j + 1]):
+        for h in range(sd_lo[s], sd_hi[s]):
+            c = direct[h]
+            if c < np.inf:
+                # (a home whose edge ends are both out of reach, yet near along the edge)
+                if c <= limit and dist[h_u[h]] == np.inf and dist[h_v[h]] == np.inf:
+                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                    m += 1
+                direct[h] = v_direct[v_pos[h]] = np.inf
+    return m
+
+
+def _bounded_walks_py(
+    graph: Any, src: Any, homes: Any, same: Any, fac_id: np.ndarray, limit: float,
+    width: float, queue: Any, out: Any, lo: int, hi: int,
+) -> tuple[int, int, int, int]:  # fmt: skip
+    """Walk from each facility lo..hi-1 up to `limit` metres; list the homes it reaches.
+
+    :func:`_search` then :func:`_emit` per facility, reusing the arrays (reset through the
+    nodes touched). A full `queue` or `out` stops the run before facility j: returns (pairs
+    written, j, 1 for the queue or 2 for the output, size needed); else (pairs, hi, 0, 0).
+    """
+    n, n_homes, cnt = graph[0].shape[0] - 1, homes[2].shape[0], homes[13]
+    scratch = (
+        np.full(n, np.inf), np.empty(n, dtype=np.int64),
+        np.full(int(limit * (1.0 / width)) + 2, -1, dtype=np.int64), np.full(n_homes, np.inf),
+        np.full(n_homes, np.inf),
+    )  # fmt: skip
+    dist, touched, head = scratch[0], scratch[1], scratch[2]
+    m = 0
+    for j in range(lo, hi):
+        nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
+        need = m
+        for s in range(same[0][j], same[0][j + 1]):
+            need += same[2][s] - same[1][s]
+        for i in range(nt):
+            need += cnt[touched[i]]
+        if full == 0 and need > out[0].shape[0]:
+            full = 2
+        if full != 0:
+            head[: top + 1] = -1
+            return m, j, full, 2 * queue[0].shape[0] if full == 1 else need - m
+        m = _emit(homes, same, j, fac_id[j], nt, limit, scratch, out, m)
         for i in range(nt):
             dist[touched[i]] = np.inf
-    return out_h[:m], out_f[:m], out_d[:m]
+    return m, hi, 0, 0
 
 
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
 # when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
 # failed compilation falls back on the same code run as plain Python (slow, same answers)
-_bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_push, _pop))(_bounded_walks_py)
+_bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_search, _emit))(_bounded_walks_py)
 
 
 def _with_same_edge(

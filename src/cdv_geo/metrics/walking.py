@@ -174,7 +174,8 @@ def select_kinds(facilities: gpd.GeoDataFrame, kinds: Any) -> list[str]:
                 )
             ]
         )
-    present = list(dict.fromkeys(str(k) for k in facilities["kind"] if pd.notna(k)))
+    kind = facilities["kind"]
+    present = list(dict.fromkeys(kind[kind.notna()].astype(str)))
     if kinds is None:
         if not present:
             raise DataValidationError([problem("every facility has an empty kind")])
