@@ -472,7 +472,7 @@ def test_maps_compute_only_what_they_draw(tmp_path: Path, monkeypatch: Any) -> N
     assert asked == [
         ("renewal_balance",),
         ("indicators",),
-        ("nearest", "coverage", "service_areas"),
+        ("nearest", "coverage", "service_areas", "capacity_access", "open_hours"),
     ]
     # given metrics are used as they are: nothing is computed, a missing table is not drawn
     given = Metrics(notes=[Note("missing_table", "renewal", "no table", {"name": "npnru"})])

@@ -127,6 +127,7 @@ def test_the_demo_renders_every_page_to_png(demo, tmp_path: Path) -> None:
 
 THEME_TITLES = [
     "Accès à pied aux services",
+    "Services : capacité, horaires et commerces",
     "Renaturation",
     "Renouvellement urbain (NPNRU)",
     "Indicateurs socio-économiques",
@@ -148,7 +149,7 @@ def test_sections_come_in_order_each_on_its_own_pages(demo) -> None:
     flat = [p for s in spans for p in s]
     assert flat == list(range(2, total + 1))
     assert all(len(s) <= 2 for s in spans[:-1])
-    assert len(FIXED_PAGES) == 2 and len(THEMES) == 5
+    assert len(FIXED_PAGES) == 2 and len(THEMES) == 6
     heat = section_text(pdf, "Chaleur et eau")
     # the demo has a heat raster, hydrants and incidents: the page shows them, nothing missing
     assert "Données manquantes" not in heat and "Exposition à la chaleur" in heat

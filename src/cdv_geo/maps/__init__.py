@@ -41,6 +41,7 @@ from cdv_geo.maps.layers import (
     service_areas_layer,
     trees_layer,
 )
+from cdv_geo.maps.services_maps import services_map
 from cdv_geo.views.services import present_kinds, resolve_services
 from cdv_geo.views.titles import (
     map_title,
@@ -84,6 +85,7 @@ __all__ = [
     "resolve_services",
     "save_map",
     "service_areas_layer",
+    "services_map",
     "territory_name",
     "trees_layer",
 ]

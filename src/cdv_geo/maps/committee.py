@@ -17,6 +17,7 @@ from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles
 from cdv_geo.maps.heat_maps import HEAT_OUTPUTS_MAP, has_heat_data, heat_map
 from cdv_geo.maps.html import AssetDir, render_html, save_map
 from cdv_geo.maps.indicator_maps import INDICATOR_OUTPUTS, indicators_map
+from cdv_geo.maps.services_maps import SERVICES_OUTPUTS, has_services_data, services_map
 from cdv_geo.maps.territory_maps import OVERVIEW_OUTPUTS, overview_map, quartier_map
 from cdv_geo.maps.theme_maps import (
     ACCESS_OUTPUTS,
@@ -42,6 +43,7 @@ COMMITTEE_OUTPUTS = tuple(
             *RENEWAL_OUTPUTS,
             *INDICATOR_OUTPUTS,
             *HEAT_OUTPUTS_MAP,
+            *SERVICES_OUTPUTS,
         )
     )
 )
@@ -71,6 +73,8 @@ def _makers(
     ]
     if has_heat_data(t):
         makers.append(("heat", partial(heat_map, t, **common)))
+    if has_services_data(m):
+        makers.append(("services", partial(services_map, t, **common)))
     return makers
 
 
@@ -92,9 +96,11 @@ def build_committee_maps(
     ``overview.html``, ``quartier_<slug>.html`` (one per quartier, see
     :func:`~cdv_geo.views.titles.quartier_slugs`), ``accessibility_<kind>.html`` (one per
     facility kind of `services`: by default every kind the facilities layer has),
-    ``renaturation.html``, ``renewal.html``, ``indicators.html``, and ``heat.html`` when the
+    ``renaturation.html``, ``renewal.html``, ``indicators.html``, ``heat.html`` when the
     territory has a heat raster, hydrants or incidents
-    (:func:`~cdv_geo.maps.heat_maps.has_heat_data`).
+    (:func:`~cdv_geo.maps.heat_maps.has_heat_data`), and ``services.html`` when the metrics
+    hold the capacity, opening hours or commercial catchments of services
+    (:func:`~cdv_geo.maps.services_maps.has_services_data`).
 
     Parameters
     ----------
@@ -131,7 +137,9 @@ def build_committee_maps(
     >>> files = build_committee_maps(cg.datasets.soissons(), tempfile.mkdtemp(), tiles=None,
     ...                              services="water_play_area,health_centre")
     >>> list(files)[:2], len(files)
-    (['overview', 'quartier_saint-crepin-ouest'], 10)
+    (['overview', 'quartier_saint-crepin-ouest'], 11)
+    >>> list(files)[-1]
+    'services'
     >>> [name for name in files if name.startswith("access")]
     ['accessibility_water_play_area', 'accessibility_health_centre']
     """

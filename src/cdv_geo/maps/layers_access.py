@@ -39,6 +39,8 @@ __all__ = [
     "POINT_MIN_HOMES",
     "HomeForm",
     "PointMode",
+    "add_points",
+    "as_points",
     "facilities_layer",
     "facility_icon",
     "mode_assets",
@@ -375,7 +377,7 @@ def residences_layer(
     gdf = checked(residences, "residences", ["point", "polygon"])
     lb.check_lang(lang)
     canvas = use_canvas(render, len(gdf))
-    as_points = _as_points(form, len(gdf))
+    drawn_as_points = as_points(form, len(gdf))
     service_label = lb.value_label("kind", service, lang)
     times = _walk_times(gdf, nearest, f"{service}_time_min")
     plain = lb.label("layer_residences_plain", lang)
@@ -414,9 +416,9 @@ def residences_layer(
         walk = walk_texts[codes].tolist()
     heads = [n if n is not None else plain for n in column(gdf, "name")]
     texts = Texts()
-    if as_points:  # (rows with -1 for a line left out: the browser skips them)
+    if drawn_as_points:  # (rows with -1 for a line left out: the browser skips them)
         tips = tip_table(texts, heads, parts[0], parts[1], walk).tolist()
-        _add_points(layer, gdf, style_idx, tips, styles=styles, texts=texts)
+        add_points(layer, gdf, style_idx, tips, styles=styles, texts=texts)
     else:
         add_geojson(
             layer,
@@ -435,14 +437,14 @@ def residences_layer(
     return layer
 
 
-def _as_points(form: HomeForm, n: int) -> bool:
+def as_points(form: HomeForm, n: int) -> bool:
     """Return whether `n` homes are drawn as points (see :data:`HomeForm`)."""
     if form not in ("auto", "polygon", "point"):
         raise CdvGeoError(f"form={form!r} is not valid; use 'auto', 'polygon' or 'point'")
     return form == "point" or (form == "auto" and n >= POINT_MIN_HOMES)
 
 
-def _add_points(
+def add_points(
     layer: MapLayer,
     gdf: gpd.GeoDataFrame,
     style_idx: np.ndarray,

@@ -22,9 +22,10 @@ from cdv_geo.maps.layers import (
     residences_layer,
     trees_layer,
 )
+from cdv_geo.maps.services_maps import add_service_layers
 from cdv_geo.maps.territory_maps import add_service_areas, nearest_for
 from cdv_geo.pipeline import Metrics
-from cdv_geo.views.panels import balance_table, coverage_table, figures_table
+from cdv_geo.views.panels import balance_table, coverage_table, figures_table, services_table
 from cdv_geo.views.services import present_kinds
 from cdv_geo.views.titles import map_title, territory_name
 
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 #: What each thematic map reads (``compute_metrics(only=...)``).
-ACCESS_OUTPUTS = ("nearest", "coverage", "service_areas")
+ACCESS_OUTPUTS = ("nearest", "coverage", "service_areas", "capacity_access", "open_hours")
 RENATURATION_OUTPUTS = ("key_figures",)
 RENEWAL_OUTPUTS = ("renewal_balance",)
 #: The key figures of the renaturation map's panel.
@@ -72,6 +73,9 @@ def accessibility_map(
     """Map walking access to one kind of facility: service areas and homes by walking time.
 
     The panel gives the share of residents within each walking-time threshold, per quartier.
+    When the metrics hold them (``capacity_access``, ``open_hours``), two more layers can be
+    switched on: the homes by the capacity of the kind within reach per 10,000 residents, and
+    by the weekly hours when one is open within reach; the panel then adds both figures.
 
     Examples
     --------
@@ -103,6 +107,7 @@ def accessibility_map(
         service=service,
         simplify_m=b.simplify_m,
     )
+    add_service_layers(b, m, [service], show_first=False)
     fac = t.facilities
     if fac is not None and service in set(fac["kind"]):
         service_label = lb.value_label("kind", service, lang)
@@ -119,6 +124,9 @@ def accessibility_map(
         b.note("missing_layer", layer=lb.value_label("kind", service, lang))
     town = territory_name(t)
     table = coverage_table(m.coverage, service, lang, town=town) if m.coverage is not None else None
+    more = services_table(m.capacity_access, m.open_hours, service, lang, town=town)
+    if more:
+        table = (table or "") + more
     return b.finish((lb.label("key_figures", lang), table) if table else None)
 
 

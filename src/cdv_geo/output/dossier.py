@@ -8,7 +8,8 @@
 2. an overview: the territory's map and the key figures of every quartier;
 3. one page per quartier: its key figures with their change and their gap to the town, its
    socio-economic indicators, its map, its services within 5 / 10 minutes' walk;
-4. one page per theme (:data:`THEMES`): access, renaturation, renewal, indicators, heat and
+4. one page per theme (:data:`THEMES`): access, services (capacity, opening hours and shops:
+   :mod:`cdv_geo.output.dossier_services`), renaturation, renewal, indicators, heat and
    water; a theme without its inputs says on its page what is missing;
 5. an annex: the plain-language glossary of the figures the dossier shows
    (:mod:`cdv_geo.output.glossary`: what each measures, how, its source and year), and of the

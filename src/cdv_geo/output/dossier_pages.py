@@ -27,7 +27,14 @@ from cdv_geo.core.labels import (
 )
 from cdv_geo.core.reasons import reason_parts
 from cdv_geo.core.rows import row_label
-from cdv_geo.core.tables import COMMUNE, FRANCE_QPV, HORS_QPV, QPV
+from cdv_geo.core.tables import (
+    COMMUNE,
+    COMPARISON_ROWS,
+    FRANCE_QPV,
+    HORS_QPV,
+    QPV,
+    is_comparison_row,
+)
 from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.metrics.key_figures import KEY_FIGURES
 from cdv_geo.output.dossier_html import (
@@ -66,6 +73,7 @@ __all__ = [
     "overview_page",
     "quartier_page",
     "reference_name",
+    "row_keys",
 ]
 
 #: Indicator series read from files published by INSEE (their values are real, even in a demo).
@@ -99,6 +107,25 @@ class DossierContext:
                 self.shown[f] = int(year)
             else:
                 self.shown.setdefault(f, None)
+
+
+def row_keys(ctx: DossierContext, keys: Any) -> list[Any]:
+    """Return the rows a theme table shows: the quartiers, then its comparison rows.
+
+    The comparison rows come in the contract's order; a row the table lacks is left out,
+    never filled with another row's figure.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(quartiers=[("QP1", "Nord"), ("QP2", "Sud")])
+    >>> row_keys(ctx, ["hors_qpv", "QP2", "qpv", "QP1", "commune"])
+    ['QP1', 'QP2', 'qpv', 'commune', 'hors_qpv']
+    """
+    present = set(keys)
+    quartiers = [c for c, _ in ctx.quartiers if c in present]
+    others = [k for k in present if not is_comparison_row(k) and k not in quartiers]
+    return quartiers + sorted(others, key=str) + [k for k in COMPARISON_ROWS if k in present]
 
 
 #: The columns of ``Metrics.key_figures`` that :func:`key_figure_label` names.

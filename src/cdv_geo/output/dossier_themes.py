@@ -1,4 +1,4 @@
-"""The theme pages of the committee dossier: access, renaturation, renewal, indicators, heat.
+"""The theme pages of the dossier: access, services, renaturation, renewal, indicators, heat.
 
 One ``<section>`` (one printed page) per theme of :data:`THEMES`, each with a map or chart and a
 table per quartier (the town last). A theme whose inputs are missing keeps its page, which says
@@ -14,7 +14,6 @@ import pandas as pd
 
 from cdv_geo.core.labels import column_label, fmt_number, kind_label, label
 from cdv_geo.core.labels_heat import conclusion_text
-from cdv_geo.core.tables import COMPARISON_ROWS, is_comparison_row
 from cdv_geo.io.insee.registry import INDICATORS
 from cdv_geo.output.dossier_html import (
     DOSSIER_LABELS,
@@ -45,7 +44,9 @@ from cdv_geo.output.dossier_pages import (
     key_figure_label,
     latest_indicators,
     reference_name,
+    row_keys,
 )
+from cdv_geo.output.dossier_services import services_body
 from cdv_geo.output.tables import table_title
 
 __all__ = [
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 #: The themes, one page each, in dossier order.
-THEMES: tuple[str, ...] = ("access", "renaturation", "renewal", "indicators", "heat")
+THEMES: tuple[str, ...] = ("access", "services", "renaturation", "renewal", "indicators", "heat")
 
 #: Metrics fields the heat and water page shows when the pipeline provides them.
 HEAT_FIELDS: tuple[str, ...] = (
@@ -84,25 +85,6 @@ def theme_title(theme: str, lang: str = "fr") -> str:
 
 def _notes(ctx: DossierContext, *topics: str) -> list[str]:
     return [note_text(n, ctx.lang) for n in ctx.metrics.notes_on(*topics)]
-
-
-def row_keys(ctx: DossierContext, keys: Any) -> list[Any]:
-    """Return the rows a theme table shows: the quartiers, then its comparison rows.
-
-    The comparison rows come in the contract's order; a row the table lacks is left out,
-    never filled with another row's figure.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> ctx = SimpleNamespace(quartiers=[("QP1", "Nord"), ("QP2", "Sud")])
-    >>> row_keys(ctx, ["hors_qpv", "QP2", "qpv", "QP1", "commune"])
-    ['QP1', 'QP2', 'qpv', 'commune', 'hors_qpv']
-    """
-    present = set(keys)
-    quartiers = [c for c, _ in ctx.quartiers if c in present]
-    others = [k for k in present if not is_comparison_row(k) and k not in quartiers]
-    return quartiers + sorted(others, key=str) + [k for k in COMPARISON_ROWS if k in present]
 
 
 def _headers(ctx: DossierContext, keys: Sequence[Any], first: str | None = None) -> list[str]:
@@ -470,6 +452,7 @@ def _heat(ctx: DossierContext) -> list[str]:
 
 _BUILDERS: dict[str, Callable[[DossierContext], list[str]]] = {
     "access": _access,
+    "services": services_body,
     "renaturation": _renaturation,
     "renewal": _renewal,
     "indicators": _indicators,

@@ -8,7 +8,8 @@ all QPV, commune, commune outside QPV, all QPV in France), in French and in Engl
 - ``what``: what it measures, in words;
 - ``how``: how it is computed, in words, the formula typeset as text
   (``part = surface imperméabilisée ÷ surface du périmètre``): no code, no LaTeX;
-- ``source``: where the data come from (the year is added from the data when known).
+- ``source``: where the data come from (the year is added from the data when known);
+- ``limits`` (optional): what the figure does not say, its reference's caveats.
 
 :func:`glossary_html` prints the entries of the figures a dossier shows;
 :func:`glossary_markdown` gives the same text to the documentation site.
@@ -52,6 +53,7 @@ class GlossaryEntry:
     what: str
     how: str = ""
     source: str = ""
+    limits: str = ""
 
 
 @cache
@@ -157,7 +159,12 @@ def glossary_html(
             f'<p><span class="gl">{esc(label("rp_how", lang))}</span> {esc(e.how)}</p>'
             f'<p><span class="gl">{esc(label("rp_source", lang))}</span> '
             f"{esc(e.source)}{esc(_years_text(years, e.key, lang))}</p>"
-            "</div>"
+            + (
+                f'<p><span class="gl">{esc(label("rp_limits", lang))}</span> {esc(e.limits)}</p>'
+                if e.limits
+                else ""
+            )
+            + "</div>"
         )
     parts.append("</section>")
     return "".join(parts)
@@ -178,4 +185,6 @@ def glossary_markdown(lang: str = "fr") -> str:
             lines += [f"**{label('rp_how', lang)}** {e.how}", ""]
         if e.source:
             lines += [f"**{label('rp_source', lang)}** {e.source}", ""]
+        if e.limits:
+            lines += [f"**{label('rp_limits', lang)}** {e.limits}", ""]
     return "\n".join(lines)

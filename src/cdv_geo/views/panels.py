@@ -33,6 +33,7 @@ __all__ = [
     "popup_figures",
     "quartier_rows",
     "row_names",
+    "services_table",
     "town_of",
     "with_coverage",
 ]
@@ -409,3 +410,67 @@ def balance_table(rb: pd.DataFrame, lang: str, *, town: str | None = None) -> st
         for c, k in cols
     )
     return f"<table><tr><th></th>{head}</tr>{body}</table>"
+
+
+def services_table(
+    capacity: pd.DataFrame | None,
+    hours: pd.DataFrame | None,
+    service: str,
+    lang: str,
+    *,
+    town: str | None = None,
+) -> str | None:
+    """Return the HTML table of one kind's capacity and weekly open hours within reach.
+
+    `capacity` is the ``capacity_access`` table (index ``quartier``, ``kind``; column
+    ``access_per_10k``), `hours` the ``open_hours`` table (``open_hours_week``): one line per
+    quartier, then :data:`PANEL_ROWS`; a missing value is a dash. None when neither table has
+    a row for `service`.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([("Q1", "gp"), ("commune", "gp")],
+    ...                                 names=["quartier", "kind"])
+    >>> cap = pd.DataFrame({"name": ["<Nord>", "Ville"], "access_per_10k": [7.69, 5.0]},
+    ...                    index=idx)
+    >>> html_ = services_table(cap, None, "gp", "en", town="Laon")
+    >>> "<td>&lt;Nord&gt;</td><td>7.7</td>" in html_, "Laon (municipality)" in html_
+    (True, True)
+    """
+    columns: list[tuple[str, pd.Series]] = []
+    names: dict[str, Any] = {}
+    for table, col, key in (
+        (capacity, "access_per_10k", "svc_col_access"),
+        (hours, "open_hours_week", "svc_col_hours"),
+    ):
+        if table is None or "kind" not in table.index.names or col not in table.columns:
+            continue
+        rows = table[table.index.get_level_values("kind") == service]
+        if rows.empty:
+            continue
+        values = rows[col].droplevel("kind")
+        values.index = values.index.astype(str)
+        columns.append((key, values))
+        if "name" in rows.columns:
+            for k, n in zip(values.index, rows["name"], strict=True):
+                names.setdefault(k, n)
+    if not columns:
+        return None
+    keys = list(dict.fromkeys(k for _, v in columns for k in v.index))
+    codes = [k for k in keys if not is_comparison_row(k)] + [k for k in PANEL_ROWS if k in keys]
+    sel = pd.DataFrame({"name": [names.get(k) for k in codes]}, index=codes)
+    heads = row_names(sel, lang, town=town)
+    head = "".join(f"<th>{escape_text(lb.label(k, lang))}</th>" for k, _ in columns)
+    body = []
+    for code, name in zip(codes, heads, strict=True):
+        shown = [v.get(code) for _, v in columns]
+        cells = "".join(
+            f"<td>{escape_text('—' if lb.is_missing(x) else lb.fmt_number(x, lang, 1))}</td>"
+            for x in shown
+        )
+        body.append(f"<tr><td>{escape_text(name)}</td>{cells}</tr>")
+    caption = lb.value_label("kind", service, lang)
+    return (
+        f'<div class="cdv-note">{escape_text(caption)}</div>'
+        f"<table><tr><th></th>{head}</tr>{''.join(body)}</table>"
+    )

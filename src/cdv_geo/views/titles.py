@@ -40,6 +40,7 @@ _TITLE_KEYS = {
     "renewal": "title_renewal",
     "indicators": "title_indicators",
     "heat": "title_heat",
+    "services": "title_services",
 }
 
 
