@@ -4,7 +4,10 @@ N generated territories (1-3 square quartiers each, a street grid, facilities, r
 indicator table; default 200), every metric computed and written, national tables stacked:
 
 - 2 workers vs 1 worker of a LocalCluster (target: >= 1.6x faster on 2 cores);
-- 1 dask worker vs a plain in-process loop over the same territories (target: <= 10 % overhead);
+- 1 dask worker vs a plain in-process loop over the same territories (target: <= 10 % overhead),
+  and the CPU time per task of both (the process's, and the task thread's alone): the dask tasks
+  once used 19 % more CPU than the loop's, the worker's event loop waking beside each task
+  (``--defaults`` times dask's default worker settings too: before/after);
 - peak memory of the client process (a fresh process each, RSS sampled every 20 ms) at N/4
   and N territories (target: flat, i.e. a ratio near 1).
 
@@ -47,9 +50,20 @@ def _timed(projects: Path, out: Path, mode: str) -> dict[str, float]:
 
 
 def _run(projects: Path, out: Path, mode: str) -> None:
-    """Time one batch of every project under `projects` (mode: loop, or a number of workers)."""
+    """Time one batch of every project under `projects` (mode: loop, or a number of workers).
+
+    ``1-defaults``: one worker with dask's own worker settings instead of
+    :data:`cdv_geo.batch.run.WORKER_CONFIG` (its profiler off, as before that setting).
+    """
+    import cdv_geo.batch.run as batch_run
+
     paths = sorted(projects.glob("*/project.toml"))
-    kwargs: dict[str, object] = {"scheduler": INLINE} if mode == "loop" else {"workers": int(mode)}
+    if mode == "1-defaults":
+        batch_run.WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+    workers = mode.split("-")[0]
+    kwargs: dict[str, object] = (
+        {"scheduler": INLINE} if mode == "loop" else {"workers": int(workers)}
+    )
     load = os.getloadavg()[0]
     start = time.perf_counter()
     result = run_batch(paths, out, force=True, show_progress=False, **kwargs)  # type: ignore[arg-type]
@@ -65,6 +79,8 @@ def _run(projects: Path, out: Path, mode: str) -> None:
                 "national": result.timings["national"],
                 "cpu_share": float(t["cpu_seconds"].sum() / t["seconds"].sum()),
                 "task_cpu": float(t["cpu_seconds"].sum()),
+                "task_thread_cpu": float(t["thread_cpu_seconds"].sum()),
+                "tasks": len(t),
                 "load": load,
             }
         )
@@ -112,6 +128,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="number of territories (200)")
     parser.add_argument("--grid", type=int, default=12, help="streets per side of a town (12)")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs, best kept (1)")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="also time 1 worker with dask's default worker settings (before/after)",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--client", type=Path, help=argparse.SUPPRESS)  # memory child
     parser.add_argument("--run", help=argparse.SUPPRESS)  # timed child
     parser.add_argument("--projects", type=Path, help=argparse.SUPPRESS)
@@ -133,6 +155,8 @@ def main() -> None:
         )
         # interleaved repeats, best of each: other processes on the machine add noise
         modes = {"loop": "plain in-process loop", "1": "dask, 1 worker", "2": "dask, 2 workers"}
+        if args.defaults:
+            modes["1-defaults"] = "dask, 1, dask defaults"
         runs: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
         for _ in range(args.repeat):
             for mode in modes:
@@ -146,6 +170,24 @@ def main() -> None:
                 f"{b['national']:.1f} s{extra}; tasks' CPU {b['task_cpu']:.1f} s, "
                 f"CPU/wall {b['cpu_share']:.0%}; load {b['load']:.2f})"
             )
+        # per-task CPU: the process's (what the tasks cost the machine) and the task thread's
+        # alone (without the worker's event loop, or the loop's thread pool); best run of each
+        cpu = {m: min(r["task_cpu"] for r in runs[m]) / runs[m][0]["tasks"] for m in modes}
+        own = {m: min(r["task_thread_cpu"] for r in runs[m]) / runs[m][0]["tasks"] for m in modes}
+        for mode, label in modes.items():
+            print(
+                f"per-task CPU, {label:22s}: process {cpu[mode] * 1000:6.0f} ms, task thread "
+                f"{own[mode] * 1000:6.0f} ms; process vs loop {cpu[mode] / cpu['loop']:.2f}"
+            )
+        print(
+            f"per-task process CPU, 1 dask worker / loop: {cpu['1'] / cpu['loop']:.2f} "
+            f"(the other machine's report: 1.19)"
+            + (
+                f"; with dask's default worker settings: {cpu['1-defaults'] / cpu['loop']:.2f}"
+                if "1-defaults" in cpu
+                else ""
+            )
+        )
         loop, one, two = (best[m]["seconds"] for m in ("loop", "1", "2"))
         print(f"plain loop: {loop / args.n * 1000:.0f} ms/territory")
         speed = one / two
@@ -160,6 +202,8 @@ def main() -> None:
             f"(target <= 10 %) {'OK' if over <= 0.10 else 'MISSED'}; "
             f"{(one - best['1']['start']) / loop - 1:+.1%} without the start"
         )
+        if args.no_memory:
+            return
         small = max(1, args.n // 4)
         mem = {n: _memory(root / "projects", n, root / f"out-mem-{n}") for n in (small, args.n)}
         for n, m in mem.items():

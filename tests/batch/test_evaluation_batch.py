@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import cdv_geo as cg
-from cdv_geo.batch.evaluation import evaluate_national
+from cdv_geo.batch.evaluation import evaluate_national, plain_index
 from cdv_geo.cli.batch import batch
 from cdv_geo.metrics.did import did_estimate
-from cdv_geo.metrics.panel import indicator_panel
+from cdv_geo.metrics.panel import indicator_panel, panel_matrices
+from cdv_geo.metrics.synthetic_control import synthetic_control
 from tests.batch.generate import make_projects
 
 EXTRACT = Path(__file__).resolve().parents[2] / "data" / "indicators" / "national"
@@ -84,6 +85,9 @@ def test_cli_evaluate_year(tmp_path: Path, donors: Path) -> None:
     result = CliRunner().invoke(batch, [*args, "--evaluate-year", "2021"])
     assert result.exit_code == 0, result.output
     assert "National evaluation:" in result.output
+    n = len(_codes(donors))
+    assert f"{n} quartiers x 1 indicators in" in result.output
+    assert "cluster start 0.0 s" in result.output  # inline: no cluster
     table = pd.read_csv(out / "national" / "evaluation.csv")
     assert len(table) == len(_codes(donors)) * 2 and set(table["method"]) == {
         "did",
@@ -97,3 +101,26 @@ def test_cli_evaluate_year(tmp_path: Path, donors: Path) -> None:
     )  # fmt: skip
     assert "nothing evaluated" in result.output
     assert not (tmp_path / "o2" / "national" / "evaluation.csv").exists()
+
+
+def test_plain_index_keeps_every_value(panel: pd.DataFrame) -> None:
+    """The matrices sent to the workers: object codes, the same values, rows and series."""
+    arrow = panel_matrices(panel, ["poverty_rate"])
+    m, series = arrow["poverty_rate"]
+    plain, same = plain_index(arrow)["poverty_rate"]
+    assert same == series and plain.index.dtype == object and plain.index.name == m.index.name
+    assert plain.index.tolist() == [str(c) for c in m.index]
+    np.testing.assert_array_equal(plain.to_numpy(), m.to_numpy())
+    assert list(plain.columns) == list(m.columns)
+
+
+def test_synthetic_rows_equal_their_own_run(panel: pd.DataFrame, donors: Path) -> None:
+    """The synthetic-control rows of the national run: those of synthetic_control alone."""
+    table, _ = evaluate_national(panel, 2021, ["poverty_rate"], chunk=9)
+    sc = table.xs("synthetic_control", level="method").reset_index("indicator", drop=True)
+    codes = _codes(donors)
+    for code in codes[:3] + codes[-2:]:
+        alone = synthetic_control(panel, code, "poverty_rate", 2021).summary
+        for col in ("estimate", "pre_fit", "p_value"):
+            assert sc.loc[code, col] == pytest.approx(alone[col], nan_ok=True)
+        assert sc.loc[code, "reason"] == alone["reason"]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cdv_geo.batch import INLINE, open_client, run_batch, run_territory, territory_slug
+from cdv_geo.batch.run import WORKER_CONFIG
 from cdv_geo.pipeline import compute_metrics
 from cdv_geo.territory import Territory
 from tests.batch.generate import make_projects
@@ -45,6 +46,47 @@ def test_local_cluster_workers(tmp_path: Path) -> None:
     parents = {state[0] for state in states}
     assert len(parents) == 1 and os.getpid() not in parents
     assert [state[1:] for state in states] == [(1, "1", False, True), (1, "1", False, True)]
+
+
+def _worker_config() -> dict[str, object]:
+    import dask
+
+    return {key: dask.config.get(key) for key in WORKER_CONFIG}
+
+
+def test_worker_event_loop_settings() -> None:
+    """The workers run with the slower checks of WORKER_CONFIG; the client's config is left."""
+    import dask
+
+    before = {key: dask.config.get(key, default=None) for key in WORKER_CONFIG}
+    with open_client(workers=1) as client:
+        (config,) = client.run(_worker_config).values()
+    assert config == {
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.admin.system-monitor.gil.enabled": False,
+    }
+    # the settings only ever make dask's checks less frequent, never more
+    for key in ("distributed.admin.tick.interval", "distributed.worker.memory.monitor-interval",
+                "distributed.admin.system-monitor.interval"):  # fmt: skip
+        assert dask.utils.parse_timedelta(config[key]) >= dask.utils.parse_timedelta(before[key])
+    assert {key: dask.config.get(key, default=None) for key in WORKER_CONFIG} == before
+
+
+def test_task_cpu_times(tmp_path: Path) -> None:
+    """A task's record: the process CPU, and the task thread's own, never above the process's."""
+    (project,) = make_projects(tmp_path / "projects", 1)
+    record = run_territory(project, tmp_path / "out", only=["key_figures"])
+    assert record["status"] == "done", record.get("message")
+    assert 0 < record["thread_cpu_seconds"] <= record["cpu_seconds"] + 1e-3
+    again = run_territory(project, tmp_path / "out", only=["key_figures"])  # skipped: its own
+    assert again["status"] == "skipped"
+    assert again["thread_cpu_seconds"] < record["thread_cpu_seconds"]
+    result = run_batch([project], tmp_path / "b", scheduler=INLINE, peers=False, force=True)
+    row = result.territories.iloc[0]
+    assert 0 < row["thread_cpu_seconds"] <= row["cpu_seconds"] + 1e-3
 
 
 def test_default_cluster_matches_in_process(tmp_path: Path) -> None:

@@ -194,9 +194,19 @@ def run_territory(
         ``failed``), ``step`` and ``message`` (of a failure), ``folder``, ``tables`` (names),
         ``quartiers`` (codes), ``notes`` (of reading the project, then of the run, in plain
         words), ``warnings`` (the warnings the run logged, in full: what to fix, for whoever
-        runs the batch), ``seconds`` (wall clock), ``cpu_seconds`` (of the worker).
+        runs the batch), ``seconds`` (wall clock), ``cpu_seconds`` (of the worker process:
+        its other threads, a dask worker's event loop or cdv_geo's thread pool, included),
+        ``thread_cpu_seconds`` (of the thread that ran the task alone).
     """
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+
+    def took() -> dict[str, float]:
+        return {
+            "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu,
+            "thread_cpu_seconds": time.thread_time() - own,
+        }
+
     slug = territory_slug(project)
     folder = Path(out) / TERRITORIES / slug
     base: dict[str, Any] = {
@@ -211,8 +221,7 @@ def run_territory(
     }
     done = None if force else read_marker(folder)
     if done is not None:
-        took = {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
-        return {**base, **done, "status": "skipped", **took}
+        return {**base, **done, "status": "skipped", **took()}
     step = "read"
     tracker = _StepTracker()
     try:
@@ -244,8 +253,7 @@ def run_territory(
             "tables": names,
             "notes": [*read_notes, *(str(n) for n in metrics.notes)],
             "warnings": logged,
-            "seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - cpu,
+            **took(),
         }
         with atomic_path(folder / MARKER) as tmp:  # last: the folder is complete
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -263,6 +271,5 @@ def run_territory(
             "step": step,
             "message": message,
             "traceback": traceback.format_exc(limit=-3),
-            "seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - cpu,
+            **took(),
         }

@@ -98,8 +98,11 @@ def batch(
         )
         if files:
             click.echo(
-                f"National evaluation: {times['seconds']:.1f} s, {times['cpu_seconds']:.1f} s "
-                f"CPU in {int(times['tasks'])} tasks: {files[-1]}"
+                f"National evaluation: {int(times['quartiers'])} quartiers x "
+                f"{int(times['indicators'])} indicators in {times['total']:.1f} s (files read "
+                f"{times['read']:.1f} s, cluster start {times['start']:.1f} s, evaluation "
+                f"{times['seconds']:.1f} s, {times['cpu_seconds']:.1f} s CPU in "
+                f"{int(times['tasks'])} tasks): {files[-1]}"
             )
         else:
             click.echo("No project has an [evaluation] section: nothing evaluated.")
