@@ -233,3 +233,32 @@ def test_step_without_section_or_quartiers(tmp_path: Path) -> None:
     step_evaluation(t, m, None)  # asked for, but no quartiers: said
     assert m.evaluation is None
     assert [(n.key, n.args) for n in m.notes] == [("missing_layer", {"layer": "quartiers"})]
+
+
+@pytest.mark.parametrize("years", [(2017, 2018, 2019, 2021, 2022), tuple(range(2012, 2023))])
+def test_a_run_without_charts_gives_the_same_table(years: tuple[int, ...]) -> None:
+    # 3 pre-years (too short for a p-value: the placebo refits are skipped) and 9 pre-years
+    # (long enough: they run); either way the table is the one of a run with charts
+    rng = np.random.default_rng(3)
+    codes = [f"QP{i:03d}" for i in range(25)]
+    level = dict(zip(codes, 0.3 + 0.2 * rng.random(len(codes)), strict=True))
+    slope = dict(zip(codes, 0.01 * rng.standard_normal(len(codes)), strict=True))
+    # QP000 is the mean of two comparison quartiers: its twin fits the pre-period well
+    for c in ("QP000", "QP001"):
+        level[c] = (level["QP002"] + level["QP003"]) / 2
+        slope[c] = (slope["QP002"] + slope["QP003"]) / 2
+    t = pd.DataFrame(
+        [(c, y, level[c] + slope[c] * (y - 2012)) for c in codes for y in years],
+        columns=["code", "year", "value"],
+    ).assign(indicator="poverty_rate", level="qpv")
+    panel = indicator_panel(t)
+    plan = {"QP000": 2021, "QP001": 2021}
+    full = evaluate_quartiers(panel, plan, ["poverty_rate"], exclude_evaluated=False)
+    lean = evaluate_quartiers(panel, plan, ["poverty_rate"], exclude_evaluated=False, charts=False)
+    pd.testing.assert_frame_equal(full, lean)
+    assert len(full.attrs["paths"]) > 0 and len(lean.attrs["paths"]) == 0
+    sc = full.xs("synthetic_control", level="method")
+    if len(years) > 5:  # the p-value exists, so the lean run did run the placebos
+        assert sc["p_value"].notna().all()
+    else:
+        assert (sc["reason"] == "pre_period_too_short").all()

@@ -19,6 +19,7 @@ The territory's own quartiers with an intervention year are never comparisons of
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -98,6 +99,17 @@ def _path(code: str, indicator: str, sc: Any) -> pd.DataFrame:
     )
 
 
+#: The fewest pre-intervention years for a synthetic control's p-value: the default
+#: ``min_pre_periods`` of :func:`~cdv_geo.metrics.synthetic_control.synthetic_control`.
+MIN_PRE_YEARS: int = inspect.signature(synthetic_control).parameters["min_pre_periods"].default
+
+
+def _pre_years(matrix: pd.DataFrame, code: str, year: int) -> int:
+    """Count the years before `year` with a value of `code` in a panel matrix (code x year)."""
+    row = matrix.loc[code]
+    return int(np.count_nonzero(row[[c for c in row.index if int(c) < year]].notna().to_numpy()))
+
+
 def evaluate_quartiers(
     panel: pd.DataFrame,
     years: Mapping[str, int | None],
@@ -107,6 +119,7 @@ def evaluate_quartiers(
     names: Mapping[str, Any] | None = None,
     exclude_evaluated: bool = True,
     matrices: Mapping[str, tuple[pd.DataFrame, str]] | None = None,
+    charts: bool = True,
 ) -> pd.DataFrame:
     """Return the evaluation table of quartiers `years` (code -> intervention year or None).
 
@@ -117,7 +130,10 @@ def evaluate_quartiers(
     with a year, and `treated`, are left out of the comparisons (`exclude_evaluated` False:
     only `treated`, for a national run where each quartier is evaluated on its own). The chart
     rows are in ``attrs["paths"]``. `matrices` (:func:`~cdv_geo.metrics.panel.panel_matrices`)
-    saves rebuilding them for each batch of quartiers.
+    saves rebuilding them for each batch of quartiers. `charts` False (a national run, which
+    draws no chart) skips the chart rows, and the placebo refits of a quartier whose
+    pre-period is too short for a p-value (the verdict says so before it would use one): the
+    table is the same.
 
     Examples
     --------
@@ -161,9 +177,17 @@ def evaluate_quartiers(
                         )
                     else:
                         res = synthetic_control(
-                            panel, code, ind, year, treated=others, matrix=mat, names=names
+                            panel,
+                            code,
+                            ind,
+                            year,
+                            treated=others,
+                            matrix=mat,
+                            names=names,
+                            placebo=charts or _pre_years(mat[0], code, year) >= MIN_PRE_YEARS,
                         )
-                        paths.append(_path(code, ind, res))
+                        if charts:
+                            paths.append(_path(code, ind, res))
                 except DataValidationError:
                     rows.append(row)
                     continue
