@@ -14,6 +14,7 @@ import pytest
 from shapely import LineString, MultiPoint, Point, box
 
 from cdv_geo.core import jit
+from cdv_geo.metrics import catchment_kernels as ck
 from cdv_geo.metrics import catchment_times as ct
 from cdv_geo.metrics.walking import facility_seeds, point_xy
 from cdv_geo.network import WalkNetwork
@@ -72,7 +73,7 @@ def test_compiled_search_equals_scipy_dijkstra(seed, limit):
     np.testing.assert_array_equal(f1, f2)
     np.testing.assert_allclose(d1, d2, rtol=1e-12, atol=1e-9)
     assert (d1 <= limit).all()
-    assert jit.engine() is None or ct._bounded_walks.compiled is not None  # (no fallback)
+    assert jit.engine() is None or ck.bounded_walks.compiled is not None  # (no fallback)
     # the homes on the facility's street are reached along it
     assert {len(homes) - 3, len(homes) - 2, len(homes) - 1} <= set(h1[f1 == 10].tolist())
 
@@ -81,8 +82,10 @@ def test_queue_and_output_growth_give_the_same_pairs(monkeypatch):
     net, homes, facs = random_town(4, n_homes=900)
     ref = pairs(net, homes, facs, 1500.0)
     assert len(ref[0]) > 4096  # more pairs than the first output array holds
-    real = ct._walk_slice
-    monkeypatch.setattr(ct, "_walk_slice", lambda fixed, cap, lo, hi: real(fixed, 1, lo, hi))
+    real = ck._walk_slice
+    monkeypatch.setattr(
+        ck, "_walk_slice", lambda fixed, cap, lo, hi, **kw: real(fixed, 1, lo, hi, **kw)
+    )
     got = pairs(net, homes, facs, 1500.0)
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -97,9 +100,9 @@ def test_plain_python_run_equals_compiled(monkeypatch):
         compiled = True
 
         def __call__(self, *args):
-            return ct._bounded_walks_py(*args)
+            return ck._bounded_walks_py(*args)
 
-    monkeypatch.setattr(ct, "_bounded_walks", Plain())
+    monkeypatch.setattr(ck, "bounded_walks", Plain())
     got = pairs(net, homes, facs, 400.0)
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -113,3 +116,15 @@ def test_pair_exactly_at_the_limit_is_kept():
     for compiled in (True, False):
         h, _, d = pairs(net, homes, [Point(X0, Y0)], 300.0, compiled=compiled)
         assert h.tolist() == [0, 2] and d.tolist() == pytest.approx([300.0, 10.0])
+
+
+def test_counting_sort_equals_a_stable_argsort():
+    rng = np.random.default_rng(7)
+    key = rng.integers(0, 50, 2000)
+    key[:3] = [49, 0, 49]  # (both ends of the key range, ties)
+    expected = np.argsort(key, kind="stable")
+    np.testing.assert_array_equal(ck._stable_order(key, 50), expected)
+    out = np.empty(len(key), dtype=np.int64)
+    ck._stable_order_numpy(key, 50, out)
+    np.testing.assert_array_equal(out, expected)
+    assert ck._stable_order(np.empty(0, np.int64), 5).tolist() == []

@@ -452,3 +452,32 @@ def test_the_demo_permanences_in_one_building_add_up(demo: Metrics) -> None:
     # (15 h) and the CCAS permanence Tu 9-12 (3 h) in another part of the week: 18 h
     sc = homes[homes["quartier"] == "QP002012"]
     assert sc["other_open_hours_week"].max() == pytest.approx(18.0)
+
+
+def test_capacity_and_hours_share_one_matrix_of_times(
+    m: Metrics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the GP (capacity, hours) and the CCAS (hours) routed once, up to the larger limit (the
+    # APL's 15 min against within_min's 10); the centres (Huff) get their own matrix
+    from cdv_geo.metrics import catchment, catchment_times, huff, opening_hours
+    from cdv_geo.pipeline import services
+
+    calls: list[tuple[list[str], float]] = []
+    real = catchment_times.travel_times
+
+    def counted(homes: object, facilities: gpd.GeoDataFrame, **kw: object) -> object:
+        calls.append((facilities["id"].tolist(), float(kw["max_time_min"])))  # type: ignore[arg-type]
+        return real(homes, facilities, **kw)  # type: ignore[arg-type]
+
+    for module in (catchment_times, catchment, opening_hours, huff):
+        monkeypatch.setattr(module, "travel_times", counted)
+    shared = run(territory())
+    assert calls == [(["gp", "ccas"], 15.0), (["parade", "hyper"], 30.0)]
+    # the same tables as each measure computing its own times
+    monkeypatch.setattr(services, "_shared_times", lambda *a: (None, None))
+    calls.clear()
+    alone = run(territory())
+    assert [c[0] for c in calls] == [["gp"], ["gp", "ccas"], ["parade", "hyper"]]
+    for name in ("capacity_access", "open_hours", "open_moments", "opening_strip"):
+        pd.testing.assert_frame_equal(getattr(shared, name), getattr(alone, name), rtol=1e-12)
+        pd.testing.assert_frame_equal(getattr(shared, name), getattr(m, name), rtol=1e-12)

@@ -21,13 +21,14 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from cdv_geo.core import jit, threads
 from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
-from cdv_geo.metrics.catchment_times import TravelTimes, travel_times
+from cdv_geo.metrics.catchment_times import TravelTimes, given_times, travel_times
 from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import check_network, id_text, measure_crs, select_kinds, to_crs
 from cdv_geo.network import WalkNetwork
@@ -188,14 +189,16 @@ def _two_steps(
     order, as the numpy path.
     """
     w = np.append(weight.astype(np.float64), 0.0)  # (past the last bound, NaN: 0)
+    band = np.empty(home.shape[0], dtype=np.int32)  # (each pair's band, found once)
     for p in range(home.shape[0]):
-        fac_demand[fac[p]] += w[_band(time_min[p], upper)] * demand[home[p]]
+        b = _band(time_min[p], upper)
+        band[p] = b
+        fac_demand[fac[p]] += w[b] * demand[home[p]]
     for j in range(supply.shape[0]):
         if fac_demand[j] > 0:
             ratio[j] = supply[j] / fac_demand[j]
     for p in range(home.shape[0]):
-        b = _band(time_min[p], upper)
-        access[home[p] * n_kinds + fac_kind[fac[p]]] += w[b] * ratio[fac[p]] * 10_000.0
+        access[home[p] * n_kinds + fac_kind[fac[p]]] += w[band[p]] * ratio[fac[p]] * 10_000.0
 
 
 # --- floating catchments ------------------------------------------------------------------------
@@ -242,6 +245,7 @@ def floating_catchment(
     max_snap_m: float = 200.0,
     crs: Any = None,
     communes: gpd.GeoDataFrame | None = None,
+    times: TravelTimes | None = None,
 ) -> Catchment:
     """Compute the floating-catchment access (2SFCA or E2SFCA) to each kind of facility.
 
@@ -281,6 +285,12 @@ def floating_catchment(
         As :func:`cdv_geo.metrics.access.nearest_facility`.
     communes : geopandas.GeoDataFrame, optional
         The commune(s): adds the rows ``commune`` and ``hors_qpv``.
+    times : TravelTimes, optional
+        Walking times already computed by :func:`travel_times` for these `homes` and
+        `facilities` (every facility given, in order) at `speed_kmh`, up to at least the last
+        band (e.g. once for the capacity and the opening hours of one run); the pairs beyond
+        the last band are left out. `network`, `max_snap_m` and `crs` are then those of
+        `times`. A shorter matrix, or one for other layers, raises a CdvGeoError.
 
     Returns
     -------
@@ -290,7 +300,7 @@ def floating_catchment(
     Raises
     ------
     CdvGeoError
-        Bad `method` or `bands`.
+        Bad `method` or `bands`; `times` shorter than the last band or for other layers.
     DataValidationError
         No `supply` or `population` column, or a value that is not a number >= 0 (listing
         each feature), no ``kind``, an unknown kind.
@@ -367,21 +377,19 @@ def floating_catchment(
         sup = np.ones(len(sel))
     else:
         sup = layer_values(chosen, supply, name="facilities", what="supply", hint=hint)
-    # the homes' rows (quartier, commune) are found in a side thread during the walks
-    target = measure_crs(homes, check_network(network), crs)
-    q = to_crs(quartiers, target)
-    town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
-    h_geoms = np.asarray(to_crs(homes, target).geometry.values, dtype=object)
-    rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
-    try:
-        tt = travel_times(homes, chosen, network=network, max_time_min=float(upper[-1]),
-                          speed_kmh=speed_kmh, max_snap_m=max_snap_m, crs=target)  # fmt: skip
-    except BaseException:
-        if not rows_job.cancel():
-            wait([rows_job])  # (nothing left running on the arrays)
-        raise
-    # (not started yet: done here, never waiting behind other work; else its result)
-    member_of = _rows(h_geoms, q, town) if rows_job.cancel() else rows_job.result()
+    if times is not None:
+        tt = given_times(
+            times, homes, facilities, max_time_min=float(upper[-1]), speed_kmh=speed_kmh,
+            function="floating_catchment",
+        ).columns(sel)  # fmt: skip
+        q = to_crs(quartiers, tt.crs)
+        town = None if communes is None else to_crs(as_layer(communes, "communes"), tt.crs)
+        member_of = _rows(tt.home_geoms, q, town)
+    else:
+        tt, q, member_of = _times_and_rows(
+            homes, chosen, quartiers, communes, float(upper[-1]),
+            dict(network=network, speed_kmh=speed_kmh, max_snap_m=max_snap_m, crs=crs),
+        )  # fmt: skip
     # the two steps on the list of pairs (no matrix), every kind at once
     rank = {k: i for i, k in enumerate(kind_list)}
     fac_kind = np.array([rank[k] for k in fkind[sel]], dtype=np.int64)
@@ -420,12 +428,60 @@ def floating_catchment(
     return Catchment(table, home_frame, fac_frame)
 
 
+def _times_and_rows(
+    homes: gpd.GeoDataFrame,
+    chosen: gpd.GeoDataFrame,
+    quartiers: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame | None,
+    limit_min: float,
+    walk: dict[str, Any],
+) -> tuple[TravelTimes, gpd.GeoDataFrame, dict[str, np.ndarray]]:
+    """Compute the times; find the homes' rows (quartier, commune) in a side thread meanwhile."""
+    target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
+    q = to_crs(quartiers, target)
+    town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
+    h_geoms = np.asarray(to_crs(homes, target).geometry.values, dtype=object)
+    rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
+    try:
+        tt = travel_times(homes, chosen, max_time_min=limit_min, **{**walk, "crs": target})
+    except BaseException:
+        if not rows_job.cancel():
+            wait([rows_job])  # (nothing left running on the arrays)
+        raise
+    # (not started yet: done here, never waiting behind other work; else its result)
+    member_of = _rows(h_geoms, q, town) if rows_job.cancel() else rows_job.result()
+    return tt, q, member_of
+
+
 def _rows(
     geoms: np.ndarray, quartiers: gpd.GeoDataFrame, town: gpd.GeoDataFrame | None
 ) -> dict[str, np.ndarray]:
-    """Return the masks of the homes of each quartier and comparison row (:func:`rows_of`)."""
-    inside = None if town is None else in_communes(geoms, town)
-    return rows_of(assign_quartier(geoms, quartiers).to_numpy(), quartiers, in_commune=inside)
+    """Return the masks of the homes of each quartier and comparison row (:func:`rows_of`).
+
+    The quartier rule runs on the homes whose bounds meet the quartiers' (the commune rule on
+    those meeting the communes'): a home beyond them lies in none, whatever its shape.
+    """
+    bounds = shapely.bounds(geoms)  # (NaN for a missing geometry: near nothing)
+
+    def near(layer: gpd.GeoDataFrame) -> np.ndarray:
+        x0, y0, x1, y1 = layer.total_bounds
+        return np.flatnonzero(
+            (bounds[:, 2] >= x0) & (bounds[:, 0] <= x1) & (bounds[:, 3] >= y0)
+            & (bounds[:, 1] <= y1)
+        )  # fmt: skip
+
+    at = near(quartiers)
+    if town is not None:
+        at = np.union1d(at, near(town))
+    codes = np.full(len(at), None, dtype=object)
+    if len(at):
+        codes[:] = assign_quartier(geoms[at], quartiers).to_numpy()
+    inside = None if town is None else in_communes(geoms[at], town)
+    masks: dict[str, np.ndarray] = {}
+    for key, mask in rows_of(codes, quartiers, in_commune=inside).items():
+        masks[key] = np.zeros(len(geoms), dtype=bool)
+        masks[key][at] = mask  # (the homes beyond every bound: in no row)
+    return masks
 
 
 def row_means(

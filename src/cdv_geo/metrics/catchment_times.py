@@ -6,16 +6,15 @@ attached to the nearest point of the nearest street, snap distances walked; ``ne
 for straight lines). It serves :mod:`cdv_geo.metrics.catchment` (2SFCA, E2SFCA),
 :mod:`cdv_geo.metrics.opening_hours` and :mod:`cdv_geo.metrics.huff`.
 
-The searches run in a compiled kernel (:func:`_bounded_walks`, numba, releasing the GIL: a
-bucket queue per facility, the facilities shared between threads); its numpy path
-(:func:`_scipy_walks`, scipy's Dijkstra) gives the same pairs.
+The searches run in a compiled kernel (:mod:`cdv_geo.metrics.catchment_kernels`: numba,
+releasing the GIL, a bucket queue per facility, the facilities shared between threads); its
+numpy path (:func:`_scipy_walks`, scipy's Dijkstra) gives the same pairs.
 """
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -26,9 +25,10 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from cdv_geo.core import jit, threads
+from cdv_geo.core import threads
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.layers import as_layer
+from cdv_geo.metrics import catchment_kernels as kernels
 from cdv_geo.metrics.walking import (
     check_network,
     check_positive,
@@ -42,7 +42,7 @@ from cdv_geo.metrics.walking import (
 from cdv_geo.network import WalkNetwork
 from cdv_geo.network.snapping import SharedQuery
 
-__all__ = ["TravelTimes", "travel_times"]
+__all__ = ["TravelTimes", "given_times", "travel_times"]
 
 #: Cells of (facilities in a chunk) × (nodes) routed at once by the numpy path (~32 MiB).
 _CHUNK_CELLS = 4_000_000
@@ -69,6 +69,10 @@ class TravelTimes:
         The metric CRS the distances were measured in.
     method : str
         ``"network"`` or ``"euclidean"``.
+    max_time_min : float
+        The limit the pairs were listed under (every pair within it is present).
+    speed_kmh : float or None
+        The walking speed that turned distances into minutes (None: not said).
     """
 
     home: np.ndarray
@@ -80,6 +84,8 @@ class TravelTimes:
     home_geoms: np.ndarray
     crs: CRS
     method: str
+    max_time_min: float = np.inf
+    speed_kmh: float | None = None
 
     def matrix(self, values: np.ndarray | None = None) -> csr_matrix:
         """Return the homes × facilities CSR matrix of `values` (default: ones) on the pairs.
@@ -98,6 +104,108 @@ class TravelTimes:
         data = np.ones(len(self.home)) if values is None else np.asarray(values, dtype=float)
         shape = (len(self.home_ids), len(self.facility_ids))
         return csr_matrix((data, (self.home, self.facility)), shape=shape)
+
+    def within(self, max_time_min: float) -> TravelTimes:
+        """Return the pairs within `max_time_min` (a time exactly on it is kept).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> t = TravelTimes(np.array([0, 1]), np.array([1, 0]), np.array([2.0, 9.0]),
+        ...                 pd.Index(["a", "b"]), np.array(["f", "g"]), np.ones(2, bool),
+        ...                 np.empty(2, object), CRS(2154), "network", 10.0, 4.5)
+        >>> t.within(2.0).home.tolist(), t.within(2.0).max_time_min
+        ([0], 2.0)
+        """
+        keep = self.time_min <= max_time_min
+        if keep.all():  # (the usual case: no copy)
+            return replace(self, max_time_min=min(float(max_time_min), self.max_time_min))
+        return replace(self, home=self.home[keep], facility=self.facility[keep],
+                       time_min=self.time_min[keep], max_time_min=float(max_time_min))  # fmt: skip
+
+    def columns(self, positions: np.ndarray) -> TravelTimes:
+        """Return the times to the facilities at `positions` only, numbered in that order.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> t = TravelTimes(np.array([0, 1]), np.array([1, 0]), np.array([2.0, 9.0]),
+        ...                 pd.Index(["a", "b"]), np.array(["f", "g"]), np.ones(2, bool),
+        ...                 np.empty(2, object), CRS(2154), "network")
+        >>> s = t.columns(np.array([1]))
+        >>> s.home.tolist(), s.facility.tolist(), s.facility_ids.tolist()
+        ([0], [0], ['g'])
+        """
+        pos = np.asarray(positions, dtype=np.int64)
+        k = len(self.facility_ids)
+        if len(np.unique(pos)) != len(pos) or ((pos < 0) | (pos >= k)).any():
+            raise CdvGeoError(f"positions must be distinct facility positions in 0..{k - 1}")
+        if len(pos) == k and (pos == np.arange(k)).all():
+            return self
+        new = np.full(k, -1, dtype=np.int64)
+        new[pos] = np.arange(len(pos))
+        f = new[self.facility]
+        keep = f >= 0
+        return replace(
+            self, home=self.home[keep], facility=f[keep], time_min=self.time_min[keep],
+            facility_ids=self.facility_ids[pos],
+        )  # fmt: skip
+
+
+def given_times(
+    times: TravelTimes,
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    max_time_min: float,
+    speed_kmh: float,
+    function: str,
+) -> TravelTimes:
+    """Check a precomputed matrix against the layers a function measures; cut it to its limit.
+
+    `times` must come from :func:`travel_times` on the same `homes` and `facilities` (one
+    column per facility, in order), at `speed_kmh`, with a limit of at least `max_time_min`
+    (the largest the function needs); else a :class:`CdvGeoError` saying how to compute it.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> homes = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=2154)
+    >>> gp = gpd.GeoDataFrame(geometry=[Point(300, 400)], crs=2154)
+    >>> t = travel_times(homes, gp, max_time_min=10)
+    >>> given_times(t, homes, gp, max_time_min=15, speed_kmh=4.5, function="f")
+    Traceback (most recent call last):
+    ...
+    cdv_geo.core.errors.CdvGeoError: f: times reach 10 min, less than the 15 min needed; \
+compute them with travel_times(homes, facilities, max_time_min=15) or more
+    """
+    hint = "compute them with travel_times(homes, facilities, ...) on the layers given"
+    if not isinstance(times, TravelTimes):
+        raise CdvGeoError(f"{function}: times must be a TravelTimes, not {type(times).__name__}")
+    if len(times.home_ids) != len(homes):
+        raise CdvGeoError(
+            f"{function}: times are for {len(times.home_ids)} homes, not the {len(homes)} "
+            f"given; {hint}"
+        )
+    ids = id_text(facilities).to_numpy(dtype=object)
+    if len(ids) != len(times.facility_ids) or (ids != times.facility_ids).any():
+        raise CdvGeoError(
+            f"{function}: times are for {len(times.facility_ids)} facilities, not the "
+            f"{len(ids)} given (one column per facility, in order); {hint}"
+        )
+    if times.speed_kmh is not None and times.speed_kmh != speed_kmh:
+        raise CdvGeoError(
+            f"{function}: times are at {times.speed_kmh:g} km/h, not {speed_kmh:g}; compute "
+            f"them with travel_times(..., speed_kmh={speed_kmh:g})"
+        )
+    if times.max_time_min < max_time_min:
+        raise CdvGeoError(
+            f"{function}: times reach {times.max_time_min:g} min, less than the "
+            f"{max_time_min:g} min needed; compute them with travel_times(homes, facilities, "
+            f"max_time_min={max_time_min:g}) or more"
+        )
+    return times.within(max_time_min)
 
 
 def travel_times(
@@ -176,7 +284,8 @@ def travel_times(
     f_geoms = np.asarray(f.geometry.values, dtype=object)
     xy = point_xy(h_geoms)
     m_per_min = speed * 1000.0 / 60.0
-    limit_m = limit_min * m_per_min
+    # (a hair beyond, then kept by time: the pairs of a longer matrix cut by `within`)
+    limit_m = limit_min * m_per_min * (1.0 + 1e-12)
     has_geom = np.isfinite(xy).all(axis=1)
     if net is None:
         ids = unique_ids(h, "homes")
@@ -208,7 +317,9 @@ def travel_times(
         home_geoms=h_geoms,
         crs=target,
         method="euclidean" if net is None else "network",
-    )
+        max_time_min=np.inf,
+        speed_kmh=speed,
+    ).within(limit_min)
 
 
 def _euclidean_pairs(
@@ -239,8 +350,8 @@ def _network_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(home, facility, walking distance) of the pairs within `limit_m` on the network.
 
-    `compiled`: the numba kernel :func:`_bounded_walks` (in threads), else its numpy path
-    (:func:`_scipy_walks`, the same answers).
+    `compiled`: the numba kernel (:func:`~cdv_geo.metrics.catchment_kernels.compiled_pairs`,
+    in threads), else its numpy path (:func:`_scipy_walks`, the same answers).
     """
     empty = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     placed = np.flatnonzero(edge >= 0)
@@ -261,8 +372,8 @@ def _network_pairs(
     first = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
     src, dst, w = src[first], dst[first], w[first]
     src_ptr = np.searchsorted(src, np.arange(len(facs) + 1)).astype(np.int64)
-    if compiled and _bounded_walks.compiled is not None:
-        return _compiled_pairs(net, (edge, along, snap), seeds, placed, facs, vpos,
+    if compiled and kernels.bounded_walks.compiled is not None:
+        return kernels.compiled_pairs(net, (edge, along, snap), seeds, placed, facs, vpos,
                                (src_ptr, dst, w), limit_m)  # fmt: skip
     parts = _scipy_walks(net, (edge, along, snap), placed, facs, (src_ptr, dst, w), limit_m)
     hi, fi, di = (np.concatenate(p) for p in zip(*parts, strict=True))
@@ -279,95 +390,11 @@ def _z_order(xy: np.ndarray) -> np.ndarray:
     return np.argsort(code, kind="stable")
 
 
-def _compiled_pairs(
-    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
-    vpos: np.ndarray, sources: Any, limit_m: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Run :func:`_bounded_walks` on slices of the facilities, in threads; concatenate."""
-    edge, along, snap = placement
-    n, n_edges = net.n_nodes, net.n_edges
-    # the homes numbered by the u end of their edge, then by edge: the homes of a node, and
-    # those of an edge, are consecutive (the searches then read nearby memory)
-    e = edge[placed]
-    order = np.argsort(net.edge_u[e].astype(np.int64) * n_edges + e)  # (< 2**63)
-    e = e[order]
-    h_id = placed[order].astype(np.int64)
-    h_u = net.edge_u[e].astype(np.int64)
-    h_v = net.edge_v[e].astype(np.int64)
-    h_along, h_snap = along[h_id], snap[h_id]
-    h_up = h_along + h_snap
-    h_vp = net.edge_length[e] - h_along + h_snap
-    u_ptr = np.r_[0, np.cumsum(np.bincount(h_u, minlength=n))].astype(np.int64)
-    v_ptr = np.r_[0, np.cumsum(np.bincount(h_v, minlength=n))].astype(np.int64)
-    v_home = np.argsort(h_v).astype(np.int64)
-    v_pos = np.empty_like(v_home)
-    v_pos[v_home] = np.arange(len(v_home))
-    # each facility's attachment points, with the homes of their edge (the walk along it)
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    e_lo, e_hi = np.zeros((2, n_edges), dtype=np.int64)
-    e_lo[e[starts]] = starts
-    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
-    so = np.argsort(vpos[seeds.fac], kind="stable")
-    sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
-    csr = net.csr
-    positive = csr.data[csr.data > 0]
-    # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
-    width = max(float(positive.min()) if len(positive) else limit_m, limit_m / 4096.0)
-    so_edge = seeds.edge[so]
-    fixed = (
-        (csr.indptr, csr.indices, csr.data), sources,
-        (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
-         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr)),
-        (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
-         seeds.offset[so].astype(float)),
-        facs.astype(np.int64), float(limit_m), width,
-    )  # fmt: skip
-    k = len(facs)
-    n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
-    bounds = np.linspace(0, k, n_slices + 1).astype(int).tolist()
-    slices = list(itertools.pairwise(bounds))
-    done: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-    todo = itertools.count()
-
-    def work() -> None:
-        # (each thread takes the next slice: the faster threads take more)
-        while (i := next(todo)) < len(slices):
-            done[i] = _walk_slice(fixed, len(csr.indices) + len(sources[1]) + 1, *slices[i])
-
-    helpers = [threads.pool().submit(work) for _ in range(min(threads.n_threads(), n_slices) - 1)]
-    try:
-        work()
-    finally:
-        wait([f for f in helpers if not f.cancel()])  # (not started: the slices are done)
-    _ = [f.result() for f in helpers if not f.cancelled()]
-    parts = [p for i in range(len(slices)) for p in done[i]]
-    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
-
-
-def _walk_slice(
-    fixed: tuple[Any, ...], pool_cap: int, lo: int, hi: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Run :func:`_bounded_walks` for facilities lo..hi-1, growing its arrays when it asks."""
-    parts = []
-    out_cap = min(max(4096, 2048 * (hi - lo)), 1 << 22)
-    queue = lambda size: (np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64))  # noqa: E731
-    pool = queue(pool_cap)  # (node, distance, next entry of the same bucket)
-    while lo < hi:
-        out = np.empty(out_cap, np.int64), np.empty(out_cap, np.int64), np.empty(out_cap)
-        m, lo, full, need = _bounded_walks(*fixed, pool, out, lo, hi)
-        parts.append((out[0][:m], out[1][:m], out[2][:m]))
-        if full == 1:
-            pool = queue(max(2 * len(pool[0]), need))
-        elif full == 2:
-            out_cap = max(2 * out_cap, need)
-    return parts
-
-
 def _scipy_walks(
     net: WalkNetwork, placement: Any, placed: np.ndarray, facs: np.ndarray, sources: Any,
     limit_m: float,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
-    """Run the numpy path of :func:`_bounded_walks`: scipy's Dijkstra from virtual nodes."""
+    """Run the numpy path of the compiled searches: scipy's Dijkstra from virtual nodes."""
     (edge, along, snap), (src_ptr, dst, w) = placement, sources
     n, k, csr = net.n_nodes, len(facs), net.csr
     tail = src_ptr[1:] + csr.indptr[-1]
@@ -405,144 +432,6 @@ def _scipy_walks(
         ok = d <= limit_m
         parts.append((placed[h[ok]], facs[rows[rr[ok]]], d[ok]))
     return parts
-
-
-@jit.helper
-def _search(
-    graph: Any, src: Any, j: int, limit: float, width: float, scratch: Any, queue: Any
-) -> tuple[int, int, int]:
-    """Distances from facility j up to `limit` (Dial's buckets of `width` metres; Δ-stepping).
-
-    A node whose distance drops again (an edge shorter than a bucket) is taken again: every
-    node ends at its shortest distance, the same floats as Dijkstra's (the least sum over
-    paths). Returns (nodes touched, 1 when the queue is full (stopped), last bucket used).
-    """
-    indptr, indices, data = graph
-    src_ptr, src_node, src_w = src
-    dist, touched, head = scratch[0], scratch[1], scratch[2]
-    q_node, q_key, q_next = queue
-    cap, per_m = q_node.shape[0], 1.0 / width  # (a product is monotone, as the quotient)
-    nt = nq = top = 0
-    for s in range(src_ptr[j], src_ptr[j + 1]):
-        v, w = src_node[s], src_w[s]
-        if w <= limit and w < dist[v]:
-            if dist[v] == np.inf:
-                touched[nt] = v
-                nt += 1
-            dist[v] = w
-            b = int(w * per_m)
-            q_node[nq], q_key[nq], q_next[nq] = v, w, head[b]
-            head[b] = nq
-            nq += 1
-            top = max(top, b)
-    b = 0
-    while b <= top:
-        while head[b] >= 0:
-            x = head[b]
-            head[b] = q_next[x]
-            u, d = q_node[x], q_key[x]
-            if d != dist[u]:
-                continue  # (a shorter walk reached u since)
-            if nq + indptr[u + 1] - indptr[u] > cap:
-                return nt, 1, top
-            for q in range(indptr[u], indptr[u + 1]):
-                v = indices[q]
-                nd = d + data[q]
-                if nd <= limit and nd < dist[v]:
-                    if dist[v] == np.inf:
-                        touched[nt] = v
-                        nt += 1
-                    dist[v] = nd
-                    c = int(nd * per_m)
-                    q_node[nq], q_key[nq], q_next[nq] = v, nd, head[c]
-                    head[c] = nq
-                    nq += 1
-                    top = max(top, c)
-        b += 1
-    return nt, 0, top
-
-
-@jit.helper
-def _emit(
-    homes: Any, same: Any, j: int, f: int, nt: int, limit: float, scratch: Any, out: Any, m: int
-) -> int:
-    """Write the homes that facility j (id `f`) reaches; return the pairs written."""
-    u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id = homes[:13]
-    sd_ptr, sd_lo, sd_hi, sd_along, sd_off = same
-    dist, touched, direct, v_direct = scratch[0], scratch[1], scratch[3], scratch[4]
-    out_h, out_f, out_d = out
-    # the homes on the facility's own edges may walk straight along them
-    for s in range(sd_ptr[j], sd_ptr[j + 1]):
-        for h in range(sd_lo[s], sd_hi[s]):
-            c = np.abs(h_along[h] - sd_along[s]) + sd_off[s] + h_snap[h]
-            if c < direct[h]:
-                direct[h] = v_direct[v_pos[h]] = c  # (by home, and by its place in the v list)
-    for i in range(nt):
-        u = touched[i]
-        du = dist[u]
-        for h in range(u_ptr[u], u_ptr[u + 1]):
-            c = min(du + h_up[h], dist[h_v[h]] + h_vp[h], direct[h])
-            if c <= limit:
-                out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                m += 1
-        for x in range(v_ptr[u], v_ptr[u + 1]):
-            if dist[v_u[x]] == np.inf:  # (else listed by its u end)
-                c = min(du + v_cost[x], v_direct[x])
-                if c <= limit:
-                    out_h[m], out_f[m], out_d[m] = v_id[x], f, c
-                    m += 1
-    for s in range(sd_ptr[j], sd_ptr[j + 1]):
-        for h in range(sd_lo[s], sd_hi[s]):
-            c = direct[h]
-            if c < np.inf:
-                # (a home whose edge ends are both out of reach, yet near along the edge)
-                if c <= limit and dist[h_u[h]] == np.inf and dist[h_v[h]] == np.inf:
-                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                    m += 1
-                direct[h] = v_direct[v_pos[h]] = np.inf
-    return m
-
-
-def _bounded_walks_py(
-    graph: Any, src: Any, homes: Any, same: Any, fac_id: np.ndarray, limit: float,
-    width: float, queue: Any, out: Any, lo: int, hi: int,
-) -> tuple[int, int, int, int]:  # fmt: skip
-    """Walk from each facility lo..hi-1 up to `limit` metres; list the homes it reaches.
-
-    :func:`_search` then :func:`_emit` per facility, reusing the arrays (reset through the
-    nodes touched). A full `queue` or `out` stops the run before facility j: returns (pairs
-    written, j, 1 for the queue or 2 for the output, size needed); else (pairs, hi, 0, 0).
-    """
-    n, n_homes, cnt = graph[0].shape[0] - 1, homes[2].shape[0], homes[13]
-    scratch = (
-        np.full(n, np.inf), np.empty(n, dtype=np.int64),
-        np.full(int(limit * (1.0 / width)) + 2, -1, dtype=np.int64), np.full(n_homes, np.inf),
-        np.full(n_homes, np.inf),
-    )  # fmt: skip
-    dist, touched, head = scratch[0], scratch[1], scratch[2]
-    m = 0
-    for j in range(lo, hi):
-        nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
-        need = m
-        for s in range(same[0][j], same[0][j + 1]):
-            need += same[2][s] - same[1][s]
-        for i in range(nt):
-            need += cnt[touched[i]]
-        if full == 0 and need > out[0].shape[0]:
-            full = 2
-        if full != 0:
-            head[: top + 1] = -1
-            return m, j, full, 2 * queue[0].shape[0] if full == 1 else need - m
-        m = _emit(homes, same, j, fac_id[j], nt, limit, scratch, out, m)
-        for i in range(nt):
-            dist[touched[i]] = np.inf
-    return m, hi, 0, 0
-
-
-# compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
-# when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
-# failed compilation falls back on the same code run as plain Python (slow, same answers)
-_bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_search, _emit))(_bounded_walks_py)
 
 
 def _with_same_edge(

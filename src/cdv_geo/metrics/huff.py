@@ -22,7 +22,7 @@ from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import is_comparison_row, quartier_table, rows_of
 from cdv_geo.metrics.catchment import layer_values
-from cdv_geo.metrics.catchment_times import travel_times
+from cdv_geo.metrics.catchment_times import TravelTimes, given_times, travel_times
 from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import check_positive, to_crs
 from cdv_geo.network import WalkNetwork
@@ -112,6 +112,7 @@ def huff(
     max_snap_m: float = 200.0,
     crs: Any = None,
     communes: gpd.GeoDataFrame | None = None,
+    times: TravelTimes | None = None,
 ) -> Huff:
     """Apply the Huff model: where each home's residents shop, and what each centre retains.
 
@@ -145,6 +146,12 @@ def huff(
         Times below it count as it (a home at the centre's door would have T = 0).
     population, speed_kmh, max_snap_m, crs, communes
         As :func:`cdv_geo.metrics.access.coverage`.
+    times : TravelTimes, optional
+        Walking times already computed by
+        :func:`~cdv_geo.metrics.catchment_times.travel_times` for these `homes` and `centres`
+        (in order) at `speed_kmh`, up to at least `max_time_min` (the pairs beyond are left
+        out); `network`, `max_snap_m` and `crs` are then those of `times`. A shorter matrix,
+        or one for other layers, raises a CdvGeoError.
 
     Returns
     -------
@@ -188,10 +195,14 @@ def huff(
         attract = layer_values(
             centres, attractiveness, name="centres", what="attractiveness", hint=_HINT
         )
-    tt = travel_times(
-        homes, centres, network=network, max_time_min=max_time_min, speed_kmh=speed_kmh,
-        max_snap_m=max_snap_m, crs=crs,
-    )  # fmt: skip
+    if times is not None:
+        tt = given_times(times, homes, centres, max_time_min=max_time_min,
+                         speed_kmh=speed_kmh, function="huff")  # fmt: skip
+    else:
+        tt = travel_times(
+            homes, centres, network=network, max_time_min=max_time_min, speed_kmh=speed_kmh,
+            max_snap_m=max_snap_m, crs=crs,
+        )  # fmt: skip
     p = huff_probabilities(
         attract, tt.home, tt.facility, tt.time_min, len(pop),
         alpha=alpha, beta=beta, min_time_min=min_time_min,

@@ -39,7 +39,7 @@ from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
 from cdv_geo.metrics.catchment import layer_values, row_means
-from cdv_geo.metrics.catchment_times import travel_times
+from cdv_geo.metrics.catchment_times import TravelTimes, given_times, travel_times
 from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import check_positive, id_text, select_kinds, to_crs
 from cdv_geo.network import WalkNetwork
@@ -278,6 +278,7 @@ def opening_access(
     max_snap_m: float = 200.0,
     crs: Any = None,
     communes: gpd.GeoDataFrame | None = None,
+    times: TravelTimes | None = None,
 ) -> OpeningAccess:
     """Measure when the residents have a service of each kind open within walking reach.
 
@@ -314,6 +315,10 @@ def opening_access(
         The homes' residents column.
     speed_kmh, max_snap_m, crs, communes
         As :func:`cdv_geo.metrics.access.coverage`.
+    times : TravelTimes, optional
+        Times already computed (:func:`~cdv_geo.metrics.catchment_times.travel_times`) for
+        these `homes` and `facilities` at `speed_kmh`, up to `within_min` or more (pairs
+        beyond it left out); `network`, `max_snap_m` and `crs` are then those of `times`.
 
     Returns
     -------
@@ -324,6 +329,8 @@ def opening_access(
     DataValidationError
         Opening hours that do not parse (every facility listed, with its row and text), no
         population, no ``kind``.
+    CdvGeoError
+        `times` shorter than `within_min`, or for other layers.
 
     Examples
     --------
@@ -360,10 +367,8 @@ def opening_access(
     chosen = facilities.iloc[sel]
     schedules = parse_opening_hours(chosen, week=week, country=country)
     moment_iv = {name: moment_intervals(spec, week=week) for name, spec in moments.items()}
-    tt = travel_times(
-        homes, chosen, network=network, max_time_min=limit, speed_kmh=speed_kmh,
-        max_snap_m=max_snap_m, crs=crs,
-    )  # fmt: skip
+    walk = {"network": network, "speed_kmh": speed_kmh, "max_snap_m": max_snap_m, "crs": crs}
+    tt = _times(times, homes, facilities, sel, limit, walk)
     cuts = np.unique(
         np.concatenate(
             [np.arange(0, WEEK_MIN + 1, 60.0)]
@@ -445,6 +450,23 @@ def opening_access(
         _long(strip_rows, ("quartier", "kind", "day", "hour")),
         home_frame,
     )
+
+
+def _times(
+    times: TravelTimes | None,
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    sel: np.ndarray,
+    limit: float,
+    walk: dict[str, Any],
+) -> TravelTimes:
+    """Return the times to the facilities at `sel` within `limit` (given ones checked, cut)."""
+    if times is None:
+        return travel_times(homes, facilities.iloc[sel], max_time_min=limit, **walk)
+    return given_times(
+        times, homes, facilities, max_time_min=limit, speed_kmh=walk["speed_kmh"],
+        function="opening_access",
+    ).columns(sel)  # fmt: skip
 
 
 def _reason(key: str, member: np.ndarray, use: np.ndarray, total: float) -> str | None:

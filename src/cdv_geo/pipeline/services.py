@@ -158,12 +158,62 @@ def _chosen(
     return kept, kinds
 
 
-def _capacity(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) -> Any:
+def _capacity_found(t: Any, m: Metrics) -> tuple[gpd.GeoDataFrame, list[str]] | None:
+    return _chosen(
+        m, t.metric("facilities"), t.services.capacity_kinds, "capacity", "Capacity access"
+    )
+
+
+def _hours_found(t: Any, m: Metrics) -> tuple[gpd.GeoDataFrame, list[str]] | None:
+    return _chosen(
+        m, t.metric("facilities"), t.services.hours_kinds, "opening_hours", "Opening hours",
+        leave_out=False,
+    )  # fmt: skip
+
+
+def _limits(t: Any) -> tuple[float, float] | None:
+    """Return the capacity's last band and the opening hours' reach (None: bad bands)."""
+    from cdv_geo.metrics.catchment import APL_BANDS
+
+    s = t.services
+    try:
+        return float(list(s.bands or APL_BANDS)[-1][0]), float(s.within_min)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None  # (floating_catchment says what is wrong with them)
+
+
+def _shared_times(
+    t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, cap: Any, hrs: Any
+) -> tuple[Any, Any]:
+    """One walking-time matrix for the capacity and the opening hours (the same layer).
+
+    Computed once on the facilities either measures, up to the larger of their limits, then
+    each gets its facilities' columns; (None, None) when only one is measured (it computes its
+    own) or when the facilities' index cannot match the two sets.
+    """
+    from cdv_geo.metrics.catchment_times import travel_times
+
+    fac = t.metric("facilities")
+    limits = _limits(t)
+    if cap is None or hrs is None or limits is None or not fac.index.is_unique:
+        return None, None
+    either = fac.index.isin(cap[0].index) | fac.index.isin(hrs[0].index)
+    both = fac[either]
+    walk = {k: v for k, v in _walk(t, m, run).items() if k != "communes"}
+    tt = travel_times(homes, both, max_time_min=max(limits), **walk)
+    return (
+        tt.columns(both.index.get_indexer(cap[0].index)),
+        tt.columns(both.index.get_indexer(hrs[0].index)),
+    )
+
+
+def _capacity(
+    t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any, found: Any, times: Any
+) -> Any:
     from cdv_geo.metrics.catchment import APL_BANDS, floating_catchment
     from cdv_geo.metrics.population import on_population
 
     s = t.services
-    found = _chosen(m, t.metric("facilities"), s.capacity_kinds, "capacity", "Capacity access")
     if found is None:
         return None
     fac, kinds = found
@@ -175,6 +225,7 @@ def _capacity(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any)
         method=s.method,
         bands=s.bands or APL_BANDS,
         supply="capacity",
+        times=times,
         **_walk(t, m, run),
     )
     table = c.table if m.population is None else on_population(c.table, m.population)
@@ -183,14 +234,13 @@ def _capacity(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any)
     return c.homes
 
 
-def _hours(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) -> Any:
+def _hours(
+    t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any, found: Any, times: Any
+) -> Any:
     from cdv_geo.metrics.opening_hours import DEFAULT_MOMENTS, opening_access
     from cdv_geo.metrics.population import on_population
 
     s = t.services
-    found = _chosen(
-        m, t.metric("facilities"), s.hours_kinds, "opening_hours", "Opening hours", leave_out=False
-    )
     if found is None:
         return None
     fac, kinds = found
@@ -201,6 +251,7 @@ def _hours(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) ->
         kinds=kinds,
         within_min=s.within_min,
         moments=dict(s.moments or DEFAULT_MOMENTS),
+        times=times,
         **_walk(t, m, run),
     )
     # (n_facilities: of the kind, not in the quartier as the key figures' column counts them)
@@ -374,16 +425,18 @@ def step_services(t: Any, m: Metrics, run: RunLike) -> None:
         return
     q = t.metric("quartiers")
     parts: list[pd.DataFrame] = []
-    steps = (
-        (CAPACITY_OUTPUTS, _capacity),
-        (HOURS_OUTPUTS, _hours),
-        (("commercial_catchment",), _centres),
-    )
-    for outputs, compute in steps:
-        if run.want(*outputs):
-            part = compute(t, m, run, homes, q)
-            if part is not None:
-                parts.append(part)
+    # the capacity and the opening hours measure the facilities layer: one matrix of walking
+    # times for both, up to the larger limit (the commercial centres get their own)
+    cap = _capacity_found(t, m) if run.want(*CAPACITY_OUTPUTS) else None
+    hrs = _hours_found(t, m) if run.want(*HOURS_OUTPUTS) else None
+    cap_times, hrs_times = _shared_times(t, m, run, homes, cap, hrs)
+    for part in (
+        _capacity(t, m, run, homes, q, cap, cap_times),
+        _hours(t, m, run, homes, q, hrs, hrs_times),
+        _centres(t, m, run, homes, q) if run.want("commercial_catchment") else None,
+    ):
+        if part is not None:
+            parts.append(part)
     if run.want("retail_density"):
         _density(t, m, run, homes, q)
     if parts:
