@@ -10,7 +10,9 @@ Module                 What it reads or holds
                        by bytes or by values), merged in one pass, a progress bar
 :mod:`.report`         the reading report: duplicates, values outside the usual range
 :mod:`.cells`          the cells of a published text or spreadsheet file: encodings,
-                       decimal commas, thousands separators, secrecy codes
+                       decimal commas, thousands separators, secrecy codes; the
+                       numbers read straight from the CSV by pandas' C parser
+:mod:`.derived`        the shares derived from two published counts (``rsa_share``)
 :mod:`.wide_table`     a wide table (a row per code, a column per indicator)
 :mod:`.long_table`     a long table (``code``, ``indicator``, ``value``, ``year``)
 :mod:`.registry`       the canonical indicators (:data:`INDICATORS`) and the published

@@ -29,11 +29,13 @@ __all__ = [
     "EMPTY_FLAG",
     "LEVELS",
     "TABLE_SUFFIXES",
+    "Parse",
     "Rows",
     "level_of",
     "parse_value",
     "parse_values",
     "read_grid",
+    "read_numbers",
     "read_rows",
 ]
 
@@ -89,6 +91,8 @@ _EPCI_CODE = re.compile(r"^\d{9}$")
 _FRANCE_CODES = {"fr", "fra", "france", "fm", "metro", "fxx", "99", "frm"}
 _THOUSAND_SEPARATORS = ("\u202f", "\xa0", " ")
 _THOUSANDS = str.maketrans("", "", "".join(_THOUSAND_SEPARATORS))
+#: The parse of cells: (values, flags, unreadable), see :func:`parse_values`.
+Parse = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class Rows:
@@ -96,12 +100,60 @@ class Rows:
 
     ``cells``: the text of each row, trailing empty cells dropped (from :func:`read_grid`: a
     2-D object array, short rows padded with ""); ``lines``: the 1-based CSV line or XLSX row
-    each one comes from.
+    each one comes from. From ``read_grid(..., head=n)``, ``cells`` holds the first `n` rows
+    only (:meth:`grid` reads the others); ``text`` and ``sep`` are the file's lines (trailing
+    separators dropped) and separator, what :func:`read_numbers` and :meth:`grid` read.
     """
 
-    def __init__(self, cells: Any, lines: list[int]) -> None:
+    def __init__(
+        self, cells: Any, lines: list[int], text: list[str] | None = None, sep: str = ";"
+    ) -> None:
         self.cells = cells
         self.lines = lines
+        self.text = text
+        self.sep = sep
+
+    def grid(self, columns: Iterable[int] | None = None) -> Any:
+        """Return the cells of every row: of all columns, or of `columns` only (others "").
+
+        What a file read whole already holds is returned as is. Reading a few text columns
+        of a large file (its codes, names, notes) skips making text of its numbers.
+        """
+        if self.text is None or len(self.cells) == len(self.lines):
+            return self.cells
+        width = self.cells.shape[1]
+        keep = list(range(width)) if columns is None else sorted({j for j in columns if j < width})
+        grid = np.full((len(self.lines), width), "", dtype=object)
+        if keep:
+            at = np.asarray(self.lines, dtype=np.intp) - 1
+            grid[:, keep] = _text_columns(self.text, self.sep, width, keep)[at]
+        return grid
+
+
+def _text_columns(lines: list[str], sep: str, width: int, keep: list[int]) -> np.ndarray:
+    """Return the text of the `keep` columns of every line (C parser; the csv module if odd)."""
+    try:
+        frame = pd.read_csv(
+            io.StringIO("\n".join(lines)),
+            sep=sep,
+            header=None,
+            names=range(width),
+            usecols=keep,
+            dtype=object,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+        if len(frame) == len(lines):
+            block = frame[keep].to_numpy(dtype=object)
+            block[pd.isna(block)] = ""  # the cells past a short row's end
+            return block
+    except Exception:  # an odd file: the csv module reads it line by line
+        pass
+    out = np.full((len(lines), len(keep)), "", dtype=object)
+    for i, row in enumerate(csv.reader(lines, delimiter=sep)):
+        out[i] = [row[j] if j < len(row) else "" for j in keep]
+    return out
 
 
 def _decode(path: Path) -> str:
@@ -125,7 +177,7 @@ def _separator(lines: list[str], wanted: Iterable[str]) -> str:
     names = set(wanted)
     for line in lines[:30]:
         for sep in (";", "\t", ","):
-            if {normalize_token(f.strip().strip('"')) for f in line.split(sep)} & names:
+            if {normalize_token(f.strip().strip('"')) for f in line.split(sep) if f} & names:
                 return sep
     first = next((ln for ln in lines if ln.strip()), "")
     return max((";", "\t", ","), key=first.count)
@@ -222,12 +274,16 @@ def read_rows(path: Path, wanted: Iterable[str], *, sheet: str | int | None = No
     return Rows(cells, lines)
 
 
-def read_grid(path: Path, wanted: Iterable[str], *, sheet: str | int | None = None) -> Rows:
+def read_grid(
+    path: Path, wanted: Iterable[str], *, sheet: str | int | None = None, head: int | None = None
+) -> Rows:
     r"""Read a table like :func:`read_rows`, a CSV through pandas' C parser into a 2-D array.
 
     The fast path of large published files: the cells come as one object array (short rows
     padded with ""), the blank lines dropped, the line numbers kept. A spreadsheet, or a CSV
-    whose quoted cells span lines, goes through :func:`read_rows`.
+    whose quoted cells span lines, goes through :func:`read_rows`. With `head`, only the
+    first `head` non-blank rows of a CSV are made text (``lines`` lists them all): the
+    columns needed are then read by :meth:`Rows.grid`, the numbers by :func:`read_numbers`.
 
     Examples
     --------
@@ -237,6 +293,9 @@ def read_grid(path: Path, wanted: Iterable[str], *, sheet: str | int | None = No
     >>> rows = read_grid(p, ["codgeo"])
     >>> rows.cells.tolist(), rows.lines
     ([['CODGEO', 'POP'], ['QP002013', '5\u202f766']], [1, 3])
+    >>> rows = read_grid(p, ["codgeo"], head=1)
+    >>> rows.cells.tolist(), rows.grid([0]).tolist()
+    ([['CODGEO', 'POP']], [['CODGEO', ''], ['QP002013', '']])
     """
     if not path.exists() or path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         return read_rows(path, wanted, sheet=sheet)
@@ -249,10 +308,15 @@ def read_grid(path: Path, wanted: Iterable[str], *, sheet: str | int | None = No
     sep = _separator(lines[:30], wanted)
     pad = sep + " \t\r"
     lines = [line.rstrip(pad) for line in lines]
-    width = max((line.count(sep) + 1 for line in lines), default=1)
+    counts = [line.count(sep) + 1 for line in lines]
+    width = max(counts, default=1)
+    filled = np.flatnonzero([bool(line.strip(pad)) for line in lines])
+    # lines that the C parser would split again (a lone CR): read whole, and checked
+    partial = head is not None and len(filled) > head and "\r" not in "".join(lines)
+    nrows = int(filled[head - 1]) + 1 if partial and head else len(lines)
     try:
         frame = pd.read_csv(
-            io.StringIO("\n".join(lines)),
+            io.StringIO("\n".join(lines[:nrows])),
             sep=sep,
             header=None,
             names=range(width),
@@ -263,11 +327,73 @@ def read_grid(path: Path, wanted: Iterable[str], *, sheet: str | int | None = No
         )
     except Exception:  # an odd file: the csv module says what is wrong, with line numbers
         return read_rows(path, wanted, sheet=sheet)
-    if len(frame) != len(lines):
+    if len(frame) != nrows:
         return read_rows(path, wanted, sheet=sheet)
-    grid = frame.fillna("").to_numpy(dtype=object)
-    filled = np.flatnonzero([bool(line.strip(pad)) for line in lines])
-    return Rows(grid[filled], (filled + 1).tolist())
+    grid = frame.to_numpy(dtype=object)
+    narrow = min(counts[:nrows], default=width)
+    if narrow < width:  # the cells past a short row's end
+        tail = grid[:, narrow:]
+        tail[pd.isna(tail)] = ""
+    return Rows(grid[filled[filled < nrows]], (filled + 1).tolist(), lines, sep)
+
+
+def read_numbers(rows: Rows, start: int, columns: Iterable[int]) -> dict[int, Parse]:
+    r"""Parse the `columns` that hold only numbers straight from the CSV text, from row `start`.
+
+    The fast path of :func:`parse_values` for the value columns of large files: pandas' C
+    parser reads the lines again (thousands separators U+202F and U+00A0 removed, decimal
+    comma) into numeric columns, without a grid of text. Only the columns it reads whole as
+    finite numbers (NaN only for empty cells) are returned, as
+    ``{column: (values, flags, unreadable)}``; the others (secrecy codes, a ``%`` sign, a
+    space as thousands separator, text) are left to :func:`parse_values`, and so is a table
+    not read by :func:`read_grid` (a spreadsheet).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_bytes(
+    ...     "CODGEO;A;TP60;LIB\r\nQP002013;1\u202f763;55,4;x\r\nQP002014;;s;y\r\n".encode())
+    >>> got = read_numbers(read_grid(p, ["codgeo"]), 1, [1, 2, 3])
+    >>> sorted(got), got[1][0].tolist(), got[1][1].tolist()
+    ([1], [1763.0, nan], [None, 'empty'])
+    """
+    if rows.text is None or start >= len(rows.lines):
+        return {}
+    first = rows.lines[start] - 1  # the 0-based index of the first line read
+    body = "\n".join(rows.text[first:])
+    for sep in _THOUSAND_SEPARATORS[:2]:
+        body = body.replace(sep, "")
+    width = rows.cells.shape[1]
+    wanted = sorted({j for j in columns if j < width})
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body),
+            sep=rows.sep,
+            header=None,
+            names=range(width),
+            usecols=wanted,
+            decimal="," if rows.sep != "," else ".",
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except Exception:  # what the C parser cannot read, parse_values reads
+        return {}
+    if len(frame) != len(rows.text) - first:
+        return {}
+    at = np.asarray(rows.lines[start:], dtype=np.intp) - 1 - first
+    numbers = [j for j, kind in zip(wanted, frame.dtypes, strict=True) if kind.kind in "fiu"]
+    block = frame[numbers].to_numpy(dtype=float)[at] if numbers else np.empty((len(at), 0))
+    missing = np.isnan(block)  # an empty cell or a short row ("   ", "nan" make text columns)
+    finite = ~np.isinf(block).any(axis=0)
+    out: dict[int, Parse] = {}
+    for c in np.flatnonzero(finite):
+        flags = np.full(len(at), None, dtype=object)
+        flags[missing[:, c]] = EMPTY_FLAG
+        out[numbers[c]] = (block[:, c], flags, np.zeros(len(at), dtype=bool))
+    return out
 
 
 def parse_value(text: Any) -> tuple[float | None, str | None]:

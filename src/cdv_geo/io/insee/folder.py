@@ -31,6 +31,7 @@ __all__ = [
     "CONTENT_COLUMNS",
     "Duplicate",
     "bytes_digest",
+    "fill_names",
     "merge_tables",
     "read_files",
     "table_files",
@@ -279,3 +280,27 @@ def _disagreements(d: pd.DataFrame, gid: np.ndarray, same: np.ndarray) -> list[P
             )
         )
     return problems
+
+
+def fill_names(table: pd.DataFrame) -> pd.Series:
+    """Return the names, a file without names (Filosofi) taking the code's name from others.
+
+    Looked up once per run of rows with one code and one name (the records of one row of a
+    file), not once per value.
+    """
+    names = table["name"].to_numpy(dtype=object)
+    code = table["code"].to_numpy(dtype=object)
+    start = np.ones(len(code), dtype=bool)
+    start[1:] = (code[1:] != code[:-1]) | (names[1:] != names[:-1])
+    first = np.flatnonzero(start)
+    run_names = names[first].copy()
+    missing = pd.isna(run_names)
+    if not missing.any():
+        return pd.Series(names, index=table.index, dtype=object)
+    ids, uniques = pd.factorize(code[first])
+    named = np.flatnonzero(~missing)
+    known = np.full(len(uniques) + 1, None, dtype=object)  # the last: no code
+    first_ids, at = np.unique(ids[named], return_index=True)  # each code's first name
+    known[first_ids] = run_names[named[at]]
+    run_names[missing] = known[ids[missing]]
+    return pd.Series(run_names[np.cumsum(start) - 1], index=table.index, dtype=object)

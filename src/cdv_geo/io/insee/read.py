@@ -22,10 +22,10 @@ import pandas as pd
 
 from cdv_geo.core.errors import CdvGeoWarning, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer, quartier_codes
-from cdv_geo.io.insee.cells import LEVELS, read_grid
-from cdv_geo.io.insee.folder import merge_tables, read_files, table_files
+from cdv_geo.io.insee.cells import LEVELS, read_grid, read_numbers
+from cdv_geo.io.insee.derived import derived_rows
+from cdv_geo.io.insee.folder import fill_names, merge_tables, read_files, table_files
 from cdv_geo.io.insee.long_table import long_records
-from cdv_geo.io.insee.registry import DERIVED
 from cdv_geo.io.insee.report import duplicate_notes, range_notes
 from cdv_geo.io.insee.wide_table import (
     CODE_COLUMNS,
@@ -34,6 +34,7 @@ from cdv_geo.io.insee.wide_table import (
     Records,
     numeric_columns,
     plan_columns,
+    text_columns,
     wide_records,
 )
 from cdv_geo.schema import normalize_token
@@ -68,6 +69,7 @@ _FILE_FAMILIES = (
     (re.compile(r"(?:^|_)DEMO_(\d{4})(?!\d)", re.I), "demo"),
     (re.compile(r"(?:^|_)filo(\d{2}|\d{4})_qp(?:_|$)", re.I), "filosofi"),
 )
+_HEAD = 30  # rows made text before the header is found (_header_row looks at these)
 _HEADER_FAMILIES = (("demo", {"POP_MUN"}), ("ipro", {"TX_TOT_EMPL", "ABCDE"}), ("revn", {"TP60"}))
 
 
@@ -99,7 +101,7 @@ def _trimmed(row: Any) -> list[str]:
 def _header_row(cells: list[list[str]], columns: Mapping[str, str], path: Path) -> int:
     wanted = set(CODE_COLUMNS) | {normalize_token(k) for k, v in columns.items() if v == "code"}
     for i, row in enumerate(cells[:30]):
-        if {normalize_token(c) for c in row} & wanted:
+        if {normalize_token(c) for c in row if c} & wanted:
             return i
     first = (
         ", ".join(c.strip() for c in _trimmed(cells[0]))
@@ -242,51 +244,6 @@ def _duplicates(rec: Records, lines: list[int], path: Path) -> list[Problem]:
     ]
 
 
-def _derive(data: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """Return the rows of the derived indicators (``rsa_share``...) whose two counts `data` holds.
-
-    The counts are matched on (code, year, source) with a dictionary over their rows only.
-    """
-    extra = []
-    indicator, code, year, src = (data[c] for c in ("indicator", "code", "year", "source"))
-    for name, (num, den) in DERIVED.items():
-        at_num, at_den = np.flatnonzero(indicator == num), np.flatnonzero(indicator == den)
-        if not (len(at_num) and len(at_den)):
-            continue
-        have = {(code[i], year[i], src[i]) for i in np.flatnonzero(indicator == name)}
-        den_of = {(code[i], year[i], src[i]): i for i in at_den}
-        pairs = [
-            (i, den_of[k])
-            for i in at_num
-            if (k := (code[i], year[i], src[i])) in den_of and k not in have
-        ]
-        if not pairs:
-            continue
-        ai, bi = (np.asarray(p, dtype=np.intp) for p in zip(*pairs, strict=True))
-        den_v = data["value"][bi]
-        value = data["value"][ai] / np.where(den_v > 0, den_v, np.nan)
-        out = {c: data[c][ai] for c in ("code", "year", "name", "level", "source", "file")}
-        out["indicator"] = _objects(name, len(ai))
-        out["value"] = value
-        out["flag"] = np.where(np.isnan(value), "derived; missing input", "derived").astype(object)
-        out["source_column"] = data["source_column"][ai] + " / " + data["source_column"][bi]
-        extra.append(out)
-    return extra
-
-
-def _names(table: pd.DataFrame) -> pd.Series:
-    """Return the names, a file without names (Filosofi) taking the code's name from others."""
-    names = table["name"].to_numpy(dtype=object).copy()
-    missing = pd.isna(names)
-    if missing.any():
-        code = table["code"].to_numpy(dtype=object)
-        named = pd.Series(code[~missing], dtype=object)
-        first = ~named.duplicated().to_numpy()
-        known = dict(zip(named.to_numpy()[first], names[~missing][first], strict=True))
-        names[missing] = [known.get(c) for c in code[missing]]
-    return pd.Series(names, index=table.index, dtype=object)
-
-
 def _years(years: Any) -> np.ndarray:
     """Return the vintages as floats (NaN: none): one array, converted once to Int64."""
     if isinstance(years, np.ndarray) and years.dtype.kind == "f":
@@ -321,11 +278,11 @@ def _read_file(
     sheet: str | int | None,
 ) -> pd.DataFrame:
     wanted = set(CODE_COLUMNS) | {normalize_token(k) for k in columns}
-    rows = read_grid(path, wanted, sheet=sheet)
+    rows = read_grid(path, wanted, sheet=sheet, head=_HEAD)  # the numbers: read_numbers
     h = _header_row(rows.cells, columns, path)
     header = [c.strip() or f"column_{j + 1}" for j, c in enumerate(_trimmed(rows.cells[h]))]
-    cells, lines = rows.cells[h + 1 :], rows.lines[h + 1 :]
-    if not len(cells):
+    lines = rows.lines[h + 1 :]
+    if not len(lines):
         raise DataValidationError(
             [Problem("the file has a header but no rows", file=str(path), layer="indicators")]
         )
@@ -333,12 +290,15 @@ def _read_file(
     problems: list[Problem] = []
     toks = [normalize_token(c) for c in header]
     if {"indicator", "indicateur", "variable"} & set(toks) and {"value", "valeur"} & set(toks):
-        rec, names = long_records(cells, lines, header, path, year, problems)
+        rec, names = long_records(rows.grid()[h + 1 :], lines, header, path, year, problems)
     else:
         plan = plan_columns(header, family, columns, path)
         if not plan.rules:
             raise _nothing_recognised(header, path)
-        parsed: Parsed = {}  # each cell parsed once, shared by the two steps
+        # each cell parsed once, shared by the two steps; the numbers straight from the CSV,
+        # text made only of the other cells
+        parsed: Parsed = read_numbers(rows, h + 1, [j for j, _ in plan.rules] + plan.other)
+        cells = rows.grid(text_columns(plan, parsed, len(header)))[h + 1 :]
         kept = numeric_columns(cells, plan, parsed)
         yj = plan.keys.get("year")
         col_years = _vintages(plan.rules, kept, header, name_year, year, yj is not None, path)
@@ -369,16 +329,19 @@ def _read_file(
         "file": _objects(_per_row(rec.file, path.name), n),
         "source_column": _objects(rec.source_column),
     }
-    for extra in _derive(data):
-        data = {c: np.concatenate([data[c], extra[c]]) for c in data}
-    return pd.DataFrame(
-        {
-            c: pd.array(v, dtype="Int64")
-            if c == "year"
-            else (v if c == "value" else pd.Series(v, dtype=object))
-            for c, v in data.items()
-        }
-    )
+    if extra := derived_rows(data, rec.indicators):
+        data = {c: np.concatenate([data[c], *(e[c] for e in extra)]) for c in data}
+    index = pd.RangeIndex(len(data["code"]))
+    series: dict[str, pd.Series] = {  # one Series per column, not copied into blocks
+        c: pd.Series(
+            pd.array(v, dtype="Int64") if c == "year" else v,
+            index=index,
+            dtype=None if c in ("year", "value") else object,
+            copy=False,
+        )
+        for c, v in data.items()
+    }
+    return pd.DataFrame(series, copy=False)
 
 
 def keep_territory(table: pd.DataFrame, quartiers: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -525,7 +488,7 @@ def read_indicators(
     )
     table = merge_tables(frames)
     table["value"] = table["value"].round(12)
-    table["name"] = _names(table)
+    table["name"] = fill_names(table)
     table.attrs["source"] = "; ".join(str(f) for f in files)
     table.attrs["files"] = files[0].name if len(files) == 1 else f"{len(files)} files"
     # the reading report: values kept as published although unusual

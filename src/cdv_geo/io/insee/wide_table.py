@@ -39,6 +39,7 @@ __all__ = [
     "codes_and_levels",
     "numeric_columns",
     "plan_columns",
+    "text_columns",
     "value_note",
     "value_problem",
     "wide_records",
@@ -103,6 +104,8 @@ class Records:
     #: per-row source and file, when a long table carries them (a table written by cdv_geo)
     source: Any = field(default_factory=list)
     file: Any = field(default_factory=list)
+    #: every indicator the records may name (None: look at ``indicator``)
+    indicators: set[str] | None = None
 
 
 def plan_columns(
@@ -162,6 +165,13 @@ def _note_scopes(plan: ColumnPlan, header: list[str]) -> dict[int, list[int]]:
     return out
 
 
+def _column(cells: Any, j: int) -> list[str]:
+    """Return the text of column `j` of every row ("" past a row's end), as a list."""
+    if isinstance(cells, np.ndarray):  # a grid from read_grid
+        return cells[:, j].tolist() if j < cells.shape[1] else [""] * len(cells)
+    return [row[j] if j < len(row) else "" for row in cells]
+
+
 def codes_and_levels(
     cells: list[list[str]],
     lines: list[int],
@@ -174,11 +184,13 @@ def codes_and_levels(
     codes: list[str] = []
     levels: list[str | None] = []
     padded: list[str] = []
-    for i, row in enumerate(cells):
-        code = row[cj].strip().strip('"') if cj < len(row) else ""
+    code_cells = _column(cells, cj)
+    level_cells = _column(cells, lj) if lj is not None else [""] * len(code_cells)
+    for i, (cell, level_cell) in enumerate(zip(code_cells, level_cells, strict=True)):
+        code = cell.strip().strip('"')
         if code.endswith(".0") and code[:-2].isdigit():  # numbers read from Excel
             code = code[:-2]
-        declared = row[lj].strip() or None if lj is not None and lj < len(row) else None
+        declared = level_cell.strip() or None
         if code.isdigit() and len(code) == 4 and level_of("0" + code, declared) == "commune":
             padded.append(code)
             code = "0" + code  # a commune code whose leading zero a spreadsheet dropped
@@ -308,6 +320,26 @@ def _flag_threshold(rule: ColumnRule) -> float:
     return min(limits)
 
 
+def text_columns(plan: ColumnPlan, parsed: Parsed, width: int) -> list[int]:
+    """Return the columns of `width` whose text is needed once the numbers are `parsed`.
+
+    Every column but the numbers already read, and those of them holding a value that a
+    check quotes (a percentage above 100...): their cells' text is made, the others' not.
+    """
+    rules = dict(plan.rules)
+    return [
+        j
+        for j in range(width)
+        if j not in parsed or (j in rules and (parsed[j][0] > _flag_threshold(rules[j])).any())
+    ]
+
+
+def _minimum(rule: ColumnRule | None) -> float:
+    """Return the published value below which :func:`value_note` flags a value (-inf: none)."""
+    info = INDICATORS.get(rule.indicator) if rule is not None else None
+    return -np.inf if info is None or info.minimum is None else float(info.minimum)
+
+
 def _note_texts(column: np.ndarray, note: str) -> np.ndarray:
     """Return ``NOTE_X=<cell>`` for each row whose note cell is set (not empty, not 0), else ""."""
     text = np.array([t.strip() for t in column], dtype=object)
@@ -360,46 +392,46 @@ def wide_records(
     col_years, row_years = years
     year = np.full((n, k), np.nan)  # vintages as floats (NaN: none), one array
     notes = {c: _note_texts(grid[:, k + m], note) for m, (c, note) in enumerate(plan.notes.items())}
-    for pos, (j, rule) in enumerate(cols):
-        for i in np.flatnonzero(bad[:, pos]):
+    notes = {c: part for c, part in notes.items() if (part != "").any()}  # set on some row
+    rules = [rule for _, rule in cols]
+    published = pd.isna(flags) & keep  # (checks and notes look at published values only)
+    ceiling = np.array([np.inf if r is None else _flag_threshold(r) for r in rules])
+    # cells refused, column by column as the file reads: unreadable text, then values
+    found = [(pos, 0, i) for i, pos in zip(*np.nonzero(bad), strict=True)]
+    found += [
+        (pos, 1, i) for i, pos in zip(*np.nonzero(published & (values > ceiling)), strict=True)
+    ]
+    for pos, kind, i in sorted(found):
+        j, rule = cols[pos]
+        where = {"file": str(path), "layer": "indicators", "field": header[j]}
+        if kind == 0:
             problems.append(
                 Problem(
                     f"{block[i, pos]!r} is neither a number nor a secrecy code "
                     f"({', '.join(k for k in SECRECY_CODES if k)})",
-                    file=str(path),
-                    layer="indicators",
                     feature=f"{codes[i]} (line {lines[i]})",
-                    field=header[j],
+                    **where,
                 )
             )
-        fl, v = flags[:, pos], values[:, pos]
-        if rule is not None:
-            published = pd.isna(fl) & keep[:, pos]
-            for i in np.flatnonzero(published & (v > _flag_threshold(rule))):
-                if msg := value_problem(float(v[i]), rule, block[i, pos]):
-                    problems.append(
-                        Problem(
-                            msg,
-                            file=str(path),
-                            layer="indicators",
-                            feature=f"{codes[i]} (line {lines[i]})",
-                            field=header[j],
-                        )
-                    )
-                    keep[i, pos] = False
-            info = INDICATORS.get(rule.indicator)
-            if info is not None and info.minimum is not None:
-                for i in np.flatnonzero(published & (v < info.minimum)):
-                    odd = value_note(float(v[i]), rule)
-                    fl[i] = odd if fl[i] is None else f"{fl[i]}; {odd}"
-            values[:, pos] = v * rule.scale
+        elif rule is not None and (
+            msg := value_problem(float(values[i, pos]), rule, block[i, pos])
+        ):
+            problems.append(Problem(msg, feature=f"{codes[i]} (line {lines[i]})", **where))
+            keep[i, pos] = False
+    floor = np.array([_minimum(r) for r in rules])
+    for i, pos in zip(*np.nonzero(published & (values < floor)), strict=True):
+        odd = value_note(float(values[i, pos]), rules[pos])  # kept as published, with a note
+        flags[i, pos] = odd if flags[i, pos] is None else f"{flags[i, pos]}; {odd}"
+    values *= np.array([1.0 if r is None else r.scale for r in rules])
+    for pos, (j, _) in enumerate(cols):
         for c in scopes.get(j, ()):
-            _append(fl, notes[c])
-        yr = col_years[pos]
-        if yr is not None or row_years is None:
-            year[:, pos] = np.nan if yr is None else yr
-        else:
-            year[:, pos] = [np.nan if y is None else y for y in row_years]
+            if c in notes:
+                _append(flags[:, pos], notes[c])
+    by_row = np.array([np.nan if y is None else y for y in row_years or []], dtype=float)
+    for pos, yr in enumerate(col_years):
+        year[:, pos] = (
+            (np.nan if yr is None else yr) if yr is not None or row_years is None else by_row
+        )
     names = [r.indicator if r else _RAW_SUFFIX.sub("", normalize_token(header[j])) for j, r in cols]
     mask = keep.ravel()
     row = np.repeat(np.arange(n), k)[mask]
@@ -414,4 +446,5 @@ def wide_records(
             mask
         ],
         row=row,
+        indicators=set(names),
     )
