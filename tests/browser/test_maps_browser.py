@@ -127,6 +127,21 @@ def _expected(t: Any, name: str) -> dict[str, int]:
         return out
     if name == "renewal":
         return {k: full[k] for k in ("communes", "quartiers", "residences", "renewal_sites")}
+    if name == "services":
+        # one layer of homes per kind with a capacity, and per kind with opening hours; the
+        # homes again for the catchments; the demo's centres (commercial centres, supermarkets)
+        f = t.facilities
+        out = {
+            "communes": len(t.communes),
+            "quartiers": len(t.quartiers),
+            "catchments": len(t.residences),
+            "centres": int(f["kind"].isin(["commercial_centre", "supermarket"]).sum()),
+            "facilities": len(f),
+        }
+        for prefix, column in (("access", "capacity"), ("hours", "opening_hours")):
+            for kind in set(f.loc[f[column].notna(), "kind"]):
+                out[f"{prefix}_{kind}"] = len(t.residences)
+        return out
     if name == "indicators":
         # Alpha and Beta have a median income; only Alpha a poverty rate (Beta is secret): a
         # choropleth still draws both quartiers, Beta as "n.d.".
@@ -295,6 +310,7 @@ DEMO_NAMES = [
     "renewal",
     "indicators",
     "heat",
+    "services",
 ]
 
 
@@ -309,6 +325,7 @@ def test_demo_map_with_cdn_assets_and_basemap(
     page = p.page
     if name not in ("indicators", "heat"):
         expected = _expected(t, name)
+        assert expected
         for key, n in expected.items():
             assert page.evaluate(COUNT, key) == n, key
     assert page.locator(".leaflet-tile-pane img").count() > 0  # the basemap is there
