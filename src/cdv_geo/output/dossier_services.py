@@ -298,7 +298,7 @@ def services_page(ctx: DossierContext) -> str:
     ...                      date=dt.date(2026, 1, 1), style=MapStyle(), wide=MapStyle(),
     ...                      quartiers=[("QP002013", "Presles")])
     >>> html = services_page(ctx)
-    >>> "Données manquantes" in html, "« capacity »" in html
+    >>> "Données manquantes" in html, "« capacité »" in html
     (True, True)
     """
     return (
