@@ -280,28 +280,50 @@ def _column(fac: gpd.GeoDataFrame, name: str | None, key: str) -> str | None:
     )
 
 
+def _of_kinds(
+    m: Metrics, t: Any, kinds: Sequence[str], setting: str, key: str, what: str, default: str
+) -> tuple[gpd.GeoDataFrame, str | None] | None:
+    """Return the facilities of `kinds` and the column `setting` names (None: "count"), or None.
+
+    None after a note: no facility of the kinds, or none with a value in the column (a
+    facility without one is said and left out).
+    """
+    fac = t.metric("facilities")
+    chosen = fac[fac["kind"].astype(str).isin(kinds)]
+    if chosen.empty:
+        _note(
+            m,
+            "missing_kind",
+            f"{what} skipped: no facility of kind {' or '.join(map(repr, kinds))}.",
+            kind=kinds[0] if kinds else default,
+        )
+        return None
+    column = _column(fac, setting, key)
+    if column is not None:
+        found = _chosen(m, chosen, _present(chosen), column, what)
+        if found is None:
+            return None
+        chosen = found[0]
+    return chosen, column
+
+
 def _centres(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) -> Any:
     from cdv_geo.metrics.huff import huff
     from cdv_geo.metrics.population import on_population
 
     s = t.services
-    fac = t.metric("facilities")
-    what = "Commercial catchment"
-    centres = fac[fac["kind"].astype(str).isin(s.centre_kinds)]
-    if centres.empty:
-        _note(
-            m,
-            "missing_kind",
-            f"{what} skipped: no facility of kind {' or '.join(map(repr, s.centre_kinds))}.",
-            kind=s.centre_kinds[0] if s.centre_kinds else "commercial_centre",
-        )
+    picked = _of_kinds(
+        m,
+        t,
+        s.centre_kinds,
+        s.attractiveness,
+        "attractiveness",
+        "Commercial catchment",
+        "commercial_centre",
+    )
+    if picked is None:
         return None
-    column = _column(fac, s.attractiveness, "attractiveness")
-    if column is not None:  # (every centre counts: one without a value is said, left out)
-        found = _chosen(m, centres, _present(centres), column, what)
-        if found is None:
-            return None
-        centres = found[0]
+    centres, column = picked
     h = huff(
         homes,
         centres,
@@ -339,23 +361,12 @@ def _density(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) 
     from cdv_geo.metrics.population import on_population
 
     s = t.services
-    fac = t.metric("facilities")
-    what = "Retail density"
-    shops = fac[fac["kind"].astype(str).isin(s.shop_kinds)]
-    if shops.empty:
-        _note(
-            m,
-            "missing_kind",
-            f"{what} skipped: no facility of kind {' or '.join(map(repr, s.shop_kinds))}.",
-            kind=s.shop_kinds[0] if s.shop_kinds else "shop",
-        )
+    picked = _of_kinds(
+        m, t, s.shop_kinds, s.density_weight, "density_weight", "Retail density", "shop"
+    )
+    if picked is None:
         return
-    column = _column(fac, s.density_weight, "density_weight")
-    if column is not None:
-        found = _chosen(m, shops, _present(shops), column, what)
-        if found is None:
-            return
-        shops = found[0]
+    shops, column = picked
     table = retail_density(shops, homes, q, weight=column, communes=run.communes)
     if m.population is not None:
         # shops per 1,000 of the run's one population (the pack's residents of each row)
