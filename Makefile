@@ -22,7 +22,8 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cdv-geo demo --out maps/
 
-$(ASSETS_STAMP): $(STAMP)
+# Re-run when the pinned packages change (their list lives in assets.py).
+$(ASSETS_STAMP): $(STAMP) src/cdv_geo/maps/assets.py
 	@if command -v npm >/dev/null 2>&1; then \
 	    mkdir -p $(ASSETS) && \
 	    $(BIN)/python -m cdv_geo.maps.assets --npm-packages > $(ASSETS)/packages.txt && \

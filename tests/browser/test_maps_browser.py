@@ -433,3 +433,147 @@ def test_controls_never_hide_the_quartiers_on_a_small_screen(
         page.screenshot(path=str(screenshot_dir / f"small_{name[:40]}_{size[0]}.png"))
     finally:
         page.close()
+
+
+# --- the services map's grouped layer control -------------------------------------------------
+
+#: For each registered layer key: whether an input of the grouped control switches a feature
+#: group that holds it (the page's feature groups are globals of its script).
+REACHABLE = """() => {
+  const groups = Object.values(window).filter(v => v instanceof L.FeatureGroup);
+  const ids = Array.from(document.querySelectorAll('.cdv-groups input')).map(i => i.layerId);
+  const out = {};
+  for (const [key, layers] of Object.entries(window.cdvGeo.layers)) {
+    out[key] = layers.every(l => groups.some(g => ids.includes(L.stamp(g)) && g.hasLayer(l)));
+  }
+  return out;
+}"""
+
+#: The entries of a group of the grouped control, and whether each is checked.
+ENTRIES = """(heading) => {
+  const div = Array.from(document.querySelectorAll('.cdv-groups .leaflet-control-layers-group'))
+    .find(d => d.querySelector('.leaflet-control-layers-group-name').textContent === heading);
+  return Array.from(div.querySelectorAll('label:not(.leaflet-control-layers-group-label)'))
+    .map(l => [l.textContent.trim(), l.querySelector('input').checked,
+               l.getBoundingClientRect().height > 0]);
+}"""
+
+#: The headings of the legend's sections shown (a section hides with its layer).
+LEGENDS = """() => Array.from(document.querySelectorAll('.cdv-legend div[id]'))
+  .filter(d => d.style.display !== 'none').map(d => d.querySelector('h5').textContent)"""
+
+CAPACITY = "Capacité à portée de marche"
+HOURS = "Heures d'ouverture à portée"
+
+
+def _entry(page: Any, heading: str, name: str) -> Any:
+    group = page.locator(".cdv-groups .leaflet-control-layers-group").filter(
+        has=page.locator(".leaflet-control-layers-group-name", has_text=heading)
+    )
+    return group.locator("label").filter(has_text=name).first
+
+
+def _kind_label(kind: str) -> str:
+    from cdv_geo.core.labels_kinds import FACILITY_LABELS
+
+    return FACILITY_LABELS[kind][0] if kind in FACILITY_LABELS else kind
+
+
+def test_demo_services_control_groups_one_kind_at_a_time(
+    demo_maps: Any, new_page: Any, screenshot_dir: Path
+) -> None:
+    t, files = demo_maps
+    p = _open(new_page, files["services"])
+    page = p.page
+    n_homes = len(t.residences)
+    f = t.facilities
+    with_capacity = sorted(set(f.loc[f["capacity"].notna(), "kind"]))
+    with_hours = sorted(set(f.loc[f["opening_hours"].notna(), "kind"]))
+    names = page.locator(".cdv-groups .leaflet-control-layers-group-name").all_text_contents()
+    assert names == [CAPACITY, HOURS, "Commerces", "Territoire et équipements"]
+    capacity = page.evaluate(ENTRIES, CAPACITY)
+    assert sorted(e[0] for e in capacity[:-1]) == sorted(_kind_label(k) for k in with_capacity)
+    assert capacity[-1][0] == "Ne rien afficher"
+    # one kind's capacity on when the map opens: its homes drawn, no other layer of homes
+    on = [e[0] for e in capacity if e[1]]
+    assert len(on) == 1
+    first = next(k for k in with_capacity if _kind_label(k) == on[0])
+    homes_layers = [f"access_{k}" for k in with_capacity] + [f"hours_{k}" for k in with_hours]
+    drawn = {key: page.evaluate(DRAWN, key) for key in [*homes_layers, "catchments"]}
+    assert drawn == {key: n_homes if key == f"access_{first}" else 0 for key in drawn}
+    # the hours group (9 kinds and "none": long, nothing on) starts folded
+    hours = page.evaluate(ENTRIES, HOURS)
+    assert len(hours) == len(with_hours) + 1 and not any(visible for *_, visible in hours)
+    assert [e[0] for e in hours if e[1]] == ["Ne rien afficher"]
+    # choosing another kind shows it and hides the first, with their legends
+    second = next(k for k in with_capacity if k != first)
+    _entry(page, CAPACITY, _kind_label(second)).locator("input").click()
+    assert page.evaluate(DRAWN, f"access_{second}") == n_homes
+    assert page.evaluate(DRAWN, f"access_{first}") == 0
+    legends = page.evaluate(LEGENDS)
+    assert [x for x in legends if x.startswith(CAPACITY)] == [f"{CAPACITY} : {_kind_label(second)}"]
+    # unfold the hours, choose a kind: the capacity layers go ("none" is checked there)
+    page.locator(".cdv-groups .leaflet-control-layers-group-name", has_text=HOURS).click()
+    hours = page.evaluate(ENTRIES, HOURS)
+    assert all(visible for *_, visible in hours)
+    kind = with_hours[0]
+    _entry(page, HOURS, _kind_label(kind)).locator("input").click()
+    drawn = {key: page.evaluate(DRAWN, key) for key in homes_layers}
+    assert drawn == {key: n_homes if key == f"hours_{kind}" else 0 for key in homes_layers}
+    assert [e[0] for e in page.evaluate(ENTRIES, CAPACITY) if e[1]] == ["Ne rien afficher"]
+    # "show none" in the hours: no layer of homes left
+    _entry(page, HOURS, "Ne rien afficher").locator("input").click()
+    assert all(page.evaluate(DRAWN, key) == 0 for key in homes_layers)
+    # nothing lost: every layer of the map is switched by an input of the control
+    reachable = page.evaluate(REACHABLE)
+    assert set(reachable) == set(_expected(t, "services")) and all(reachable.values())
+    page.screenshot(path=str(screenshot_dir / "demo_services_grouped.png"))
+    assert p.errors == [] and p.outside == []
+
+
+def test_services_of_twelve_kinds_fit_the_screen_and_a_hostile_kind_is_text(
+    tmp_path: Path, asset_dir: Path, browser: Any, screenshot_dir: Path
+) -> None:
+    """12 kinds of service: the control scrolls inside the screen, the hours start folded."""
+    from cdv_geo.maps import save_map, services_map
+    from cdv_geo.pipeline import Metrics
+
+    hostile = "<script>alert(1)</script>&\"'"
+    t = make_territory(tmp_path)
+    homes = t.residences.copy()
+    kinds = ["doctor", "pharmacy", "post_office", "library", "childcare", "town_hall",
+             "school", "health_centre", "ccas", "police", "sports", hostile]  # fmt: skip
+    for i, k in enumerate(kinds):
+        homes[f"{k}_access_per_10k"] = float(i)
+        homes[f"{k}_open_hours_week"] = 5.0 * i
+    m = services_map(t, metrics=Metrics(residences_services=homes), tiles=None)
+    path = save_map(m, tmp_path / "services.html", assets="inline", asset_dir=asset_dir)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(FIND_MAP)
+        page.wait_for_timeout(300)
+        box = page.locator(".cdv-groups").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 768
+        # the list scrolls inside its box; its last entry is reached by scrolling
+        listing = page.locator(".cdv-groups .leaflet-control-layers-list")
+        assert listing.evaluate("e => e.scrollHeight > e.clientHeight")
+        listing.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+        last = page.locator(".cdv-groups label").last
+        inner, outer = last.bounding_box(), listing.bounding_box()
+        assert inner is not None and outer is not None
+        assert last.text_content().strip() == "Équipements et services"
+        assert (
+            outer["y"] <= inner["y"]
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+        )
+        capacity = page.evaluate(ENTRIES, "Capacité à portée de marche")
+        assert [e[0] for e in capacity] == [*(_kind_label(k) for k in kinds), "Ne rien afficher"]
+        assert not any(v for *_, v in page.evaluate(ENTRIES, HOURS))
+        assert page.locator(".cdv-groups script, .cdv-groups img").count() == 0
+        page.screenshot(path=str(screenshot_dir / "fixture_services_12_kinds.png"))
+        assert dialogs == [] and page.evaluate("() => window.__pwned") is None
+    finally:
+        page.close()

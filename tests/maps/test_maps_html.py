@@ -95,6 +95,26 @@ def test_inline_embeds_every_asset_and_escapes_it(tmp_path: Path, no_cache: Path
     assert "url('#default#VML')" in text
 
 
+def test_the_grouped_layer_control_is_a_pinned_npm_asset(tmp_path: Path, no_cache: Path) -> None:
+    """folium's GroupedLayerControl links cdnjs; our maps link the pinned npm files instead."""
+    from cdv_geo.maps.services_maps import services_map
+    from tests.views.services_data import service_metrics, territory
+
+    t = territory(evil=False)
+    m = services_map(t, metrics=service_metrics(t), tiles=None)
+    linked = asset_urls(m)
+    base = "https://cdn.jsdelivr.net/npm/leaflet-groupedlayercontrol@0.6.1/dist/"
+    assert base + "leaflet.groupedlayercontrol.min.js" in linked
+    assert base + "leaflet.groupedlayercontrol.min.css" in linked
+    assert not [u for u in linked if "cdnjs" in u or not u.startswith("https://cdn.jsdelivr")]
+    assert "leaflet-groupedlayercontrol@0.6.1" in npm_packages()
+    # the plugin after Leaflet (it extends L.Control)
+    assert linked.index(ASSETS["leaflet"].url) < linked.index(ASSETS["groupedlayers_js"].url)
+    text = render_html(m, assets="inline", asset_dir=npm_tree(tmp_path))
+    assert asset_urls(text) == []
+    assert text.count(f"/* {ASSETS['groupedlayers_js'].url} */") == 2
+
+
 def test_inline_reports_every_missing_file_and_writes_nothing(
     tmp_path: Path, no_cache: Path
 ) -> None:
@@ -244,8 +264,11 @@ def test_cli_fetch_then_inline(
     assert listed.output.count("missing https://") == len(ASSETS)
     result = runner.invoke(assets, ["fetch", "--mirror", base])
     assert result.exit_code == 0, result.output
-    # every asset and the image of each of the 5 stylesheets
-    assert f"{len(ASSETS) + 5} asset file(s) in {cache}" in result.output
+    # every asset and the image of each stylesheet (each stand-in refers to img/a.png beside
+    # it; markercluster's two stylesheets share theirs): 6 images
+    images = {a.url.rsplit("/", 1)[0] for a in ASSETS.values() if a.kind == "css"}
+    assert len(images) == 6  # leaflet, markercluster, fullscreen, minimap, measure, grouped
+    assert f"{len(ASSETS) + 6} asset file(s) in {cache}" in result.output
     listed = runner.invoke(assets, ["list"])
     assert "missing" not in listed.output and listed.output.count("ok      https://") == len(ASSETS)
     # now maps are written inline from the cache, with no folder given

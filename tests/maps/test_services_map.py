@@ -7,6 +7,8 @@ every data text (a centre's name, a kind, a quartier's name) is escaped.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,166 @@ def test_committee_maps_add_the_services_map(fixture: tuple[Any, Metrics], tmp_p
     none = build_committee_maps(t, tmp_path / "b", metrics=Metrics(), tiles=None,
                                 services="health_centre")  # fmt: skip
     assert "services" not in none
+
+
+# --- the grouped layer control (issue 25: a map of many kinds of service) ---------------------
+
+_CONTROL = re.compile(r"L\.control\.groupedLayers\(null, (\{.*?\}\}), (\{[^}]*\})\);", re.DOTALL)
+_OWNER = re.compile(r"cdvGeo\.\w+\((\w+), \"([^\"]+)\"")
+_VAR = re.compile(r"\":\s*([A-Za-z_]\w*)")
+_KEY_CHAR = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _control(html: str) -> tuple[dict[str, dict[str, str]], dict[str, Any], dict[str, Any]]:
+    """Read the grouped control in a page.
+
+    Returns its groups (heading -> entry name -> the layer's key, "" for a layer that draws
+    nothing), its options, and: ``on``, the keys of the entries switched on when the map opens;
+    ``vars``, their variables; ``groups``, heading -> entry name -> variable.
+    """
+    found = _CONTROL.search(html)
+    assert found, "no grouped layer control in the page"
+    groups = json.loads(_VAR.sub(r'": "\1"', found.group(1)))
+    options = json.loads(found.group(2))
+    owner = {var: key for var, key in _OWNER.findall(html)}
+    out = {g: {n: owner.get(v, "") for n, v in entries.items()} for g, entries in groups.items()}
+    shown = {v for g in groups.values() for v in g.values() if f"{v}.addTo(" in html}
+    on = {owner.get(v, "") for v in shown}
+    return out, options, {"on": on, "vars": shown, "groups": groups}
+
+
+#: The French labels of the fixture's kinds (the label catalogue's, written out by hand).
+_FR = {"health_centre": "Maison de santé", "school": "École"}
+
+
+def _kinds(homes: Any, suffix: str) -> list[str]:
+    return [c[: -len(suffix)] for c in homes.columns if c.endswith(suffix)]
+
+
+def test_services_map_groups_its_layers_by_measure_then_kind(
+    fixture: tuple[Any, Metrics],
+) -> None:
+    t, m = fixture
+    html = render_html(services_map(t, metrics=m, tiles=None))
+    groups, options, state = _control(html)
+    homes = m.residences_services
+    access = _kinds(homes, "_access_per_10k")
+    hours = _kinds(homes, "_open_hours_week")
+    assert set(access) == set(hours) == {"health_centre", "school", EVIL_KIND}
+
+    def entries(kinds: list[str], prefix: str) -> dict[str, str]:
+        out = {escape_text(_FR.get(k, k)): f"{prefix}_{_KEY_CHAR.sub('_', k)}" for k in kinds}
+        return {**out, "Ne rien afficher": ""}
+
+    assert list(groups) == [
+        "Capacité à portée de marche",
+        "Heures d&#x27;ouverture à portée",
+        "Commerces",
+        "Territoire et équipements",
+    ]
+    cap, hrs = "Capacité à portée de marche", "Heures d&#x27;ouverture à portée"
+    assert groups[cap] == entries(access, "access")  # in the columns' order, "none" last
+    assert groups[hrs] == entries(hours, "hours")
+    assert groups["Commerces"] == {
+        "Zones de chalandise": "catchments",
+        "Centres commerciaux": "centres",
+    }
+    assert list(groups["Territoire et équipements"].values()) == [
+        "communes",
+        "quartiers",
+        "facilities",
+    ]
+    # radio buttons in the two groups of homes; checkboxes elsewhere
+    assert options["exclusiveGroups"] == [cap, hrs]
+    # on when the map opens: the first kind's capacity, "show none" for the hours, the centres,
+    # the communes and quartiers (the facilities and catchments are off, as before)
+    assert state["on"] == {f"access_{access[0]}", "", "centres", "communes", "quartiers"}
+    none_cap, none_hrs = (
+        state["groups"][cap]["Ne rien afficher"],
+        state["groups"][hrs]["Ne rien afficher"],
+    )
+    assert none_hrs in state["vars"] and none_cap not in state["vars"]
+    # nothing lost: every layer the map draws is an entry of the control, once
+    drawn = set(_OWNER.findall(html))
+    listed = [k for g in groups.values() for k in g.values() if k]
+    assert sorted(listed) == sorted({key for _, key in drawn})
+    # the linked groups exclude each other; the long ones (> 6 entries) start folded: none here
+    assert re.search(r"var folded = \[\], linked = \[\"Capacit", html)
+
+
+def test_many_kinds_fold_the_hours_and_a_hostile_kind_stays_text(
+    fixture: tuple[Any, Metrics],
+) -> None:
+    t, m = fixture
+    hostile = "<script>alert(1)</script>&\"'"
+    kinds = [f"kind_{i:02d}" for i in range(11)] + [hostile]
+    homes = m.residences_services[["id", "population", "geometry"]].copy()
+    for i, k in enumerate(kinds):
+        homes[f"{k}_access_per_10k"] = float(i)
+        homes[f"{k}_open_hours_week"] = 10.0 * i
+    html = render_html(services_map(t, metrics=Metrics(residences_services=homes), tiles=None,
+                                    lang="en"))  # fmt: skip
+    groups, options, state = _control(html)
+    cap, hrs = "Capacity within walking reach", "Opening hours within reach"
+    assert list(groups) == [cap, hrs, "Territory and facilities"]
+    assert options["exclusiveGroups"] == [cap, hrs]
+    # unknown kinds are shown as given (readable tokens): 12 entries and "show none" each
+    assert len(groups[cap]) == len(groups[hrs]) == 13
+    assert list(groups[cap])[-1] == "Show none"
+    assert escape_text(hostile) in groups[cap] and escape_text(hostile) in groups[hrs]
+    assert groups[cap][escape_text(hostile)] == "access_" + _KEY_CHAR.sub("_", hostile)
+    # the hours group, long and with nothing on, starts folded; the capacity group is open
+    folded = re.search(r"var folded = (\[[^\]]*\])", html)
+    assert folded and json.loads(folded.group(1)) == [hrs]
+    # the hostile kind never reaches the page raw, in the control's script or anywhere
+    page = decoded(html)
+    assert "<script>alert(1)</script>" not in page
+    assert escape_text(hostile) in page
+    assert state["on"] == {"access_kind_00", "", "communes", "quartiers"}
+
+
+def test_builder_puts_ungrouped_layers_last_and_numbers_repeated_names() -> None:
+    from cdv_geo.maps.builder import Builder, LayerGroup
+
+    t = territory(evil=False)
+    m = folium.Map(tiles=None)
+    b = Builder(t, m, "fr", 1.0)
+    a1, a2, other = (ls.MapLayer(k, k.upper()) for k in ("a1", "a2", "other"))
+    for layer in (a1, a2, other):
+        layer.add_to(m)
+        b.layers.append(layer)
+    # two layers shown in one exclusive group: only the first stays on
+    b.finish(groups=[LayerGroup("<G>", [("x", a1), ("x", a2)], exclusive=True)])
+    html = render_html(m)
+    groups, options, state = _control(html)
+    assert groups == {
+        "&lt;G&gt;": {"x": "", "x (2)": "", "Ne rien afficher": ""},
+        "Autres couches": {"OTHER": ""},
+    }
+    assert options["exclusiveGroups"] == ["&lt;G&gt;"]
+    assert a1.show and not a2.show
+    assert state["vars"] == {a1.get_name(), other.get_name()}
+    assert "var folded = [], linked = []" in html
+
+
+def test_builder_links_exclusive_groups_even_under_one_heading() -> None:
+    from cdv_geo.maps.builder import Builder, LayerGroup
+
+    t = territory(evil=False)
+    m = folium.Map(tiles=None)
+    b = Builder(t, m, "en", 1.0)
+    a, c = ls.MapLayer("a", "A"), ls.MapLayer("c", "C")
+    for layer in (a, c):
+        layer.add_to(m)
+        b.layers.append(layer)
+    groups = [LayerGroup("G", [("a", a)], exclusive=True), LayerGroup("G", [("c", c)], True)]
+    b.finish(groups=groups, linked=True)
+    html = render_html(m)
+    parsed, options, state = _control(html)
+    assert parsed == {"G": {"a": "", "Show none": ""}, "G (2)": {"c": "", "Show none": ""}}
+    assert options["exclusiveGroups"] == ["G", "G (2)"]
+    # linked: only the first group's layer is on; the second shows its "show none"
+    none_1, none_2 = (state["groups"][g]["Show none"] for g in ("G", "G (2)"))
+    assert state["vars"] == {a.get_name(), none_2} and not c.show
+    assert f'var none = {{"G": {none_1}, "G (2)": {none_2}}};' in html
+    assert 'linked = ["G","G (2)"]' in html

@@ -98,6 +98,15 @@ MAP_LABELS: dict[str, tuple[str, str]] = {
     "svc_col_access": ("Capacité / 10 000 hab.", "Capacity / 10,000 res."),
     "svc_col_hours": ("Heures ouvertes / semaine", "Open hours / week"),
     "svc_panel": ("Capacité et horaires à portée", "Capacity and hours within reach"),
+    # --- the grouped layer control (maps with many layers: one heading per group)
+    "group_capacity": ("Capacité à portée de marche", "Capacity within walking reach"),
+    "group_open_hours": ("Heures d'ouverture à portée", "Opening hours within reach"),
+    "group_shops": ("Commerces", "Shops"),
+    "group_catchments": ("Zones de chalandise", "Catchments"),
+    "group_context": ("Territoire et équipements", "Territory and facilities"),
+    "group_other": ("Autres couches", "Other layers"),
+    "group_none": ("Ne rien afficher", "Show none"),
+    "group_fold": ("Cliquer pour replier ou déplier", "Click to fold or unfold"),
     # --- a map saved with assets="cdn" opened without internet
     "offline_title": (
         "Cette carte ne peut pas s'afficher sans connexion internet",

@@ -71,6 +71,7 @@ _PINNED = {
     "leaflet-minimap": "3.6.1",
     "leaflet-measure": "3.1.0",
     "leaflet.heat": "0.2.0",
+    "leaflet-groupedlayercontrol": "0.6.1",
 }
 
 
@@ -95,6 +96,16 @@ ASSETS: dict[str, Asset] = {
         _a("measure_js_en", "leaflet-measure", "dist/leaflet-measure.en.js"),
         _a("measure_css", "leaflet-measure", "dist/leaflet-measure.css"),
         _a("heat_js", "leaflet.heat", "dist/leaflet-heat.js"),
+        _a(
+            "groupedlayers_js",
+            "leaflet-groupedlayercontrol",
+            "dist/leaflet.groupedlayercontrol.min.js",
+        ),
+        _a(
+            "groupedlayers_css",
+            "leaflet-groupedlayercontrol",
+            "dist/leaflet.groupedlayercontrol.min.css",
+        ),
     )
 }
 

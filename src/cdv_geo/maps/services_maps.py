@@ -15,7 +15,7 @@ from typing import Any
 import folium
 
 from cdv_geo.core import labels as lb
-from cdv_geo.maps.builder import Builder, check_territory, ensure_metrics
+from cdv_geo.maps.builder import Builder, LayerGroup, check_territory, ensure_metrics
 from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles, fit_bounds, metric_bounds
 from cdv_geo.maps.layers import POINT_MIN_HOMES, communes_layer, facilities_layer, quartiers_layer
 from cdv_geo.maps.layers_services import (
@@ -24,11 +24,18 @@ from cdv_geo.maps.layers_services import (
     centres_layer,
     service_kinds,
 )
+from cdv_geo.maps.runtime import MapLayer
 from cdv_geo.pipeline import Metrics
 from cdv_geo.views.panels import services_table
 from cdv_geo.views.titles import territory_name
 
-__all__ = ["SERVICES_OUTPUTS", "add_service_layers", "has_services_data", "services_map"]
+__all__ = [
+    "SERVICES_OUTPUTS",
+    "add_service_layers",
+    "has_services_data",
+    "service_groups",
+    "services_map",
+]
 
 #: What the services map reads (``compute_metrics(only=...)``).
 SERVICES_OUTPUTS = ("capacity_access", "open_hours", "commercial_catchment", "retail_density")
@@ -58,12 +65,18 @@ def _within(m: Metrics) -> float | None:
 
 
 def add_service_layers(
-    b: Builder, m: Metrics, kinds: list[str] | None = None, *, show_first: bool = True
+    b: Builder,
+    m: Metrics,
+    kinds: list[str] | None = None,
+    *,
+    show_first: bool = True,
+    drawn_layers: dict[str, list[tuple[str, MapLayer]]] | None = None,
 ) -> list[str]:
     """Add the capacity and opening-hours layers of `kinds` (all those computed by default).
 
     The first capacity layer is shown when `show_first`; the others are switched on in the
-    layer control. Returns the kinds drawn.
+    layer control. Returns the kinds drawn; `drawn_layers`, when given, receives under
+    ``"access"`` and ``"hours"`` each layer drawn with its kind's label.
     """
     homes = m.residences_services
     if homes is None:
@@ -82,7 +95,7 @@ def add_service_layers(
         for kind in wanted:
             if kind not in present:
                 continue
-            b.add(
+            layer = b.add(
                 "residences_services",
                 capacity_layer,
                 homes,
@@ -94,6 +107,9 @@ def add_service_layers(
                 show=show_first and not drawn,
             )
             drawn.append(kind)
+            if layer is not None and drawn_layers is not None:
+                entry = (lb.value_label("kind", kind, b.lang), layer)
+                drawn_layers.setdefault(measure, []).append(entry)
     return list(dict.fromkeys(drawn))
 
 
@@ -134,9 +150,11 @@ def services_map(
         b.add("communes", communes_layer, simplify_m=max(tol, 1.0))
     b.add_notes(m, _TOPICS)
     b.add("quartiers", quartiers_layer, simplify_m=tol)
-    kinds = add_service_layers(b, m)
+    drawn: dict[str, list[tuple[str, MapLayer]]] = {}
+    kinds = add_service_layers(b, m, drawn_layers=drawn)
+    shops: list[MapLayer | None] = []
     if m.residences_services is not None and "main_centre" in m.residences_services.columns:
-        b.add(
+        catchments = b.add(
             "residences_services",
             catchments_layer,
             m.residences_services,
@@ -144,19 +162,21 @@ def services_map(
             simplify_m=tol,
             show=not kinds,
         )
+        shops.append(catchments)
     if m.commercial_centres is not None and len(m.commercial_centres):
         names = {}
         if t.quartiers is not None and "code" in t.quartiers.columns:
             col = "name" if "name" in t.quartiers.columns else "code"
             q = t.quartiers
             names = dict(zip(q["code"].astype(str), q[col].astype(str), strict=True))
-        b.add(
+        centres = b.add(
             "commercial_centres",
             centres_layer,
             m.commercial_centres,
             retained=m.commercial_catchment,
             quartier_names=names,
         )
+        shops.append(centres)
     if not kinds:
         b.note("svc_missing_map")
     if t.facilities is not None:
@@ -168,4 +188,41 @@ def services_map(
         )
         if table:
             panel = (lb.label("svc_panel", lang), table)
-    return b.finish(panel)
+    groups = service_groups(b.layers, drawn, [s for s in shops if s is not None], lang)
+    return b.finish(panel, groups=groups, linked=True)
+
+
+def service_groups(
+    layers: list[MapLayer],
+    drawn: dict[str, list[tuple[str, MapLayer]]],
+    shops: list[MapLayer],
+    lang: str,
+) -> list[LayerGroup]:
+    """Return the groups of the services map's layer control, in the committee's words.
+
+    One kind at a time under « Capacité à portée de marche » and « Heures d'ouverture à
+    portée » (radio buttons: each layer repeats every home); the catchments and the centres
+    under « Commerces »; the quartiers, communes and facilities under « Territoire et
+    équipements ». Empty groups are left out.
+
+    Examples
+    --------
+    >>> q = MapLayer("quartiers", "Quartiers")
+    >>> [g.title for g in service_groups([q], {}, [], "fr")]
+    ['Territoire et équipements']
+    """
+    listed = {id(layer) for entries in drawn.values() for _, layer in entries}
+    listed |= {id(layer) for layer in shops}
+    context = [(layer.title, layer) for layer in layers if id(layer) not in listed]
+    groups = [
+        LayerGroup(lb.label("group_capacity", lang), drawn.get("access", []), exclusive=True),
+        LayerGroup(lb.label("group_open_hours", lang), drawn.get("hours", []), exclusive=True),
+        LayerGroup(lb.label("group_shops", lang), [(_shop_name(x, lang), x) for x in shops]),
+        LayerGroup(lb.label("group_context", lang), context),
+    ]
+    return [g for g in groups if g.entries]
+
+
+def _shop_name(layer: MapLayer, lang: str) -> str:
+    """Return the short name of a layer under « Commerces » (the heading says the rest)."""
+    return lb.label("group_catchments", lang) if layer.key == "catchments" else layer.title
