@@ -98,13 +98,13 @@ def assign_quartier(features: Any, quartiers: gpd.GeoDataFrame) -> pd.Series:
 
     pts = np.flatnonzero(dim == 0)
     if len(pts):
-        fi, qi = tree.query(geoms[pts], predicate="covered_by")
+        fi, qi = _holding(tree, qgeoms, geoms[pts], shapely.covers)
         _settle(out, pts[fi], qi, np.zeros(len(fi)), rank, codes)
 
     ext = np.flatnonzero(dim > 0)
     if len(ext):
         # most homes lie inside one quartier: settle those without computing intersections
-        fi, qi = tree.query(geoms[ext], predicate="within")
+        fi, qi = _holding(tree, qgeoms, geoms[ext], shapely.contains)
         _settle(out, ext[fi], qi, np.zeros(len(fi)), rank, codes)
         ext = np.setdiff1d(ext, ext[fi])
     if len(ext):
@@ -121,6 +121,21 @@ def assign_quartier(features: Any, quartiers: gpd.GeoDataFrame) -> pd.Series:
             fi2, qi2 = tree.query(rep, predicate="covered_by")
             _settle(out, zero[fi2], qi2, np.zeros(len(fi2)), rank, codes)
     return pd.Series(out, index=index, name="quartier", dtype=object)
+
+
+def _holding(
+    tree: shapely.STRtree, qgeoms: np.ndarray, geoms: np.ndarray, test: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(feature, quartier) pairs where ``test(quartier, feature)`` holds (covers, contains).
+
+    The same pairs as ``tree.query(geoms, predicate="covered_by" / "within")``, the test
+    run on the prepared quartiers (a few polygons, each tested against many features)
+    rather than on each feature.
+    """
+    fi, qi = tree.query(geoms)  # (the candidates: the boxes meet)
+    shapely.prepare(qgeoms)
+    ok = np.asarray(test(qgeoms[qi], geoms[fi]), dtype=bool)
+    return fi[ok], qi[ok]
 
 
 def _settle(
