@@ -28,7 +28,13 @@ from cdv_geo.core.assign import assign_quartier, in_communes
 from cdv_geo.core.errors import CdvGeoError, DataValidationError, Problem
 from cdv_geo.core.layers import as_layer
 from cdv_geo.core.tables import is_comparison_row, quartier_names, rows_of
-from cdv_geo.metrics.catchment_times import TravelTimes, given_times, travel_times
+from cdv_geo.metrics.catchment_kernels import band_of
+from cdv_geo.metrics.catchment_times import (
+    TravelTimes,
+    catchment_sums,
+    given_times,
+    travel_times,
+)
 from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import check_network, id_text, measure_crs, select_kinds, to_crs
 from cdv_geo.network import WalkNetwork
@@ -159,16 +165,7 @@ def _two_steps_numpy(
     access[:] = np.bincount(slot, weights=w * ratio[fac] * 10_000.0, minlength=len(access))
 
 
-@jit.helper
-def _band(t: float, upper: np.ndarray) -> int:
-    """Position of the first bound >= t (len(upper): beyond every bound, or NaN)."""
-    b = 0
-    while b < upper.shape[0] and not t <= upper[b]:
-        b += 1
-    return b
-
-
-@jit.kernel(numpy=_two_steps_numpy, uses=(_band,))
+@jit.kernel(numpy=_two_steps_numpy, uses=(band_of,))
 def _two_steps(
     home: np.ndarray,
     fac: np.ndarray,
@@ -191,7 +188,7 @@ def _two_steps(
     w = np.append(weight.astype(np.float64), 0.0)  # (past the last bound, NaN: 0)
     band = np.empty(home.shape[0], dtype=np.int32)  # (each pair's band, found once)
     for p in range(home.shape[0]):
-        b = _band(time_min[p], upper)
+        b = band_of(time_min[p], upper)
         band[p] = b
         fac_demand[fac[p]] += w[b] * demand[home[p]]
     for j in range(supply.shape[0]):
@@ -377,6 +374,9 @@ def floating_catchment(
         sup = np.ones(len(sel))
     else:
         sup = layer_values(chosen, supply, name="facilities", what="supply", hint=hint)
+    rank = {k: i for i, k in enumerate(kind_list)}
+    fac_kind = np.array([rank[k] for k in fkind[sel]], dtype=np.int64)
+    steps = (upper, weight, demand, sup, (fac_kind, len(kind_list)))
     if times is not None:
         tt = given_times(
             times, homes, facilities, max_time_min=float(upper[-1]), speed_kmh=speed_kmh,
@@ -385,18 +385,12 @@ def floating_catchment(
         q = to_crs(quartiers, tt.crs)
         town = None if communes is None else to_crs(as_layer(communes, "communes"), tt.crs)
         member_of = _rows(tt.home_geoms, q, town)
+        fac_demand, ratio, flat = _pair_steps(tt, steps)
     else:
-        tt, q, member_of = _times_and_rows(
-            homes, chosen, quartiers, communes, float(upper[-1]),
+        (tt, fac_demand, ratio, flat), q, member_of = _times_and_rows(
+            homes, chosen, quartiers, communes, steps,
             dict(network=network, speed_kmh=speed_kmh, max_snap_m=max_snap_m, crs=crs),
         )  # fmt: skip
-    # the two steps on the list of pairs (no matrix), every kind at once
-    rank = {k: i for i, k in enumerate(kind_list)}
-    fac_kind = np.array([rank[k] for k in fkind[sel]], dtype=np.int64)
-    fac_demand, ratio = np.zeros(len(sel)), np.zeros(len(sel))
-    flat = np.zeros(len(tt.home_ids) * len(kind_list))
-    _two_steps(tt.home, tt.facility, tt.time_min, upper, weight, demand, sup, fac_kind,
-               len(kind_list), fac_demand, ratio, flat)  # fmt: skip
     ratio[fac_demand <= 0] = np.nan
     access = flat.reshape(len(tt.home_ids), len(kind_list))
     access[~tt.placed] = np.nan
@@ -428,29 +422,49 @@ def floating_catchment(
     return Catchment(table, home_frame, fac_frame)
 
 
+def _pair_steps(tt: TravelTimes, steps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the two steps on the pairs of `tt`: weighted demand, ratio, flat access."""
+    upper, weight, demand, sup, (fac_kind, n_kinds) = steps
+    fac_demand, ratio = np.zeros(len(sup)), np.zeros(len(sup))
+    flat = np.zeros(len(tt.home_ids) * n_kinds)
+    _two_steps(tt.home, tt.facility, tt.time_min, upper, weight, demand, sup, fac_kind,
+               n_kinds, fac_demand, ratio, flat)  # fmt: skip
+    return fac_demand, ratio, flat
+
+
 def _times_and_rows(
     homes: gpd.GeoDataFrame,
     chosen: gpd.GeoDataFrame,
     quartiers: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame | None,
-    limit_min: float,
+    steps: Any,
     walk: dict[str, Any],
-) -> tuple[TravelTimes, gpd.GeoDataFrame, dict[str, np.ndarray]]:
-    """Compute the times; find the homes' rows (quartier, commune) in a side thread meanwhile."""
+) -> tuple[tuple[Any, ...], gpd.GeoDataFrame, dict[str, np.ndarray]]:
+    """Run the two steps; find the homes' rows (quartier, commune) in a side thread meanwhile.
+
+    On a network with the compiled kernel the steps run inside the searches
+    (:func:`catchment_sums`); else on the pairs of :func:`travel_times`.
+    """
+    upper, weight, demand, sup, kinds = steps
     target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
     q = to_crs(quartiers, target)
     town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
     h_geoms = np.asarray(to_crs(homes, target).geometry.values, dtype=object)
     rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
+    walk = {**walk, "crs": target}
     try:
-        tt = travel_times(homes, chosen, max_time_min=limit_min, **{**walk, "crs": target})
+        sums = catchment_sums(homes, chosen, bands=(upper, weight), demand=demand, supply=sup,
+                              kinds=kinds, **walk)  # fmt: skip
+        if sums is None:
+            tt = travel_times(homes, chosen, max_time_min=float(upper[-1]), **walk)
+            sums = (tt, *_pair_steps(tt, steps))
     except BaseException:
         if not rows_job.cancel():
             wait([rows_job])  # (nothing left running on the arrays)
         raise
     # (not started yet: done here, never waiting behind other work; else its result)
     member_of = _rows(h_geoms, q, town) if rows_job.cancel() else rows_job.result()
-    return tt, q, member_of
+    return sums, q, member_of
 
 
 def _rows(

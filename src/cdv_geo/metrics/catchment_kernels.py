@@ -18,7 +18,17 @@ import numpy as np
 from cdv_geo.core import jit, threads
 from cdv_geo.network import WalkNetwork
 
-__all__ = ["bounded_walks", "compiled_pairs"]
+__all__ = [
+    "FIRST_BUFFER",
+    "band_of",
+    "bounded_walks",
+    "catchment_walks",
+    "compiled_catchment",
+    "compiled_pairs",
+]
+
+#: Pairs one facility's buffer holds at first (:func:`catchment_walks` asks for more).
+FIRST_BUFFER = 4096
 
 
 def compiled_pairs(
@@ -26,6 +36,77 @@ def compiled_pairs(
     vpos: np.ndarray, sources: Any, limit_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Run :func:`bounded_walks` on slices of the facilities, in threads; concatenate."""
+    fixed = _fixed(net, placement, seeds, placed, facs, vpos, sources, limit_m)
+    cap = len(net.csr.indices) + len(sources[1]) + 1
+    done = _in_threads(
+        len(facs), lambda lo, hi, state: _walk_slice(fixed, cap, lo, hi, state=state)
+    )
+    parts = [p for i in range(len(done)) for p in done[i][0]]
+    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def compiled_catchment(
+    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
+    vpos: np.ndarray, sources: Any, limit_m: float, steps: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Run :func:`catchment_walks` on slices of the facilities, in threads.
+
+    `steps` is (metres per minute, band bounds, band weights, demand per home, supply,
+    kind per facility, number of kinds, number of homes). Returns the facilities' weighted
+    demand and ratio (0 without demand) and the homes' access per 10,000 (flat, home ×
+    kind), as the two steps on the pairs give them.
+    """
+    m_per_min, upper, weight, demand, supply, fac_kind, n_kinds, n_homes = steps
+    fixed = _fixed(net, placement, seeds, placed, facs, vpos, sources, limit_m)
+    # the homes numbered in the searches' order (by node): the homes a search reaches lie
+    # near each other, and so do their demand and access (read and summed in that order)
+    homes, h_id = fixed[2], fixed[2][12]
+    local = np.empty(int(n_homes), dtype=np.int64)
+    local[h_id] = np.arange(len(h_id))
+    homes = (*homes[:6], local[homes[6]], *homes[7:12], np.arange(len(h_id)), *homes[13:])
+    fixed = (fixed[0], fixed[1], homes, *fixed[3:])
+    cap = len(net.csr.indices) + len(sources[1]) + 1
+    fac_demand, ratio = np.zeros(len(supply)), np.zeros(len(supply))
+    local_demand = np.asarray(demand, dtype=float)[h_id]
+    # per node, its homes by u end: residents, and the bounds of their walks past the node
+    u_ptr, h_up, h_along, h_snap = homes[0], homes[2], homes[10], homes[11]
+    full = np.flatnonzero(np.diff(u_ptr) > 0)
+    n, nk = net.n_nodes, int(n_kinds)
+    node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
+    if len(full):
+        first = u_ptr[full]
+        node_dem[full] = np.add.reduceat(local_demand, first)
+        node_back[full] = np.maximum.reduceat(h_along - h_snap, first)
+        node_up[full] = np.maximum.reduceat(h_up, first)
+    shared = (
+        float(m_per_min), np.asarray(upper, dtype=float), np.r_[np.asarray(weight, float), 0.0],
+        local_demand, np.asarray(supply, dtype=float), np.asarray(fac_kind, dtype=np.int64),
+        nk, fac_demand, ratio,
+    )  # fmt: skip
+
+    def run(lo: int, hi: int, state: dict[str, Any]) -> None:
+        if "access" not in state:  # (one sum per thread: the homes are shared by facilities)
+            state["access"], state["node_access"] = np.zeros(len(h_id) * nk), np.zeros(n * nk)
+            state["nodes"] = (node_dem, node_back, node_up, np.empty(n, dtype=np.int64),
+                              np.empty(n, dtype=np.int64))  # fmt: skip
+        _catchment_slice(fixed, cap, shared, lo, hi, state=state)
+
+    done = _in_threads(len(facs), run)
+    by_home, by_node = np.zeros((len(h_id), nk)), np.zeros((n, nk))
+    for state in {id(s): s for _, s in done.values()}.values():
+        by_home += state["access"].reshape(-1, nk)
+        by_node += state["node_access"].reshape(-1, nk)
+    by_home += by_node[homes[1]]  # (a node's share goes to each of its homes by u end)
+    access = np.zeros((int(n_homes), nk))
+    access[h_id] = by_home
+    return fac_demand, ratio, access.ravel()
+
+
+def _fixed(
+    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
+    vpos: np.ndarray, sources: Any, limit_m: float,
+) -> tuple[Any, ...]:  # fmt: skip
+    """Return the searches' read-only arrays: graph, sources, homes by node, facilities' edges."""
     edge, along, snap = placement
     n, n_edges = net.n_nodes, net.n_edges
     # the homes numbered by the u end of their edge, then by edge: the homes of a node, and
@@ -57,28 +138,33 @@ def compiled_pairs(
     # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
     width = max(float(positive.min()) if len(positive) else limit_m, limit_m / 4096.0)
     so_edge = seeds.edge[so]
-    fixed = (
+    return (
         (csr.indptr, csr.indices, csr.data), sources,
         (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
-         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr)),
+         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr),
+         float(csr.data.max(initial=0.0))),
         (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
          seeds.offset[so].astype(float)),
         facs.astype(np.int64), float(limit_m), width,
     )  # fmt: skip
-    k = len(facs)
+
+
+def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:
+    """Run ``run(lo, hi, state)`` on slices of 0..k-1 in threads; (result, state) by slice.
+
+    Each thread takes the next slice (the faster threads take more) and keeps its `state`
+    (queue, scratch arrays, sums) for every slice it takes.
+    """
     n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
     bounds = np.linspace(0, k, n_slices + 1).astype(int).tolist()
     slices = list(itertools.pairwise(bounds))
-    done: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    done: dict[int, tuple[Any, dict[str, Any]]] = {}
     todo = itertools.count()
 
     def work() -> None:
-        # (each thread takes the next slice: the faster threads take more; its arrays serve
-        # every slice it takes)
         state: dict[str, Any] = {}
         while (i := next(todo)) < len(slices):
-            cap = len(csr.indices) + len(sources[1]) + 1
-            done[i] = _walk_slice(fixed, cap, *slices[i], state=state)
+            done[i] = (run(*slices[i], state), state)
 
     helpers = [threads.pool().submit(work) for _ in range(min(threads.n_threads(), n_slices) - 1)]
     try:
@@ -86,8 +172,7 @@ def compiled_pairs(
     finally:
         wait([f for f in helpers if not f.cancel()])  # (not started: the slices are done)
     _ = [f.result() for f in helpers if not f.cancelled()]
-    parts = [p for i in range(len(slices)) for p in done[i]]
-    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
+    return done
 
 
 def _stable_order_numpy(key: np.ndarray, n_keys: int, out: np.ndarray) -> None:
@@ -132,30 +217,63 @@ def _walk_slice(
     state = {} if state is None else state
     parts = []
     out_cap = min(max(4096, 2048 * (hi - lo)), 1 << 22)
-    queue = lambda size: (np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64))  # noqa: E731
     if "pool" not in state:
-        state["pool"] = queue(pool_cap)  # (node, distance, next entry of the same bucket)
+        state["pool"] = _queue(pool_cap)
         state["scratch"] = _scratch(fixed)
     while lo < hi:
         # (positions as int32: the pair list is the largest array of a run)
-        out = np.empty(out_cap, np.int32), np.empty(out_cap, np.int32), np.empty(out_cap)
+        out = _pair_buffer(out_cap)
         m, lo, full, need = bounded_walks(*fixed, state["pool"], state["scratch"], out, lo, hi)
         parts.append((out[0][:m], out[1][:m], out[2][:m]))
         if full == 1:
-            state["pool"] = queue(max(2 * len(state["pool"][0]), need))
+            state["pool"] = _queue(max(2 * len(state["pool"][0]), need))
         elif full == 2:
             out_cap = max(2 * out_cap, need)
     return parts
 
 
+def _catchment_slice(
+    fixed: tuple[Any, ...], pool_cap: int, shared: tuple[Any, ...], lo: int, hi: int, *,
+    state: dict[str, Any],
+) -> None:  # fmt: skip
+    """Run :func:`catchment_walks` for facilities lo..hi-1, growing its arrays when it asks.
+
+    `state` holds the thread's queue, scratch, buffer (one facility's pairs) and access sums.
+    """
+    if "pool" not in state:
+        state["pool"] = _queue(pool_cap)
+        state["scratch"] = _scratch(fixed)
+    if "buffer" not in state:
+        state["buffer"] = _pair_buffer(FIRST_BUFFER)
+    while lo < hi:
+        lo, full, need = catchment_walks(
+            *fixed, state["pool"], state["scratch"], state["buffer"], lo, hi, *shared,
+            state["nodes"], state["access"], state["node_access"],
+        )  # fmt: skip
+        if full == 1:
+            state["pool"] = _queue(max(2 * len(state["pool"][0]), need))
+        elif full == 2:
+            state["buffer"] = _pair_buffer(max(2 * len(state["buffer"][0]), need))
+
+
+def _queue(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the search's queue: node, distance, next entry of the same bucket."""
+    return np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+
+
+def _pair_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (home, facility or band, metres); int32 positions (the largest arrays of a run)."""
+    return np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size)
+
+
 def _scratch(fixed: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
-    """Scratch arrays of :func:`bounded_walks`: distances, nodes touched, buckets, walks."""
+    """Scratch arrays of the walks: distances, nodes touched, buckets, own-edge walks, flags."""
     graph, homes, limit, width = fixed[0], fixed[2], fixed[5], fixed[6]
     n, n_homes = graph[0].shape[0] - 1, homes[2].shape[0]
     return (
         np.full(n, np.inf), np.empty(n, dtype=np.int64),
         np.full(int(limit * (1.0 / width)) + 2, -1, dtype=np.int64), np.full(n_homes, np.inf),
-        np.full(n_homes, np.inf),
+        np.full(n_homes, np.inf), np.zeros(n, dtype=np.bool_),
     )  # fmt: skip
 
 
@@ -216,12 +334,30 @@ def _search(
 
 @jit.helper
 def _emit(
-    homes: Any, same: Any, j: int, f: int, nt: int, limit: float, scratch: Any, out: Any, m: int
-) -> int:
-    """Write the homes that facility j (id `f`) reaches; return the pairs written."""
+    homes: Any, same: Any, j: int, f: int, nt: int, limit: float, scratch: Any, out: Any,
+    m: int, nodes: Any,
+) -> tuple[int, int, float]:  # fmt: skip
+    """Write the homes that facility j (id `f`) reaches; return (pairs written, nodes, sum).
+
+    `nodes` is (on, metres per minute, band bounds, band weights then 0, per node: residents,
+    lower and upper bounds of its homes' walks past the node, and two buffers). When `on`,
+    a reached node whose homes (by u end) all fall in one band (see
+    :func:`_catchment_walks_py`) is written whole to the buffers (node, band) instead of
+    home by home, and its residents weighted by the band are summed (returned); a node whose
+    homes all lie beyond the last band is left out. Else every home is written.
+    """
     u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id = homes[:13]
+    longest = homes[14]
     sd_ptr, sd_lo, sd_hi, sd_along, sd_off = same
-    dist, touched, direct, v_direct = scratch[0], scratch[1], scratch[3], scratch[4]
+    dist, touched, direct, v_direct, own = (
+        scratch[0],
+        scratch[1],
+        scratch[3],
+        scratch[4],
+        scratch[5],
+    )
+    on, m_per_min, upper, w, node_dem, node_back, node_up, node_u, node_b = nodes
+    n_bands, eps = upper.shape[0], limit * 1e-9  # (a margin: the bounds are sums of floats)
     out_h, out_f, out_d = out
     # the homes on the facility's own edges may walk straight along them
     for s in range(sd_ptr[j], sd_ptr[j + 1]):
@@ -229,14 +365,35 @@ def _emit(
             c = np.abs(h_along[h] - sd_along[s]) + sd_off[s] + h_snap[h]
             if c < direct[h]:
                 direct[h] = v_direct[v_pos[h]] = c  # (by home, and by its place in the v list)
+            own[h_u[h]] = True
+    nn, total = 0, 0.0
     for i in range(nt):
         u = touched[i]
         du = dist[u]
-        for h in range(u_ptr[u], u_ptr[u + 1]):
-            c = min(du + h_up[h], dist[h_v[h]] + h_vp[h], direct[h])
-            if c <= limit:
-                out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                m += 1
+        lo = u_ptr[u]
+        if on and u_ptr[u + 1] > lo and not own[u]:
+            b = band_of((du - node_back[u] - eps) / m_per_min, upper)
+            if b == n_bands:
+                lo = u_ptr[u + 1]  # (every home of u beyond the last band: none listed)
+            elif b == band_of((du + node_up[u] + eps) / m_per_min, upper):
+                node_u[nn], node_b[nn] = u, b
+                nn += 1
+                total += w[b] * node_dem[u]
+                lo = u_ptr[u + 1]  # (counted whole)
+        if own[u]:  # (a home of the facility's own edges may walk straight along it)
+            for h in range(lo, u_ptr[u + 1]):
+                c = min(du + h_up[h], dist[h_v[h]] + h_vp[h], direct[h])
+                if c <= limit:
+                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                    m += 1
+        else:
+            for h in range(lo, u_ptr[u + 1]):
+                c = min(du + h_up[h], dist[h_v[h]] + h_vp[h])
+                if c <= limit:
+                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                    m += 1
+        if du + longest <= limit:
+            continue  # (every neighbour of u is reached: its homes are listed by their u end)
         for x in range(v_ptr[u], v_ptr[u + 1]):
             if dist[v_u[x]] == np.inf:  # (else listed by its u end)
                 c = min(du + v_cost[x], v_direct[x])
@@ -245,6 +402,7 @@ def _emit(
                     m += 1
     for s in range(sd_ptr[j], sd_ptr[j + 1]):
         for h in range(sd_lo[s], sd_hi[s]):
+            own[h_u[h]] = False
             c = direct[h]
             if c < np.inf:
                 # (a home whose edge ends are both out of reach, yet near along the edge)
@@ -252,7 +410,37 @@ def _emit(
                     out_h[m], out_f[m], out_d[m] = h_id[h], f, c
                     m += 1
                 direct[h] = v_direct[v_pos[h]] = np.inf
-    return m
+    return m, nn, total
+
+
+@jit.helper
+def _pairs_bound(same: Any, cnt: np.ndarray, touched: np.ndarray, j: int, nt: int) -> int:
+    """Most pairs facility j can list: the homes of the nodes reached and of its own edges."""
+    need = 0
+    for s in range(same[0][j], same[0][j + 1]):
+        need += same[2][s] - same[1][s]
+    for i in range(nt):
+        need += cnt[touched[i]]
+    return need
+
+
+@jit.helper
+def band_of(t: float, upper: np.ndarray) -> int:
+    """Position of the first bound >= t (len(upper): beyond every bound, or NaN).
+
+    The bounds increase: the count of bounds below t, without a branch (the bands of
+    successive pairs are not predictable).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [band_of(t, np.array([5.0, 10.0])) for t in (5.0, 5.5, 10.0, 11.0, float("nan"))]
+    [0, 1, 1, 2, 2]
+    """
+    b = 0
+    for k in range(upper.shape[0]):
+        b += not t <= upper[k]
+    return b
 
 
 def _bounded_walks_py(
@@ -268,14 +456,12 @@ def _bounded_walks_py(
     """
     cnt = homes[13]
     dist, touched, head = scratch[0], scratch[1], scratch[2]
+    no_f, no_i = np.empty(0), np.empty(0, dtype=np.int64)
+    off = (False, 1.0, no_f, no_f, no_f, no_f, no_f, no_i, no_i)  # (every home written)
     m = 0
     for j in range(lo, hi):
         nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
-        need = m
-        for s in range(same[0][j], same[0][j + 1]):
-            need += same[2][s] - same[1][s]
-        for i in range(nt):
-            need += cnt[touched[i]]
+        need = m + _pairs_bound(same, cnt, touched, j, nt)
         if full == 0 and need > out[0].shape[0]:
             full = 2
         if full != 0:
@@ -283,13 +469,75 @@ def _bounded_walks_py(
             for i in range(nt):
                 dist[touched[i]] = np.inf
             return m, j, full, 2 * queue[0].shape[0] if full == 1 else need - m
-        m = _emit(homes, same, j, fac_id[j], nt, limit, scratch, out, m)
+        m = _emit(homes, same, j, fac_id[j], nt, limit, scratch, out, m, off)[0]
         for i in range(nt):
             dist[touched[i]] = np.inf
     return m, hi, 0, 0
 
 
+def _catchment_walks_py(
+    graph: Any, src: Any, homes: Any, same: Any, fac_id: np.ndarray, limit: float,
+    width: float, queue: Any, scratch: Any, buf: Any, lo: int, hi: int, m_per_min: float,
+    upper: np.ndarray, w: np.ndarray, demand: np.ndarray, supply: np.ndarray,
+    fac_kind: np.ndarray, n_kinds: int, fac_demand: np.ndarray, ratio: np.ndarray,
+    nodes: Any, access: np.ndarray, node_access: np.ndarray,
+) -> tuple[int, int, int]:  # fmt: skip
+    """Walk from each facility lo..hi-1 and run the two steps of a floating catchment on it.
+
+    Step 1 (``fac_demand``, ``ratio``) and step 2 (shares per 10,000: ``access`` per home,
+    flat home × kind, and ``node_access`` per node) as each search ends, without a list of
+    pairs. The homes of a reached node u (those whose edge starts at u) all lie between
+    d(u) - max(along - snap) and d(u) + max(along + snap) of its homes (a walk by the
+    other end v is no shorter than d(u) - edge + the rest of the edge, as v's own distance
+    is no less than d(u) - edge): when both bounds fall in one band, the node counts
+    whole, its residents (`nodes`: demand, bounds per node) weighted by that band and its
+    share summed once on the node (``node_access``); else each home counts, as its walk
+    gives it (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk
+    straight along the edge) always counts home by home. `w` holds the bands' weights
+    then 0 (beyond the last bound). A full `queue` or `buf` stops the run before facility j:
+    returns (j, 1 for the queue or 2 for the buffer, size needed); else (hi, 0, 0).
+    """
+    cnt = homes[13]
+    dist, touched, head = scratch[0], scratch[1], scratch[2]
+    pair_home, pair_band, pair_m = buf
+    node_u, node_b = nodes[3], nodes[4]
+    whole = (True, m_per_min, upper, w, *nodes)
+    for j in range(lo, hi):
+        nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
+        need = _pairs_bound(same, cnt, touched, j, nt)
+        if full == 0 and need > pair_home.shape[0]:
+            full = 2
+        if full != 0:
+            head[: top + 1] = -1
+            for i in range(nt):
+                dist[touched[i]] = np.inf
+            return j, full, 2 * queue[0].shape[0] if full == 1 else need
+        f = fac_id[j]
+        m, nn, total = _emit(homes, same, j, f, nt, limit, scratch, buf, 0, whole)
+        for i in range(nt):
+            dist[touched[i]] = np.inf
+        for p in range(m):
+            b = band_of(pair_m[p] / m_per_min, upper)  # (the minutes of travel_times)
+            pair_band[p] = b
+            total += w[b] * demand[pair_home[p]]
+        fac_demand[f] = total
+        if total > 0:
+            r = supply[f] / total
+            ratio[f] = r
+            k = fac_kind[f]
+            for p in range(m):
+                access[pair_home[p] * n_kinds + k] += w[pair_band[p]] * r * 10_000.0
+            for q in range(nn):
+                node_access[node_u[q] * n_kinds + k] += w[node_b[q]] * r * 10_000.0
+    return hi, 0, 0
+
+
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
 # when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
 # failed compilation falls back on the same code run as plain Python (slow, same answers)
-bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_search, _emit))(_bounded_walks_py)
+bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_search, _emit, _pairs_bound, band_of))(
+    _bounded_walks_py
+)
+catchment_walks = jit.kernel(
+    numpy=_catchment_walks_py, uses=(_search, _emit, _pairs_bound, band_of)
+)(_catchment_walks_py)

@@ -42,7 +42,7 @@ from cdv_geo.metrics.walking import (
 from cdv_geo.network import WalkNetwork
 from cdv_geo.network.snapping import SharedQuery
 
-__all__ = ["TravelTimes", "given_times", "travel_times"]
+__all__ = ["TravelTimes", "catchment_sums", "given_times", "travel_times"]
 
 #: Cells of (facilities in a chunk) × (nodes) routed at once by the numpy path (~32 MiB).
 _CHUNK_CELLS = 4_000_000
@@ -270,6 +270,96 @@ def travel_times(
     >>> sorted(zip(t.home.tolist(), t.facility.tolist(), t.time_min.round(2).tolist()))
     [(0, 0, 1.47), (0, 1, 5.47), (1, 1, 5.33)]
     """
+    p = _place(homes, facilities, network, max_time_min, speed_kmh, max_snap_m, crs)
+    if p.net is None or p.snapped is None:
+        hi, fi, dist = _euclidean_pairs(p.xy, p.placed, p.f_geoms, p.limit_m)
+    else:
+        edge, along, snap = p.snapped
+        hi, fi, dist = _network_pairs(p.net, edge, along, snap, p.seeds, len(p.f_geoms), p.limit_m)
+    return p.times(hi, fi, dist / p.m_per_min).within(p.limit_min)
+
+
+def catchment_sums(
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    network: WalkNetwork | None,
+    bands: tuple[np.ndarray, np.ndarray],
+    demand: np.ndarray,
+    supply: np.ndarray,
+    kinds: tuple[np.ndarray, int],
+    speed_kmh: float = 4.5,
+    max_snap_m: float = 200.0,
+    crs: Any = None,
+) -> tuple[TravelTimes, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Run the two steps of a floating catchment inside the walking searches (no pair list).
+
+    The same walks as :func:`travel_times` up to the last bound of `bands` (upper bounds in
+    minutes, weights); each facility's homes give at once its weighted demand and its shares
+    (:func:`~cdv_geo.metrics.catchment_kernels.catchment_walks`). `kinds` is (the kind of
+    each facility, as 0..n-1; n).
+
+    Returns
+    -------
+    (TravelTimes, numpy.ndarray, numpy.ndarray, numpy.ndarray) or None
+        The walks' homes and facilities (a :class:`TravelTimes` *without its pairs*: ids,
+        placement, geometries, CRS, method), each facility's weighted demand and its ratio
+        (0 without demand), and each home's access per 10,000 (flat, home × kind). None
+        without a network or without the compiled kernel: list the pairs with
+        :func:`travel_times` then.
+    """
+    net = check_network(network)
+    if net is None or kernels.catchment_walks.compiled is None:
+        return None
+    upper, weight = bands
+    p = _place(homes, facilities, net, float(upper[-1]), speed_kmh, max_snap_m, crs)
+    sums = _network_sums(
+        p, (p.m_per_min, upper, weight, demand, supply, kinds[0], kinds[1], len(p.xy))
+    )
+    none = np.empty(0, np.int64)
+    return p.times(none, none, np.empty(0)), *sums
+
+
+@dataclass
+class _Placed:
+    """Homes and facilities placed for the walks (:func:`_place`)."""
+
+    ids: pd.Index
+    h_geoms: np.ndarray
+    f_ids: np.ndarray
+    f_geoms: np.ndarray
+    xy: np.ndarray
+    placed: np.ndarray
+    snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    seeds: Any
+    net: WalkNetwork | None
+    crs: CRS
+    speed: float
+    m_per_min: float
+    limit_min: float
+    limit_m: float
+
+    def times(self, hi: np.ndarray, fi: np.ndarray, time_min: np.ndarray) -> TravelTimes:
+        return TravelTimes(
+            home=hi,
+            facility=fi,
+            time_min=time_min,
+            home_ids=self.ids,
+            facility_ids=self.f_ids,
+            placed=self.placed,
+            home_geoms=self.h_geoms,
+            crs=self.crs,
+            method="euclidean" if self.net is None else "network",
+            max_time_min=np.inf,
+            speed_kmh=self.speed,
+        )
+
+
+def _place(
+    homes: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, network: WalkNetwork | None,
+    max_time_min: float, speed_kmh: float, max_snap_m: float, crs: Any,
+) -> _Placed:  # fmt: skip
+    """Check the options, project the layers, snap the homes and attach the facilities."""
     speed = check_positive(speed_kmh, "speed_kmh")
     limit_min = check_positive(max_time_min, "max_time_min")
     if not max_snap_m >= 0:
@@ -286,11 +376,10 @@ def travel_times(
     m_per_min = speed * 1000.0 / 60.0
     # (a hair beyond, then kept by time: the pairs of a longer matrix cut by `within`)
     limit_m = limit_min * m_per_min * (1.0 + 1e-12)
-    has_geom = np.isfinite(xy).all(axis=1)
+    snapped, seeds = None, None
     if net is None:
         ids = unique_ids(h, "homes")
-        hi, fi, dist = _euclidean_pairs(xy, has_geom, f_geoms, limit_m)
-        placed = has_geom
+        placed = np.isfinite(xy).all(axis=1)
     else:
         # a side thread snaps the homes (compiled, GIL-free) while this one checks their ids
         # and attaches the facilities, then snaps from the last home (as nearest_facility)
@@ -304,22 +393,11 @@ def travel_times(
             if not job.cancel():
                 wait([job])
         _ = job.cancelled() or job.result()  # (re-raises)
-        edge, along, snap = query.result()
-        placed = edge >= 0
-        hi, fi, dist = _network_pairs(net, edge, along, snap, seeds, len(f_geoms), limit_m)
-    return TravelTimes(
-        home=hi,
-        facility=fi,
-        time_min=dist / m_per_min,
-        home_ids=ids,
-        facility_ids=id_text(f).to_numpy(dtype=object),
-        placed=placed,
-        home_geoms=h_geoms,
-        crs=target,
-        method="euclidean" if net is None else "network",
-        max_time_min=np.inf,
-        speed_kmh=speed,
-    ).within(limit_min)
+        snapped = query.result()
+        placed = snapped[0] >= 0
+    f_ids = id_text(f).to_numpy(dtype=object)
+    return _Placed(ids, h_geoms, f_ids, f_geoms, xy, placed, snapped, seeds, net, target,
+                   speed, m_per_min, limit_min, limit_m)  # fmt: skip
 
 
 def _euclidean_pairs(
@@ -354,13 +432,45 @@ def _network_pairs(
     in threads), else its numpy path (:func:`_scipy_walks`, the same answers).
     """
     empty = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    walks = _sources(net, edge, seeds, n_fac)
+    if walks is None:
+        return empty
+    placed, facs, vpos, (src_ptr, dst, w) = walks
+    if compiled and kernels.bounded_walks.compiled is not None:
+        return kernels.compiled_pairs(net, (edge, along, snap), seeds, placed, facs, vpos,
+                               (src_ptr, dst, w), limit_m)  # fmt: skip
+    parts = _scipy_walks(net, (edge, along, snap), placed, facs, (src_ptr, dst, w), limit_m)
+    hi, fi, di = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
+
+
+def _network_sums(p: _Placed, steps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted demand, ratio per facility and access per home of :func:`catchment_sums`."""
+    assert p.net is not None and p.snapped is not None
+    walks = _sources(p.net, p.snapped[0], p.seeds, len(p.f_geoms))
+    if walks is None:  # (no home or no facility on the network: nobody served)
+        n_fac, n_homes, n_kinds = len(p.f_geoms), steps[-1], steps[-2]
+        return np.zeros(n_fac), np.zeros(n_fac), np.zeros(n_homes * n_kinds)
+    placed, facs, vpos, sources = walks
+    return kernels.compiled_catchment(
+        p.net, p.snapped, p.seeds, placed, facs, vpos, sources, p.limit_m, steps
+    )
+
+
+def _sources(
+    net: WalkNetwork, edge: np.ndarray, seeds: Any, n_fac: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]] | None:
+    """Return the homes placed, the facilities in Z order, their virtual sources (or None).
+
+    One virtual source per facility, linked to both ends of each attachment edge (the
+    shortest link when several attachment points share a node): (start per facility, node,
+    metres).
+    """
     placed = np.flatnonzero(edge >= 0)
     facs, first = np.unique(seeds.fac, return_index=True)
     if not len(placed) or not len(facs):
-        return empty
+        return None
     facs = facs[_z_order(net.node_xy[net.edge_u[seeds.edge[first]]])]
-    # one virtual source per facility, linked to both ends of each attachment edge (the
-    # shortest link when several attachment points share a node)
     vpos = np.full(n_fac, -1, dtype=np.int64)
     vpos[facs] = np.arange(len(facs))
     length = net.edge_length[seeds.edge]
@@ -372,12 +482,7 @@ def _network_pairs(
     first = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
     src, dst, w = src[first], dst[first], w[first]
     src_ptr = np.searchsorted(src, np.arange(len(facs) + 1)).astype(np.int64)
-    if compiled and kernels.bounded_walks.compiled is not None:
-        return kernels.compiled_pairs(net, (edge, along, snap), seeds, placed, facs, vpos,
-                               (src_ptr, dst, w), limit_m)  # fmt: skip
-    parts = _scipy_walks(net, (edge, along, snap), placed, facs, (src_ptr, dst, w), limit_m)
-    hi, fi, di = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
+    return placed, facs, vpos, (src_ptr, dst, w)
 
 
 def _z_order(xy: np.ndarray) -> np.ndarray:

@@ -1,0 +1,216 @@
+"""The floating catchment's two steps run inside the walking searches (no list of pairs).
+
+On a network with the compiled kernel, :func:`floating_catchment` sums each facility's demand
+and shares as its search reaches the homes
+(:func:`cdv_geo.metrics.catchment_kernels.catchment_walks`). The reference here is the other
+path, computed independently in the test: every pair listed by :func:`travel_times` (itself
+checked against scipy's Dijkstra and networkx), then the two steps written out in numpy.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely import Point
+
+from cdv_geo.core import jit
+from cdv_geo.metrics import catchment_kernels as ck
+from cdv_geo.metrics.catchment import APL_BANDS, floating_catchment, travel_times
+
+from .test_catchment_times import L93, random_town
+
+UPPER = np.array([t for t, _ in APL_BANDS])
+WEIGHT = np.array([w for _, w in APL_BANDS])
+SPEED_M_PER_MIN = 4.5 * 1000 / 60
+
+
+def layers(seed: int, *, n_homes: int = 300):
+    """A random town at a scale where its 1.5 km are 15 minutes of walking (the APL bands)."""
+    net, homes, facs = random_town(seed, n_homes=n_homes)
+    rng = np.random.default_rng(seed)
+    h = gpd.GeoDataFrame(
+        {"id": [f"h{i}" for i in range(len(homes))],
+         "population": rng.integers(1, 40, len(homes)).astype(float)},
+        geometry=homes, crs=L93,
+    )  # fmt: skip
+    kinds = np.array(["doctor", "ccas"])[rng.integers(0, 2, len(facs))]
+    f = gpd.GeoDataFrame(
+        {"id": [f"f{i}" for i in range(len(facs))], "kind": kinds,
+         "capacity": rng.uniform(0.5, 4.0, len(facs))},
+        geometry=facs, crs=L93,
+    )  # fmt: skip
+    b = h.total_bounds
+    q = gpd.GeoDataFrame(
+        {"code": ["Q1"], "name": ["Ouest"]},
+        geometry=[Point((b[0] + b[2]) / 2, (b[1] + b[3]) / 2).buffer(500)], crs=L93,
+    )  # fmt: skip
+    return net, h, f, q
+
+
+def by_hand(net, homes, facs, limit_min=15.0):
+    """The two steps written out on the pairs of travel_times: (demand per facility, access)."""
+    tt = travel_times(homes, facs, network=net, max_time_min=limit_min)
+    band = np.searchsorted(UPPER, tt.time_min)  # (a time on a bound: the nearer band)
+    w = np.r_[WEIGHT, 0.0][band]
+    pop = homes["population"].to_numpy()
+    demand = np.zeros(len(facs))
+    np.add.at(demand, tt.facility, w * pop[tt.home])
+    ratio = np.divide(
+        facs["capacity"].to_numpy(), demand, out=np.zeros(len(facs)), where=demand > 0
+    )
+    access = {}
+    for kind in sorted(set(facs["kind"])):
+        mine = (facs["kind"].to_numpy() == kind)[tt.facility]
+        a = np.zeros(len(homes))
+        np.add.at(a, tt.home[mine], w[mine] * ratio[tt.facility[mine]] * 1e4)
+        a[~tt.placed] = np.nan
+        access[kind] = a
+    return demand, access
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_steps_in_the_searches_equal_the_steps_on_the_pairs(seed):
+    net, homes, facs, q = layers(seed)
+    got = floating_catchment(homes, facs, q, network=net)
+    demand, access = by_hand(net, homes, facs)
+    assert (demand > 0).sum() >= 10  # (most facilities have residents within reach)
+    np.testing.assert_allclose(got.facilities["demand"].to_numpy(), demand, rtol=1e-12)
+    for kind, a in access.items():
+        np.testing.assert_allclose(got.homes[f"{kind}_access_per_10k"], a, rtol=1e-12, atol=0)
+    # the path given the pairs (times=)
+    pairs = floating_catchment(
+        homes, facs, q, network=net, times=travel_times(homes, facs, network=net)
+    )
+    pd.testing.assert_frame_equal(got.facilities, pairs.facilities, rtol=1e-12)
+    pd.testing.assert_frame_equal(got.table, pairs.table, rtol=1e-12)
+    assert jit.engine() is None or ck.catchment_walks.compiled is not None  # (no fallback)
+
+
+def test_growth_of_the_queue_and_the_buffer_gives_the_same_access(monkeypatch):
+    net, homes, facs, q = layers(4, n_homes=900)
+    ref = floating_catchment(homes, facs, q, network=net)
+    assert ref.facilities["demand"].gt(0).sum() > 5
+    real = ck._catchment_slice
+    monkeypatch.setattr(ck, "FIRST_BUFFER", 1)  # (every facility outgrows its buffer)
+    monkeypatch.setattr(
+        ck, "_catchment_slice", lambda fixed, cap, shared, lo, hi, **kw: real(
+            fixed, 1, shared, lo, hi, **kw
+        ),  # (and its queue)
+    )  # fmt: skip
+    got = floating_catchment(homes, facs, q, network=net)
+    pd.testing.assert_frame_equal(got.facilities, ref.facilities)
+    pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-13)
+
+
+def test_plain_python_run_equals_compiled(monkeypatch):
+    # what runs when numba fails to compile: the same code as plain Python
+    net, homes, facs, q = layers(5, n_homes=60)
+    ref = floating_catchment(homes, facs, q, network=net)
+
+    class Plain:
+        compiled = True
+
+        def __call__(self, *args):
+            return ck._catchment_walks_py(*args)
+
+    monkeypatch.setattr(ck, "catchment_walks", Plain())
+    got = floating_catchment(homes, facs, q, network=net)
+    pd.testing.assert_frame_equal(got.facilities, ref.facilities)
+    pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-13)
+
+
+def test_without_the_compiled_kernel_the_pairs_answer(monkeypatch):
+    net, homes, facs, q = layers(6)
+    ref = floating_catchment(homes, facs, q, network=net)
+
+    class Missing:
+        compiled = None
+
+    monkeypatch.setattr(ck, "catchment_walks", Missing())
+    got = floating_catchment(homes, facs, q, network=net)
+    pd.testing.assert_frame_equal(got.facilities, ref.facilities)
+    pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)
+    pd.testing.assert_frame_equal(got.table, ref.table, rtol=1e-12)
+
+
+def test_homes_all_off_the_network_have_no_access():
+    net, homes, facs, q = layers(7, n_homes=40)
+    far = homes.copy()
+    far["geometry"] = far.geometry.translate(50_000, 0)  # (beyond every street's snap)
+    got = floating_catchment(far, facs, q, network=net)
+    assert got.homes.isna().all().all()
+    assert (got.facilities["demand"] == 0).all() and got.facilities["ratio_per_10k"].isna().all()
+
+
+def test_band_of_counts_the_bounds_below():
+    upper = np.array([5.0, 10.0, 15.0])
+    for t, b in [(0.0, 0), (5.0, 0), (np.nextafter(5.0, 6), 1), (15.0, 2), (15.01, 3),
+                 (np.nan, 3), (np.inf, 3)]:  # fmt: skip
+        assert ck.band_of(t, upper) == b == np.searchsorted(upper, t)
+
+
+def dense_grid_town(seed: int = 8):
+    """A 12 × 12 grid of 80 m blocks, 2,000 homes (about 14 per node), 5 facilities."""
+    from shapely import LineString
+
+    from cdv_geo.network import WalkNetwork
+
+    x0, y0, side, block = 724000.0, 6919000.0, 12, 80.0
+    span = (side - 1) * block
+    lines = [LineString([(x0 + i * block, y0), (x0 + i * block, y0 + span)]) for i in range(side)]
+    lines += [LineString([(x0, y0 + i * block), (x0 + span, y0 + i * block)]) for i in range(side)]
+    net = WalkNetwork.from_lines(gpd.GeoDataFrame(geometry=lines, crs=L93), crs=L93)
+    rng = np.random.default_rng(seed)
+    hxy = rng.uniform(0, span, (2000, 2)) + np.array([x0, y0])
+    homes = gpd.GeoDataFrame(
+        {"id": [f"h{i}" for i in range(len(hxy))],
+         "population": rng.integers(1, 9, len(hxy)).astype(float)},
+        geometry=[Point(x, y) for x, y in hxy], crs=L93,
+    )  # fmt: skip
+    fxy = rng.uniform(0, span, (5, 2)) + np.array([x0, y0])
+    facs = gpd.GeoDataFrame(
+        {"id": [f"f{i}" for i in range(5)], "kind": ["doctor"] * 5,
+         "capacity": rng.uniform(0.5, 3.0, 5)},
+        geometry=[Point(x, y) for x, y in fxy], crs=L93,
+    )  # fmt: skip
+    q = gpd.GeoDataFrame(
+        {"code": ["Q1"], "name": ["Ouest"]},
+        geometry=[Point(x0 + span / 4, y0 + span / 2).buffer(300)], crs=L93,
+    )  # fmt: skip
+    return net, homes, facs, q
+
+
+def test_nodes_counted_whole_give_each_home_its_band(monkeypatch):
+    # many homes per node: most nodes lie inside one band and count whole (their residents
+    # and their share at once); the result is still each home's own band
+    net, homes, facs, q = dense_grid_town()
+    for limit in (15.0, 9.0):  # (the APL bands, and bands whose last bound cuts the grid)
+        bands = ((limit / 3, 1.0), (2 * limit / 3, 0.3), (limit, 0.1))
+        got = floating_catchment(homes, facs, q, network=net, bands=bands)
+        tt = travel_times(homes, facs, network=net, max_time_min=limit)
+        w = np.r_[[b for _, b in bands], 0.0][np.searchsorted([t for t, _ in bands], tt.time_min)]
+        pop = homes["population"].to_numpy()
+        demand = np.bincount(tt.facility, weights=w * pop[tt.home], minlength=len(facs))
+        np.testing.assert_allclose(got.facilities["demand"], demand, rtol=1e-12)
+        ratio = facs["capacity"].to_numpy() / demand
+        access = np.bincount(tt.home, weights=w * ratio[tt.facility] * 1e4, minlength=len(homes))
+        np.testing.assert_allclose(got.homes["doctor_access_per_10k"], access, rtol=1e-12)
+    # the plain-Python run of the kernel: some nodes did count whole (their shares summed on
+    # the node), and the answer is the compiled one
+    shared_by_node = []
+
+    class Spy:
+        compiled = True
+
+        def __call__(self, *args):
+            out = ck._catchment_walks_py(*args)
+            shared_by_node.append(float(np.abs(args[-1]).sum()))
+            return out
+
+    ref = floating_catchment(homes, facs, q, network=net)
+    monkeypatch.setattr(ck, "catchment_walks", Spy())
+    got = floating_catchment(homes, facs, q, network=net)
+    assert sum(shared_by_node) > 0
+    pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)
