@@ -523,36 +523,43 @@ def row_means(
     """
     names_of = list(member_of)
     member = np.array([member_of[k] for k in names_of], dtype=bool).reshape(len(names_of), -1)
-    use = (member & placed).astype(float)
+    on = member & placed
+    use = on.astype(float)
     total = use @ pop
     n_residents = member.astype(float) @ pop
     n_homes = member.sum(axis=1)
-    n_unreachable = (member & ~placed).sum(axis=1)
-    keys: list[tuple[str, str]] = []
-    rows: list[dict[str, Any]] = []
-    for kind, v in values.items():
+    n_unreachable = n_homes - on.sum(axis=1)
+    reasons: list[str | None] = []
+    for key, homes_in, reached, residents in zip(
+        names_of, n_homes, on.any(axis=1), total, strict=True
+    ):
+        where = "row" if is_comparison_row(key) else "quartier"
+        if not homes_in:
+            reasons.append(f"no home in this {where}")
+        elif not reached:
+            reasons.append(f"no home of this {where} is on the street network")
+        elif residents <= 0:
+            reasons.append(f"the homes of this {where} have a total population of 0")
+        else:
+            reasons.append(None)
+    ok = np.array([r is None for r in reasons], dtype=bool)
+    means = []
+    for v in values.values():
         sums = use @ np.where(placed, pop * np.nan_to_num(v), 0.0)
-        for r, key in enumerate(names_of):
-            where = "row" if is_comparison_row(key) else "quartier"
-            reason = None
-            if not n_homes[r]:
-                reason = f"no home in this {where}"
-            elif not use[r].any():
-                reason = f"no home of this {where} is on the street network"
-            elif total[r] <= 0:
-                reason = f"the homes of this {where} have a total population of 0"
-            keys.append((key, kind))
-            rows.append(
-                {
-                    "name": names[key],
-                    column: float(sums[r]) / float(total[r]) if reason is None else np.nan,
-                    "n_residents": float(n_residents[r]),
-                    "n_homes": int(n_homes[r]),
-                    "n_unreachable": int(n_unreachable[r]),
-                    "reason": reason,
-                }
-            )
-    out = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(keys, names=list(CATCHMENT_INDEX)))
-    if out["reason"].isna().all():
-        out = out.drop(columns="reason")
-    return out
+        means.append(np.divide(sums, total, out=np.full(len(total), np.nan), where=ok))
+    k, n_rows = len(values), len(names_of)
+    index = pd.MultiIndex(
+        levels=[pd.Index(names_of), pd.Index(list(values))],
+        codes=[np.tile(np.arange(n_rows), k), np.repeat(np.arange(k), n_rows)],
+        names=list(CATCHMENT_INDEX), verify_integrity=False,
+    )  # fmt: skip
+    columns = {
+        "name": [names[key] for key in names_of] * k,
+        column: np.concatenate(means) if means else np.empty(0),
+        "n_residents": np.tile(n_residents, k),
+        "n_homes": np.tile(n_homes, k).astype(np.int64),
+        "n_unreachable": np.tile(n_unreachable, k).astype(np.int64),
+    }
+    if not ok.all():
+        columns["reason"] = reasons * k
+    return pd.DataFrame(columns, index=index)
