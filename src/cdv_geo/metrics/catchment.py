@@ -549,8 +549,8 @@ def row_means(
         means.append(np.divide(sums, total, out=np.full(len(total), np.nan), where=ok))
     k, n_rows = len(values), len(names_of)
     index = pd.MultiIndex(
-        levels=[pd.Index(names_of), pd.Index(list(values))],
-        codes=[np.tile(np.arange(n_rows), k), np.repeat(np.arange(k), n_rows)],
+        levels=[names_of, list(values)],
+        codes=[list(range(n_rows)) * k, [i for i in range(k) for _ in range(n_rows)]],
         names=list(CATCHMENT_INDEX), verify_integrity=False,
     )  # fmt: skip
     columns = {

@@ -333,6 +333,20 @@ def _search(
 
 
 @jit.helper
+def _node_band(
+    du: float, back: float, up: float, eps: float, m_per_min: float, upper: np.ndarray
+) -> int:
+    """Band shared by every home past a node (len(upper): all beyond), or -1 when they differ.
+
+    The homes lie between ``du - back`` and ``du + up`` metres (widened by `eps`).
+    """
+    b = band_of((du - back - eps) / m_per_min, upper)
+    if b == upper.shape[0] or b == band_of((du + up + eps) / m_per_min, upper):
+        return b
+    return -1
+
+
+@jit.helper
 def _emit(
     homes: Any, same: Any, j: int, f: int, nt: int, limit: float, scratch: Any, out: Any,
     m: int, nodes: Any,
@@ -372,26 +386,21 @@ def _emit(
         du = dist[u]
         lo = u_ptr[u]
         if on and u_ptr[u + 1] > lo and not own[u]:
-            b = band_of((du - node_back[u] - eps) / m_per_min, upper)
-            if b == n_bands:
-                lo = u_ptr[u + 1]  # (every home of u beyond the last band: none listed)
-            elif b == band_of((du + node_up[u] + eps) / m_per_min, upper):
+            b = _node_band(du, node_back[u], node_up[u], eps, m_per_min, upper)
+            if 0 <= b < n_bands:
                 node_u[nn], node_b[nn] = u, b
                 nn += 1
                 total += w[b] * node_dem[u]
-                lo = u_ptr[u + 1]  # (counted whole)
-        if own[u]:  # (a home of the facility's own edges may walk straight along it)
-            for h in range(lo, u_ptr[u + 1]):
-                c = min(du + h_up[h], dist[h_v[h]] + h_vp[h], direct[h])
-                if c <= limit:
-                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                    m += 1
-        else:
-            for h in range(lo, u_ptr[u + 1]):
-                c = min(du + h_up[h], dist[h_v[h]] + h_vp[h])
-                if c <= limit:
-                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                    m += 1
+            if b >= 0:
+                lo = u_ptr[u + 1]  # (counted whole, or every home beyond the last band)
+        along_edge = own[u]  # (a home of the facility's own edges may walk straight along it)
+        for h in range(lo, u_ptr[u + 1]):
+            c = min(du + h_up[h], dist[h_v[h]] + h_vp[h])
+            if along_edge:
+                c = min(c, direct[h])
+            if c <= limit:
+                out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                m += 1
         if du + longest <= limit:
             continue  # (every neighbour of u is reached: its homes are listed by their u end)
         for x in range(v_ptr[u], v_ptr[u + 1]):
@@ -535,9 +544,6 @@ def _catchment_walks_py(
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
 # when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
 # failed compilation falls back on the same code run as plain Python (slow, same answers)
-bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=(_search, _emit, _pairs_bound, band_of))(
-    _bounded_walks_py
-)
-catchment_walks = jit.kernel(
-    numpy=_catchment_walks_py, uses=(_search, _emit, _pairs_bound, band_of)
-)(_catchment_walks_py)
+_WALK_HELPERS = (_search, _emit, _pairs_bound, band_of, _node_band)
+bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=_WALK_HELPERS)(_bounded_walks_py)
+catchment_walks = jit.kernel(numpy=_catchment_walks_py, uses=_WALK_HELPERS)(_catchment_walks_py)
