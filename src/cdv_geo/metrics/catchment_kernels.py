@@ -1,10 +1,17 @@
-"""The compiled bounded searches of :func:`cdv_geo.metrics.catchment_times.travel_times`.
+"""Compiled bounded searches of the floating catchments (:mod:`cdv_geo.metrics.catchment_times`).
 
 One search per facility up to the limit (a bucket queue: Dial's buckets, Δ-stepping), then the
-homes of the nodes it reached (:func:`compiled_pairs`); numba, releasing the GIL, the
-facilities shared between threads. Its numpy path is
-:func:`cdv_geo.metrics.catchment_times.travel_times`' scipy Dijkstra (the same pairs); a failed
-compilation runs the same code as plain Python (slow, same answers).
+homes of the nodes it reached; numba, releasing the GIL, the facilities shared between threads.
+Two uses of the same walk:
+
+* :func:`compiled_pairs` lists the (home, facility, distance) pairs
+  (:func:`~cdv_geo.metrics.catchment_times.travel_times`); its numpy path is scipy's Dijkstra
+  (the same pairs);
+* :func:`compiled_catchment` runs the two steps of a floating catchment as each search ends,
+  without the list (:func:`~cdv_geo.metrics.catchment_times.catchment_sums`); without numba,
+  the two steps run on the pairs instead.
+
+A failed compilation runs the same code as plain Python (slow, same answers).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ for straight lines). It serves :mod:`cdv_geo.metrics.catchment` (2SFCA, E2SFCA),
 The searches run in a compiled kernel (:mod:`cdv_geo.metrics.catchment_kernels`: numba,
 releasing the GIL, a bucket queue per facility, the facilities shared between threads); its
 numpy path (:func:`_scipy_walks`, scipy's Dijkstra) gives the same pairs.
+:func:`catchment_sums` runs the floating catchment's two steps inside those searches, without
+listing the pairs.
 """
 
 from __future__ import annotations
