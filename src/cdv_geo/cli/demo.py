@@ -8,7 +8,7 @@ import click
 
 from cdv_geo import datasets
 from cdv_geo.cli.options import asset_dir_option, assets_option, lang_option, out_option, progress
-from cdv_geo.cli.pdf import PDF_MISSING_EXIT, pdf_missing_line, write_pack
+from cdv_geo.cli.pdf import exit_if_pdf_missing, write_pack
 from cdv_geo.output import build_report
 
 
@@ -48,6 +48,4 @@ def demo(out: Path, lang: str, assets: str, asset_dir: Path | None, dossier: boo
     index, problem = write_pack(build, dossier=dossier)
     click.echo(f"{territory!r}")
     click.echo(f"Wrote the committee pack of the demo (illustrative data): {index}")
-    if problem is not None:
-        click.echo(pdf_missing_line(problem, out), err=True)
-        click.get_current_context().exit(PDF_MISSING_EXIT)
+    exit_if_pdf_missing(problem, out)

@@ -17,9 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import click
+
 __all__ = [
     "PDF_MISSING_EXIT",
     "WEASYPRINT_DOCS",
+    "exit_if_pdf_missing",
     "install_hint",
     "is_library_error",
     "load_weasyprint",
@@ -174,3 +177,14 @@ def write_pack(build: Callable[[bool], Path], *, dossier: bool) -> tuple[Path, s
         # WeasyPrint imported but a library failed while printing (after the tables and
         # maps, before the index): the pack is written again without the PDF.
         return build(False), "the pango library is missing or incomplete on this computer"
+
+
+def exit_if_pdf_missing(problem: str | None, out: Path) -> None:
+    """Print :func:`pdf_missing_line` and exit with :data:`PDF_MISSING_EXIT` when `problem`.
+
+    The end of a command that writes a pack (:func:`write_pack`): nothing when the PDF was
+    written or not asked for.
+    """
+    if problem is not None:
+        click.echo(pdf_missing_line(problem, out), err=True)
+        click.get_current_context().exit(PDF_MISSING_EXIT)

@@ -15,7 +15,7 @@ from cdv_geo.cli.options import (
     progress,
     project_argument,
 )
-from cdv_geo.cli.pdf import PDF_MISSING_EXIT, pdf_missing_line, write_pack
+from cdv_geo.cli.pdf import exit_if_pdf_missing, write_pack
 from cdv_geo.output import build_report
 from cdv_geo.territory import Territory
 
@@ -68,6 +68,4 @@ def report(
 
     index, problem = write_pack(build, dossier=dossier)
     click.echo(f"Wrote the committee pack of {territory_name(territory)}: {index}")
-    if problem is not None:
-        click.echo(pdf_missing_line(problem, out), err=True)
-        click.get_current_context().exit(PDF_MISSING_EXIT)
+    exit_if_pdf_missing(problem, out)

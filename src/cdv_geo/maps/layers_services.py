@@ -428,7 +428,7 @@ def centres_layer(
         if share is not None and q is not None and str(q) in share.index:
             v = share.get(str(q))
             if v is not None and not pd.isna(v):
-                head = lb.label("svc_retained", lang, quartier=qnames.get(str(q), str(q)))
+                head = lb.label("svc_retained", lang, quartier=qnames.get(str(q)) or str(q))
                 rows.append((head, lb.fmt_percent(float(v), lang)))
         if illustrative:
             rows.append((lb.label("svc_data", lang), lb.label("illustrative", lang)))

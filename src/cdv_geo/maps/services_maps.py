@@ -15,6 +15,7 @@ from typing import Any
 import folium
 
 from cdv_geo.core import labels as lb
+from cdv_geo.core.tables import quartier_names
 from cdv_geo.maps.builder import Builder, LayerGroup, check_territory, ensure_metrics
 from cdv_geo.maps.furniture import DEFAULT_TILES, Tiles, fit_bounds, metric_bounds
 from cdv_geo.maps.layers import POINT_MIN_HOMES, communes_layer, facilities_layer, quartiers_layer
@@ -164,11 +165,7 @@ def services_map(
         )
         shops.append(catchments)
     if m.commercial_centres is not None and len(m.commercial_centres):
-        names = {}
-        if t.quartiers is not None and "code" in t.quartiers.columns:
-            col = "name" if "name" in t.quartiers.columns else "code"
-            q = t.quartiers
-            names = dict(zip(q["code"].astype(str), q[col].astype(str), strict=True))
+        names = {} if t.quartiers is None else quartier_names(t.quartiers)
         centres = b.add(
             "commercial_centres",
             centres_layer,

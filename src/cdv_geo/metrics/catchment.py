@@ -449,7 +449,8 @@ def _times_and_rows(
     target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
     q = to_crs(quartiers, target)
     town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
-    h_geoms = np.asarray(to_crs(homes, target).geometry.values, dtype=object)
+    homes = to_crs(homes, target)  # (once: the walks take the homes in it)
+    h_geoms = np.asarray(homes.geometry.values, dtype=object)
     rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
     walk = {**walk, "crs": target}
     try:

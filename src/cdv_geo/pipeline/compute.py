@@ -21,6 +21,7 @@ from cdv_geo.pipeline.heat import HEAT_OUTPUTS, step_heat
 from cdv_geo.pipeline.notes import warning_note
 from cdv_geo.pipeline.population import indicator_table, step_population
 from cdv_geo.pipeline.results import TABLES, Metrics, Note
+from cdv_geo.pipeline.run import walk_options
 from cdv_geo.pipeline.services import SERVICE_OUTPUTS, step_services
 from cdv_geo.schema import FACILITY_KINDS
 from cdv_geo.territory import Territory
@@ -342,14 +343,7 @@ def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
         return
     res, fac = t.metric("residences"), t.metric("facilities")
     if run.want("nearest"):
-        near = nearest_facility(
-            res,
-            fac,
-            network=m.network,
-            speed_kmh=s.walking_speed_kmh,
-            max_snap_m=s.max_snap_m,
-            crs=run.crs,
-        )
+        near = nearest_facility(res, fac, **walk_options(t, m, run))
         m.nearest = near
         m.residences_access = gpd.GeoDataFrame(
             res[["id", "dwellings", "population"]].join(near, on="id"),
@@ -361,13 +355,10 @@ def _step_access(t: Territory, m: Metrics, run: _Run) -> None:
             res,
             fac,
             t.metric("quartiers"),
-            network=m.network,
             threshold_min=list(s.thresholds_min),
-            speed_kmh=s.walking_speed_kmh,
-            max_snap_m=s.max_snap_m,
             weight="population" if res["population"].notna().all() else "dwellings",
-            crs=run.crs,
             communes=run.communes,
+            **walk_options(t, m, run),
         )
         if "population_source" in m.coverage.columns and m.population is not None:
             # shares over the homes; resident counts on the pack's one population

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
 
 from cdv_geo.core.layers import feature_ids, quartier_codes
 from cdv_geo.core.tables import COMPARISON_ROWS
 from cdv_geo.pipeline.results import Metrics, Note
+from cdv_geo.pipeline.run import RunLike, walk_options
 
 __all__ = ["CHILDREN_WEIGHTS", "HEAT_OUTPUTS", "PLAY_KIND", "heat_raster", "step_heat"]
 
@@ -30,22 +30,6 @@ HEAT_OUTPUTS = ("children_access", "heat_exposure", "cool_access", "incidents", 
 PLAY_KIND = "water_play_area"
 #: The residences' children columns, each a weight of the children tables.
 CHILDREN_WEIGHTS = ("children", "children_3_10")
-
-
-class RunLike(Protocol):
-    """What the step reads of a run: the outputs wanted, the metric CRS, the communes.
-
-    The communes give every table its ``commune`` and ``hors_qpv`` rows (None: no communes
-    layer, no such rows).
-    """
-
-    @property
-    def crs(self) -> CRS: ...
-
-    def want(self, *names: str) -> bool: ...
-
-    @property
-    def communes(self) -> gpd.GeoDataFrame | None: ...
 
 
 def heat_raster(t: Any) -> tuple[str, Path, int | None] | None:
@@ -117,16 +101,6 @@ def _children_columns(t: Any, m: Metrics, what: str) -> list[str]:
     return cols
 
 
-def _walk(t: Any, m: Metrics, run: RunLike) -> dict[str, Any]:
-    s = t.settings
-    return {
-        "network": m.network,
-        "speed_kmh": s.walking_speed_kmh,
-        "max_snap_m": s.max_snap_m,
-        "crs": run.crs,
-    }
-
-
 def _by_weight(q: gpd.GeoDataFrame, tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Stack coverage tables of several weights: index (quartier, kind, threshold_min, weight)."""
     out = pd.concat([tb.set_index("weight", append=True) for tb in tables])
@@ -158,7 +132,7 @@ def _children_access(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | 
             threshold_min=thresholds,
             weight=w,
             communes=run.communes,
-            **_walk(t, m, run),
+            **walk_options(t, m, run),
         )
         for w in cols
     ]
@@ -237,7 +211,7 @@ def _cool_access(t: Any, m: Metrics, run: RunLike) -> None:
             threshold_min=thresholds,
             weight=w,
             communes=run.communes,
-            **_walk(t, m, run),
+            **walk_options(t, m, run),
         )
         for w in weights
     ]
@@ -265,7 +239,7 @@ def _incidents(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | None) 
         play,
         threshold_min=list(t.settings.thresholds_min),
         communes=run.communes,
-        **_walk(t, m, run),
+        **walk_options(t, m, run),
     )
 
 
@@ -365,7 +339,7 @@ def _site_choice(t: Any, m: Metrics, run: RunLike, play: gpd.GeoDataFrame | None
         threshold_min=threshold,
         existing=play,
         also=also,
-        **_walk(t, m, run),
+        **walk_options(t, m, run),
     )
     sites = sc.sites.rename(columns={"n_demand_covered": "n_children_covered"})
     types = cand.set_index("id")["site_type"]

@@ -31,8 +31,8 @@ import pandas as pd
 from cdv_geo.core.assign import assign_quartier
 from cdv_geo.core.errors import CdvGeoError, CdvGeoWarning
 from cdv_geo.core.layers import feature_ids
-from cdv_geo.pipeline.heat import RunLike
 from cdv_geo.pipeline.results import Metrics, Note
+from cdv_geo.pipeline.run import RunLike, walk_options
 
 __all__ = [
     "CAPACITY_OUTPUTS",
@@ -55,17 +55,6 @@ def _note(m: Metrics, key: str, text: str, **args: Any) -> None:
     note = Note(key, TOPIC, text, args)
     if note not in m.notes:
         m.notes.append(note)
-
-
-def _walk(t: Any, m: Metrics, run: RunLike) -> dict[str, Any]:
-    s = t.settings
-    return {
-        "network": m.network,
-        "speed_kmh": s.walking_speed_kmh,
-        "max_snap_m": s.max_snap_m,
-        "crs": run.crs,
-        "communes": run.communes,
-    }
 
 
 def _kinds_with(fac: gpd.GeoDataFrame, column: str) -> list[str]:
@@ -199,8 +188,7 @@ def _shared_times(
         return None, None
     either = fac.index.isin(cap[0].index) | fac.index.isin(hrs[0].index)
     both = fac[either]
-    walk = {k: v for k, v in _walk(t, m, run).items() if k != "communes"}
-    tt = travel_times(homes, both, max_time_min=max(limits), **walk)
+    tt = travel_times(homes, both, max_time_min=max(limits), **walk_options(t, m, run))
     return (
         tt.columns(both.index.get_indexer(cap[0].index)),
         tt.columns(both.index.get_indexer(hrs[0].index)),
@@ -226,7 +214,8 @@ def _capacity(
         bands=s.bands or APL_BANDS,
         supply="capacity",
         times=times,
-        **_walk(t, m, run),
+        communes=run.communes,
+        **walk_options(t, m, run),
     )
     table = c.table if m.population is None else on_population(c.table, m.population)
     table.attrs.update(method=s.method, bands=[list(b) for b in (s.bands or APL_BANDS)])
@@ -252,7 +241,8 @@ def _hours(
         within_min=s.within_min,
         moments=dict(s.moments or DEFAULT_MOMENTS),
         times=times,
-        **_walk(t, m, run),
+        communes=run.communes,
+        **walk_options(t, m, run),
     )
     # (n_facilities: of the kind, not in the quartier as the key figures' column counts them)
     hours = r.hours.rename(columns={"n_facilities": "n_facilities_of_kind"})
@@ -332,7 +322,8 @@ def _centres(t: Any, m: Metrics, run: RunLike, homes: gpd.GeoDataFrame, q: Any) 
         alpha=s.alpha,
         beta=s.beta,
         max_time_min=s.max_time_min,
-        **_walk(t, m, run),
+        communes=run.communes,
+        **walk_options(t, m, run),
     )
     table = h.table if m.population is None else on_population(h.table, m.population)
     table.attrs.update(alpha=s.alpha, beta=s.beta, attractiveness=column or "count")
