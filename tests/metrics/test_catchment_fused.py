@@ -92,13 +92,12 @@ def test_growth_of_the_queue_and_the_buffer_gives_the_same_access(monkeypatch):
     net, homes, facs, q = layers(4, n_homes=900)
     ref = floating_catchment(homes, facs, q, network=net)
     assert ref.facilities["demand"].gt(0).sum() > 5
-    real = ck._catchment_slice
-    monkeypatch.setattr(ck, "FIRST_BUFFER", 1)  # (every facility outgrows its buffer)
+    real = ck._search_slice
+    monkeypatch.setattr(ck, "FIRST_BUFFER", 1)  # (every facility outgrows its buffer,
+    monkeypatch.setattr(ck, "FIRST_STORE", 0)  # the store of its search,
     monkeypatch.setattr(
-        ck, "_catchment_slice", lambda fixed, cap, shared, lo, hi, **kw: real(
-            fixed, 1, shared, lo, hi, **kw
-        ),  # (and its queue)
-    )  # fmt: skip
+        ck, "_search_slice", lambda walk, cap, lo, hi, **kw: real(walk, 1, lo, hi, **kw)
+    )  # (and its queue)
     got = floating_catchment(homes, facs, q, network=net)
     pd.testing.assert_frame_equal(got.facilities, ref.facilities)
     pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-13)
@@ -112,10 +111,14 @@ def test_plain_python_run_equals_compiled(monkeypatch):
     class Plain:
         compiled = True
 
-        def __call__(self, *args):
-            return ck._catchment_walks_py(*args)
+        def __init__(self, run):
+            self.run = run
 
-    monkeypatch.setattr(ck, "catchment_walks", Plain())
+        def __call__(self, *args):
+            return self.run(*args)
+
+    monkeypatch.setattr(ck, "catchment_walks", Plain(ck._catchment_walks_py))
+    monkeypatch.setattr(ck, "search_walks", Plain(ck._search_walks_py))
     got = floating_catchment(homes, facs, q, network=net)
     pd.testing.assert_frame_equal(got.facilities, ref.facilities)
     pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-13)
@@ -214,3 +217,85 @@ def test_nodes_counted_whole_give_each_home_its_band(monkeypatch):
     got = floating_catchment(homes, facs, q, network=net)
     assert sum(shared_by_node) > 0
     pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_homes_by_node_equals_its_numpy_twin(seed):
+    # the compiled numbering of the homes (two counting sorts, one pass) against numpy's
+    # stable argsorts, on random placements with many homes per edge and empty edges
+    rng = np.random.default_rng(seed)
+    n, n_edges, n_homes = 40, 90, 700
+    edge_u, edge_v = rng.integers(0, n, n_edges), rng.integers(0, n, n_edges)
+    length = rng.uniform(5, 80, n_edges)
+    edge = rng.integers(-1, n_edges // 2, n_homes)  # (-1: not placed; half the edges bare)
+    along, snap = rng.uniform(0, 5, n_homes), rng.uniform(0, 30, n_homes)
+    placed = np.flatnonzero(edge >= 0)
+
+    def run(fn):
+        k = len(placed)
+        ints = [np.zeros(size, np.int64) for size in (k, k, k, n + 1, n + 1, k, k)]
+        edges = [np.zeros(n_edges, np.int64) for _ in range(2)]
+        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges)
+        fn(edge, along, snap, placed, edge_u, edge_v, length, out)
+        return out
+
+    got, ref = run(ck._homes_by_node), run(ck._homes_by_node_numpy)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # and what the numbering means: by u end, then by edge; each edge's homes in one run
+    h_id = ref[0]
+    key = edge_u[edge[h_id]] * n_edges + edge[h_id]
+    assert (np.diff(key) >= 0).all() and sorted(h_id) == placed.tolist()
+    e_lo, e_hi = ref[11], ref[12]
+    for x in np.unique(edge[placed]):
+        assert (edge[h_id[e_lo[x] : e_hi[x]]] == x).all() and (e_hi[x] - e_lo[x]) == (
+            edge[placed] == x
+        ).sum()
+
+
+def test_node_tables_equal_their_numpy_twin():
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 4, 50)  # (nodes without homes among them)
+    u_ptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    k = int(u_ptr[-1])
+    demand, back, up = rng.uniform(0, 9, k), rng.uniform(-5, 5, k), rng.uniform(0, 9, k)
+    got, ref = [np.full(50, -1.0) for _ in range(3)], [np.full(50, -1.0) for _ in range(3)]
+    ck._node_tables(u_ptr, demand, back, up, *got)
+    ck._node_tables_numpy(u_ptr, demand, back, up, *ref)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-15)
+    u = int(np.flatnonzero(counts == 3)[0])
+    assert got[0][u] == pytest.approx(demand[u_ptr[u] : u_ptr[u + 1]].sum())
+    assert (got[1][counts == 0] == -1.0).all()  # (left as found)
+
+
+def test_two_phases_emit_every_slice_once_after_its_search():
+    log = []
+
+    def search(lo, hi, state):
+        log.append(("search", lo))
+        return lo * 10
+
+    def emit(lo, hi, found, state):
+        assert found == lo * 10 and ("search", lo) in log and ("prepared", 0) in log
+        log.append(("emit", lo))
+
+    states = ck._two_phases(200, search, lambda: log.append(("prepared", 0)), emit)
+    slices = ck._slices(200)
+    assert len(slices) > 1
+    assert sorted(lo for what, lo in log if what == "emit") == [lo for lo, _ in slices]
+    assert sorted(lo for what, lo in log if what == "search") == [lo for lo, _ in slices]
+    assert 1 <= len(states) <= len(slices)
+
+
+@pytest.mark.parametrize("where", ["search", "prepare", "emit"])
+def test_two_phases_raise_an_error_of_any_thread(where):
+    def fail(step):
+        def run(*args):
+            if step == where:
+                raise RuntimeError(f"broken {step}")
+
+        return run
+
+    with pytest.raises(RuntimeError, match=f"broken {where}"):
+        ck._two_phases(200, fail("search"), fail("prepare"), fail("emit"))

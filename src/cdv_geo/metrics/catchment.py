@@ -407,18 +407,14 @@ def floating_catchment(
         },
         index=pd.Index(tt.facility_ids, name="id"),
     )
-    supplies = {kind: float(sup[fac_kind == i].sum()) for kind, i in rank.items()}
-    table = row_means(values, pop, tt.placed, member_of, quartier_names(q), "access_per_10k")
-    table.insert(len(table.columns) - ("reason" in table.columns), "supply", [
-        supplies[k] for k in table.index.get_level_values("kind")
-    ])  # fmt: skip
     extra = {
+        "supply": {kind: float(sup[fac_kind == i].sum()) for kind, i in rank.items()},
         "method": method,
         "travel": tt.method,
         "population_source": population_source_of(homes),
     }
-    for col, val in extra.items():
-        table.insert(len(table.columns) - ("reason" in table.columns), col, val)
+    table = row_means(values, pop, tt.placed, member_of, quartier_names(q), "access_per_10k",
+                      extra=extra)  # fmt: skip
     return Catchment(table, home_frame, fac_frame)
 
 
@@ -506,12 +502,16 @@ def row_means(
     member_of: Mapping[str, np.ndarray],
     names: Mapping[str, Any],
     column: str,
+    *,
+    extra: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Population-weighted means of per-home values, per row key and kind (a long table).
 
     `values` maps a kind to one value per home (NaN for a home that is not placed); a row's
     mean runs over its placed homes, weighted by `pop`. Index (``quartier``, ``kind``), the
-    rows in `member_of`'s order within each kind.
+    rows in `member_of`'s order within each kind. `extra` adds columns after the counts
+    (before ``reason``): a mapping of kind to value gives each kind's rows their value,
+    anything else is the same on every row.
 
     Examples
     --------
@@ -561,6 +561,12 @@ def row_means(
         "n_homes": np.tile(n_homes, k).astype(np.int64),
         "n_unreachable": np.tile(n_unreachable, k).astype(np.int64),
     }
+    for col, val in (extra or {}).items():
+        columns[col] = (
+            [val[kind] for kind in values for _ in range(n_rows)]
+            if isinstance(val, Mapping)
+            else [val] * (k * n_rows)
+        )
     if not ok.all():
         columns["reason"] = reasons * k
     return pd.DataFrame(columns, index=index)

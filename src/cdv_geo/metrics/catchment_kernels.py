@@ -17,6 +17,7 @@ A failed compilation runs the same code as plain Python (slow, same answers).
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import wait
 from typing import Any
 
@@ -32,10 +33,13 @@ __all__ = [
     "catchment_walks",
     "compiled_catchment",
     "compiled_pairs",
+    "search_walks",
 ]
 
 #: Pairs one facility's buffer holds at first (:func:`catchment_walks` asks for more).
 FIRST_BUFFER = 4096
+#: Nodes reached stored per facility at first (:func:`search_walks` asks for more).
+FIRST_STORE = 2048
 
 
 def compiled_pairs(
@@ -56,53 +60,66 @@ def compiled_catchment(
     net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
     vpos: np.ndarray, sources: Any, limit_m: float, steps: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Run :func:`catchment_walks` on slices of the facilities, in threads.
+    """Run :func:`search_walks` then :func:`catchment_walks` on slices of the facilities.
 
     `steps` is (metres per minute, band bounds, band weights, demand per home, supply,
     kind per facility, number of kinds, number of homes). Returns the facilities' weighted
-    demand and ratio (0 without demand) and the homes' access per 10,000 (flat, home ×
-    kind), as the two steps on the pairs give them.
+    demand and ratio (0 without demand) and the homes' access per 10,000 (flat, home × kind),
+    as the two steps on the pairs give them.
+
+    Two phases (:func:`_two_phases`): the searches need only the graph and the facilities,
+    so the other threads start them while this one builds the homes' tables; then every
+    thread sums the slices searched.
     """
     m_per_min, upper, weight, demand, supply, fac_kind, n_kinds, n_homes = steps
-    fixed = _fixed(net, placement, seeds, placed, facs, vpos, sources, limit_m)
-    # the homes numbered in the searches' order (by node): the homes a search reaches lie
-    # near each other, and so do their demand and access (read and summed in that order)
-    homes, h_id = fixed[2], fixed[2][12]
-    local = np.empty(int(n_homes), dtype=np.int64)
-    local[h_id] = np.arange(len(h_id))
-    homes = (*homes[:6], local[homes[6]], *homes[7:12], np.arange(len(h_id)), *homes[13:])
-    fixed = (fixed[0], fixed[1], homes, *fixed[3:])
-    cap = len(net.csr.indices) + len(sources[1]) + 1
-    fac_demand, ratio = np.zeros(len(supply)), np.zeros(len(supply))
-    local_demand = np.asarray(demand, dtype=float)[h_id]
-    # per node, its homes by u end: residents, and the bounds of their walks past the node
-    u_ptr, h_up, h_along, h_snap = homes[0], homes[2], homes[10], homes[11]
-    full = np.flatnonzero(np.diff(u_ptr) > 0)
+    walk = _walk_arrays(net, sources, facs, limit_m)
     n, nk = net.n_nodes, int(n_kinds)
-    node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
-    if len(full):
-        first = u_ptr[full]
-        node_dem[full] = np.add.reduceat(local_demand, first)
-        node_back[full] = np.maximum.reduceat(h_along - h_snap, first)
-        node_up[full] = np.maximum.reduceat(h_up, first)
-    shared = (
-        float(m_per_min), np.asarray(upper, dtype=float), np.r_[np.asarray(weight, float), 0.0],
-        local_demand, np.asarray(supply, dtype=float), np.asarray(fac_kind, dtype=np.int64),
-        nk, fac_demand, ratio,
-    )  # fmt: skip
+    fac_demand, ratio = np.zeros(len(supply)), np.zeros(len(supply))
+    ready: dict[str, Any] = {}
 
-    def run(lo: int, hi: int, state: dict[str, Any]) -> None:
+    def prepare() -> None:
+        homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
+        # the homes numbered in the searches' order (by node): the homes a search reaches
+        # lie near each other, and so do their demand and access (read and summed so)
+        h_id = homes[12]
+        local = np.empty(int(n_homes), dtype=np.int64)
+        local[h_id] = np.arange(len(h_id))
+        homes = (*homes[:6], local[homes[6]], *homes[7:12], np.arange(len(h_id)), *homes[13:])
+        local_demand = np.asarray(demand, dtype=float)[h_id]
+        # per node, its homes by u end: residents, and the bounds of their walks past it
+        node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
+        _node_tables(homes[0], local_demand, homes[10] - homes[11], homes[2],
+                     node_dem, node_back, node_up)  # fmt: skip
+        ready["homes"], ready["same"], ready["h_id"] = homes, same, h_id
+        ready["nodes"] = (node_dem, node_back, node_up)
+        ready["shared"] = (
+            float(m_per_min), np.asarray(upper, dtype=float),
+            np.r_[np.asarray(weight, float), 0.0], local_demand,
+            np.asarray(supply, dtype=float), np.asarray(fac_kind, dtype=np.int64), nk,
+            fac_demand, ratio,
+        )  # fmt: skip
+
+    def search(lo: int, hi: int, state: dict[str, Any]) -> Any:
+        if "scratch" not in state:
+            state["scratch"] = _scratch(walk, len(placed))
+        return _search_slice(walk, len(net.csr.indices) + len(sources[1]) + 1, lo, hi,
+                             state=state)  # fmt: skip
+
+    def emit(lo: int, hi: int, store: Any, state: dict[str, Any]) -> None:
         if "access" not in state:  # (one sum per thread: the homes are shared by facilities)
-            state["access"], state["node_access"] = np.zeros(len(h_id) * nk), np.zeros(n * nk)
-            state["nodes"] = (node_dem, node_back, node_up, np.empty(n, dtype=np.int64),
+            state["access"], state["node_access"] = np.zeros(len(placed) * nk), np.zeros(n * nk)
+            state["nodes"] = (*ready["nodes"], np.empty(n, dtype=np.int64),
                               np.empty(n, dtype=np.int64))  # fmt: skip
-        _catchment_slice(fixed, cap, shared, lo, hi, state=state)
+        _catchment_slice((ready["homes"], ready["same"], walk[2], walk[3]), ready["shared"],
+                         store, lo, hi, state=state)  # fmt: skip
 
-    done = _in_threads(len(facs), run)
+    states = _two_phases(len(facs), search, prepare, emit)
+    homes, h_id = ready["homes"], ready["h_id"]
     by_home, by_node = np.zeros((len(h_id), nk)), np.zeros((n, nk))
-    for state in {id(s): s for _, s in done.values()}.values():
-        by_home += state["access"].reshape(-1, nk)
-        by_node += state["node_access"].reshape(-1, nk)
+    for state in states:
+        if "access" in state:
+            by_home += state["access"].reshape(-1, nk)
+            by_node += state["node_access"].reshape(-1, nk)
     by_home += by_node[homes[1]]  # (a node's share goes to each of its homes by u end)
     access = np.zeros((int(n_homes), nk))
     access[h_id] = by_home
@@ -114,46 +131,132 @@ def _fixed(
     vpos: np.ndarray, sources: Any, limit_m: float,
 ) -> tuple[Any, ...]:  # fmt: skip
     """Return the searches' read-only arrays: graph, sources, homes by node, facilities' edges."""
-    edge, along, snap = placement
-    n, n_edges = net.n_nodes, net.n_edges
-    # the homes numbered by the u end of their edge, then by edge: the homes of a node, and
-    # those of an edge, are consecutive (the searches then read nearby memory)
-    e = edge[placed]
-    order = _stable_order(e, n_edges)  # (counting sorts: by edge, then by u, stably)
-    order = order[_stable_order(net.edge_u[e[order]], n)]
-    e = e[order]
-    h_id = placed[order].astype(np.int64)
-    h_u = net.edge_u[e].astype(np.int64)
-    h_v = net.edge_v[e].astype(np.int64)
-    h_along, h_snap = along[h_id], snap[h_id]
-    h_up = h_along + h_snap
-    h_vp = net.edge_length[e] - h_along + h_snap
-    u_ptr = np.r_[0, np.cumsum(np.bincount(h_u, minlength=n))].astype(np.int64)
-    v_ptr = np.r_[0, np.cumsum(np.bincount(h_v, minlength=n))].astype(np.int64)
-    v_home = _stable_order(h_v, n)
-    v_pos = np.empty_like(v_home)
-    v_pos[v_home] = np.arange(len(v_home))
-    # each facility's attachment points, with the homes of their edge (the walk along it)
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    e_lo, e_hi = np.zeros((2, n_edges), dtype=np.int64)
-    e_lo[e[starts]] = starts
-    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
-    so = np.argsort(vpos[seeds.fac], kind="stable")
-    sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
+    graph, src, fac_id, limit, width = _walk_arrays(net, sources, facs, limit_m)
+    homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
+    return graph, src, homes, same, fac_id, limit, width
+
+
+def _walk_arrays(
+    net: WalkNetwork, sources: Any, facs: np.ndarray, limit_m: float
+) -> tuple[Any, ...]:
+    """Return what the searches read: graph, sources, facility ids, limit, bucket width."""
     csr = net.csr
     positive = csr.data[csr.data > 0]
     # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
     width = max(float(positive.min()) if len(positive) else limit_m, limit_m / 4096.0)
+    return (
+        (csr.indptr, csr.indices, csr.data), sources, facs.astype(np.int64), float(limit_m),
+        width,
+    )  # fmt: skip
+
+
+def _home_arrays(
+    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
+    vpos: np.ndarray,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:  # fmt: skip
+    """Return the homes by node (u end, then v end) and the facilities' own edges."""
+    edge, along, snap = placement
+    n, n_edges, k = net.n_nodes, net.n_edges, len(placed)
+    h_id, h_u, h_v, v_home, v_pos = (np.empty(k, np.int64) for _ in range(5))
+    h_along, h_snap, h_up, h_vp = (np.empty(k) for _ in range(4))
+    u_ptr, v_ptr = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    e_lo, e_hi = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64)
+    _homes_by_node(
+        np.ascontiguousarray(edge, dtype=np.int64), np.ascontiguousarray(along, dtype=float),
+        np.ascontiguousarray(snap, dtype=float), np.ascontiguousarray(placed, dtype=np.int64),
+        net.edge_u.astype(np.int64, copy=False), net.edge_v.astype(np.int64, copy=False),
+        net.edge_length.astype(float, copy=False),
+        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi),
+    )  # fmt: skip
+    # each facility's attachment points, with the homes of their edge (the walk along it)
+    so = np.argsort(vpos[seeds.fac], kind="stable")
+    sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
     so_edge = seeds.edge[so]
     return (
-        (csr.indptr, csr.indices, csr.data), sources,
         (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
          h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr),
-         float(csr.data.max(initial=0.0))),
+         float(net.csr.data.max(initial=0.0))),
         (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
          seeds.offset[so].astype(float)),
-        facs.astype(np.int64), float(limit_m), width,
     )  # fmt: skip
+
+
+def _homes_by_node_numpy(
+    edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
+    edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
+) -> None:  # fmt: skip
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out
+    n = len(u_ptr) - 1
+    e = edge[placed]
+    order = np.argsort(e, kind="stable")
+    order = order[np.argsort(edge_u[e[order]], kind="stable")]
+    e = e[order]
+    h_id[:] = placed[order]
+    h_u[:], h_v[:] = edge_u[e], edge_v[e]
+    h_along[:], h_snap[:] = along[h_id], snap[h_id]
+    h_up[:] = h_along + h_snap
+    h_vp[:] = edge_length[e] - h_along + h_snap
+    u_ptr[1:] = np.cumsum(np.bincount(h_u, minlength=n))
+    v_ptr[1:] = np.cumsum(np.bincount(h_v, minlength=n))
+    v_home[:] = np.argsort(h_v, kind="stable")
+    v_pos[v_home] = np.arange(len(v_home))
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    e_lo[e[starts]] = starts
+    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
+
+
+@jit.kernel(numpy=_homes_by_node_numpy)
+def _homes_by_node(
+    edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
+    edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
+) -> None:  # pragma: no cover  # fmt: skip
+    """Fill `out` with the homes placed, numbered by the u end of their edge then by edge.
+
+    `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
+    per v node, the homes by v end, each home's place in that list, first and end of each
+    edge's homes): the homes of a node, and those of an edge, are consecutive (the
+    searches then read nearby memory). Two counting sorts (by edge, then by u), one pass.
+    """
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out
+    k, n = placed.shape[0], u_ptr.shape[0] - 1
+    start = np.zeros(edge_u.shape[0] + 1, dtype=np.int64)
+    for i in range(k):
+        start[edge[placed[i]] + 1] += 1
+    for x in range(edge_u.shape[0]):
+        start[x + 1] += start[x]
+    by_edge = np.empty(k, dtype=np.int64)
+    for i in range(k):
+        x = edge[placed[i]]
+        by_edge[start[x]] = placed[i]
+        start[x] += 1
+    for i in range(k):
+        u_ptr[edge_u[edge[by_edge[i]]] + 1] += 1
+    for u in range(n):
+        u_ptr[u + 1] += u_ptr[u]
+    fill = u_ptr[:n].copy()
+    for i in range(k):
+        h = by_edge[i]
+        u = edge_u[edge[h]]
+        h_id[fill[u]] = h
+        fill[u] += 1
+    for i in range(k):
+        h = h_id[i]
+        x = edge[h]
+        h_u[i], h_v[i] = edge_u[x], edge_v[x]
+        a, d = along[h], snap[h]
+        h_along[i], h_snap[i], h_up[i], h_vp[i] = a, d, a + d, edge_length[x] - a + d
+        v_ptr[edge_v[x] + 1] += 1
+        if i == 0 or edge[h_id[i - 1]] != x:
+            e_lo[x] = i
+        e_hi[x] = i + 1
+    for u in range(n):
+        v_ptr[u + 1] += v_ptr[u]
+    fill = v_ptr[:n].copy()
+    for i in range(k):
+        v = h_v[i]
+        v_home[fill[v]] = i
+        v_pos[i] = fill[v]
+        fill[v] += 1
 
 
 def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:
@@ -162,9 +265,8 @@ def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:
     Each thread takes the next slice (the faster threads take more) and keeps its `state`
     (queue, scratch arrays, sums) for every slice it takes.
     """
-    n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
-    bounds = np.linspace(0, k, n_slices + 1).astype(int).tolist()
-    slices = list(itertools.pairwise(bounds))
+    slices = _slices(k)
+    n_slices = len(slices)
     done: dict[int, tuple[Any, dict[str, Any]]] = {}
     todo = itertools.count()
 
@@ -180,6 +282,68 @@ def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:
         wait([f for f in helpers if not f.cancel()])  # (not started: the slices are done)
     _ = [f.result() for f in helpers if not f.cancelled()]
     return done
+
+
+def _slices(k: int) -> list[tuple[int, int]]:
+    """Cut 0..k-1 into slices of facilities: one below 32, else a few per thread."""
+    n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
+    return list(itertools.pairwise(np.linspace(0, k, n_slices + 1).astype(int).tolist()))
+
+
+def _two_phases(k: int, search: Any, prepare: Any, emit: Any) -> list[dict[str, Any]]:
+    """Run ``search(lo, hi, state)`` on slices of 0..k-1, then ``emit(lo, hi, found, state)``.
+
+    The calling thread runs ``prepare()`` while the other threads take the first slices to
+    search; every thread then searches the slices left, then emits the slices in order
+    (waiting, if need be, for a slice another thread is still searching), once ``prepare``
+    has returned. Each thread keeps its `state` for all its slices; returns the states. An
+    error in any thread stops the others and is raised here.
+    """
+    slices = _slices(k)
+    found: list[Any] = [None] * len(slices)
+    searched = [threading.Event() for _ in slices]
+    prepared, failed = threading.Event(), threading.Event()
+    to_search, to_emit = itertools.count(), itertools.count()
+    states: list[dict[str, Any]] = []
+
+    def stop() -> None:
+        failed.set()
+        prepared.set()
+        for event in searched:
+            event.set()
+
+    def work() -> None:
+        state: dict[str, Any] = {}
+        states.append(state)
+        try:
+            while not failed.is_set() and (i := next(to_search)) < len(slices):
+                found[i] = search(*slices[i], state)
+                searched[i].set()
+            prepared.wait()
+            while not failed.is_set() and (i := next(to_emit)) < len(slices):
+                searched[i].wait()
+                if failed.is_set():
+                    break
+                emit(*slices[i], found[i], state)
+                found[i] = None  # (its memory freed)
+        except BaseException:
+            stop()
+            raise
+
+    n_helpers = min(threads.n_threads(), len(slices)) - 1
+    helpers = [threads.pool().submit(work) for _ in range(n_helpers)]
+    try:
+        try:
+            prepare()
+        except BaseException:
+            stop()
+            raise
+        prepared.set()
+        work()
+    finally:
+        wait([f for f in helpers if not f.cancel()])  # (not started: nothing left to do)
+    _ = [f.result() for f in helpers if not f.cancelled()]
+    return states
 
 
 def _stable_order_numpy(key: np.ndarray, n_keys: int, out: np.ndarray) -> None:
@@ -226,7 +390,7 @@ def _walk_slice(
     out_cap = min(max(4096, 2048 * (hi - lo)), 1 << 22)
     if "pool" not in state:
         state["pool"] = _queue(pool_cap)
-        state["scratch"] = _scratch(fixed)
+        state["scratch"] = _scratch(fixed, len(fixed[2][2]))
     while lo < hi:
         # (positions as int32: the pair list is the largest array of a run)
         out = _pair_buffer(out_cap)
@@ -239,27 +403,49 @@ def _walk_slice(
     return parts
 
 
-def _catchment_slice(
-    fixed: tuple[Any, ...], pool_cap: int, shared: tuple[Any, ...], lo: int, hi: int, *,
-    state: dict[str, Any],
-) -> None:  # fmt: skip
-    """Run :func:`catchment_walks` for facilities lo..hi-1, growing its arrays when it asks.
+def _search_slice(
+    walk: tuple[Any, ...], pool_cap: int, lo: int, hi: int, *, state: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run :func:`search_walks` for facilities lo..hi-1, growing its arrays when it asks.
 
-    `state` holds the thread's queue, scratch, buffer (one facility's pairs) and access sums.
+    `state` holds the thread's queue and scratch. Returns the nodes each search reached
+    (start of facility lo + i at ``ptr[i]``, node, metres).
     """
     if "pool" not in state:
         state["pool"] = _queue(pool_cap)
-        state["scratch"] = _scratch(fixed)
-    if "buffer" not in state:
-        state["buffer"] = _pair_buffer(FIRST_BUFFER)
-    while lo < hi:
-        lo, full, need = catchment_walks(
-            *fixed, state["pool"], state["scratch"], state["buffer"], lo, hi, *shared,
-            state["nodes"], state["access"], state["node_access"],
-        )  # fmt: skip
+    ptr = np.zeros(hi - lo + 1, dtype=np.int64)
+    node, metres = np.empty(FIRST_STORE * (hi - lo), np.int32), np.empty(FIRST_STORE * (hi - lo))
+    j = lo
+    while j < hi:
+        j, full, need = search_walks(*walk, state["pool"], state["scratch"],
+                                     (ptr, node, metres), lo, j, hi)  # fmt: skip
         if full == 1:
             state["pool"] = _queue(max(2 * len(state["pool"][0]), need))
         elif full == 2:
+            size = max(2 * len(node), need)
+            node, metres = np.resize(node, size), np.resize(metres, size)  # (kept, then room)
+    return ptr, node, metres
+
+
+def _catchment_slice(
+    fixed: tuple[Any, ...], shared: tuple[Any, ...], found: Any, lo: int, hi: int, *,
+    state: dict[str, Any],
+) -> None:  # fmt: skip
+    """Run :func:`catchment_walks` for facilities lo..hi-1, growing its buffer when it asks.
+
+    `fixed` is (homes, own edges, facility ids, limit), `found` what
+    :func:`_search_slice` returned for them; `state` holds the thread's scratch, buffer
+    (one facility's pairs) and access sums.
+    """
+    if "buffer" not in state:
+        state["buffer"] = _pair_buffer(FIRST_BUFFER)
+    j = lo
+    while j < hi:
+        j, need = catchment_walks(
+            *fixed, state["scratch"], state["buffer"], found, lo, j, hi, *shared,
+            state["nodes"], state["access"], state["node_access"],
+        )  # fmt: skip
+        if j < hi:
             state["buffer"] = _pair_buffer(max(2 * len(state["buffer"][0]), need))
 
 
@@ -273,10 +459,14 @@ def _pair_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size)
 
 
-def _scratch(fixed: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
-    """Scratch arrays of the walks: distances, nodes touched, buckets, own-edge walks, flags."""
-    graph, homes, limit, width = fixed[0], fixed[2], fixed[5], fixed[6]
-    n, n_homes = graph[0].shape[0] - 1, homes[2].shape[0]
+def _scratch(walk: tuple[Any, ...], n_homes: int) -> tuple[np.ndarray, ...]:
+    """Scratch arrays of the walks: distances, nodes touched, buckets, own-edge walks, flags.
+
+    `walk` starts with the graph and ends with the limit and the buckets' width
+    (:func:`_walk_arrays` or :func:`_fixed`); `n_homes` is the number of homes placed.
+    """
+    graph, limit, width = walk[0], walk[-2], walk[-1]
+    n = graph[0].shape[0] - 1
     return (
         np.full(n, np.inf), np.empty(n, dtype=np.int64),
         np.full(int(limit * (1.0 / width)) + 2, -1, dtype=np.int64), np.full(n_homes, np.inf),
@@ -340,15 +530,14 @@ def _search(
 
 
 @jit.helper
-def _node_band(
-    du: float, back: float, up: float, eps: float, m_per_min: float, upper: np.ndarray
-) -> int:
-    """Band shared by every home past a node (len(upper): all beyond), or -1 when they differ.
+def _node_band(du: float, back: float, up: float, eps: float, upper_m: np.ndarray) -> int:
+    """Band shared by every home past a node (len(upper_m): all beyond), or -1 when they differ.
 
-    The homes lie between ``du - back`` and ``du + up`` metres (widened by `eps`).
+    The homes lie between ``du - back`` and ``du + up`` metres (widened by `eps`, which
+    also covers the rounding of the bands' bounds given in metres, `upper_m`).
     """
-    b = band_of((du - back - eps) / m_per_min, upper)
-    if b == upper.shape[0] or b == band_of((du + up + eps) / m_per_min, upper):
+    b = band_of(du - back - eps, upper_m)
+    if b == upper_m.shape[0] or b == band_of(du + up + eps, upper_m):
         return b
     return -1
 
@@ -360,7 +549,7 @@ def _emit(
 ) -> tuple[int, int, float]:  # fmt: skip
     """Write the homes that facility j (id `f`) reaches; return (pairs written, nodes, sum).
 
-    `nodes` is (on, metres per minute, band bounds, band weights then 0, per node: residents,
+    `nodes` is (on, band bounds in metres, band weights then 0, per node: residents,
     lower and upper bounds of its homes' walks past the node, and two buffers). When `on`,
     a reached node whose homes (by u end) all fall in one band (see
     :func:`_catchment_walks_py`) is written whole to the buffers (node, band) instead of
@@ -377,8 +566,8 @@ def _emit(
         scratch[4],
         scratch[5],
     )
-    on, m_per_min, upper, w, node_dem, node_back, node_up, node_u, node_b = nodes
-    n_bands, eps = upper.shape[0], limit * 1e-9  # (a margin: the bounds are sums of floats)
+    on, upper_m, w, node_dem, node_back, node_up, node_u, node_b = nodes
+    n_bands, eps = upper_m.shape[0], limit * 1e-9  # (a margin: the bounds are sums of floats)
     out_h, out_f, out_d = out
     # the homes on the facility's own edges may walk straight along them
     for s in range(sd_ptr[j], sd_ptr[j + 1]):
@@ -393,7 +582,7 @@ def _emit(
         du = dist[u]
         lo = u_ptr[u]
         if on and u_ptr[u + 1] > lo and not own[u]:
-            b = _node_band(du, node_back[u], node_up[u], eps, m_per_min, upper)
+            b = _node_band(du, node_back[u], node_up[u], eps, upper_m)
             if 0 <= b < n_bands:
                 node_u[nn], node_b[nn] = u, b
                 nn += 1
@@ -473,7 +662,7 @@ def _bounded_walks_py(
     cnt = homes[13]
     dist, touched, head = scratch[0], scratch[1], scratch[2]
     no_f, no_i = np.empty(0), np.empty(0, dtype=np.int64)
-    off = (False, 1.0, no_f, no_f, no_f, no_f, no_f, no_i, no_i)  # (every home written)
+    off = (False, no_f, no_f, no_f, no_f, no_f, no_i, no_i)  # (every home written)
     m = 0
     for j in range(lo, hi):
         nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
@@ -491,43 +680,80 @@ def _bounded_walks_py(
     return m, hi, 0, 0
 
 
-def _catchment_walks_py(
-    graph: Any, src: Any, homes: Any, same: Any, fac_id: np.ndarray, limit: float,
-    width: float, queue: Any, scratch: Any, buf: Any, lo: int, hi: int, m_per_min: float,
-    upper: np.ndarray, w: np.ndarray, demand: np.ndarray, supply: np.ndarray,
-    fac_kind: np.ndarray, n_kinds: int, fac_demand: np.ndarray, ratio: np.ndarray,
-    nodes: Any, access: np.ndarray, node_access: np.ndarray,
+def _search_walks_py(
+    graph: Any, src: Any, fac_id: np.ndarray, limit: float, width: float, queue: Any,
+    scratch: Any, found: Any, lo: int, start: int, hi: int,
 ) -> tuple[int, int, int]:  # fmt: skip
-    """Walk from each facility lo..hi-1 and run the two steps of a floating catchment on it.
+    """Walk from each facility start..hi-1 up to `limit` metres; store the nodes reached.
 
-    Step 1 (``fac_demand``, ``ratio``) and step 2 (shares per 10,000: ``access`` per home,
-    flat home × kind, and ``node_access`` per node) as each search ends, without a list of
-    pairs. The homes of a reached node u (those whose edge starts at u) all lie between
-    d(u) - max(along - snap) and d(u) + max(along + snap) of its homes (a walk by the
-    other end v is no shorter than d(u) - edge + the rest of the edge, as v's own distance
-    is no less than d(u) - edge): when both bounds fall in one band, the node counts
-    whole, its residents (`nodes`: demand, bounds per node) weighted by that band and its
-    share summed once on the node (``node_access``); else each home counts, as its walk
-    gives it (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk
-    straight along the edge) always counts home by home. `w` holds the bands' weights
-    then 0 (beyond the last bound). A full `queue` or `buf` stops the run before facility j:
-    returns (j, 1 for the queue or 2 for the buffer, size needed); else (hi, 0, 0).
+    :func:`_search` per facility; facility lo + i's nodes and distances go to
+    ``found = (ptr, node, metres)`` from ``ptr[i]`` (``ptr[0]`` is 0), and `scratch` is
+    left as found. A full `queue` or store stops the run before facility j: returns (j, 1
+    for the queue or 2 for the store, size needed); else (hi, 0, 0).
     """
-    cnt = homes[13]
+    ptr, node, metres = found
     dist, touched, head = scratch[0], scratch[1], scratch[2]
-    pair_home, pair_band, pair_m = buf
-    node_u, node_b = nodes[3], nodes[4]
-    whole = (True, m_per_min, upper, w, *nodes)
-    for j in range(lo, hi):
+    for j in range(start, hi):
         nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
-        need = _pairs_bound(same, cnt, touched, j, nt)
-        if full == 0 and need > pair_home.shape[0]:
+        m = ptr[j - lo]
+        if full == 0 and m + nt > node.shape[0]:
             full = 2
         if full != 0:
             head[: top + 1] = -1
             for i in range(nt):
                 dist[touched[i]] = np.inf
-            return j, full, 2 * queue[0].shape[0] if full == 1 else need
+            return j, full, 2 * queue[0].shape[0] if full == 1 else m + nt
+        for i in range(nt):
+            u = touched[i]
+            node[m + i] = u
+            metres[m + i] = dist[u]
+            dist[u] = np.inf
+        ptr[j - lo + 1] = m + nt
+    return hi, 0, 0
+
+
+def _catchment_walks_py(
+    homes: Any, same: Any, fac_id: np.ndarray, limit: float, scratch: Any, buf: Any,
+    found: Any, lo: int, start: int, hi: int, m_per_min: float, upper: np.ndarray,
+    w: np.ndarray, demand: np.ndarray, supply: np.ndarray, fac_kind: np.ndarray,
+    n_kinds: int, fac_demand: np.ndarray, ratio: np.ndarray, nodes: Any,
+    access: np.ndarray, node_access: np.ndarray,
+) -> tuple[int, int]:  # fmt: skip
+    """Run the two steps of a floating catchment on the searches of facilities start..hi-1.
+
+    `found` holds the nodes each search reached and their distances
+    (:func:`search_walks`, facility lo + i from ``ptr[i]``). Step 1 (``fac_demand``,
+    ``ratio``) and step 2 (shares per 10,000: ``access`` per home, flat home × kind, and
+    ``node_access`` per node) facility by facility, without a list of pairs. The homes of
+    a reached node u (those whose edge starts at u) all lie between d(u) - max(along -
+    snap) and d(u) + max(along + snap) of its homes (a walk by the other end v is no
+    shorter than d(u) - edge + the rest of the edge, as v's own distance is no less than
+    d(u) - edge): when both bounds fall in one band, the node counts whole, its residents
+    (`nodes`: demand, bounds per node) weighted by that band and its share summed once on
+    the node (``node_access``); else each home counts, as its walk gives it
+    (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk straight along
+    the edge) always counts home by home. `w` holds the bands' weights then 0 (beyond the
+    last bound). A full `buf` stops the run before facility j: returns (j, size needed);
+    else (hi, 0).
+    """
+    cnt = homes[13]
+    dist, touched = scratch[0], scratch[1]
+    ptr, node, metres = found
+    pair_home, pair_band, pair_m = buf
+    node_u, node_b = nodes[3], nodes[4]
+    whole = (True, upper * m_per_min, w, *nodes)  # (the bounds in metres)
+    for j in range(start, hi):
+        a = ptr[j - lo]
+        nt = ptr[j - lo + 1] - a
+        for i in range(nt):
+            u = node[a + i]
+            touched[i] = u
+            dist[u] = metres[a + i]
+        need = _pairs_bound(same, cnt, touched, j, nt)
+        if need > pair_home.shape[0]:
+            for i in range(nt):
+                dist[touched[i]] = np.inf
+            return j, need
         f = fac_id[j]
         m, nn, total = _emit(homes, same, j, f, nt, limit, scratch, buf, 0, whole)
         for i in range(nt):
@@ -545,7 +771,40 @@ def _catchment_walks_py(
                 access[pair_home[p] * n_kinds + k] += w[pair_band[p]] * r * 10_000.0
             for q in range(nn):
                 node_access[node_u[q] * n_kinds + k] += w[node_b[q]] * r * 10_000.0
-    return hi, 0, 0
+    return hi, 0
+
+
+def _node_tables_numpy(
+    u_ptr: np.ndarray, demand: np.ndarray, back: np.ndarray, up: np.ndarray,
+    node_dem: np.ndarray, node_back: np.ndarray, node_up: np.ndarray,
+) -> None:  # fmt: skip
+    full = np.flatnonzero(np.diff(u_ptr) > 0)
+    if len(full):
+        first = u_ptr[full]
+        node_dem[full] = np.add.reduceat(demand, first)
+        node_back[full] = np.maximum.reduceat(back, first)
+        node_up[full] = np.maximum.reduceat(up, first)
+
+
+@jit.kernel(numpy=_node_tables_numpy)
+def _node_tables(
+    u_ptr: np.ndarray, demand: np.ndarray, back: np.ndarray, up: np.ndarray,
+    node_dem: np.ndarray, node_back: np.ndarray, node_up: np.ndarray,
+) -> None:  # pragma: no cover  # fmt: skip
+    """Fill, per node, its homes' demand summed and their most `back` and most `up`.
+
+    A node's homes are ``u_ptr[u]`` to ``u_ptr[u + 1]``; a node without homes is left as
+    found.
+    """
+    for u in range(u_ptr.shape[0] - 1):
+        lo, hi = u_ptr[u], u_ptr[u + 1]
+        if hi > lo:
+            d, b, p = demand[lo], back[lo], up[lo]
+            for h in range(lo + 1, hi):
+                d += demand[h]
+                b = max(b, back[h])
+                p = max(p, up[h])
+            node_dem[u], node_back[u], node_up[u] = d, b, p
 
 
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
@@ -554,3 +813,4 @@ def _catchment_walks_py(
 _WALK_HELPERS = (_search, _emit, _pairs_bound, band_of, _node_band)
 bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=_WALK_HELPERS)(_bounded_walks_py)
 catchment_walks = jit.kernel(numpy=_catchment_walks_py, uses=_WALK_HELPERS)(_catchment_walks_py)
+search_walks = jit.kernel(numpy=_search_walks_py, uses=_WALK_HELPERS)(_search_walks_py)

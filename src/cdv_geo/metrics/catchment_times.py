@@ -15,6 +15,7 @@ listing the pairs.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import wait
 from dataclasses import dataclass, replace
 from typing import Any
@@ -374,7 +375,7 @@ def _place(
     f = to_crs(facilities, target)
     h_geoms = np.asarray(h.geometry.values, dtype=object)
     f_geoms = np.asarray(f.geometry.values, dtype=object)
-    xy = point_xy(h_geoms)
+    (xy,) = threads.map_chunks(lambda part: (point_xy(h_geoms[part]),), len(h_geoms))
     m_per_min = speed * 1000.0 / 60.0
     # (a hair beyond, then kept by time: the pairs of a longer matrix cut by `within`)
     limit_m = limit_min * m_per_min * (1.0 + 1e-12)
@@ -384,10 +385,13 @@ def _place(
         placed = np.isfinite(xy).all(axis=1)
     else:
         # a side thread snaps the homes (compiled, GIL-free) while this one checks their ids
-        # and attaches the facilities, then snaps from the last home (as nearest_facility)
+        # and attaches the facilities, then snaps from the last home (as nearest_facility);
+        # the checks hold the GIL: they start once the side thread is inside the query
         query = SharedQuery(net.snapping_index, xy, float(max_snap_m))
-        job = threads.alongside(query.forward, size=len(xy))
+        querying = threading.Event()
+        job = threads.alongside(query.forward, querying, size=len(xy))
         try:
+            querying.wait()
             ids = unique_ids(h, "homes")
             seeds = facility_seeds(net, f_geoms, max_snap_m)
             query.backward()

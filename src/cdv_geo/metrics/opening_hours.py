@@ -427,20 +427,17 @@ def opening_access(
                     ((key, kind, DAYS[h // 24], h % 24),
                      {"name": names[key], "served_share": float(share), "reason": reasons[r]})
                 )  # fmt: skip
-    table = row_means(hours, pop, tt.placed, member_of, names, "open_hours_week")
-    kinds_of_rows = table.index.get_level_values("kind")
     extra: dict[str, Any] = {
-        "n_facilities": [int((fkind[sel] == k).sum()) for k in kinds_of_rows],
-        "n_without_hours": [
-            sum(1 for j in np.flatnonzero(fkind[sel] == k) if schedules[j] is None)
-            for k in kinds_of_rows
-        ],
+        "n_facilities": {k: int((fkind[sel] == k).sum()) for k in hours},
+        "n_without_hours": {
+            k: sum(1 for j in np.flatnonzero(fkind[sel] == k) if schedules[j] is None)
+            for k in hours
+        },
         "within_min": limit,
         "travel": tt.method,
         "population_source": population_source_of(homes),
     }
-    for col, val in extra.items():
-        table.insert(len(table.columns) - ("reason" in table.columns), col, val)
+    table = row_means(hours, pop, tt.placed, member_of, names, "open_hours_week", extra=extra)
     home_frame = pd.DataFrame(
         {f"{k}_open_hours_week": v for k, v in hours.items()}, index=tt.home_ids
     )
