@@ -33,7 +33,9 @@ from cdv_geo.metrics.catchment_times import (
     TravelTimes,
     catchment_sums,
     given_times,
+    place_walks,
     travel_times,
+    walk_pairs,
 )
 from cdv_geo.metrics.population import population_source_of
 from cdv_geo.metrics.walking import check_network, id_text, measure_crs, select_kinds, to_crs
@@ -439,7 +441,7 @@ def _times_and_rows(
     """Run the two steps; find the homes' rows (quartier, commune) in a side thread meanwhile.
 
     On a network with the compiled kernel the steps run inside the searches
-    (:func:`catchment_sums`); else on the pairs of :func:`travel_times`.
+    (:func:`catchment_sums`); else on the pairs of :func:`walk_pairs`.
     """
     upper, weight, demand, sup, kinds = steps
     target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
@@ -447,13 +449,14 @@ def _times_and_rows(
     town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
     homes = to_crs(homes, target)  # (once: the walks take the homes in it)
     h_geoms = np.asarray(homes.geometry.values, dtype=object)
+    p = place_walks(homes, chosen, max_time_min=float(upper[-1]), **{**walk, "crs": target})
+    # (started once the homes are snapped: the rule holds the GIL at times, the snapping's
+    # threads would wait for it; the searches that follow do not)
     rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
-    walk = {**walk, "crs": target}
     try:
-        sums = catchment_sums(homes, chosen, bands=(upper, weight), demand=demand, supply=sup,
-                              kinds=kinds, **walk)  # fmt: skip
+        sums = catchment_sums(p, bands=(upper, weight), demand=demand, supply=sup, kinds=kinds)
         if sums is None:
-            tt = travel_times(homes, chosen, max_time_min=float(upper[-1]), **walk)
+            tt = walk_pairs(p)
             sums = (tt, *_pair_steps(tt, steps))
     except BaseException:
         if not rows_job.cancel():

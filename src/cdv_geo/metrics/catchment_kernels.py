@@ -100,12 +100,14 @@ def compiled_catchment(
         )  # fmt: skip
 
     def search(lo: int, hi: int, state: dict[str, Any]) -> Any:
-        if "scratch" not in state:
+        if "scratch" not in state:  # (a thread's first slice: to search, or to sum)
             state["scratch"] = _scratch(walk, len(placed))
         return _search_slice(walk, len(net.csr.indices) + len(sources[1]) + 1, lo, hi,
                              state=state)  # fmt: skip
 
     def emit(lo: int, hi: int, store: Any, state: dict[str, Any]) -> None:
+        if "scratch" not in state:
+            state["scratch"] = _scratch(walk, len(placed))
         if "access" not in state:  # (one sum per thread: the homes are shared by facilities)
             state["access"], state["node_access"] = np.zeros(len(placed) * nk), np.zeros(n * nk)
             state["nodes"] = (*ready["nodes"], np.empty(n, dtype=np.int64),
@@ -141,9 +143,11 @@ def _walk_arrays(
 ) -> tuple[Any, ...]:
     """Return what the searches read: graph, sources, facility ids, limit, bucket width."""
     csr = net.csr
-    positive = csr.data[csr.data > 0]
+    shortest = float(csr.data.min(initial=np.inf))
+    if not shortest > 0:  # (streets of length 0: the shortest of the others)
+        shortest = float(csr.data.min(initial=np.inf, where=csr.data > 0))
     # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
-    width = max(float(positive.min()) if len(positive) else limit_m, limit_m / 4096.0)
+    width = max(shortest if np.isfinite(shortest) else limit_m, limit_m / 4096.0)
     return (
         (csr.indptr, csr.indices, csr.data), sources, facs.astype(np.int64), float(limit_m),
         width,
@@ -215,40 +219,48 @@ def _homes_by_node(
     `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
     per v node, the homes by v end, each home's place in that list, first and end of each
     edge's homes): the homes of a node, and those of an edge, are consecutive (the
-    searches then read nearby memory). Two counting sorts (by edge, then by u), one pass.
+    searches then read nearby memory). A counting sort by u, then each node's few homes
+    sorted by edge in place (stably: the order of :func:`_homes_by_node_numpy`).
     """
     h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out
     k, n = placed.shape[0], u_ptr.shape[0] - 1
-    start = np.zeros(edge_u.shape[0] + 1, dtype=np.int64)
+    # (the homes are read in their order, then written to their places: few random reads)
     for i in range(k):
-        start[edge[placed[i]] + 1] += 1
-    for x in range(edge_u.shape[0]):
-        start[x + 1] += start[x]
-    by_edge = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        x = edge[placed[i]]
-        by_edge[start[x]] = placed[i]
-        start[x] += 1
-    for i in range(k):
-        u_ptr[edge_u[edge[by_edge[i]]] + 1] += 1
+        u_ptr[edge_u[edge[placed[i]]] + 1] += 1
     for u in range(n):
         u_ptr[u + 1] += u_ptr[u]
     fill = u_ptr[:n].copy()
     for i in range(k):
-        h = by_edge[i]
-        u = edge_u[edge[h]]
-        h_id[fill[u]] = h
-        fill[u] += 1
-    for i in range(k):
-        h = h_id[i]
+        h = placed[i]
         x = edge[h]
-        h_u[i], h_v[i] = edge_u[x], edge_v[x]
-        a, d = along[h], snap[h]
-        h_along[i], h_snap[i], h_up[i], h_vp[i] = a, d, a + d, edge_length[x] - a + d
-        v_ptr[edge_v[x] + 1] += 1
-        if i == 0 or edge[h_id[i - 1]] != x:
-            e_lo[x] = i
+        u = edge_u[x]
+        at = fill[u]
+        fill[u] += 1
+        h_id[at], h_u[at], h_v[at] = h, u, x  # (h_v holds the edge until the last pass)
+        h_along[at], h_snap[at] = along[h], snap[h]
+    for u in range(n):  # each node's homes by edge, stably (a few per node: insertion)
+        for i in range(u_ptr[u] + 1, u_ptr[u + 1]):
+            x, h, a, d = h_v[i], h_id[i], h_along[i], h_snap[i]
+            at = i
+            while at > u_ptr[u] and h_v[at - 1] > x:
+                h_v[at], h_id[at], h_along[at], h_snap[at] = (
+                    h_v[at - 1],
+                    h_id[at - 1],
+                    h_along[at - 1],
+                    h_snap[at - 1],
+                )
+                at -= 1
+            h_v[at], h_id[at], h_along[at], h_snap[at] = x, h, a, d
+    last = -1
+    for i in range(k):
+        x = h_v[i]
+        if x != last:
+            e_lo[x], last = i, x
         e_hi[x] = i + 1
+        v = edge_v[x]
+        h_v[i] = v
+        h_up[i], h_vp[i] = h_along[i] + h_snap[i], edge_length[x] - h_along[i] + h_snap[i]
+        v_ptr[v + 1] += 1
     for u in range(n):
         v_ptr[u + 1] += v_ptr[u]
     fill = v_ptr[:n].copy()

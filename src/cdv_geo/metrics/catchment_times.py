@@ -10,7 +10,7 @@ The searches run in a compiled kernel (:mod:`cdv_geo.metrics.catchment_kernels`:
 releasing the GIL, a bucket queue per facility, the facilities shared between threads); its
 numpy path (:func:`_scipy_walks`, scipy's Dijkstra) gives the same pairs.
 :func:`catchment_sums` runs the floating catchment's two steps inside those searches, without
-listing the pairs.
+listing the pairs; both start from the homes and facilities placed by :func:`place_walks`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ from cdv_geo.metrics.walking import (
 from cdv_geo.network import WalkNetwork
 from cdv_geo.network.snapping import SharedQuery
 
-__all__ = ["TravelTimes", "catchment_sums", "given_times", "travel_times"]
+__all__ = [
+    "PlacedWalks",
+    "TravelTimes",
+    "catchment_sums",
+    "given_times",
+    "place_walks",
+    "travel_times",
+    "walk_pairs",
+]
 
 #: Cells of (facilities in a chunk) × (nodes) routed at once by the numpy path (~32 MiB).
 _CHUNK_CELLS = 4_000_000
@@ -273,7 +281,16 @@ def travel_times(
     >>> sorted(zip(t.home.tolist(), t.facility.tolist(), t.time_min.round(2).tolist()))
     [(0, 0, 1.47), (0, 1, 5.47), (1, 1, 5.33)]
     """
-    p = _place(homes, facilities, network, max_time_min, speed_kmh, max_snap_m, crs)
+    p = place_walks(homes, facilities, network=network, max_time_min=max_time_min,
+                    speed_kmh=speed_kmh, max_snap_m=max_snap_m, crs=crs)  # fmt: skip
+    return walk_pairs(p)
+
+
+def walk_pairs(p: PlacedWalks) -> TravelTimes:
+    """List the pairs within the limit of homes and facilities placed by :func:`place_walks`.
+
+    The second half of :func:`travel_times` (the searches, or straight lines).
+    """
     if p.net is None or p.snapped is None:
         hi, fi, dist = _euclidean_pairs(p.xy, p.placed, p.f_geoms, p.limit_m)
     else:
@@ -283,22 +300,18 @@ def travel_times(
 
 
 def catchment_sums(
-    homes: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
+    p: PlacedWalks,
     *,
-    network: WalkNetwork | None,
     bands: tuple[np.ndarray, np.ndarray],
     demand: np.ndarray,
     supply: np.ndarray,
     kinds: tuple[np.ndarray, int],
-    speed_kmh: float = 4.5,
-    max_snap_m: float = 200.0,
-    crs: Any = None,
 ) -> tuple[TravelTimes, np.ndarray, np.ndarray, np.ndarray] | None:
     """Run the two steps of a floating catchment inside the walking searches (no pair list).
 
-    The same walks as :func:`travel_times` up to the last bound of `bands` (upper bounds in
-    minutes, weights); each facility's homes give at once its weighted demand and its shares
+    The same walks as :func:`travel_times` from the homes and facilities placed by
+    :func:`place_walks` (up to the last bound of `bands`: upper bounds in minutes, weights);
+    each facility's homes give at once its weighted demand and its shares
     (:func:`~cdv_geo.metrics.catchment_kernels.catchment_walks`). `kinds` is (the kind of
     each facility, as 0..n-1; n).
 
@@ -309,13 +322,11 @@ def catchment_sums(
         placement, geometries, CRS, method), each facility's weighted demand and its ratio
         (0 without demand), and each home's access per 10,000 (flat, home × kind). None
         without a network or without the compiled kernel: list the pairs with
-        :func:`travel_times` then.
+        :func:`walk_pairs` then.
     """
-    net = check_network(network)
-    if net is None or kernels.catchment_walks.compiled is None:
+    if p.net is None or kernels.catchment_walks.compiled is None:
         return None
     upper, weight = bands
-    p = _place(homes, facilities, net, float(upper[-1]), speed_kmh, max_snap_m, crs)
     sums = _network_sums(
         p, (p.m_per_min, upper, weight, demand, supply, kinds[0], kinds[1], len(p.xy))
     )
@@ -324,8 +335,8 @@ def catchment_sums(
 
 
 @dataclass
-class _Placed:
-    """Homes and facilities placed for the walks (:func:`_place`)."""
+class PlacedWalks:
+    """Homes and facilities placed for the walks (:func:`place_walks`)."""
 
     ids: pd.Index
     h_geoms: np.ndarray
@@ -343,6 +354,7 @@ class _Placed:
     limit_m: float
 
     def times(self, hi: np.ndarray, fi: np.ndarray, time_min: np.ndarray) -> TravelTimes:
+        """Return the pairs (home, facility, minutes) as :class:`TravelTimes` of these walks."""
         return TravelTimes(
             home=hi,
             facility=fi,
@@ -358,11 +370,21 @@ class _Placed:
         )
 
 
-def _place(
-    homes: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, network: WalkNetwork | None,
-    max_time_min: float, speed_kmh: float, max_snap_m: float, crs: Any,
-) -> _Placed:  # fmt: skip
-    """Check the options, project the layers, snap the homes and attach the facilities."""
+def place_walks(
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    network: WalkNetwork | None,
+    max_time_min: float,
+    speed_kmh: float = 4.5,
+    max_snap_m: float = 200.0,
+    crs: Any = None,
+) -> PlacedWalks:
+    """Check the options, project the layers, snap the homes and attach the facilities.
+
+    The first half of :func:`travel_times` (same parameters); :func:`walk_pairs` or
+    :func:`catchment_sums` then walk.
+    """
     speed = check_positive(speed_kmh, "speed_kmh")
     limit_min = check_positive(max_time_min, "max_time_min")
     if not max_snap_m >= 0:
@@ -402,7 +424,7 @@ def _place(
         snapped = query.result()
         placed = snapped[0] >= 0
     f_ids = id_text(f).to_numpy(dtype=object)
-    return _Placed(ids, h_geoms, f_ids, f_geoms, xy, placed, snapped, seeds, net, target,
+    return PlacedWalks(ids, h_geoms, f_ids, f_geoms, xy, placed, snapped, seeds, net, target,
                    speed, m_per_min, limit_min, limit_m)  # fmt: skip
 
 
@@ -450,7 +472,7 @@ def _network_pairs(
     return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
 
 
-def _network_sums(p: _Placed, steps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _network_sums(p: PlacedWalks, steps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted demand, ratio per facility and access per home of :func:`catchment_sums`."""
     assert p.net is not None and p.snapped is not None
     walks = _sources(p.net, p.snapped[0], p.seeds, len(p.f_geoms))
