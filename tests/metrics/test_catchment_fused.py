@@ -299,3 +299,23 @@ def test_two_phases_raise_an_error_of_any_thread(where):
 
     with pytest.raises(RuntimeError, match=f"broken {where}"):
         ck._two_phases(200, fail("search"), fail("prepare"), fail("emit"))
+
+
+def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
+    # the searches all taken by other threads: a thread's first slice may be a sum; here
+    # every slice is searched in one state and summed in a fresh one
+    net, homes, facs, q = layers(9, n_homes=500)
+    ref = floating_catchment(homes, facs, q, network=net)
+
+    def apart(k, search, prepare, emit):
+        found = [search(lo, hi, {}) for lo, hi in ck._slices(k)]
+        prepare()
+        states = [{} for _ in found]
+        for (lo, hi), f, state in zip(ck._slices(k), found, states, strict=True):
+            emit(lo, hi, f, state)
+        return states
+
+    monkeypatch.setattr(ck, "_two_phases", apart)
+    got = floating_catchment(homes, facs, q, network=net)
+    pd.testing.assert_frame_equal(got.facilities, ref.facilities)
+    pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)
