@@ -96,7 +96,7 @@ def test_growth_of_the_queue_and_the_buffer_gives_the_same_access(monkeypatch):
     monkeypatch.setattr(ck, "FIRST_BUFFER", 1)  # (every facility outgrows its buffer,
     monkeypatch.setattr(ck, "FIRST_STORE", 0)  # the store of its search,
     monkeypatch.setattr(
-        ck, "_search_slice", lambda walk, cap, lo, hi, **kw: real(walk, 1, lo, hi, **kw)
+        ck, "_search_slice", lambda walk, cap, *args, **kw: real(walk, 1, *args, **kw)
     )  # (and its queue)
     got = floating_catchment(homes, facs, q, network=net)
     pd.testing.assert_frame_equal(got.facilities, ref.facilities)
@@ -235,7 +235,7 @@ def test_homes_by_node_equals_its_numpy_twin(seed):
         k = len(placed)
         ints = [np.zeros(size, np.int64) for size in (k, k, k, n + 1, n + 1, k, k)]
         edges = [np.zeros(n_edges, np.int64) for _ in range(2)]
-        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges)
+        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges, np.zeros(n))
         fn(edge, along, snap, placed, edge_u, edge_v, length, out)
         return out
 
@@ -280,7 +280,7 @@ def test_two_phases_emit_every_slice_once_after_its_search():
         assert found == lo * 10 and ("search", lo) in log and ("prepared", 0) in log
         log.append(("emit", lo))
 
-    states = ck._two_phases(200, search, lambda: log.append(("prepared", 0)), emit)
+    states = ck._two_phases(200, search, lambda: log.append(("prepared", 0)), emit, dict)
     slices = ck._slices(200)
     assert len(slices) > 1
     assert sorted(lo for what, lo in log if what == "emit") == [lo for lo, _ in slices]
@@ -298,7 +298,7 @@ def test_two_phases_raise_an_error_of_any_thread(where):
         return run
 
     with pytest.raises(RuntimeError, match=f"broken {where}"):
-        ck._two_phases(200, fail("search"), fail("prepare"), fail("emit"))
+        ck._two_phases(200, fail("search"), fail("prepare"), fail("emit"), dict)
 
 
 def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
@@ -307,10 +307,10 @@ def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
     net, homes, facs, q = layers(9, n_homes=500)
     ref = floating_catchment(homes, facs, q, network=net)
 
-    def apart(k, search, prepare, emit):
-        found = [search(lo, hi, {}) for lo, hi in ck._slices(k)]
+    def apart(k, search, prepare, emit, new_state):
+        found = [search(lo, hi, new_state()) for lo, hi in ck._slices(k)]
         prepare()
-        states = [{} for _ in found]
+        states = [new_state() for _ in found]
         for (lo, hi), f, state in zip(ck._slices(k), found, states, strict=True):
             emit(lo, hi, f, state)
         return states

@@ -527,6 +527,10 @@ def row_means(
     """
     names_of = list(member_of)
     member = np.array([member_of[k] for k in names_of], dtype=bool).reshape(len(names_of), -1)
+    # (the homes of some row only: a town's quartiers hold a fraction of its homes)
+    some = np.flatnonzero(member.any(axis=0))
+    member, pop, placed = member[:, some], np.asarray(pop)[some], np.asarray(placed)[some]
+    values = {kind: np.asarray(v)[some] for kind, v in values.items()}
     on = member & placed
     use = on.astype(float)
     total = use @ pop

@@ -99,29 +99,33 @@ def compiled_catchment(
             fac_demand, ratio,
         )  # fmt: skip
 
+    # (every thread's arrays made here, in the calling thread: memory that this thread's
+    # allocator hands back from one call to the next, not pages mapped afresh each time)
+    cap = len(net.csr.indices) + len(sources[1]) + 1
+    stores = {lo: _store(hi - lo) for lo, hi in _slices(len(facs))}
+
+    def new_state() -> dict[str, Any]:
+        return {
+            "scratch": _scratch(walk, len(placed)),
+            "buffer": _pair_buffer(FIRST_BUFFER), "access": np.zeros(len(placed) * nk),
+            "node_access": np.zeros(n * nk),
+            "node_bands": (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)),
+        }  # fmt: skip
+
     def search(lo: int, hi: int, state: dict[str, Any]) -> Any:
-        if "scratch" not in state:  # (a thread's first slice: to search, or to sum)
-            state["scratch"] = _scratch(walk, len(placed))
-        return _search_slice(walk, len(net.csr.indices) + len(sources[1]) + 1, lo, hi,
-                             state=state)  # fmt: skip
+        return _search_slice(walk, cap, lo, hi, stores.pop(lo), state=state)
 
     def emit(lo: int, hi: int, store: Any, state: dict[str, Any]) -> None:
-        if "scratch" not in state:
-            state["scratch"] = _scratch(walk, len(placed))
-        if "access" not in state:  # (one sum per thread: the homes are shared by facilities)
-            state["access"], state["node_access"] = np.zeros(len(placed) * nk), np.zeros(n * nk)
-            state["nodes"] = (*ready["nodes"], np.empty(n, dtype=np.int64),
-                              np.empty(n, dtype=np.int64))  # fmt: skip
+        state["nodes"] = (*ready["nodes"], *state["node_bands"])
         _catchment_slice((ready["homes"], ready["same"], walk[2], walk[3]), ready["shared"],
                          store, lo, hi, state=state)  # fmt: skip
 
-    states = _two_phases(len(facs), search, prepare, emit)
+    states = _two_phases(len(facs), search, prepare, emit, new_state)
     homes, h_id = ready["homes"], ready["h_id"]
     by_home, by_node = np.zeros((len(h_id), nk)), np.zeros((n, nk))
     for state in states:
-        if "access" in state:
-            by_home += state["access"].reshape(-1, nk)
-            by_node += state["node_access"].reshape(-1, nk)
+        by_home += state["access"].reshape(-1, nk)
+        by_node += state["node_access"].reshape(-1, nk)
     by_home += by_node[homes[1]]  # (a node's share goes to each of its homes by u end)
     access = np.zeros((int(n_homes), nk))
     access[h_id] = by_home
@@ -164,13 +168,14 @@ def _home_arrays(
     h_id, h_u, h_v, v_home, v_pos = (np.empty(k, np.int64) for _ in range(5))
     h_along, h_snap, h_up, h_vp = (np.empty(k) for _ in range(4))
     u_ptr, v_ptr = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
-    e_lo, e_hi = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64)
+    e_lo, e_hi, v_long = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64), np.zeros(n)
     _homes_by_node(
         np.ascontiguousarray(edge, dtype=np.int64), np.ascontiguousarray(along, dtype=float),
         np.ascontiguousarray(snap, dtype=float), np.ascontiguousarray(placed, dtype=np.int64),
         net.edge_u.astype(np.int64, copy=False), net.edge_v.astype(np.int64, copy=False),
         net.edge_length.astype(float, copy=False),
-        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi),
+        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi,
+         v_long),
     )  # fmt: skip
     # each facility's attachment points, with the homes of their edge (the walk along it)
     so = np.argsort(vpos[seeds.fac], kind="stable")
@@ -178,8 +183,7 @@ def _home_arrays(
     so_edge = seeds.edge[so]
     return (
         (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
-         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr),
-         float(net.csr.data.max(initial=0.0))),
+         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr), v_long),
         (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
          seeds.offset[so].astype(float)),
     )  # fmt: skip
@@ -189,7 +193,7 @@ def _homes_by_node_numpy(
     edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
     edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
 ) -> None:  # fmt: skip
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
     n = len(u_ptr) - 1
     e = edge[placed]
     order = np.argsort(e, kind="stable")
@@ -207,6 +211,7 @@ def _homes_by_node_numpy(
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
     e_lo[e[starts]] = starts
     e_hi[e[starts]] = np.r_[starts[1:], len(e)]
+    np.maximum.at(out[13], h_v, edge_length[e])
 
 
 @jit.kernel(numpy=_homes_by_node_numpy)
@@ -218,11 +223,13 @@ def _homes_by_node(
 
     `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
     per v node, the homes by v end, each home's place in that list, first and end of each
-    edge's homes): the homes of a node, and those of an edge, are consecutive (the
-    searches then read nearby memory). A counting sort by u, then each node's few homes
-    sorted by edge in place (stably: the order of :func:`_homes_by_node_numpy`).
+    edge's homes, per node the longest edge of its homes by v end): the homes of a node,
+    and those of an edge, are consecutive (the searches then read nearby memory). A counting
+    sort by u, then each node's few homes sorted by edge in place (stably: the order of
+    :func:`_homes_by_node_numpy`).
     """
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
+    v_long = out[13]
     k, n = placed.shape[0], u_ptr.shape[0] - 1
     # (the homes are read in their order, then written to their places: few random reads)
     for i in range(k):
@@ -261,6 +268,7 @@ def _homes_by_node(
         h_v[i] = v
         h_up[i], h_vp[i] = h_along[i] + h_snap[i], edge_length[x] - h_along[i] + h_snap[i]
         v_ptr[v + 1] += 1
+        v_long[v] = max(v_long[v], edge_length[x])
     for u in range(n):
         v_ptr[u + 1] += v_ptr[u]
     fill = v_ptr[:n].copy()
@@ -302,21 +310,23 @@ def _slices(k: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(np.linspace(0, k, n_slices + 1).astype(int).tolist()))
 
 
-def _two_phases(k: int, search: Any, prepare: Any, emit: Any) -> list[dict[str, Any]]:
+def _two_phases(
+    k: int, search: Any, prepare: Any, emit: Any, new_state: Any
+) -> list[dict[str, Any]]:
     """Run ``search(lo, hi, state)`` on slices of 0..k-1, then ``emit(lo, hi, found, state)``.
 
     The calling thread runs ``prepare()`` while the other threads take the first slices to
     search; every thread then searches the slices left, then emits the slices in order
     (waiting, if need be, for a slice another thread is still searching), once ``prepare``
-    has returned. Each thread keeps its `state` for all its slices; returns the states. An
-    error in any thread stops the others and is raised here.
+    has returned. Each thread keeps a `state` (made by ``new_state()``, in the calling
+    thread) for all its slices; returns the states. An error in any thread stops the others
+    and is raised here.
     """
     slices = _slices(k)
     found: list[Any] = [None] * len(slices)
     searched = [threading.Event() for _ in slices]
     prepared, failed = threading.Event(), threading.Event()
     to_search, to_emit = itertools.count(), itertools.count()
-    states: list[dict[str, Any]] = []
 
     def stop() -> None:
         failed.set()
@@ -324,9 +334,7 @@ def _two_phases(k: int, search: Any, prepare: Any, emit: Any) -> list[dict[str, 
         for event in searched:
             event.set()
 
-    def work() -> None:
-        state: dict[str, Any] = {}
-        states.append(state)
+    def work(state: dict[str, Any]) -> None:
         try:
             while not failed.is_set() and (i := next(to_search)) < len(slices):
                 found[i] = search(*slices[i], state)
@@ -342,8 +350,8 @@ def _two_phases(k: int, search: Any, prepare: Any, emit: Any) -> list[dict[str, 
             stop()
             raise
 
-    n_helpers = min(threads.n_threads(), len(slices)) - 1
-    helpers = [threads.pool().submit(work) for _ in range(n_helpers)]
+    states = [new_state() for _ in range(min(threads.n_threads(), len(slices)))]
+    helpers = [threads.pool().submit(work, state) for state in states[1:]]
     try:
         try:
             prepare()
@@ -351,7 +359,7 @@ def _two_phases(k: int, search: Any, prepare: Any, emit: Any) -> list[dict[str, 
             stop()
             raise
         prepared.set()
-        work()
+        work(states[0])
     finally:
         wait([f for f in helpers if not f.cancel()])  # (not started: nothing left to do)
     _ = [f.result() for f in helpers if not f.cancelled()]
@@ -416,17 +424,18 @@ def _walk_slice(
 
 
 def _search_slice(
-    walk: tuple[Any, ...], pool_cap: int, lo: int, hi: int, *, state: dict[str, Any]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    walk: tuple[Any, ...], pool_cap: int, lo: int, hi: int, found: Any, *,
+    state: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Run :func:`search_walks` for facilities lo..hi-1, growing its arrays when it asks.
 
-    `state` holds the thread's queue and scratch. Returns the nodes each search reached
+    `found` is the store to fill (:func:`_store`), `state` holds the thread's scratch and
+    queue (made at first of `pool_cap` entries). Returns the nodes each search reached
     (start of facility lo + i at ``ptr[i]``, node, metres).
     """
-    if "pool" not in state:
+    if "pool" not in state:  # (only its first entries are written: no need to map it all)
         state["pool"] = _queue(pool_cap)
-    ptr = np.zeros(hi - lo + 1, dtype=np.int64)
-    node, metres = np.empty(FIRST_STORE * (hi - lo), np.int32), np.empty(FIRST_STORE * (hi - lo))
+    ptr, node, metres = found
     j = lo
     while j < hi:
         j, full, need = search_walks(*walk, state["pool"], state["scratch"],
@@ -439,6 +448,15 @@ def _search_slice(
     return ptr, node, metres
 
 
+def _store(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return an empty store of the nodes that k searches reach (:func:`search_walks`)."""
+    return (
+        np.zeros(k + 1, dtype=np.int64),
+        np.empty(FIRST_STORE * k, np.int32),
+        np.empty(FIRST_STORE * k),
+    )
+
+
 def _catchment_slice(
     fixed: tuple[Any, ...], shared: tuple[Any, ...], found: Any, lo: int, hi: int, *,
     state: dict[str, Any],
@@ -449,8 +467,6 @@ def _catchment_slice(
     :func:`_search_slice` returned for them; `state` holds the thread's scratch, buffer
     (one facility's pairs) and access sums.
     """
-    if "buffer" not in state:
-        state["buffer"] = _pair_buffer(FIRST_BUFFER)
     j = lo
     while j < hi:
         j, need = catchment_walks(
@@ -569,7 +585,7 @@ def _emit(
     homes all lie beyond the last band is left out. Else every home is written.
     """
     u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id = homes[:13]
-    longest = homes[14]
+    v_long = homes[14]
     sd_ptr, sd_lo, sd_hi, sd_along, sd_off = same
     dist, touched, direct, v_direct, own = (
         scratch[0],
@@ -609,8 +625,8 @@ def _emit(
             if c <= limit:
                 out_h[m], out_f[m], out_d[m] = h_id[h], f, c
                 m += 1
-        if du + longest <= limit:
-            continue  # (every neighbour of u is reached: its homes are listed by their u end)
+        if du + v_long[u] <= limit:
+            continue  # (the u ends of u's homes by v end are reached: listed by their u end)
         for x in range(v_ptr[u], v_ptr[u + 1]):
             if dist[v_u[x]] == np.inf:  # (else listed by its u end)
                 c = min(du + v_cost[x], v_direct[x])
