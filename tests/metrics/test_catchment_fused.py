@@ -235,7 +235,8 @@ def test_homes_by_node_equals_its_numpy_twin(seed):
         k = len(placed)
         ints = [np.zeros(size, np.int64) for size in (k, k, k, n + 1, n + 1, k, k)]
         edges = [np.zeros(n_edges, np.int64) for _ in range(2)]
-        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges, np.zeros(n))
+        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges, np.zeros(n),
+               np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k))  # fmt: skip
         fn(edge, along, snap, placed, edge_u, edge_v, length, out)
         return out
 

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from pyproj import CRS
 from shapely import LineString, Point, box
 
@@ -184,11 +185,11 @@ def test_rows_found_on_the_homes_near_the_quartiers_equal_the_rule_on_every_home
         dtype=object,
     )  # fmt: skip
     expected = rows_of(assign_quartier(geoms, q).to_numpy(), q, in_commune=in_communes(geoms, town))
-    got = _rows(geoms, q, town)
+    got = _rows(geoms, shapely.bounds(geoms), q, town)
     assert list(got) == list(expected)
     for key in expected:
         assert got[key].tolist() == expected[key].tolist(), key
-    got = _rows(geoms, q, None)
+    got = _rows(geoms, shapely.bounds(geoms), q, None)
     expected = rows_of(assign_quartier(geoms, q).to_numpy(), q)
     assert list(got) == list(expected)
     assert all(got[k].tolist() == expected[k].tolist() for k in expected)

@@ -386,7 +386,7 @@ def floating_catchment(
         ).columns(sel)  # fmt: skip
         q = to_crs(quartiers, tt.crs)
         town = None if communes is None else to_crs(as_layer(communes, "communes"), tt.crs)
-        member_of = _rows(tt.home_geoms, q, town)
+        member_of = _rows(tt.home_geoms, shapely.bounds(tt.home_geoms), q, town)
         fac_demand, ratio, flat = _pair_steps(tt, steps)
     else:
         (tt, fac_demand, ratio, flat), q, member_of = _times_and_rows(
@@ -452,7 +452,7 @@ def _times_and_rows(
     p = place_walks(homes, chosen, max_time_min=float(upper[-1]), **{**walk, "crs": target})
     # (started once the homes are snapped: the rule holds the GIL at times, the snapping's
     # threads would wait for it; the searches that follow do not)
-    rows_job = threads.alongside(_rows, h_geoms, q, town, size=len(h_geoms))
+    rows_job = threads.alongside(_rows, h_geoms, p.boxes, q, town, size=len(h_geoms))
     try:
         sums = catchment_sums(p, bands=(upper, weight), demand=demand, supply=sup, kinds=kinds)
         if sums is None:
@@ -463,19 +463,22 @@ def _times_and_rows(
             wait([rows_job])  # (nothing left running on the arrays)
         raise
     # (not started yet: done here, never waiting behind other work; else its result)
-    member_of = _rows(h_geoms, q, town) if rows_job.cancel() else rows_job.result()
+    member_of = _rows(h_geoms, p.boxes, q, town) if rows_job.cancel() else rows_job.result()
     return sums, q, member_of
 
 
 def _rows(
-    geoms: np.ndarray, quartiers: gpd.GeoDataFrame, town: gpd.GeoDataFrame | None
+    geoms: np.ndarray,
+    bounds: np.ndarray,
+    quartiers: gpd.GeoDataFrame,
+    town: gpd.GeoDataFrame | None,
 ) -> dict[str, np.ndarray]:
     """Return the masks of the homes of each quartier and comparison row (:func:`rows_of`).
 
-    The quartier rule runs on the homes whose bounds meet the quartiers' (the commune rule on
-    those meeting the communes'): a home beyond them lies in none, whatever its shape.
+    The quartier rule runs on the homes whose `bounds` (``shapely.bounds``: NaN for a
+    missing geometry, near nothing) meet the quartiers' (the commune rule on those meeting
+    the communes'): a home beyond them lies in none, whatever its shape.
     """
-    bounds = shapely.bounds(geoms)  # (NaN for a missing geometry: near nothing)
 
     def near(layer: gpd.GeoDataFrame) -> np.ndarray:
         x0, y0, x1, y1 = layer.total_bounds

@@ -81,10 +81,8 @@ def compiled_catchment(
         homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
         # the homes numbered in the searches' order (by node): the homes a search reaches
         # lie near each other, and so do their demand and access (read and summed so)
-        h_id = homes[12]
-        local = np.empty(int(n_homes), dtype=np.int64)
-        local[h_id] = np.arange(len(h_id))
-        homes = (*homes[:6], local[homes[6]], *homes[7:12], np.arange(len(h_id)), *homes[13:])
+        h_id = homes[12]  # (the list by v end numbers them by place: its order, v_home)
+        homes = (*homes[:6], homes[15], *homes[7:12], np.arange(len(h_id)), *homes[13:])
         local_demand = np.asarray(demand, dtype=float)[h_id]
         # per node, its homes by u end: residents, and the bounds of their walks past it
         node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
@@ -169,21 +167,22 @@ def _home_arrays(
     h_along, h_snap, h_up, h_vp = (np.empty(k) for _ in range(4))
     u_ptr, v_ptr = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
     e_lo, e_hi, v_long = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64), np.zeros(n)
+    v_id, v_u, v_cost = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
     _homes_by_node(
         np.ascontiguousarray(edge, dtype=np.int64), np.ascontiguousarray(along, dtype=float),
         np.ascontiguousarray(snap, dtype=float), np.ascontiguousarray(placed, dtype=np.int64),
         net.edge_u.astype(np.int64, copy=False), net.edge_v.astype(np.int64, copy=False),
         net.edge_length.astype(float, copy=False),
         (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi,
-         v_long),
+         v_long, v_id, v_u, v_cost),
     )  # fmt: skip
     # each facility's attachment points, with the homes of their edge (the walk along it)
     so = np.argsort(vpos[seeds.fac], kind="stable")
     sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
     so_edge = seeds.edge[so]
     return (
-        (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, h_id[v_home], h_u[v_home], h_vp[v_home], v_pos,
-         h_along, h_snap, h_id, np.diff(u_ptr) + np.diff(v_ptr), v_long),
+        (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id,
+         np.diff(u_ptr) + np.diff(v_ptr), v_long, v_home),
         (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
          seeds.offset[so].astype(float)),
     )  # fmt: skip
@@ -212,6 +211,7 @@ def _homes_by_node_numpy(
     e_lo[e[starts]] = starts
     e_hi[e[starts]] = np.r_[starts[1:], len(e)]
     np.maximum.at(out[13], h_v, edge_length[e])
+    out[14][:], out[15][:], out[16][:] = h_id[v_home], h_u[v_home], h_vp[v_home]
 
 
 @jit.kernel(numpy=_homes_by_node_numpy)
@@ -223,13 +223,14 @@ def _homes_by_node(
 
     `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
     per v node, the homes by v end, each home's place in that list, first and end of each
-    edge's homes, per node the longest edge of its homes by v end): the homes of a node,
+    edge's homes, per node the longest edge of its homes by v end, the list by v end's
+    homes, u ends and walks past v): the homes of a node,
     and those of an edge, are consecutive (the searches then read nearby memory). A counting
     sort by u, then each node's few homes sorted by edge in place (stably: the order of
     :func:`_homes_by_node_numpy`).
     """
     h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
-    v_long = out[13]
+    v_long, v_id, v_u, v_cost = out[13:17]
     k, n = placed.shape[0], u_ptr.shape[0] - 1
     # (the homes are read in their order, then written to their places: few random reads)
     for i in range(k):
@@ -274,9 +275,10 @@ def _homes_by_node(
     fill = v_ptr[:n].copy()
     for i in range(k):
         v = h_v[i]
-        v_home[fill[v]] = i
-        v_pos[i] = fill[v]
+        at = fill[v]
         fill[v] += 1
+        v_home[at], v_pos[i] = i, at
+        v_id[at], v_u[at], v_cost[at] = h_id[i], h_u[i], h_vp[i]
 
 
 def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:

@@ -33,12 +33,12 @@ from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.layers import as_layer
 from cdv_geo.metrics import catchment_kernels as kernels
 from cdv_geo.metrics.walking import (
+    box_xy,
     check_network,
     check_positive,
     facility_seeds,
     id_text,
     measure_crs,
-    point_xy,
     to_crs,
     unique_ids,
 )
@@ -343,6 +343,7 @@ class PlacedWalks:
     f_ids: np.ndarray
     f_geoms: np.ndarray
     xy: np.ndarray
+    boxes: np.ndarray
     placed: np.ndarray
     snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     seeds: Any
@@ -397,7 +398,8 @@ def place_walks(
     f = to_crs(facilities, target)
     h_geoms = np.asarray(h.geometry.values, dtype=object)
     f_geoms = np.asarray(f.geometry.values, dtype=object)
-    (xy,) = threads.map_chunks(lambda part: (point_xy(h_geoms[part]),), len(h_geoms))
+    # (the boxes kept: the quartier rule of the catchment reads them too)
+    boxes, xy = threads.map_chunks(lambda part: _boxes_and_xy(h_geoms[part]), len(h_geoms))
     m_per_min = speed * 1000.0 / 60.0
     # (a hair beyond, then kept by time: the pairs of a longer matrix cut by `within`)
     limit_m = limit_min * m_per_min * (1.0 + 1e-12)
@@ -424,8 +426,14 @@ def place_walks(
         snapped = query.result()
         placed = snapped[0] >= 0
     f_ids = id_text(f).to_numpy(dtype=object)
-    return PlacedWalks(ids, h_geoms, f_ids, f_geoms, xy, placed, snapped, seeds, net, target,
-                   speed, m_per_min, limit_min, limit_m)  # fmt: skip
+    return PlacedWalks(ids, h_geoms, f_ids, f_geoms, xy, boxes, placed, snapped, seeds, net,
+                       target, speed, m_per_min, limit_min, limit_m)  # fmt: skip
+
+
+def _boxes_and_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the geometries' boxes (``shapely.bounds``) and their :func:`point_xy`."""
+    boxes = shapely.bounds(geoms)
+    return boxes, box_xy(geoms, boxes)
 
 
 def _euclidean_pairs(

@@ -30,6 +30,7 @@ __all__ = [
     "POLYGON_ACCESS_TOLERANCE_M",
     "FacilitySeeds",
     "attached_seeds",
+    "box_xy",
     "check_network",
     "check_positive",
     "facility_seeds",
@@ -222,9 +223,26 @@ def point_xy(geoms: np.ndarray) -> np.ndarray:
     [[1.0, 2.0], [1.0, 1.0], [nan, nan]]
     """
     # one GIL-free pass (shapely's bounds; get_x and get_y take two): a point's box is the
-    # point. Anything else whose box is a point (a one-point collection...) is that point
-    # too; the others, and missing or empty geometries (NaN boxes), take the careful way.
-    bounds = shapely.bounds(geoms)
+    # point
+    return box_xy(geoms, shapely.bounds(geoms))
+
+
+def box_xy(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Return :func:`point_xy` of `geoms` given their boxes (``shapely.bounds``).
+
+    For a caller that needs the boxes too: one pass over the geometries instead of two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import shapely
+    >>> from shapely import Point, box
+    >>> g = np.array([Point(1, 2), box(0, 0, 2, 2)], dtype=object)
+    >>> box_xy(g, shapely.bounds(g)).tolist()
+    [[1.0, 2.0], [1.0, 1.0]]
+    """
+    # a box that is a point (a point, a one-point collection...) is that point; the others,
+    # and missing or empty geometries (NaN boxes), take the careful way
     xy = np.ascontiguousarray(bounds[:, :2])
     odd = np.flatnonzero(~((bounds[:, 0] == bounds[:, 2]) & (bounds[:, 1] == bounds[:, 3])))
     if len(odd):
