@@ -320,3 +320,30 @@ def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
     got = floating_catchment(homes, facs, q, network=net)
     pd.testing.assert_frame_equal(got.facilities, ref.facilities)
     pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)
+
+
+def test_started_is_called_once_when_the_searches_run():
+    from cdv_geo.metrics.catchment_times import catchment_sums, place_walks
+
+    net, homes, facs, q = layers(10, n_homes=200)
+    calls = []
+    sel = facs[facs["kind"] == "doctor"]
+    kinds = (np.zeros(len(sel), np.int64), 1)
+    args = dict(bands=(UPPER, WEIGHT), demand=homes["population"].to_numpy(),
+                supply=sel["capacity"].to_numpy(), kinds=kinds)  # fmt: skip
+    p = place_walks(homes, sel, network=net, max_time_min=15.0)
+    got = catchment_sums(p, **args, started=lambda: calls.append(1))
+    assert got is not None and calls == [1]
+    # nobody on the network: no search, no call (the caller finds the rows itself)
+    far = homes.copy()
+    far["geometry"] = far.geometry.translate(50_000, 0)
+    p = place_walks(far, sel, network=net, max_time_min=15.0)
+    got = catchment_sums(p, **args, started=lambda: calls.append(2))
+    assert got is not None and calls == [1] and not got[3].any()
+    # and a catchment's rows are the same either way (found in a side thread once the
+    # searches run, or here when nobody reaches the network)
+    on = floating_catchment(homes, facs, q, network=net).table
+    off = floating_catchment(homes, facs, q, network=net, max_snap_m=1e-9).table
+    assert on["n_homes"].gt(0).any() and (off["n_unreachable"] == off["n_homes"]).all()
+    pd.testing.assert_series_equal(on["n_homes"], off["n_homes"])
+    pd.testing.assert_series_equal(on["n_residents"], off["n_residents"])

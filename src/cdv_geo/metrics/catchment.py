@@ -14,7 +14,7 @@ home × facility matrix under the largest band); :func:`floating_catchment` buil
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -441,7 +441,8 @@ def _times_and_rows(
     """Run the two steps; find the homes' rows (quartier, commune) in a side thread meanwhile.
 
     On a network with the compiled kernel the steps run inside the searches
-    (:func:`catchment_sums`); else on the pairs of :func:`walk_pairs`.
+    (:func:`catchment_sums`), and the rows start once the searches run in compiled code;
+    else the steps run on the pairs of :func:`walk_pairs`, and the rows here after them.
     """
     upper, weight, demand, sup, kinds = steps
     target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
@@ -450,21 +451,27 @@ def _times_and_rows(
     homes = to_crs(homes, target)  # (once: the walks take the homes in it)
     h_geoms = np.asarray(homes.geometry.values, dtype=object)
     p = place_walks(homes, chosen, max_time_min=float(upper[-1]), **{**walk, "crs": target})
-    # (started once the homes are snapped: the rule holds the GIL at times, the snapping's
-    # threads would wait for it; the searches that follow do not)
-    rows_job = threads.alongside(_rows, h_geoms, p.boxes, q, town, size=len(h_geoms))
+    jobs: list[Future[dict[str, np.ndarray]]] = []
+
+    def start_rows() -> None:
+        # (once the searches run in compiled code: the rule holds the GIL at times, and
+        # would otherwise slow the snapping's and this thread's Python)
+        jobs.append(threads.alongside(_rows, h_geoms, p.boxes, q, town, size=len(h_geoms)))
+
     try:
-        sums = catchment_sums(p, bands=(upper, weight), demand=demand, supply=sup, kinds=kinds)
+        sums = catchment_sums(p, bands=(upper, weight), demand=demand, supply=sup, kinds=kinds,
+                              started=start_rows)  # fmt: skip
         if sums is None:
             tt = walk_pairs(p)
             sums = (tt, *_pair_steps(tt, steps))
     except BaseException:
-        if not rows_job.cancel():
-            wait([rows_job])  # (nothing left running on the arrays)
+        if jobs and not jobs[0].cancel():
+            wait(jobs)  # (nothing left running on the arrays)
         raise
-    # (not started yet: done here, never waiting behind other work; else its result)
-    member_of = _rows(h_geoms, p.boxes, q, town) if rows_job.cancel() else rows_job.result()
-    return sums, q, member_of
+    # (not started, or not yet: done here, never waiting behind other work; else its result)
+    if not jobs or jobs[0].cancel():
+        return sums, q, _rows(h_geoms, p.boxes, q, town)
+    return sums, q, jobs[0].result()
 
 
 def _rows(

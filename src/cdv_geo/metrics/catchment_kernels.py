@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from concurrent.futures import wait
 from typing import Any
 
@@ -58,7 +59,8 @@ def compiled_pairs(
 
 def compiled_catchment(
     net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
-    vpos: np.ndarray, sources: Any, limit_m: float, steps: Any,
+    vpos: np.ndarray, sources: Any, limit_m: float, steps: Any, *,
+    started: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Run :func:`search_walks` then :func:`catchment_walks` on slices of the facilities.
 
@@ -69,7 +71,8 @@ def compiled_catchment(
 
     Two phases (:func:`_two_phases`): the searches need only the graph and the facilities,
     so the other threads start them while this one builds the homes' tables; then every
-    thread sums the slices searched.
+    thread sums the slices searched. `started` is called as this thread starts on the
+    tables (compiled code, like the searches: no thread needs the GIL then).
     """
     m_per_min, upper, weight, demand, supply, fac_kind, n_kinds, n_homes = steps
     walk = _walk_arrays(net, sources, facs, limit_m)
@@ -78,6 +81,8 @@ def compiled_catchment(
     ready: dict[str, Any] = {}
 
     def prepare() -> None:
+        if started is not None:
+            started()
         homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
         # the homes numbered in the searches' order (by node): the homes a search reaches
         # lie near each other, and so do their demand and access (read and summed so)
@@ -120,11 +125,12 @@ def compiled_catchment(
 
     states = _two_phases(len(facs), search, prepare, emit, new_state)
     homes, h_id = ready["homes"], ready["h_id"]
-    by_home, by_node = np.zeros((len(h_id), nk)), np.zeros((n, nk))
-    for state in states:
-        by_home += state["access"].reshape(-1, nk)
-        by_node += state["node_access"].reshape(-1, nk)
-    by_home += by_node[homes[1]]  # (a node's share goes to each of its homes by u end)
+    by_home, by_node = states[0]["access"], states[0]["node_access"]
+    for state in states[1:]:
+        by_home += state["access"]
+        by_node += state["node_access"]
+    by_home = by_home.reshape(-1, nk)
+    by_home += by_node.reshape(-1, nk)[homes[1]]  # (a node's share: to its homes by u end)
     access = np.zeros((int(n_homes), nk))
     access[h_id] = by_home
     return fac_demand, ratio, access.ravel()

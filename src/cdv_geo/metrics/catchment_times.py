@@ -16,6 +16,7 @@ listing the pairs; both start from the homes and facilities placed by :func:`pla
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import wait
 from dataclasses import dataclass, replace
 from typing import Any
@@ -306,6 +307,7 @@ def catchment_sums(
     demand: np.ndarray,
     supply: np.ndarray,
     kinds: tuple[np.ndarray, int],
+    started: Callable[[], Any] | None = None,
 ) -> tuple[TravelTimes, np.ndarray, np.ndarray, np.ndarray] | None:
     """Run the two steps of a floating catchment inside the walking searches (no pair list).
 
@@ -313,7 +315,9 @@ def catchment_sums(
     :func:`place_walks` (up to the last bound of `bands`: upper bounds in minutes, weights);
     each facility's homes give at once its weighted demand and its shares
     (:func:`~cdv_geo.metrics.catchment_kernels.catchment_walks`). `kinds` is (the kind of
-    each facility, as 0..n-1; n).
+    each facility, as 0..n-1; n). `started`, when the searches run, is called once they are
+    under way (in compiled code, which needs no GIL): the moment to start other work in a
+    thread; it is not called when this returns None or reaches nobody.
 
     Returns
     -------
@@ -328,7 +332,7 @@ def catchment_sums(
         return None
     upper, weight = bands
     sums = _network_sums(
-        p, (p.m_per_min, upper, weight, demand, supply, kinds[0], kinds[1], len(p.xy))
+        p, (p.m_per_min, upper, weight, demand, supply, kinds[0], kinds[1], len(p.xy)), started
     )
     none = np.empty(0, np.int64)
     return p.times(none, none, np.empty(0)), *sums
@@ -480,7 +484,9 @@ def _network_pairs(
     return _with_same_edge(hi, fi, di, _same_edge_pairs(edge, along, snap, seeds, limit_m), n_fac)
 
 
-def _network_sums(p: PlacedWalks, steps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _network_sums(
+    p: PlacedWalks, steps: Any, started: Callable[[], Any] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted demand, ratio per facility and access per home of :func:`catchment_sums`."""
     assert p.net is not None and p.snapped is not None
     walks = _sources(p.net, p.snapped[0], p.seeds, len(p.f_geoms))
@@ -489,7 +495,7 @@ def _network_sums(p: PlacedWalks, steps: Any) -> tuple[np.ndarray, np.ndarray, n
         return np.zeros(n_fac), np.zeros(n_fac), np.zeros(n_homes * n_kinds)
     placed, facs, vpos, sources = walks
     return kernels.compiled_catchment(
-        p.net, p.snapped, p.seeds, placed, facs, vpos, sources, p.limit_m, steps
+        p.net, p.snapped, p.seeds, placed, facs, vpos, sources, p.limit_m, steps, started=started
     )
 
 
