@@ -6,9 +6,10 @@ practices with a capacity (FTE), on one network, in one run:
 
 1. ``floating_catchment(method="e2sfca")`` end to end (the APL bands 0–5 / 5–10 / 10–15 min,
    snapping, one bounded search per facility in a compiled bucket queue, facilities in Z
-   order, in threads, each search summing its facility's demand and shares as it ends (a
-   node whose homes all fall in one band counted whole); the quartier table, whose quartier
-   assignment runs in a side thread) against ``nearest_facility`` on the same homes,
+   order, in threads, started while the homes are numbered by node, then each facility's
+   demand and shares summed on its search (a node whose homes all fall in one band counted
+   whole); the quartier table, whose quartier assignment runs in a side thread once the
+   searches run) against ``nearest_facility`` on the same homes,
    facilities and network (the same snapping, one multi-source Dijkstra). Target: at most 2×
    its time. The two are run in turn, 9 times each: the best run (``timeit``'s advice) and
    the median, wall and CPU; on a shared machine, read the ratios, not the seconds;

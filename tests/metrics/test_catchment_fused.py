@@ -17,6 +17,7 @@ from shapely import Point
 
 from cdv_geo.core import jit
 from cdv_geo.metrics import catchment_kernels as ck
+from cdv_geo.metrics import catchment_tables as ct
 from cdv_geo.metrics.catchment import APL_BANDS, floating_catchment, travel_times
 
 from .test_catchment_times import L93, random_town
@@ -240,7 +241,7 @@ def test_homes_by_node_equals_its_numpy_twin(seed):
         fn(edge, along, snap, placed, edge_u, edge_v, length, out)
         return out
 
-    got, ref = run(ck._homes_by_node), run(ck._homes_by_node_numpy)
+    got, ref = run(ct.homes_by_node), run(ct._homes_by_node_numpy)
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_array_equal(a, b)
     # and what the numbering means: by u end, then by edge; each edge's homes in one run
@@ -261,8 +262,8 @@ def test_node_tables_equal_their_numpy_twin():
     k = int(u_ptr[-1])
     demand, back, up = rng.uniform(0, 9, k), rng.uniform(-5, 5, k), rng.uniform(0, 9, k)
     got, ref = [np.full(50, -1.0) for _ in range(3)], [np.full(50, -1.0) for _ in range(3)]
-    ck._node_tables(u_ptr, demand, back, up, *got)
-    ck._node_tables_numpy(u_ptr, demand, back, up, *ref)
+    ct.node_tables(u_ptr, demand, back, up, *got)
+    ct._node_tables_numpy(u_ptr, demand, back, up, *ref)
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-15)
     u = int(np.flatnonzero(counts == 3)[0])
@@ -281,8 +282,8 @@ def test_two_phases_emit_every_slice_once_after_its_search():
         assert found == lo * 10 and ("search", lo) in log and ("prepared", 0) in log
         log.append(("emit", lo))
 
-    states = ck._two_phases(200, search, lambda: log.append(("prepared", 0)), emit, dict)
-    slices = ck._slices(200)
+    states = ck.two_phases(200, search, lambda: log.append(("prepared", 0)), emit, dict)
+    slices = ck.slices(200)
     assert len(slices) > 1
     assert sorted(lo for what, lo in log if what == "emit") == [lo for lo, _ in slices]
     assert sorted(lo for what, lo in log if what == "search") == [lo for lo, _ in slices]
@@ -299,7 +300,7 @@ def test_two_phases_raise_an_error_of_any_thread(where):
         return run
 
     with pytest.raises(RuntimeError, match=f"broken {where}"):
-        ck._two_phases(200, fail("search"), fail("prepare"), fail("emit"), dict)
+        ck.two_phases(200, fail("search"), fail("prepare"), fail("emit"), dict)
 
 
 def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
@@ -309,14 +310,14 @@ def test_a_thread_that_only_sums_gets_its_own_arrays(monkeypatch):
     ref = floating_catchment(homes, facs, q, network=net)
 
     def apart(k, search, prepare, emit, new_state):
-        found = [search(lo, hi, new_state()) for lo, hi in ck._slices(k)]
+        found = [search(lo, hi, new_state()) for lo, hi in ck.slices(k)]
         prepare()
         states = [new_state() for _ in found]
-        for (lo, hi), f, state in zip(ck._slices(k), found, states, strict=True):
+        for (lo, hi), f, state in zip(ck.slices(k), found, states, strict=True):
             emit(lo, hi, f, state)
         return states
 
-    monkeypatch.setattr(ck, "_two_phases", apart)
+    monkeypatch.setattr(ck, "two_phases", apart)
     got = floating_catchment(homes, facs, q, network=net)
     pd.testing.assert_frame_equal(got.facilities, ref.facilities)
     pd.testing.assert_frame_equal(got.homes, ref.homes, rtol=1e-12)

@@ -116,15 +116,3 @@ def test_pair_exactly_at_the_limit_is_kept():
     for compiled in (True, False):
         h, _, d = pairs(net, homes, [Point(X0, Y0)], 300.0, compiled=compiled)
         assert h.tolist() == [0, 2] and d.tolist() == pytest.approx([300.0, 10.0])
-
-
-def test_counting_sort_equals_a_stable_argsort():
-    rng = np.random.default_rng(7)
-    key = rng.integers(0, 50, 2000)
-    key[:3] = [49, 0, 49]  # (both ends of the key range, ties)
-    expected = np.argsort(key, kind="stable")
-    np.testing.assert_array_equal(ck._stable_order(key, 50), expected)
-    out = np.empty(len(key), dtype=np.int64)
-    ck._stable_order_numpy(key, 50, out)
-    np.testing.assert_array_equal(out, expected)
-    assert ck._stable_order(np.empty(0, np.int64), 5).tolist() == []

@@ -7,24 +7,25 @@ Two uses of the same walk:
 * :func:`compiled_pairs` lists the (home, facility, distance) pairs
   (:func:`~cdv_geo.metrics.catchment_times.travel_times`); its numpy path is scipy's Dijkstra
   (the same pairs);
-* :func:`compiled_catchment` runs the two steps of a floating catchment as each search ends,
-  without the list (:func:`~cdv_geo.metrics.catchment_times.catchment_sums`); without numba,
-  the two steps run on the pairs instead.
+* :func:`compiled_catchment` runs the two steps of a floating catchment on each search,
+  without the list (:func:`~cdv_geo.metrics.catchment_times.catchment_sums`): the searches
+  first (:func:`search_walks`, storing the nodes reached, started while the homes are
+  numbered), then the steps (:func:`catchment_walks`); without numba, the two steps run on
+  the pairs instead.
 
 A failed compilation runs the same code as plain Python (slow, same answers).
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Callable
-from concurrent.futures import wait
 from typing import Any
 
 import numpy as np
 
-from cdv_geo.core import jit, threads
+from cdv_geo.core import jit
+from cdv_geo.metrics.catchment_tables import home_arrays, node_tables, walk_arrays
+from cdv_geo.metrics.catchment_threads import in_threads, slices, two_phases
 from cdv_geo.network import WalkNetwork
 
 __all__ = [
@@ -50,9 +51,7 @@ def compiled_pairs(
     """Run :func:`bounded_walks` on slices of the facilities, in threads; concatenate."""
     fixed = _fixed(net, placement, seeds, placed, facs, vpos, sources, limit_m)
     cap = len(net.csr.indices) + len(sources[1]) + 1
-    done = _in_threads(
-        len(facs), lambda lo, hi, state: _walk_slice(fixed, cap, lo, hi, state=state)
-    )
+    done = in_threads(len(facs), lambda lo, hi, state: _walk_slice(fixed, cap, lo, hi, state=state))
     parts = [p for i in range(len(done)) for p in done[i][0]]
     return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
 
@@ -69,13 +68,14 @@ def compiled_catchment(
     demand and ratio (0 without demand) and the homes' access per 10,000 (flat, home × kind),
     as the two steps on the pairs give them.
 
-    Two phases (:func:`_two_phases`): the searches need only the graph and the facilities,
-    so the other threads start them while this one builds the homes' tables; then every
-    thread sums the slices searched. `started` is called as this thread starts on the
-    tables (compiled code, like the searches: no thread needs the GIL then).
+    Two phases (:func:`~cdv_geo.metrics.catchment_threads.two_phases`): the searches need
+    only the graph and the facilities, so the other threads start them while this one
+    builds the homes' tables; then every thread sums the slices searched. `started` is
+    called as this thread starts on the tables (compiled code, like the searches: no thread
+    needs the GIL then).
     """
     m_per_min, upper, weight, demand, supply, fac_kind, n_kinds, n_homes = steps
-    walk = _walk_arrays(net, sources, facs, limit_m)
+    walk = walk_arrays(net, sources, facs, limit_m)
     n, nk = net.n_nodes, int(n_kinds)
     fac_demand, ratio = np.zeros(len(supply)), np.zeros(len(supply))
     ready: dict[str, Any] = {}
@@ -83,7 +83,7 @@ def compiled_catchment(
     def prepare() -> None:
         if started is not None:
             started()
-        homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
+        homes, same = home_arrays(net, placement, seeds, placed, facs, vpos)
         # the homes numbered in the searches' order (by node): the homes a search reaches
         # lie near each other, and so do their demand and access (read and summed so)
         h_id = homes[12]  # (the list by v end numbers them by place: its order, v_home)
@@ -91,7 +91,7 @@ def compiled_catchment(
         local_demand = np.asarray(demand, dtype=float)[h_id]
         # per node, its homes by u end: residents, and the bounds of their walks past it
         node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
-        _node_tables(homes[0], local_demand, homes[10] - homes[11], homes[2],
+        node_tables(homes[0], local_demand, homes[10] - homes[11], homes[2],
                      node_dem, node_back, node_up)  # fmt: skip
         ready["homes"], ready["same"], ready["h_id"] = homes, same, h_id
         ready["nodes"] = (node_dem, node_back, node_up)
@@ -105,7 +105,7 @@ def compiled_catchment(
     # (every thread's arrays made here, in the calling thread: memory that this thread's
     # allocator hands back from one call to the next, not pages mapped afresh each time)
     cap = len(net.csr.indices) + len(sources[1]) + 1
-    stores = {lo: _store(hi - lo) for lo, hi in _slices(len(facs))}
+    stores = {lo: _store(hi - lo) for lo, hi in slices(len(facs))}
 
     def new_state() -> dict[str, Any]:
         return {
@@ -123,7 +123,7 @@ def compiled_catchment(
         _catchment_slice((ready["homes"], ready["same"], walk[2], walk[3]), ready["shared"],
                          store, lo, hi, state=state)  # fmt: skip
 
-    states = _two_phases(len(facs), search, prepare, emit, new_state)
+    states = two_phases(len(facs), search, prepare, emit, new_state)
     homes, h_id = ready["homes"], ready["h_id"]
     by_home, by_node = states[0]["access"], states[0]["node_access"]
     for state in states[1:]:
@@ -141,268 +141,9 @@ def _fixed(
     vpos: np.ndarray, sources: Any, limit_m: float,
 ) -> tuple[Any, ...]:  # fmt: skip
     """Return the searches' read-only arrays: graph, sources, homes by node, facilities' edges."""
-    graph, src, fac_id, limit, width = _walk_arrays(net, sources, facs, limit_m)
-    homes, same = _home_arrays(net, placement, seeds, placed, facs, vpos)
+    graph, src, fac_id, limit, width = walk_arrays(net, sources, facs, limit_m)
+    homes, same = home_arrays(net, placement, seeds, placed, facs, vpos)
     return graph, src, homes, same, fac_id, limit, width
-
-
-def _walk_arrays(
-    net: WalkNetwork, sources: Any, facs: np.ndarray, limit_m: float
-) -> tuple[Any, ...]:
-    """Return what the searches read: graph, sources, facility ids, limit, bucket width."""
-    csr = net.csr
-    shortest = float(csr.data.min(initial=np.inf))
-    if not shortest > 0:  # (streets of length 0: the shortest of the others)
-        shortest = float(csr.data.min(initial=np.inf, where=csr.data > 0))
-    # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
-    width = max(shortest if np.isfinite(shortest) else limit_m, limit_m / 4096.0)
-    return (
-        (csr.indptr, csr.indices, csr.data), sources, facs.astype(np.int64), float(limit_m),
-        width,
-    )  # fmt: skip
-
-
-def _home_arrays(
-    net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
-    vpos: np.ndarray,
-) -> tuple[tuple[Any, ...], tuple[Any, ...]]:  # fmt: skip
-    """Return the homes by node (u end, then v end) and the facilities' own edges."""
-    edge, along, snap = placement
-    n, n_edges, k = net.n_nodes, net.n_edges, len(placed)
-    h_id, h_u, h_v, v_home, v_pos = (np.empty(k, np.int64) for _ in range(5))
-    h_along, h_snap, h_up, h_vp = (np.empty(k) for _ in range(4))
-    u_ptr, v_ptr = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
-    e_lo, e_hi, v_long = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64), np.zeros(n)
-    v_id, v_u, v_cost = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
-    _homes_by_node(
-        np.ascontiguousarray(edge, dtype=np.int64), np.ascontiguousarray(along, dtype=float),
-        np.ascontiguousarray(snap, dtype=float), np.ascontiguousarray(placed, dtype=np.int64),
-        net.edge_u.astype(np.int64, copy=False), net.edge_v.astype(np.int64, copy=False),
-        net.edge_length.astype(float, copy=False),
-        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi,
-         v_long, v_id, v_u, v_cost),
-    )  # fmt: skip
-    # each facility's attachment points, with the homes of their edge (the walk along it)
-    so = np.argsort(vpos[seeds.fac], kind="stable")
-    sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
-    so_edge = seeds.edge[so]
-    return (
-        (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id,
-         np.diff(u_ptr) + np.diff(v_ptr), v_long, v_home),
-        (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
-         seeds.offset[so].astype(float)),
-    )  # fmt: skip
-
-
-def _homes_by_node_numpy(
-    edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
-    edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
-) -> None:  # fmt: skip
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
-    n = len(u_ptr) - 1
-    e = edge[placed]
-    order = np.argsort(e, kind="stable")
-    order = order[np.argsort(edge_u[e[order]], kind="stable")]
-    e = e[order]
-    h_id[:] = placed[order]
-    h_u[:], h_v[:] = edge_u[e], edge_v[e]
-    h_along[:], h_snap[:] = along[h_id], snap[h_id]
-    h_up[:] = h_along + h_snap
-    h_vp[:] = edge_length[e] - h_along + h_snap
-    u_ptr[1:] = np.cumsum(np.bincount(h_u, minlength=n))
-    v_ptr[1:] = np.cumsum(np.bincount(h_v, minlength=n))
-    v_home[:] = np.argsort(h_v, kind="stable")
-    v_pos[v_home] = np.arange(len(v_home))
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    e_lo[e[starts]] = starts
-    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
-    np.maximum.at(out[13], h_v, edge_length[e])
-    out[14][:], out[15][:], out[16][:] = h_id[v_home], h_u[v_home], h_vp[v_home]
-
-
-@jit.kernel(numpy=_homes_by_node_numpy)
-def _homes_by_node(
-    edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
-    edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
-) -> None:  # pragma: no cover  # fmt: skip
-    """Fill `out` with the homes placed, numbered by the u end of their edge then by edge.
-
-    `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
-    per v node, the homes by v end, each home's place in that list, first and end of each
-    edge's homes, per node the longest edge of its homes by v end, the list by v end's
-    homes, u ends and walks past v): the homes of a node,
-    and those of an edge, are consecutive (the searches then read nearby memory). A counting
-    sort by u, then each node's few homes sorted by edge in place (stably: the order of
-    :func:`_homes_by_node_numpy`).
-    """
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
-    v_long, v_id, v_u, v_cost = out[13:17]
-    k, n = placed.shape[0], u_ptr.shape[0] - 1
-    # (the homes are read in their order, then written to their places: few random reads)
-    for i in range(k):
-        u_ptr[edge_u[edge[placed[i]]] + 1] += 1
-    for u in range(n):
-        u_ptr[u + 1] += u_ptr[u]
-    fill = u_ptr[:n].copy()
-    for i in range(k):
-        h = placed[i]
-        x = edge[h]
-        u = edge_u[x]
-        at = fill[u]
-        fill[u] += 1
-        h_id[at], h_u[at], h_v[at] = h, u, x  # (h_v holds the edge until the last pass)
-        h_along[at], h_snap[at] = along[h], snap[h]
-    for u in range(n):  # each node's homes by edge, stably (a few per node: insertion)
-        for i in range(u_ptr[u] + 1, u_ptr[u + 1]):
-            x, h, a, d = h_v[i], h_id[i], h_along[i], h_snap[i]
-            at = i
-            while at > u_ptr[u] and h_v[at - 1] > x:
-                h_v[at], h_id[at], h_along[at], h_snap[at] = (
-                    h_v[at - 1],
-                    h_id[at - 1],
-                    h_along[at - 1],
-                    h_snap[at - 1],
-                )
-                at -= 1
-            h_v[at], h_id[at], h_along[at], h_snap[at] = x, h, a, d
-    last = -1
-    for i in range(k):
-        x = h_v[i]
-        if x != last:
-            e_lo[x], last = i, x
-        e_hi[x] = i + 1
-        v = edge_v[x]
-        h_v[i] = v
-        h_up[i], h_vp[i] = h_along[i] + h_snap[i], edge_length[x] - h_along[i] + h_snap[i]
-        v_ptr[v + 1] += 1
-        v_long[v] = max(v_long[v], edge_length[x])
-    for u in range(n):
-        v_ptr[u + 1] += v_ptr[u]
-    fill = v_ptr[:n].copy()
-    for i in range(k):
-        v = h_v[i]
-        at = fill[v]
-        fill[v] += 1
-        v_home[at], v_pos[i] = i, at
-        v_id[at], v_u[at], v_cost[at] = h_id[i], h_u[i], h_vp[i]
-
-
-def _in_threads(k: int, run: Any) -> dict[int, tuple[Any, dict[str, Any]]]:
-    """Run ``run(lo, hi, state)`` on slices of 0..k-1 in threads; (result, state) by slice.
-
-    Each thread takes the next slice (the faster threads take more) and keeps its `state`
-    (queue, scratch arrays, sums) for every slice it takes.
-    """
-    slices = _slices(k)
-    n_slices = len(slices)
-    done: dict[int, tuple[Any, dict[str, Any]]] = {}
-    todo = itertools.count()
-
-    def work() -> None:
-        state: dict[str, Any] = {}
-        while (i := next(todo)) < len(slices):
-            done[i] = (run(*slices[i], state), state)
-
-    helpers = [threads.pool().submit(work) for _ in range(min(threads.n_threads(), n_slices) - 1)]
-    try:
-        work()
-    finally:
-        wait([f for f in helpers if not f.cancel()])  # (not started: the slices are done)
-    _ = [f.result() for f in helpers if not f.cancelled()]
-    return done
-
-
-def _slices(k: int) -> list[tuple[int, int]]:
-    """Cut 0..k-1 into slices of facilities: one below 32, else a few per thread."""
-    n_slices = 1 if k < 32 else min(k // 8, 4 * threads.n_threads())
-    return list(itertools.pairwise(np.linspace(0, k, n_slices + 1).astype(int).tolist()))
-
-
-def _two_phases(
-    k: int, search: Any, prepare: Any, emit: Any, new_state: Any
-) -> list[dict[str, Any]]:
-    """Run ``search(lo, hi, state)`` on slices of 0..k-1, then ``emit(lo, hi, found, state)``.
-
-    The calling thread runs ``prepare()`` while the other threads take the first slices to
-    search; every thread then searches the slices left, then emits the slices in order
-    (waiting, if need be, for a slice another thread is still searching), once ``prepare``
-    has returned. Each thread keeps a `state` (made by ``new_state()``, in the calling
-    thread) for all its slices; returns the states. An error in any thread stops the others
-    and is raised here.
-    """
-    slices = _slices(k)
-    found: list[Any] = [None] * len(slices)
-    searched = [threading.Event() for _ in slices]
-    prepared, failed = threading.Event(), threading.Event()
-    to_search, to_emit = itertools.count(), itertools.count()
-
-    def stop() -> None:
-        failed.set()
-        prepared.set()
-        for event in searched:
-            event.set()
-
-    def work(state: dict[str, Any]) -> None:
-        try:
-            while not failed.is_set() and (i := next(to_search)) < len(slices):
-                found[i] = search(*slices[i], state)
-                searched[i].set()
-            prepared.wait()
-            while not failed.is_set() and (i := next(to_emit)) < len(slices):
-                searched[i].wait()
-                if failed.is_set():
-                    break
-                emit(*slices[i], found[i], state)
-                found[i] = None  # (its memory freed)
-        except BaseException:
-            stop()
-            raise
-
-    states = [new_state() for _ in range(min(threads.n_threads(), len(slices)))]
-    helpers = [threads.pool().submit(work, state) for state in states[1:]]
-    try:
-        try:
-            prepare()
-        except BaseException:
-            stop()
-            raise
-        prepared.set()
-        work(states[0])
-    finally:
-        wait([f for f in helpers if not f.cancel()])  # (not started: nothing left to do)
-    _ = [f.result() for f in helpers if not f.cancelled()]
-    return states
-
-
-def _stable_order_numpy(key: np.ndarray, n_keys: int, out: np.ndarray) -> None:
-    out[:] = np.argsort(key, kind="stable")
-
-
-@jit.kernel(numpy=_stable_order_numpy)
-def _count_sort(key: np.ndarray, n_keys: int, out: np.ndarray) -> None:  # pragma: no cover
-    """Fill `out` with the stable order of `key` (integers in 0..n_keys-1): a counting sort."""
-    start = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in range(key.shape[0]):
-        start[key[i] + 1] += 1
-    for k in range(n_keys):
-        start[k + 1] += start[k]
-    for i in range(key.shape[0]):
-        k = key[i]
-        out[start[k]] = i
-        start[k] += 1
-
-
-def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
-    """Return the stable order of `key`, integers in 0..n_keys-1 (``argsort(kind="stable")``).
-
-    Examples
-    --------
-    >>> _stable_order(np.array([2, 0, 2, 1]), 3).tolist()
-    [1, 3, 0, 2]
-    """
-    out = np.empty(len(key), dtype=np.int64)
-    _count_sort(np.ascontiguousarray(key, dtype=np.int64), int(n_keys), out)
-    return out
 
 
 def _walk_slice(
@@ -499,7 +240,8 @@ def _scratch(walk: tuple[Any, ...], n_homes: int) -> tuple[np.ndarray, ...]:
     """Scratch arrays of the walks: distances, nodes touched, buckets, own-edge walks, flags.
 
     `walk` starts with the graph and ends with the limit and the buckets' width
-    (:func:`_walk_arrays` or :func:`_fixed`); `n_homes` is the number of homes placed.
+    (:func:`~cdv_geo.metrics.catchment_tables.walk_arrays` or :func:`_fixed`); `n_homes` is
+    the number of homes placed.
     """
     graph, limit, width = walk[0], walk[-2], walk[-1]
     n = graph[0].shape[0] - 1
@@ -808,39 +550,6 @@ def _catchment_walks_py(
             for q in range(nn):
                 node_access[node_u[q] * n_kinds + k] += w[node_b[q]] * r * 10_000.0
     return hi, 0
-
-
-def _node_tables_numpy(
-    u_ptr: np.ndarray, demand: np.ndarray, back: np.ndarray, up: np.ndarray,
-    node_dem: np.ndarray, node_back: np.ndarray, node_up: np.ndarray,
-) -> None:  # fmt: skip
-    full = np.flatnonzero(np.diff(u_ptr) > 0)
-    if len(full):
-        first = u_ptr[full]
-        node_dem[full] = np.add.reduceat(demand, first)
-        node_back[full] = np.maximum.reduceat(back, first)
-        node_up[full] = np.maximum.reduceat(up, first)
-
-
-@jit.kernel(numpy=_node_tables_numpy)
-def _node_tables(
-    u_ptr: np.ndarray, demand: np.ndarray, back: np.ndarray, up: np.ndarray,
-    node_dem: np.ndarray, node_back: np.ndarray, node_up: np.ndarray,
-) -> None:  # pragma: no cover  # fmt: skip
-    """Fill, per node, its homes' demand summed and their most `back` and most `up`.
-
-    A node's homes are ``u_ptr[u]`` to ``u_ptr[u + 1]``; a node without homes is left as
-    found.
-    """
-    for u in range(u_ptr.shape[0] - 1):
-        lo, hi = u_ptr[u], u_ptr[u + 1]
-        if hi > lo:
-            d, b, p = demand[lo], back[lo], up[lo]
-            for h in range(lo + 1, hi):
-                d += demand[h]
-                b = max(b, back[h])
-                p = max(p, up[h])
-            node_dem[u], node_back[u], node_up[u] = d, b, p
 
 
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);

@@ -33,6 +33,7 @@ from cdv_geo.core import threads
 from cdv_geo.core.errors import CdvGeoError
 from cdv_geo.core.layers import as_layer
 from cdv_geo.metrics import catchment_kernels as kernels
+from cdv_geo.metrics import catchment_tables as tables
 from cdv_geo.metrics.walking import (
     box_xy,
     check_network,
@@ -472,7 +473,7 @@ def _network_pairs(
     in threads), else its numpy path (:func:`_scipy_walks`, the same answers).
     """
     empty = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    walks = _sources(net, edge, seeds, n_fac)
+    walks = tables.sources(net, edge, seeds, n_fac)
     if walks is None:
         return empty
     placed, facs, vpos, (src_ptr, dst, w) = walks
@@ -489,7 +490,7 @@ def _network_sums(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted demand, ratio per facility and access per home of :func:`catchment_sums`."""
     assert p.net is not None and p.snapped is not None
-    walks = _sources(p.net, p.snapped[0], p.seeds, len(p.f_geoms))
+    walks = tables.sources(p.net, p.snapped[0], p.seeds, len(p.f_geoms))
     if walks is None:  # (no home or no facility on the network: nobody served)
         n_fac, n_homes, n_kinds = len(p.f_geoms), steps[-1], steps[-2]
         return np.zeros(n_fac), np.zeros(n_fac), np.zeros(n_homes * n_kinds)
@@ -497,44 +498,6 @@ def _network_sums(
     return kernels.compiled_catchment(
         p.net, p.snapped, p.seeds, placed, facs, vpos, sources, p.limit_m, steps, started=started
     )
-
-
-def _sources(
-    net: WalkNetwork, edge: np.ndarray, seeds: Any, n_fac: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]] | None:
-    """Return the homes placed, the facilities in Z order, their virtual sources (or None).
-
-    One virtual source per facility, linked to both ends of each attachment edge (the
-    shortest link when several attachment points share a node): (start per facility, node,
-    metres).
-    """
-    placed = np.flatnonzero(edge >= 0)
-    facs, first = np.unique(seeds.fac, return_index=True)
-    if not len(placed) or not len(facs):
-        return None
-    facs = facs[_z_order(net.node_xy[net.edge_u[seeds.edge[first]]])]
-    vpos = np.full(n_fac, -1, dtype=np.int64)
-    vpos[facs] = np.arange(len(facs))
-    length = net.edge_length[seeds.edge]
-    src = np.r_[vpos[seeds.fac], vpos[seeds.fac]]
-    dst = np.r_[net.edge_u[seeds.edge], net.edge_v[seeds.edge]].astype(np.int64)
-    w = np.r_[seeds.offset + seeds.along, seeds.offset + (length - seeds.along)]
-    order = np.lexsort((w, dst, src))
-    src, dst, w = src[order], dst[order], w[order]
-    first = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
-    src, dst, w = src[first], dst[first], w[first]
-    src_ptr = np.searchsorted(src, np.arange(len(facs) + 1)).astype(np.int64)
-    return placed, facs, vpos, (src_ptr, dst, w)
-
-
-def _z_order(xy: np.ndarray) -> np.ndarray:
-    """Order of points along a Z curve (neighbouring facilities' searches share the caches)."""
-    q = ((xy - xy.min(axis=0)) / np.maximum(np.ptp(xy, axis=0), 1e-9) * 65535).astype(np.uint64)
-    code = np.zeros(len(xy), dtype=np.uint64)
-    for bit in np.arange(16, dtype=np.uint64):
-        code |= ((q[:, 0] >> bit) & np.uint64(1)) << (np.uint64(2) * bit)
-        code |= ((q[:, 1] >> bit) & np.uint64(1)) << (np.uint64(2) * bit + np.uint64(1))
-    return np.argsort(code, kind="stable")
 
 
 def _scipy_walks(
