@@ -135,7 +135,15 @@ def _homes_by_node_numpy(
     out[14][:], out[15][:], out[16][:] = h_id[v_home], h_u[v_home], h_vp[v_home]
 
 
-@jit.kernel(numpy=_homes_by_node_numpy)
+@jit.helper
+def _starts(ptr: np.ndarray) -> np.ndarray:
+    """Turn counts (``ptr[i + 1]``: items of key i) into starts in place; return a copy."""
+    for i in range(ptr.shape[0] - 1):
+        ptr[i + 1] += ptr[i]
+    return ptr[:-1].copy()
+
+
+@jit.kernel(numpy=_homes_by_node_numpy, uses=(_starts,))
 def homes_by_node(
     edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
     edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
@@ -156,9 +164,7 @@ def homes_by_node(
     # (the homes are read in their order, then written to their places: few random reads)
     for i in range(k):
         u_ptr[edge_u[edge[placed[i]]] + 1] += 1
-    for u in range(n):
-        u_ptr[u + 1] += u_ptr[u]
-    fill = u_ptr[:n].copy()
+    fill = _starts(u_ptr)
     for i in range(k):
         h = placed[i]
         x = edge[h]
@@ -191,9 +197,7 @@ def homes_by_node(
         h_up[i], h_vp[i] = h_along[i] + h_snap[i], edge_length[x] - h_along[i] + h_snap[i]
         v_ptr[v + 1] += 1
         v_long[v] = max(v_long[v], edge_length[x])
-    for u in range(n):
-        v_ptr[u + 1] += v_ptr[u]
-    fill = v_ptr[:n].copy()
+    fill = _starts(v_ptr)
     for i in range(k):
         v = h_v[i]
         at = fill[v]
