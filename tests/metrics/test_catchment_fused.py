@@ -89,13 +89,12 @@ def test_steps_in_the_searches_equal_the_steps_on_the_pairs(seed):
     assert jit.engine() is None or ck.catchment_walks.compiled is not None  # (no fallback)
 
 
-def test_growth_of_the_queue_and_the_buffer_gives_the_same_access(monkeypatch):
+def test_growth_of_the_queue_and_the_store_gives_the_same_access(monkeypatch):
     net, homes, facs, q = layers(4, n_homes=900)
     ref = floating_catchment(homes, facs, q, network=net)
     assert ref.facilities["demand"].gt(0).sum() > 5
     real = ck._search_slice
-    monkeypatch.setattr(ck, "FIRST_BUFFER", 1)  # (every facility outgrows its buffer,
-    monkeypatch.setattr(ck, "FIRST_STORE", 0)  # the store of its search,
+    monkeypatch.setattr(ck, "FIRST_STORE", 0)  # (every facility outgrows the store of its search,
     monkeypatch.setattr(
         ck, "_search_slice", lambda walk, cap, *args, **kw: real(walk, 1, *args, **kw)
     )  # (and its queue)

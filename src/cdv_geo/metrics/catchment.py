@@ -371,7 +371,7 @@ def floating_catchment(
     raw_kind = facilities["kind"]
     fkind = np.where(raw_kind.isna(), "", raw_kind.astype(str).to_numpy(dtype=object))
     sel = np.flatnonzero(np.isin(fkind, kind_list))
-    chosen = facilities.iloc[sel]
+    chosen = facilities if len(sel) == len(facilities) else facilities.iloc[sel]
     if supply is None:
         sup = np.ones(len(sel))
     else:

@@ -29,7 +29,6 @@ from cdv_geo.metrics.catchment_threads import in_threads, slices, two_phases
 from cdv_geo.network import WalkNetwork
 
 __all__ = [
-    "FIRST_BUFFER",
     "band_of",
     "bounded_walks",
     "catchment_walks",
@@ -38,8 +37,6 @@ __all__ = [
     "search_walks",
 ]
 
-#: Pairs one facility's buffer holds at first (:func:`catchment_walks` asks for more).
-FIRST_BUFFER = 4096
 #: Nodes reached stored per facility at first (:func:`search_walks` asks for more).
 FIRST_STORE = 2048
 
@@ -110,7 +107,7 @@ def compiled_catchment(
     def new_state() -> dict[str, Any]:
         return {
             "scratch": _scratch(walk, len(placed)),
-            "buffer": _pair_buffer(FIRST_BUFFER), "access": np.zeros(len(placed) * nk),
+            "buffer": _pair_buffer(len(placed)), "access": np.zeros(len(placed) * nk),
             "node_access": np.zeros(n * nk),
             "node_bands": (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)),
         }  # fmt: skip
@@ -210,20 +207,17 @@ def _catchment_slice(
     fixed: tuple[Any, ...], shared: tuple[Any, ...], found: Any, lo: int, hi: int, *,
     state: dict[str, Any],
 ) -> None:  # fmt: skip
-    """Run :func:`catchment_walks` for facilities lo..hi-1, growing its buffer when it asks.
+    """Run :func:`catchment_walks` for facilities lo..hi-1.
 
     `fixed` is (homes, own edges, facility ids, limit), `found` what
     :func:`_search_slice` returned for them; `state` holds the thread's scratch, buffer
-    (one facility's pairs) and access sums.
+    (one facility's pairs: a home at most once, so as many as the homes placed) and access
+    sums.
     """
-    j = lo
-    while j < hi:
-        j, need = catchment_walks(
-            *fixed, state["scratch"], state["buffer"], found, lo, j, hi, *shared,
-            state["nodes"], state["access"], state["node_access"],
-        )  # fmt: skip
-        if j < hi:
-            state["buffer"] = _pair_buffer(max(2 * len(state["buffer"][0]), need))
+    catchment_walks(
+        *fixed, state["scratch"], state["buffer"], found, lo, hi, *shared, state["nodes"],
+        state["access"], state["node_access"],
+    )  # fmt: skip
 
 
 def _queue(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -492,12 +486,12 @@ def _search_walks_py(
 
 def _catchment_walks_py(
     homes: Any, same: Any, fac_id: np.ndarray, limit: float, scratch: Any, buf: Any,
-    found: Any, lo: int, start: int, hi: int, m_per_min: float, upper: np.ndarray,
+    found: Any, lo: int, hi: int, m_per_min: float, upper: np.ndarray,
     w: np.ndarray, demand: np.ndarray, supply: np.ndarray, fac_kind: np.ndarray,
     n_kinds: int, fac_demand: np.ndarray, ratio: np.ndarray, nodes: Any,
     access: np.ndarray, node_access: np.ndarray,
-) -> tuple[int, int]:  # fmt: skip
-    """Run the two steps of a floating catchment on the searches of facilities start..hi-1.
+) -> None:  # fmt: skip
+    """Run the two steps of a floating catchment on the searches of facilities lo..hi-1.
 
     `found` holds the nodes each search reached and their distances
     (:func:`search_walks`, facility lo + i from ``ptr[i]``). Step 1 (``fac_demand``,
@@ -511,27 +505,21 @@ def _catchment_walks_py(
     the node (``node_access``); else each home counts, as its walk gives it
     (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk straight along
     the edge) always counts home by home. `w` holds the bands' weights then 0 (beyond the
-    last bound). A full `buf` stops the run before facility j: returns (j, size needed);
-    else (hi, 0).
+    last bound). `buf` holds as many pairs as there are homes (a facility lists a home at
+    most once).
     """
-    cnt = homes[13]
     dist, touched = scratch[0], scratch[1]
     ptr, node, metres = found
     pair_home, pair_band, pair_m = buf
     node_u, node_b = nodes[3], nodes[4]
     whole = (True, upper * m_per_min, w, *nodes)  # (the bounds in metres)
-    for j in range(start, hi):
+    for j in range(lo, hi):
         a = ptr[j - lo]
         nt = ptr[j - lo + 1] - a
         for i in range(nt):
             u = node[a + i]
             touched[i] = u
             dist[u] = metres[a + i]
-        need = _pairs_bound(same, cnt, touched, j, nt)
-        if need > pair_home.shape[0]:
-            for i in range(nt):
-                dist[touched[i]] = np.inf
-            return j, need
         f = fac_id[j]
         m, nn, total = _emit(homes, same, j, f, nt, limit, scratch, buf, 0, whole)
         for i in range(nt):
@@ -549,7 +537,6 @@ def _catchment_walks_py(
                 access[pair_home[p] * n_kinds + k] += w[pair_band[p]] * r * 10_000.0
             for q in range(nn):
                 node_access[node_u[q] * n_kinds + k] += w[node_b[q]] * r * 10_000.0
-    return hi, 0
 
 
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
