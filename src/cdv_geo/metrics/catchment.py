@@ -448,9 +448,8 @@ def _times_and_rows(
     target = measure_crs(homes, check_network(walk["network"]), walk["crs"])
     q = to_crs(quartiers, target)
     town = None if communes is None else to_crs(as_layer(communes, "communes"), target)
-    homes = to_crs(homes, target)  # (once: the walks take the homes in it)
-    h_geoms = np.asarray(homes.geometry.values, dtype=object)
     p = place_walks(homes, chosen, max_time_min=float(upper[-1]), **{**walk, "crs": target})
+    h_geoms = p.h_geoms  # (the homes in the walks' CRS, projected once by place_walks)
     jobs: list[Future[dict[str, np.ndarray]]] = []
 
     def start_rows() -> None:

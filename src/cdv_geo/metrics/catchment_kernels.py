@@ -107,6 +107,7 @@ def compiled_catchment(
     def new_state() -> dict[str, Any]:
         return {
             "scratch": _scratch(walk, len(placed)),
+            # (one facility's pairs: it lists a home at most once)
             "buffer": _pair_buffer(len(placed)), "access": np.zeros(len(placed) * nk),
             "node_access": np.zeros(n * nk),
             "node_bands": (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)),
@@ -117,8 +118,11 @@ def compiled_catchment(
 
     def emit(lo: int, hi: int, store: Any, state: dict[str, Any]) -> None:
         state["nodes"] = (*ready["nodes"], *state["node_bands"])
-        _catchment_slice((ready["homes"], ready["same"], walk[2], walk[3]), ready["shared"],
-                         store, lo, hi, state=state)  # fmt: skip
+        catchment_walks(
+            ready["homes"], ready["same"], walk[2], walk[3], state["scratch"], state["buffer"],
+            store, lo, hi, *ready["shared"], state["nodes"], state["access"],
+            state["node_access"],
+        )  # fmt: skip
 
     states = two_phases(len(facs), search, prepare, emit, new_state)
     homes, h_id = ready["homes"], ready["h_id"]
@@ -201,23 +205,6 @@ def _store(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.empty(FIRST_STORE * k, np.int32),
         np.empty(FIRST_STORE * k),
     )
-
-
-def _catchment_slice(
-    fixed: tuple[Any, ...], shared: tuple[Any, ...], found: Any, lo: int, hi: int, *,
-    state: dict[str, Any],
-) -> None:  # fmt: skip
-    """Run :func:`catchment_walks` for facilities lo..hi-1.
-
-    `fixed` is (homes, own edges, facility ids, limit), `found` what
-    :func:`_search_slice` returned for them; `state` holds the thread's scratch, buffer
-    (one facility's pairs: a home at most once, so as many as the homes placed) and access
-    sums.
-    """
-    catchment_walks(
-        *fixed, state["scratch"], state["buffer"], found, lo, hi, *shared, state["nodes"],
-        state["access"], state["node_access"],
-    )  # fmt: skip
 
 
 def _queue(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
