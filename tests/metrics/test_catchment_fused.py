@@ -221,21 +221,24 @@ def test_nodes_counted_whole_give_each_home_its_band(monkeypatch):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_homes_by_node_equals_its_numpy_twin(seed):
-    # the compiled numbering of the homes (two counting sorts, one pass) against numpy's
-    # stable argsorts, on random placements with many homes per edge and empty edges
+    # the compiled numbering of the homes (two counting sorts) against numpy's stable
+    # argsorts, on random placements with many homes per edge, empty edges and loops
     rng = np.random.default_rng(seed)
     n, n_edges, n_homes = 40, 90, 700
     edge_u, edge_v = rng.integers(0, n, n_edges), rng.integers(0, n, n_edges)
+    edge_v[:5] = edge_u[:5]  # (loops)
     length = rng.uniform(5, 80, n_edges)
     edge = rng.integers(-1, n_edges // 2, n_homes)  # (-1: not placed; half the edges bare)
-    along, snap = rng.uniform(0, 5, n_homes), rng.uniform(0, 30, n_homes)
+    along = rng.uniform(0, 1, n_homes) * length[edge]
+    along[:20] = 0.5 * length[edge[:20]]  # (exactly halfway: the u end's group)
+    snap = rng.uniform(0, 30, n_homes)
     placed = np.flatnonzero(edge >= 0)
 
     def run(fn):
         k = len(placed)
-        ints = [np.zeros(size, np.int64) for size in (k, k, k, n + 1, n + 1, k, k)]
-        edges = [np.zeros(n_edges, np.int64) for _ in range(2)]
-        out = (*ints[:3], *(np.zeros(k) for _ in range(4)), *ints[3:], *edges, np.zeros(n),
+        out = (*(np.zeros(k, np.int64) for _ in range(3)), *(np.zeros(k) for _ in range(4)),
+               np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64),
+               *(np.zeros(k, np.int64) for _ in range(3)), np.zeros(n),
                np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k))  # fmt: skip
         fn(edge, along, snap, placed, edge_u, edge_v, length, out)
         return out
@@ -243,15 +246,22 @@ def test_homes_by_node_equals_its_numpy_twin(seed):
     got, ref = run(ct.homes_by_node), run(ct._homes_by_node_numpy)
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_array_equal(a, b)
-    # and what the numbering means: by u end, then by edge; each edge's homes in one run
-    h_id = ref[0]
-    key = edge_u[edge[h_id]] * n_edges + edge[h_id]
-    assert (np.diff(key) >= 0).all() and sorted(h_id) == placed.tolist()
-    e_lo, e_hi = ref[11], ref[12]
-    for x in np.unique(edge[placed]):
-        assert (edge[h_id[e_lo[x] : e_hi[x]]] == x).all() and (e_hi[x] - e_lo[x]) == (
-            edge[placed] == x
-        ).sum()
+    # and what the numbering means, written out home by home
+    h_id, h_u, h_v, _, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, h_edge = ref[:12]
+    assert sorted(h_id) == placed.tolist() and (np.diff(h_u) >= 0).all()
+    for i, h in enumerate(h_id):
+        x = edge[h]
+        near_u = along[h] <= length[x] / 2
+        assert h_edge[i] == x
+        assert (h_u[i], h_v[i]) == ((edge_u[x], edge_v[x]) if near_u else (edge_v[x], edge_u[x]))
+        past = along[h] if near_u else length[x] - along[h]
+        assert past <= length[x] / 2 and h_up[i] == pytest.approx(past + h_snap[i])
+        assert h_vp[i] == pytest.approx(length[x] - past + snap[h]) and h_snap[i] == snap[h]
+        assert u_ptr[h_u[i]] <= i < u_ptr[h_u[i] + 1]
+        assert v_home[v_pos[i]] == i and v_ptr[h_v[i]] <= v_pos[i] < v_ptr[h_v[i] + 1]
+    for v in range(n):
+        by_v = h_edge[v_home[v_ptr[v] : v_ptr[v + 1]]]
+        assert ref[12][v] == (length[by_v].max() if len(by_v) else 0.0)
 
 
 def test_node_tables_equal_their_numpy_twin():

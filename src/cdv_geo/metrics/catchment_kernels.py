@@ -83,13 +83,15 @@ def compiled_catchment(
         homes, same = home_arrays(net, placement, seeds, placed, facs, vpos)
         # the homes numbered in the searches' order (by node): the homes a search reaches
         # lie near each other, and so do their demand and access (read and summed so)
-        h_id = homes[12]  # (the list by v end numbers them by place: its order, v_home)
+        h_id = homes[12]  # (the list by other end numbers them by place: its order, v_home)
         homes = (*homes[:6], homes[15], *homes[7:12], np.arange(len(h_id)), *homes[13:])
         local_demand = np.asarray(demand, dtype=float)[h_id]
-        # per node, its homes by u end: residents, and the bounds of their walks past it
+        # per node, its group of homes: residents, and the bounds of their walks past it
+        # (a walk by the other end is no shorter than d(node) - (past - snap): see
+        # _catchment_walks_py)
         node_dem, node_back, node_up = np.zeros(n), np.zeros(n), np.zeros(n)
-        node_tables(homes[0], local_demand, homes[10] - homes[11], homes[2],
-                     node_dem, node_back, node_up)  # fmt: skip
+        node_tables(homes[0], local_demand, homes[2] - 2.0 * homes[11], homes[2],
+                    node_dem, node_back, node_up)  # fmt: skip
         ready["homes"], ready["same"], ready["h_id"] = homes, same, h_id
         ready["nodes"] = (node_dem, node_back, node_up)
         ready["shared"] = (
@@ -131,7 +133,7 @@ def compiled_catchment(
         by_home += state["access"]
         by_node += state["node_access"]
     by_home = by_home.reshape(-1, nk)
-    by_home += by_node.reshape(-1, nk)[homes[1]]  # (a node's share: to its homes by u end)
+    by_home += by_node.reshape(-1, nk)[homes[1]]  # (a node's share: to its group's homes)
     access = np.zeros((int(n_homes), nk))
     access[h_id] = by_home
     return fac_demand, ratio, access.ravel()
@@ -289,16 +291,61 @@ def _search(
 
 
 @jit.helper
-def _node_band(du: float, back: float, up: float, eps: float, upper_m: np.ndarray) -> int:
-    """Band shared by every home past a node (len(upper_m): all beyond), or -1 when they differ.
+def _group_of(same: Any, s: int, end: int) -> int:
+    """Group node of end 0 or 1 of facility seed s's edge; -1 for end 1 of a loop."""
+    a, b = same[2][s], same[3][s]
+    return a if end == 0 else (-1 if b == a else b)
 
-    The homes lie between ``du - back`` and ``du + up`` metres (widened by `eps`, which
-    also covers the rounding of the bands' bounds given in metres, `upper_m`).
+
+@jit.helper
+def _mark_own(
+    homes: Any, same: Any, j: int, direct: np.ndarray, v_direct: np.ndarray, own: np.ndarray
+) -> None:
+    """Set the walks straight along facility j's own edges of their homes; flag their groups.
+
+    The homes of an edge are in the groups of its two ends (:func:`_group_of`).
     """
-    b = band_of(du - back - eps, upper_m)
-    if b == upper_m.shape[0] or b == band_of(du + up + eps, upper_m):
-        return b
-    return -1
+    u_ptr, v_pos, h_along, h_snap, h_edge = homes[0], homes[9], homes[10], homes[11], homes[16]
+    for s in range(same[0][j], same[0][j + 1]):
+        x, sd_along, sd_off = same[1][s], same[4][s], same[5][s]
+        for end in range(2):
+            g = _group_of(same, s, end)
+            if g < 0:
+                continue
+            for h in range(u_ptr[g], u_ptr[g + 1]):
+                if h_edge[h] == x:
+                    c = np.abs(h_along[h] - sd_along) + sd_off + h_snap[h]
+                    if c < direct[h]:
+                        direct[h] = v_direct[v_pos[h]] = c  # (by home, and in the other list)
+                    own[g] = True
+
+
+@jit.helper
+def _unmark_own(
+    homes: Any, same: Any, j: int, f: int, limit: float, dist: np.ndarray, direct: np.ndarray,
+    v_direct: np.ndarray, own: np.ndarray, out: Any, m: int,
+) -> int:  # fmt: skip
+    """Undo :func:`_mark_own`, writing the homes reached only along the edge; return m."""
+    u_ptr, h_u, h_v, v_pos, h_id, h_edge = (
+        homes[0], homes[1], homes[3], homes[9], homes[12], homes[16],
+    )  # fmt: skip
+    out_h, out_f, out_d = out
+    for s in range(same[0][j], same[0][j + 1]):
+        x = same[1][s]
+        for end in range(2):
+            g = _group_of(same, s, end)
+            if g < 0:
+                continue
+            own[g] = False
+            for h in range(u_ptr[g], u_ptr[g + 1]):
+                c = direct[h]
+                if h_edge[h] == x and c < np.inf:
+                    # (a home whose edge ends are both out of reach, yet near along the edge)
+                    if c <= limit and dist[h_u[h]] == np.inf and dist[h_v[h]] == np.inf:
+                        out_h[m], out_f[m], out_d[m] = h_id[h], f, c
+                        m += 1
+                    direct[h] = v_direct[v_pos[h]] = np.inf
+    return m
 
 
 @jit.helper
@@ -310,14 +357,13 @@ def _emit(
 
     `nodes` is (on, band bounds in metres, band weights then 0, per node: residents,
     lower and upper bounds of its homes' walks past the node, and two buffers). When `on`,
-    a reached node whose homes (by u end) all fall in one band (see
+    a reached node whose homes (its group) all fall in one band (see
     :func:`_catchment_walks_py`) is written whole to the buffers (node, band) instead of
     home by home, and its residents weighted by the band are summed (returned); a node whose
     homes all lie beyond the last band is left out. Else every home is written.
     """
-    u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id = homes[:13]
-    v_long = homes[14]
-    sd_ptr, sd_lo, sd_hi, sd_along, sd_off = same
+    u_ptr, _, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost = homes[:9]
+    h_id, v_long = homes[12], homes[14]
     dist, touched, direct, v_direct, own = (
         scratch[0],
         scratch[1],
@@ -328,28 +374,25 @@ def _emit(
     on, upper_m, w, node_dem, node_back, node_up, node_u, node_b = nodes
     n_bands, eps = upper_m.shape[0], limit * 1e-9  # (a margin: the bounds are sums of floats)
     out_h, out_f, out_d = out
-    # the homes on the facility's own edges may walk straight along them
-    for s in range(sd_ptr[j], sd_ptr[j + 1]):
-        for h in range(sd_lo[s], sd_hi[s]):
-            c = np.abs(h_along[h] - sd_along[s]) + sd_off[s] + h_snap[h]
-            if c < direct[h]:
-                direct[h] = v_direct[v_pos[h]] = c  # (by home, and by its place in the v list)
-            own[h_u[h]] = True
+    _mark_own(homes, same, j, direct, v_direct, own)  # (their walk straight along it)
     nn, total = 0, 0.0
     for i in range(nt):
         u = touched[i]
         du = dist[u]
-        lo = u_ptr[u]
-        if on and u_ptr[u + 1] > lo and not own[u]:
-            b = _node_band(du, node_back[u], node_up[u], eps, upper_m)
-            if 0 <= b < n_bands:
-                node_u[nn], node_b[nn] = u, b
-                nn += 1
-                total += w[b] * node_dem[u]
-            if b >= 0:
-                lo = u_ptr[u + 1]  # (counted whole, or every home beyond the last band)
+        lo, hi = u_ptr[u], u_ptr[u + 1]
+        if on:
+            # the band of the lowest and of the highest bound of the node's homes' walks:
+            # counted whole when they agree (or all beyond), unless a walk along the
+            # facility's own edge may be shorter (no branch: they are not predictable)
+            lb = band_of(du - node_back[u] - eps, upper_m)
+            hb = band_of(du + node_up[u] + eps, upper_m)
+            whole = (hi > lo) & (not own[u]) & ((lb == hb) | (lb == n_bands))
+            node_u[nn], node_b[nn] = u, lb
+            total += w[lb] * node_dem[u] * whole
+            nn += whole & (lb < n_bands)
+            lo = hi if whole else lo
         along_edge = own[u]  # (a home of the facility's own edges may walk straight along it)
-        for h in range(lo, u_ptr[u + 1]):
+        for h in range(lo, hi):
             c = min(du + h_up[h], dist[h_v[h]] + h_vp[h])
             if along_edge:
                 c = min(c, direct[h])
@@ -357,32 +400,26 @@ def _emit(
                 out_h[m], out_f[m], out_d[m] = h_id[h], f, c
                 m += 1
         if du + v_long[u] <= limit:
-            continue  # (the u ends of u's homes by v end are reached: listed by their u end)
+            continue  # (the group nodes of u's homes by other end are reached: listed there)
         for x in range(v_ptr[u], v_ptr[u + 1]):
-            if dist[v_u[x]] == np.inf:  # (else listed by its u end)
+            if dist[v_u[x]] == np.inf:  # (else listed by its group node)
                 c = min(du + v_cost[x], v_direct[x])
                 if c <= limit:
                     out_h[m], out_f[m], out_d[m] = v_id[x], f, c
                     m += 1
-    for s in range(sd_ptr[j], sd_ptr[j + 1]):
-        for h in range(sd_lo[s], sd_hi[s]):
-            own[h_u[h]] = False
-            c = direct[h]
-            if c < np.inf:
-                # (a home whose edge ends are both out of reach, yet near along the edge)
-                if c <= limit and dist[h_u[h]] == np.inf and dist[h_v[h]] == np.inf:
-                    out_h[m], out_f[m], out_d[m] = h_id[h], f, c
-                    m += 1
-                direct[h] = v_direct[v_pos[h]] = np.inf
+    m = _unmark_own(homes, same, j, f, limit, dist, direct, v_direct, own, out, m)
     return m, nn, total
 
 
 @jit.helper
-def _pairs_bound(same: Any, cnt: np.ndarray, touched: np.ndarray, j: int, nt: int) -> int:
+def _pairs_bound(
+    same: Any, u_ptr: np.ndarray, cnt: np.ndarray, touched: np.ndarray, j: int, nt: int
+) -> int:
     """Most pairs facility j can list: the homes of the nodes reached and of its own edges."""
     need = 0
     for s in range(same[0][j], same[0][j + 1]):
-        need += same[2][s] - same[1][s]
+        for g in (same[2][s], same[3][s]):
+            need += u_ptr[g + 1] - u_ptr[g]
     for i in range(nt):
         need += cnt[touched[i]]
     return need
@@ -418,14 +455,14 @@ def _bounded_walks_py(
     stops the run before facility j: returns (pairs written, j, 1 for the queue or 2 for the
     output, size needed); else (pairs, hi, 0, 0).
     """
-    cnt = homes[13]
+    u_ptr, cnt = homes[0], homes[13]
     dist, touched, head = scratch[0], scratch[1], scratch[2]
     no_f, no_i = np.empty(0), np.empty(0, dtype=np.int64)
     off = (False, no_f, no_f, no_f, no_f, no_f, no_i, no_i)  # (every home written)
     m = 0
     for j in range(lo, hi):
         nt, full, top = _search(graph, src, j, limit, width, scratch, queue)
-        need = m + _pairs_bound(same, cnt, touched, j, nt)
+        need = m + _pairs_bound(same, u_ptr, cnt, touched, j, nt)
         if full == 0 and need > out[0].shape[0]:
             full = 2
         if full != 0:
@@ -484,16 +521,17 @@ def _catchment_walks_py(
     (:func:`search_walks`, facility lo + i from ``ptr[i]``). Step 1 (``fac_demand``,
     ``ratio``) and step 2 (shares per 10,000: ``access`` per home, flat home × kind, and
     ``node_access`` per node) facility by facility, without a list of pairs. The homes of
-    a reached node u (those whose edge starts at u) all lie between d(u) - max(along -
-    snap) and d(u) + max(along + snap) of its homes (a walk by the other end v is no
-    shorter than d(u) - edge + the rest of the edge, as v's own distance is no less than
-    d(u) - edge): when both bounds fall in one band, the node counts whole, its residents
-    (`nodes`: demand, bounds per node) weighted by that band and its share summed once on
-    the node (``node_access``); else each home counts, as its walk gives it
-    (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk straight along
-    the edge) always counts home by home. `w` holds the bands' weights then 0 (beyond the
-    last bound). `buf` holds as many pairs as there are homes (a facility lists a home at
-    most once).
+    a reached node u's group (those whose street's nearer end is u, `past` metres along
+    it) all lie between d(u) - max(past - snap) and d(u) + max(past + snap) (a walk by
+    the other end v is no shorter than d(u) - edge + the rest of the edge, as v's own
+    distance is no less than d(u) - edge; grouping by the nearer end keeps `past` under
+    half the edge, and the bounds close): when both bounds fall in one band, the node
+    counts whole, its residents (`nodes`: demand, bounds per node) weighted by that band
+    and its share summed once on the node (``node_access``); else each home counts, as its
+    walk gives it (:func:`_emit`, into `buf`). A node of the facility's own edges (a walk
+    straight along the edge) always counts home by home. `w` holds the bands' weights then
+    0 (beyond the last bound). `buf` holds as many pairs as there are homes (a facility
+    lists a home at most once).
     """
     dist, touched = scratch[0], scratch[1]
     ptr, node, metres = found
@@ -529,7 +567,7 @@ def _catchment_walks_py(
 # compiled by numba (core.jit: cache in a writable place, never next to a read-only install);
 # when numba does not run, _network_pairs takes scipy's path (_scipy_walks) instead, and a
 # failed compilation falls back on the same code run as plain Python (slow, same answers)
-_WALK_HELPERS = (_search, _emit, _pairs_bound, band_of, _node_band)
+_WALK_HELPERS = (_search, _emit, _pairs_bound, band_of, _group_of, _mark_own, _unmark_own)
 bounded_walks = jit.kernel(numpy=_bounded_walks_py, uses=_WALK_HELPERS)(_bounded_walks_py)
 catchment_walks = jit.kernel(numpy=_catchment_walks_py, uses=_WALK_HELPERS)(_catchment_walks_py)
 search_walks = jit.kernel(numpy=_search_walks_py, uses=_WALK_HELPERS)(_search_walks_py)

@@ -5,8 +5,8 @@ The tables behind :mod:`cdv_geo.metrics.catchment_kernels`, built once per call:
 * :func:`sources`: the facilities in Z order (neighbours' searches share the caches) and one
   virtual source each, linked to both ends of its attachment edges;
 * :func:`walk_arrays`: the graph, the limit and the width of the search's buckets;
-* :func:`home_arrays` (:func:`homes_by_node`, compiled): the homes numbered by the near end
-  of their street, the list by far end, the facilities' own edges;
+* :func:`home_arrays` (:func:`homes_by_node`, compiled): the homes numbered by the nearer
+  end of their street, the list by farther end, the facilities' own edges;
 * :func:`node_tables`: per street node, its homes' residents and the bounds of their walks
   (a node whose homes all fall in one band counts whole).
 """
@@ -81,30 +81,36 @@ def home_arrays(
     net: WalkNetwork, placement: Any, seeds: Any, placed: np.ndarray, facs: np.ndarray,
     vpos: np.ndarray,
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:  # fmt: skip
-    """Return the homes by node (u end, then v end) and the facilities' own edges."""
+    """Return the homes by node (nearer end, then farther end) and the facilities' own edges.
+
+    Each home is listed by the nearer end of its street (its *group* node), where its walk
+    past the node is shortest, then again by the farther end (the walks that reach only
+    that end). The facilities' own edges are (start per facility, edge, its two ends,
+    along, offset): the homes of an edge are those of its ends' groups on that edge.
+    """
     edge, along, snap = placement
-    n, n_edges, k = net.n_nodes, net.n_edges, len(placed)
-    h_id, h_u, h_v, v_home, v_pos = (np.empty(k, np.int64) for _ in range(5))
+    n, k = net.n_nodes, len(placed)
+    h_id, h_u, h_v, v_home, v_pos, h_edge = (np.empty(k, np.int64) for _ in range(6))
     h_along, h_snap, h_up, h_vp = (np.empty(k) for _ in range(4))
-    u_ptr, v_ptr = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
-    e_lo, e_hi, v_long = np.zeros(n_edges, np.int64), np.zeros(n_edges, np.int64), np.zeros(n)
+    u_ptr, v_ptr, v_long = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64), np.zeros(n)
     v_id, v_u, v_cost = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
+    edge_u = net.edge_u.astype(np.int64, copy=False)
+    edge_v = net.edge_v.astype(np.int64, copy=False)
     homes_by_node(
         np.ascontiguousarray(edge, dtype=np.int64), np.ascontiguousarray(along, dtype=float),
         np.ascontiguousarray(snap, dtype=float), np.ascontiguousarray(placed, dtype=np.int64),
-        net.edge_u.astype(np.int64, copy=False), net.edge_v.astype(np.int64, copy=False),
-        net.edge_length.astype(float, copy=False),
-        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi,
+        edge_u, edge_v, net.edge_length.astype(float, copy=False),
+        (h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, h_edge,
          v_long, v_id, v_u, v_cost),
     )  # fmt: skip
-    # each facility's attachment points, with the homes of their edge (the walk along it)
+    # each facility's attachment points, with the ends of their edge (the walk along it)
     so = np.argsort(vpos[seeds.fac], kind="stable")
     sd_ptr = np.searchsorted(vpos[seeds.fac][so], np.arange(len(facs) + 1)).astype(np.int64)
-    so_edge = seeds.edge[so]
+    so_edge = seeds.edge[so].astype(np.int64)
     return (
         (u_ptr, h_u, h_up, h_v, h_vp, v_ptr, v_id, v_u, v_cost, v_pos, h_along, h_snap, h_id,
-         np.diff(u_ptr) + np.diff(v_ptr), v_long, v_home),
-        (sd_ptr, e_lo[so_edge], e_hi[so_edge], seeds.along[so].astype(float),
+         np.diff(u_ptr) + np.diff(v_ptr), v_long, v_home, h_edge),
+        (sd_ptr, so_edge, edge_u[so_edge], edge_v[so_edge], seeds.along[so].astype(float),
          seeds.offset[so].astype(float)),
     )  # fmt: skip
 
@@ -113,26 +119,26 @@ def _homes_by_node_numpy(
     edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
     edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
 ) -> None:  # fmt: skip
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, h_edge = out[:12]
     n = len(u_ptr) - 1
     e = edge[placed]
-    order = np.argsort(e, kind="stable")
-    order = order[np.argsort(edge_u[e[order]], kind="stable")]
-    e = e[order]
-    h_id[:] = placed[order]
-    h_u[:], h_v[:] = edge_u[e], edge_v[e]
+    length = edge_length[e]
+    near_u = along[placed] <= 0.5 * length
+    group = np.where(near_u, edge_u[e], edge_v[e])
+    order = np.argsort(group, kind="stable")
+    h_id[:], h_edge[:], h_u[:] = placed[order], e[order], group[order]
+    e, near_u, length = e[order], near_u[order], length[order]
+    h_v[:] = np.where(near_u, edge_v[e], edge_u[e])
     h_along[:], h_snap[:] = along[h_id], snap[h_id]
-    h_up[:] = h_along + h_snap
-    h_vp[:] = edge_length[e] - h_along + h_snap
+    past = np.where(near_u, h_along, length - h_along)  # (from the group node)
+    h_up[:] = past + h_snap
+    h_vp[:] = length - past + h_snap
     u_ptr[1:] = np.cumsum(np.bincount(h_u, minlength=n))
     v_ptr[1:] = np.cumsum(np.bincount(h_v, minlength=n))
     v_home[:] = np.argsort(h_v, kind="stable")
     v_pos[v_home] = np.arange(len(v_home))
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    e_lo[e[starts]] = starts
-    e_hi[e[starts]] = np.r_[starts[1:], len(e)]
-    np.maximum.at(out[13], h_v, edge_length[e])
-    out[14][:], out[15][:], out[16][:] = h_id[v_home], h_u[v_home], h_vp[v_home]
+    np.maximum.at(out[12], h_v, length)
+    out[13][:], out[14][:], out[15][:] = h_id[v_home], h_u[v_home], h_vp[v_home]
 
 
 @jit.helper
@@ -148,60 +154,49 @@ def homes_by_node(
     edge: np.ndarray, along: np.ndarray, snap: np.ndarray, placed: np.ndarray,
     edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray, out: Any,
 ) -> None:  # pragma: no cover  # fmt: skip
-    """Fill `out` with the homes placed, numbered by the u end of their edge then by edge.
+    """Fill `out` with the homes placed, numbered by the nearer end of their edge.
 
-    `out` is (home, u, v, along, snap, walk past u, walk past v, start per u node, start
-    per v node, the homes by v end, each home's place in that list, first and end of each
-    edge's homes, per node the longest edge of its homes by v end, the list by v end's
-    homes, u ends and walks past v): the homes of a node,
-    and those of an edge, are consecutive (the searches then read nearby memory). A counting
-    sort by u, then each node's few homes sorted by edge in place (stably: the order of
-    :func:`_homes_by_node_numpy`).
+    `out` is (home, group node (the nearer end: u when along <= half the edge), the other
+    end, along, snap, walk past the group node, walk past the other end, start per group
+    node, start per other end, the homes by other end, each home's place in that list,
+    edge, per node the longest edge of its homes by other end, the list by other end's
+    homes, group nodes and walks past the other end). Two counting sorts, stable (the
+    order of :func:`_homes_by_node_numpy`): the homes of a node are consecutive (the
+    searches then read nearby memory).
     """
-    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, e_lo, e_hi = out[:13]
-    v_long, v_id, v_u, v_cost = out[13:17]
-    k, n = placed.shape[0], u_ptr.shape[0] - 1
-    # (the homes are read in their order, then written to their places: few random reads)
-    for i in range(k):
-        u_ptr[edge_u[edge[placed[i]]] + 1] += 1
-    fill = _starts(u_ptr)
+    h_id, h_u, h_v, h_along, h_snap, h_up, h_vp, u_ptr, v_ptr, v_home, v_pos, h_edge = out[:12]
+    v_long, v_id, v_u, v_cost = out[12:16]
+    k = placed.shape[0]
+    # the homes read in their order (each group node chosen without a branch: the halves
+    # are not predictable), then written to their places: few random reads
+    group, other = np.empty(k, np.int64), np.empty(k, np.int64)
+    past, edge_m = np.empty(k), np.empty(k)
     for i in range(k):
         h = placed[i]
         x = edge[h]
-        u = edge_u[x]
-        at = fill[u]
-        fill[u] += 1
-        h_id[at], h_u[at], h_v[at] = h, u, x  # (h_v holds the edge until the last pass)
-        h_along[at], h_snap[at] = along[h], snap[h]
-    for u in range(n):  # each node's homes by edge, stably (a few per node: insertion)
-        for i in range(u_ptr[u] + 1, u_ptr[u + 1]):
-            x, h, a, d = h_v[i], h_id[i], h_along[i], h_snap[i]
-            at = i
-            while at > u_ptr[u] and h_v[at - 1] > x:
-                h_v[at], h_id[at], h_along[at], h_snap[at] = (
-                    h_v[at - 1],
-                    h_id[at - 1],
-                    h_along[at - 1],
-                    h_snap[at - 1],
-                )
-                at -= 1
-            h_v[at], h_id[at], h_along[at], h_snap[at] = x, h, a, d
-    last = -1
+        length, a, eu, ev = edge_length[x], along[h], edge_u[x], edge_v[x]
+        near_u = a <= 0.5 * length
+        g, f = (eu if near_u else ev), (ev if near_u else eu)
+        group[i], other[i] = g, f
+        past[i], edge_m[i] = (a if near_u else length - a), length
+        u_ptr[g + 1] += 1
+        v_ptr[f + 1] += 1
+        v_long[f] = max(v_long[f], length)
+    fill = _starts(u_ptr)
     for i in range(k):
-        x = h_v[i]
-        if x != last:
-            e_lo[x], last = i, x
-        e_hi[x] = i + 1
-        v = edge_v[x]
-        h_v[i] = v
-        h_up[i], h_vp[i] = h_along[i] + h_snap[i], edge_length[x] - h_along[i] + h_snap[i]
-        v_ptr[v + 1] += 1
-        v_long[v] = max(v_long[v], edge_length[x])
+        h, g = placed[i], group[i]
+        d = snap[h]
+        at = fill[g]
+        fill[g] += 1
+        h_id[at], h_edge[at], h_u[at], h_v[at], h_along[at], h_snap[at] = (
+            h, edge[h], g, other[i], along[h], d,
+        )  # fmt: skip
+        h_up[at], h_vp[at] = past[i] + d, edge_m[i] - past[i] + d
     fill = _starts(v_ptr)
     for i in range(k):
-        v = h_v[i]
-        at = fill[v]
-        fill[v] += 1
+        f = h_v[i]
+        at = fill[f]
+        fill[f] += 1
         v_home[at], v_pos[i] = i, at
         v_id[at], v_u[at], v_cost[at] = h_id[i], h_u[i], h_vp[i]
 
