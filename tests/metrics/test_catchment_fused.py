@@ -9,18 +9,23 @@ checked against scipy's Dijkstra and networkx), then the two steps written out i
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely import Point
+from scipy.sparse.csgraph import dijkstra
+from shapely import LineString, Point
 
 from cdv_geo.core import jit
 from cdv_geo.metrics import catchment_kernels as ck
 from cdv_geo.metrics import catchment_tables as ct
 from cdv_geo.metrics.catchment import APL_BANDS, floating_catchment, travel_times
+from cdv_geo.metrics.walking import facility_seeds
+from cdv_geo.network import WalkNetwork
 
-from .test_catchment_times import L93, random_town
+from .test_catchment_times import L93, X0, Y0, random_town
 
 UPPER = np.array([t for t, _ in APL_BANDS])
 WEIGHT = np.array([w for _, w in APL_BANDS])
@@ -262,6 +267,32 @@ def test_homes_by_node_equals_its_numpy_twin(seed):
     for v in range(n):
         by_v = h_edge[v_home[v_ptr[v] : v_ptr[v + 1]]]
         assert ref[12][v] == (length[by_v].max() if len(by_v) else 0.0)
+
+
+@pytest.mark.parametrize("limit", [300.0, 299.0, 350.0])
+def test_stored_searches_reach_every_node_up_to_the_limit_inclusive(limit):
+    # a street of 100 m blocks: nodes at 0, 100, 200, 300, 400 m from the facility. A node
+    # reached beyond the limit less the shortest street (200 m at a limit of 300) is not
+    # queued; the node at exactly 200 m is, and the one at exactly 300 m is reached
+    xs = [X0 + 100.0 * i for i in range(5)]
+    streets = gpd.GeoDataFrame(
+        geometry=[LineString([(a, Y0), (b, Y0)]) for a, b in itertools.pairwise(xs)],
+        crs=L93,
+    )
+    net = WalkNetwork.from_lines(streets, crs=L93)
+    seeds = facility_seeds(net, np.array([Point(X0, Y0)], dtype=object), 50.0)
+    _, facs, _, src = ct.sources(net, np.zeros(1, np.int64), seeds, 1)
+    walk = ct.walk_arrays(net, src, facs, limit)
+    assert walk[0][3] == limit - 100.0  # (the last bound queued)
+    ptr, node, metres = ck._search_slice(
+        walk, 64, 0, 1, ck._store(1), state={"scratch": ck._scratch(walk, 1)}
+    )
+    got = dict(zip(node[: ptr[1]].tolist(), metres[: ptr[1]].tolist(), strict=True))
+    start = int(np.argmin(np.hypot(*(net.node_xy - [X0, Y0]).T)))
+    ref = dijkstra(net.csr, indices=start, limit=limit)
+    want = {int(v): float(ref[v]) for v in np.flatnonzero(ref <= limit)}
+    assert got == pytest.approx(want)
+    assert sorted(want.values()) == [100.0 * i for i in range(int(limit // 100) + 1)]
 
 
 def test_node_tables_equal_their_numpy_twin():

@@ -243,9 +243,12 @@ def _search(
 
     A node whose distance drops again (an edge shorter than a bucket) is taken again: every
     node ends at its shortest distance, the same floats as Dijkstra's (the least sum over
-    paths). Returns (nodes touched, 1 when the queue is full (stopped), last bucket used).
+    paths). A node reached beyond the graph's last bound (the limit less the shortest
+    street: :func:`~cdv_geo.metrics.catchment_tables.walk_arrays`) leads nowhere within
+    the limit: it is not queued. Returns (nodes touched, 1 when the queue is full
+    (stopped), last bucket used).
     """
-    indptr, indices, data = graph
+    indptr, indices, data, last = graph
     src_ptr, src_node, src_w = src
     dist, touched, head = scratch[0], scratch[1], scratch[2]
     q_node, q_key, q_next = queue
@@ -281,6 +284,8 @@ def _search(
                         touched[nt] = v
                         nt += 1
                     dist[v] = nd
+                    if nd > last:
+                        continue  # (no street leads on within the limit: not queued)
                     c = int(nd * per_m)
                     q_node[nq], q_key[nq], q_next[nq] = v, nd, head[c]
                     head[c] = nq

@@ -64,16 +64,22 @@ def z_order(xy: np.ndarray) -> np.ndarray:
 def walk_arrays(
     net: WalkNetwork, sources: Any, facs: np.ndarray, limit_m: float
 ) -> tuple[Any, ...]:
-    """Return what the searches read: graph, sources, facility ids, limit, bucket width."""
+    """Return what the searches read: graph, sources, facility ids, limit, bucket width.
+
+    The graph is (CSR pointers, neighbours, lengths, the limit less the shortest street):
+    a node reached beyond that last bound leads nowhere within the limit, and is not queued.
+    """
     csr = net.csr
-    shortest = float(csr.data.min(initial=np.inf))
+    least = float(csr.data.min(initial=np.inf))
+    shortest = least
     if not shortest > 0:  # (streets of length 0: the shortest of the others)
         shortest = float(csr.data.min(initial=np.inf, where=csr.data > 0))
     # buckets of the search: no narrower than 1/4096 of the limit (a few buckets per search)
     width = max(shortest if np.isfinite(shortest) else limit_m, limit_m / 4096.0)
+    last = float(limit_m) - (least if np.isfinite(least) else 0.0)
     return (
-        (csr.indptr, csr.indices, csr.data), sources, facs.astype(np.int64), float(limit_m),
-        width,
+        (csr.indptr, csr.indices, csr.data, last), sources, facs.astype(np.int64),
+        float(limit_m), width,
     )  # fmt: skip
 
 
