@@ -295,6 +295,18 @@ def test_stored_searches_reach_every_node_up_to_the_limit_inclusive(limit):
     assert sorted(want.values()) == [100.0 * i for i in range(int(limit // 100) + 1)]
 
 
+def test_z_order_interleaves_the_bits_of_the_grid_coordinates():
+    # the Morton code written out bit by bit in plain Python, on the same 16-bit grid
+    # (random points, and a dense corner whose order turns on the lowest bits)
+    rng = np.random.default_rng(7)
+    dense = np.array([(i, j) for i in range(8) for j in range(8)], dtype=float)
+    xy = np.r_[rng.uniform(0, 65535, (300, 2)), dense, [[65535.0, 65535.0]]]
+    q = ((xy - xy.min(axis=0)) / np.ptp(xy, axis=0) * 65535).astype(np.int64)
+    code = [sum(((x >> b) & 1) << (2 * b) | ((y >> b) & 1) << (2 * b + 1) for b in range(16))
+            for x, y in q.tolist()]  # fmt: skip
+    assert ct.z_order(xy).tolist() == sorted(range(len(xy)), key=code.__getitem__)
+
+
 def test_node_tables_equal_their_numpy_twin():
     rng = np.random.default_rng(3)
     counts = rng.integers(0, 4, 50)  # (nodes without homes among them)
